@@ -1,0 +1,174 @@
+//! The [`Check`] trait every check implements, and the catalog data it carries.
+
+use async_trait::async_trait;
+
+use crate::context::ScanContext;
+use crate::finding::{Finding, Severity};
+
+/// The report category a check belongs to; each gets its own sub-score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    Authentication,
+    Jwt,
+    Session,
+    Tokens,
+    RateLimiting,
+    Transport,
+    Web,
+    Django,
+    Authorization,
+}
+
+impl Family {
+    pub const ALL: [Family; 9] = [
+        Family::Authentication,
+        Family::Jwt,
+        Family::Session,
+        Family::Tokens,
+        Family::RateLimiting,
+        Family::Transport,
+        Family::Web,
+        Family::Django,
+        Family::Authorization,
+    ];
+
+    /// The stable category name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Authentication => "authentication",
+            Family::Jwt => "jwt",
+            Family::Session => "session",
+            Family::Tokens => "tokens",
+            Family::RateLimiting => "rate-limiting",
+            Family::Transport => "transport",
+            Family::Web => "web",
+            Family::Django => "django",
+            Family::Authorization => "authorization",
+        }
+    }
+}
+
+/// What a check needs before it can run. A check whose requirement is missing is
+/// reported as skipped with [`Requirement::missing_reason`], never silently passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// Works from anonymous requests alone.
+    Passive,
+    /// Needs at least one authenticated identity (`--user` or `--bearer`).
+    Identity,
+    /// Needs an identity obtained through a login flow (`--user`), not just a token.
+    LoginFlow,
+    /// Needs two identities (`--user` twice).
+    TwoIdentities,
+}
+
+impl Requirement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Requirement::Passive => "passive",
+            Requirement::Identity => "identity",
+            Requirement::LoginFlow => "login flow",
+            Requirement::TwoIdentities => "two identities",
+        }
+    }
+
+    pub fn missing_reason(self) -> &'static str {
+        match self {
+            Requirement::Passive => "",
+            Requirement::Identity => {
+                "needs an authenticated identity: pass --user NAME:PASSWORD or --bearer TOKEN"
+            }
+            Requirement::LoginFlow => {
+                "needs a login flow: pass --user NAME:PASSWORD for an account on the target"
+            }
+            Requirement::TwoIdentities => {
+                "needs two identities: pass --user twice (two different accounts)"
+            }
+        }
+    }
+}
+
+/// Catalog data of one check. Codes are stable; slugs are the machine names.
+#[derive(Debug)]
+pub struct CheckMeta {
+    pub code: &'static str,
+    pub slug: &'static str,
+    pub title: &'static str,
+    /// The catalog severity; a finding may override it within the check's documented range.
+    pub severity: Severity,
+    pub cwe: &'static [u32],
+    /// OWASP API Security Top 10 (2023) categories, e.g. `API2:2023 Broken Authentication`.
+    pub owasp: &'static [&'static str],
+    pub requires: Requirement,
+    pub family: Family,
+}
+
+/// The result of running one check.
+#[derive(Debug)]
+pub enum CheckOutcome {
+    /// The check ran; an empty list means it passed.
+    Ran(Vec<Finding>),
+    /// The check could not decide (e.g. the oracle cannot tell valid from garbage
+    /// credentials) or could not run; the reason is reported.
+    Skipped(String),
+}
+
+impl CheckOutcome {
+    pub fn passed() -> Self {
+        CheckOutcome::Ran(Vec::new())
+    }
+
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        CheckOutcome::Skipped(reason.into())
+    }
+}
+
+impl From<Vec<Finding>> for CheckOutcome {
+    fn from(findings: Vec<Finding>) -> Self {
+        CheckOutcome::Ran(findings)
+    }
+}
+
+/// One check. Implementations live one per file in `authprobe_checks`; they never print
+/// and send every request through [`ScanContext::probe`].
+#[async_trait]
+pub trait Check: Send + Sync {
+    fn meta(&self) -> &'static CheckMeta;
+    /// The check's documentation (its doc comment), in Markdown with the sections
+    /// `What it does`, `Why is this bad?`, `Example`, `Remediation`, `References`.
+    fn doc(&self) -> &'static str;
+    async fn run(&self, cx: &ScanContext) -> CheckOutcome;
+}
+
+/// Returns the body of the `## NAME` section of a check's documentation, trimmed.
+pub fn doc_section<'a>(doc: &'a str, name: &str) -> Option<&'a str> {
+    let heading = format!("## {name}");
+    let start = doc.lines().position(|l| l.trim_end() == heading)?;
+    let mut offset = 0;
+    let mut begin = None;
+    let mut end = doc.len();
+    for (i, line) in doc.split_inclusive('\n').enumerate() {
+        if i == start + 1 {
+            begin = Some(offset);
+        }
+        if i > start && line.starts_with("## ") {
+            end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    Some(doc[begin.unwrap_or(doc.len())..end].trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_section_returns_the_text_between_headings() {
+        let doc = "Intro\n## What it does\nLooks.\n\nTwice.\n## Remediation\nFix it.\n";
+        assert_eq!(doc_section(doc, "What it does"), Some("Looks.\n\nTwice."));
+        assert_eq!(doc_section(doc, "Remediation"), Some("Fix it."));
+        assert_eq!(doc_section(doc, "References"), None);
+    }
+}

@@ -1,0 +1,235 @@
+//! What a scan is told to do: the target, the identities, limits and hints.
+//! The CLI builds this from flags layered over `authprobe.toml` ([`FileConfig`]).
+
+use serde::Deserialize;
+use std::net::IpAddr;
+use url::Url;
+
+use crate::probe::ProbeSettings;
+
+/// Account credentials for a login flow. The password never leaves memory unredacted.
+#[derive(Clone)]
+pub struct UserCredential {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for UserCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UserCredential({}:***)", self.username)
+    }
+}
+
+/// Login flows authprobe knows how to drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginKind {
+    /// djangorestframework-simplejwt `TokenObtainPairView`: JSON in, `{access, refresh}` out.
+    Simplejwt,
+    /// DRF `obtain_auth_token`: JSON in, `{token}` out, used as `Authorization: Token KEY`.
+    Authtoken,
+    /// A Django `LoginView` form with a CSRF cookie and field; yields a session cookie.
+    Form,
+}
+
+impl LoginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginKind::Simplejwt => "simplejwt",
+            LoginKind::Authtoken => "authtoken",
+            LoginKind::Form => "form",
+        }
+    }
+}
+
+/// A scan's full configuration.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub target: Target,
+    pub users: Vec<UserCredential>,
+    pub bearer: Option<String>,
+    pub probe: ProbeSettings,
+    /// Force a login endpoint (path or URL) instead of detecting one.
+    pub login: Option<(LoginKind, String)>,
+    /// Force the identity endpoint (returns the caller's own user record).
+    pub identity_path: Option<String>,
+    /// Paths the user declares protected (`*` matches one path segment or a suffix).
+    pub protected_paths: Vec<String>,
+    /// Extra paths to include in the inventory.
+    pub extra_paths: Vec<String>,
+}
+
+/// The scanned origin and what is known about its transport.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The URL the user gave.
+    pub url: Url,
+    /// The plain-HTTP counterpart of an HTTPS target, for the HTTPS-redirect checks.
+    pub http_url: Option<Url>,
+}
+
+/// Why a target URL is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("`{0}` is not a valid URL: {1}")]
+    Malformed(String, String),
+    #[error("`{0}` must be an http:// or https:// URL")]
+    Scheme(String),
+    #[error("`{0}` has no host")]
+    NoHost(String),
+}
+
+impl Target {
+    /// Parses and validates a target URL. An HTTPS target on the default port gets the
+    /// matching `http://` origin as its plain-HTTP counterpart.
+    pub fn parse(raw: &str) -> Result<Target, TargetError> {
+        let url = Url::parse(raw.trim()).map_err(|e| TargetError::Malformed(raw.to_string(), e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(TargetError::Scheme(raw.to_string()));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(TargetError::NoHost(raw.to_string()));
+        }
+        let http_url = if url.scheme() == "https" && url.port().is_none() {
+            let mut http = url.clone();
+            let _ = http.set_scheme("http");
+            Some(http)
+        } else {
+            None
+        };
+        Ok(Target { url, http_url })
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.url.scheme() == "https"
+    }
+
+    /// Whether the host is a loopback address or `localhost` (a local development server).
+    pub fn is_loopback(&self) -> bool {
+        match self.url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+            None => false,
+        }
+    }
+
+    /// Resolves a path (or absolute URL) against the target's origin.
+    pub fn join(&self, path: &str) -> Option<Url> {
+        self.url.join(path).ok()
+    }
+
+    /// Whether `url` is on the scanned origin (same scheme, host and port).
+    pub fn same_origin(&self, url: &Url) -> bool {
+        url.origin() == self.url.origin()
+    }
+}
+
+/// `authprobe.toml`, every field optional; flags override it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub target: Option<FileTarget>,
+    pub scan: Option<FileScan>,
+    #[serde(default, rename = "identity")]
+    pub identities: Vec<FileIdentity>,
+    pub auth: Option<FileAuth>,
+    pub endpoints: Option<FileEndpoints>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileTarget {
+    pub url: Option<String>,
+    /// The plain-HTTP origin of an HTTPS target on a non-default port.
+    pub http_url: Option<String>,
+    pub insecure: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileScan {
+    pub max_requests: Option<usize>,
+    pub rate: Option<u32>,
+    pub concurrency: Option<usize>,
+    pub timeout_secs: Option<u64>,
+    pub fail_on: Option<String>,
+    pub min_score: Option<u8>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileIdentity {
+    pub username: String,
+    pub password: Option<String>,
+    /// Name of an environment variable holding the password (keeps it out of the file).
+    pub password_env: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAuth {
+    pub login_path: Option<String>,
+    pub login_kind: Option<LoginKind>,
+    pub identity_path: Option<String>,
+    pub bearer_env: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEndpoints {
+    #[serde(default)]
+    pub protected: Vec<String>,
+    #[serde(default)]
+    pub extra: Vec<String>,
+}
+
+/// Whether `path` matches a declared pattern: exact, or `*` standing for one segment,
+/// or a trailing `*` standing for any suffix.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    if let Some(prefix) = pattern.strip_suffix("/*") {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            return rest.starts_with('/') && rest.len() > 1;
+        }
+    }
+    let pat: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+    let got: Vec<&str> = path.trim_matches('/').split('/').collect();
+    pat.len() == got.len() && pat.iter().zip(&got).all(|(p, g)| *p == "*" || p == g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_must_be_http_urls_with_a_host() {
+        assert!(matches!(Target::parse("not a url"), Err(TargetError::Malformed(..))));
+        assert!(matches!(Target::parse("ftp://x/"), Err(TargetError::Scheme(_))));
+        let t = Target::parse("https://api.example.com/").unwrap();
+        assert_eq!(t.http_url.unwrap().as_str(), "http://api.example.com/");
+        assert!(Target::parse("https://api.example.com:8443/").unwrap().http_url.is_none());
+    }
+
+    #[test]
+    fn loopback_targets_are_recognised() {
+        assert!(Target::parse("http://127.0.0.1:8000/").unwrap().is_loopback());
+        assert!(Target::parse("http://localhost/").unwrap().is_loopback());
+        assert!(Target::parse("http://[::1]/").unwrap().is_loopback());
+        assert!(!Target::parse("http://10.0.0.1/").unwrap().is_loopback());
+    }
+
+    #[test]
+    fn declared_paths_match_with_wildcards() {
+        assert!(path_matches("/api/notes/*", "/api/notes/1/"));
+        assert!(!path_matches("/api/notes/*", "/api/notes/"));
+        assert!(path_matches("/api/*/detail/", "/api/7/detail/"));
+        assert!(path_matches("/api/me/", "/api/me/"));
+    }
+
+    #[test]
+    fn the_file_config_rejects_unknown_keys() {
+        assert!(toml::from_str::<FileConfig>("[target]\nurll = 'x'").is_err());
+        let ok: FileConfig = toml::from_str("[[identity]]\nusername='alice'\npassword_env='P'").unwrap();
+        assert_eq!(ok.identities[0].username, "alice");
+    }
+}

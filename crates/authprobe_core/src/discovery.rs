@@ -1,0 +1,365 @@
+//! Discovery without a spec: common Django/DRF paths, then links found in JSON bodies.
+//! The resulting [`Inventory`] is shared by every check.
+
+use futures::stream::{self, StreamExt};
+use std::collections::HashSet;
+use url::Url;
+
+use crate::config::Target;
+use crate::identity::Identity;
+use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
+
+/// Paths probed on every scan: API roots, simplejwt/authtoken/dj-rest-auth/djoser login
+/// endpoints, Django login pages, identity endpoints and schema locations.
+pub const COMMON_PATHS: &[&str] = &[
+    "/",
+    "/api/",
+    "/api/v1/",
+    "/api/token/",
+    "/api/token/refresh/",
+    "/api/token/verify/",
+    "/api/token/blacklist/",
+    "/api/auth/token/",
+    "/api/jwt/create/",
+    "/auth/jwt/create/",
+    "/api-token-auth/",
+    "/api/auth/login/",
+    "/dj-rest-auth/login/",
+    "/accounts/login/",
+    "/admin/login/",
+    "/api/me/",
+    "/api/user/",
+    "/api/users/me/",
+    "/auth/users/me/",
+    "/dj-rest-auth/user/",
+    "/api/auth/user/",
+    "/api/profile/",
+    "/api/schema/",
+    "/openapi.json",
+    "/swagger.json",
+    "/.well-known/jwks.json",
+];
+
+/// Path fragments never requested, even when linked: following them could log the
+/// scanner out or change state on a misbehaving server that acts on GET.
+const NEVER_FOLLOW: &[&str] = &["logout", "signout", "sign-out", "log-out", "delete", "remove", "destroy", "revoke", "deactivate"];
+
+/// Most endpoints an inventory holds (discovery stops growing it there).
+pub const MAX_ENDPOINTS: usize = 200;
+
+/// What an endpoint appears to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndpointKind {
+    /// A JSON/form token endpoint that takes credentials by POST (simplejwt, authtoken, …).
+    TokenObtain,
+    TokenRefresh,
+    TokenVerify,
+    TokenBlacklist,
+    /// A Django HTML login form.
+    FormLogin,
+    /// The Django admin login page.
+    AdminLogin,
+    /// Returns the caller's own user record when authenticated.
+    IdentityCandidate,
+    Schema,
+    Jwks,
+    /// Any other JSON API endpoint.
+    Api,
+    /// Any other HTML page.
+    Html,
+    Other,
+}
+
+impl EndpointKind {
+    /// Endpoints that take credentials or tokens by POST; the method policy allows POST here.
+    pub fn takes_credentials(self) -> bool {
+        matches!(self, EndpointKind::TokenObtain | EndpointKind::FormLogin | EndpointKind::AdminLogin)
+    }
+
+    pub fn is_token_endpoint(self) -> bool {
+        matches!(
+            self,
+            EndpointKind::TokenObtain | EndpointKind::TokenRefresh | EndpointKind::TokenVerify | EndpointKind::TokenBlacklist
+        )
+    }
+}
+
+/// One endpoint and the answers it gave during discovery.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub url: Url,
+    pub kind: EndpointKind,
+    /// The anonymous GET (the N baseline), or why it failed.
+    pub anonymous: Result<ProbeResponse, ProbeError>,
+    /// The primary identity's GET (the A baseline), when there is an identity.
+    pub authenticated: Option<ProbeResponse>,
+    /// Whether the user declared it (config) rather than discovery finding it.
+    pub declared: bool,
+}
+
+impl Endpoint {
+    pub fn path(&self) -> &str {
+        self.url.path()
+    }
+
+    pub fn anonymous_ok(&self) -> Option<&ProbeResponse> {
+        self.anonymous.as_ref().ok()
+    }
+
+    /// Anonymous access was refused with 401/403.
+    pub fn anonymously_refused(&self) -> bool {
+        self.anonymous_ok().is_some_and(|r| matches!(r.status, 401 | 403))
+    }
+}
+
+/// Every endpoint the scan knows about.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl Inventory {
+    pub fn of_kind(&self, kind: EndpointKind) -> impl Iterator<Item = &Endpoint> {
+        self.endpoints.iter().filter(move |e| e.kind == kind)
+    }
+
+    pub fn first(&self, kind: EndpointKind) -> Option<&Endpoint> {
+        self.of_kind(kind).next()
+    }
+
+    pub fn get(&self, url: &Url) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| &e.url == url)
+    }
+
+    pub fn get_mut(&mut self, url: &Url) -> Option<&mut Endpoint> {
+        self.endpoints.iter_mut().find(|e| &e.url == url)
+    }
+
+    pub fn contains(&self, url: &Url) -> bool {
+        self.get(url).is_some()
+    }
+}
+
+/// Discovers endpoints anonymously: the common paths, the declared ones, the target's own
+/// URL, then same-origin links found in JSON bodies (breadth first, bounded).
+pub async fn discover(probe: &Probe, target: &Target, declared: &[String]) -> Inventory {
+    let mut seeds: Vec<(Url, bool)> = Vec::new();
+    let push = |url: Option<Url>, declared: bool, seeds: &mut Vec<(Url, bool)>| {
+        if let Some(url) = url {
+            if !seeds.iter().any(|(u, _)| u == &url) {
+                seeds.push((url, declared));
+            }
+        }
+    };
+    push(Some(target.url.clone()), false, &mut seeds);
+    for path in COMMON_PATHS {
+        push(target.join(path), false, &mut seeds);
+    }
+    for path in declared {
+        push(target.join(path), true, &mut seeds);
+    }
+    let mut inventory = Inventory::default();
+    let mut seen: HashSet<Url> = seeds.iter().map(|(u, _)| u.clone()).collect();
+    let mut frontier = seeds;
+    while !frontier.is_empty() && inventory.endpoints.len() < MAX_ENDPOINTS {
+        let fetched = fetch_all(probe, frontier, None).await;
+        let mut next = Vec::new();
+        for (url, declared, anonymous) in fetched {
+            let keep = declared || matches!(&anonymous, Ok(r) if r.status != 404) || matches!(&anonymous, Err(ProbeError::Timeout(_)));
+            if !keep {
+                continue;
+            }
+            if let Ok(resp) = &anonymous {
+                for link in links_in(resp, target) {
+                    if seen.insert(link.clone()) {
+                        next.push((link, false));
+                    }
+                }
+            }
+            let kind = classify(&url, anonymous.as_ref().ok());
+            if kind.takes_credentials() {
+                probe.allow_post(&url);
+            }
+            inventory.endpoints.push(Endpoint { url, kind, anonymous, authenticated: None, declared });
+            if inventory.endpoints.len() >= MAX_ENDPOINTS {
+                break;
+            }
+        }
+        frontier = next;
+    }
+    inventory
+}
+
+/// Fetches every endpoint as `identity` (the A baselines) and adds the endpoints that only
+/// an authenticated user can see links to (object detail URLs), with their N baselines.
+pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &mut Inventory, identity: &Identity) {
+    let mut frontier: Vec<Url> = inventory
+        .endpoints
+        .iter()
+        .filter(|e| matches!(e.kind, EndpointKind::Api | EndpointKind::IdentityCandidate) || e.declared)
+        .map(|e| e.url.clone())
+        .collect();
+    let mut rounds = 0;
+    while !frontier.is_empty() && rounds < 3 {
+        rounds += 1;
+        let fetched = fetch_all(probe, frontier.into_iter().map(|u| (u, false)).collect(), Some(identity)).await;
+        let mut new_links = Vec::new();
+        for (url, _, resp) in fetched {
+            let Ok(resp) = resp else { continue };
+            for link in links_in(&resp, target) {
+                if !inventory.contains(&link) && !new_links.contains(&link) {
+                    new_links.push(link);
+                }
+            }
+            if let Some(e) = inventory.get_mut(&url) {
+                e.authenticated = Some(resp);
+            }
+        }
+        let room = MAX_ENDPOINTS.saturating_sub(inventory.endpoints.len());
+        new_links.truncate(room);
+        let anonymous = fetch_all(probe, new_links.iter().map(|u| (u.clone(), false)).collect(), None).await;
+        for (url, _, anonymous) in anonymous {
+            let kind = classify(&url, anonymous.as_ref().ok());
+            inventory.endpoints.push(Endpoint { url, kind, anonymous, authenticated: None, declared: false });
+        }
+        frontier = new_links;
+    }
+}
+
+async fn fetch_all(
+    probe: &Probe,
+    urls: Vec<(Url, bool)>,
+    identity: Option<&Identity>,
+) -> Vec<(Url, bool, Result<ProbeResponse, ProbeError>)> {
+    let concurrency = probe.settings().concurrency.max(1);
+    let mut results: Vec<_> = stream::iter(urls.into_iter().enumerate())
+        .map(|(i, (url, declared))| async move {
+            let mut req = ProbeRequest::get(url.clone()).header("Accept", "application/json, text/html;q=0.9, */*;q=0.8");
+            if let Some(id) = identity {
+                req = id.authorize(req);
+            }
+            (i, url, declared, probe.send(req).await)
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    results.sort_by_key(|(i, ..)| *i);
+    results.into_iter().map(|(_, u, d, r)| (u, d, r)).collect()
+}
+
+/// Same-origin links in a JSON body (absolute URLs or root-relative paths).
+pub fn links_in(resp: &ProbeResponse, target: &Target) -> Vec<Url> {
+    let Some(json) = resp.json() else { return Vec::new() };
+    let mut out = Vec::new();
+    collect_links(&json, target, &mut out, 0);
+    out
+}
+
+fn collect_links(value: &serde_json::Value, target: &Target, out: &mut Vec<Url>, depth: usize) {
+    if depth > 8 || out.len() > MAX_ENDPOINTS {
+        return;
+    }
+    match value {
+        serde_json::Value::String(s) => {
+            let candidate = if s.starts_with('/') && !s.starts_with("//") {
+                target.join(s)
+            } else if s.starts_with("http://") || s.starts_with("https://") {
+                Url::parse(s).ok().filter(|u| target.same_origin(u))
+            } else {
+                None
+            };
+            if let Some(mut url) = candidate {
+                url.set_fragment(None);
+                let path = url.path().to_ascii_lowercase();
+                if !NEVER_FOLLOW.iter().any(|w| path.contains(w)) && !out.contains(&url) {
+                    out.push(url);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_links(v, target, out, depth + 1)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_links(v, target, out, depth + 1)),
+        _ => {}
+    }
+}
+
+/// Classifies an endpoint from its path and its anonymous GET response.
+pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
+    let path = url.path().to_ascii_lowercase();
+    let status = anonymous.map(|r| r.status).unwrap_or(0);
+    let html = anonymous.is_some_and(|r| r.is_html());
+    let body = anonymous.map(|r| r.text().to_ascii_lowercase()).unwrap_or_default();
+    let post_only = status == 405;
+    if path.contains("jwks") {
+        return EndpointKind::Jwks;
+    }
+    if path.ends_with("/schema/") || path.ends_with("openapi.json") || path.ends_with("swagger.json") {
+        return EndpointKind::Schema;
+    }
+    if post_only || (!html && status != 404) {
+        if path.contains("refresh") && path.contains("token") || path.contains("jwt/refresh") {
+            return EndpointKind::TokenRefresh;
+        }
+        if path.contains("verify") && (path.contains("token") || path.contains("jwt")) {
+            return EndpointKind::TokenVerify;
+        }
+        if path.contains("blacklist") {
+            return EndpointKind::TokenBlacklist;
+        }
+    }
+    if post_only
+        && (path.ends_with("/token/")
+            || path.ends_with("/jwt/create/")
+            || path.contains("api-token-auth")
+            || path.ends_with("/login/")
+            || path.contains("token/obtain")
+            || path.contains("token-auth"))
+    {
+        return EndpointKind::TokenObtain;
+    }
+    if html && (200..300).contains(&status) && body.contains("csrfmiddlewaretoken") && body.contains("password") {
+        return if path.contains("admin") || body.contains("django administration") || body.contains("django site admin") {
+            EndpointKind::AdminLogin
+        } else {
+            EndpointKind::FormLogin
+        };
+    }
+    let identity_like = ["/me/", "/user/", "/users/me/", "/profile/", "/whoami/"].iter().any(|p| path.ends_with(p));
+    if identity_like && !html && status != 404 {
+        return EndpointKind::IdentityCandidate;
+    }
+    if html {
+        EndpointKind::Html
+    } else if anonymous.is_some_and(|r| r.content_type().contains("json")) {
+        EndpointKind::Api
+    } else {
+        EndpointKind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oracle::tests::response;
+
+    fn url(p: &str) -> Url {
+        Url::parse("http://t").unwrap().join(p).unwrap()
+    }
+
+    #[test]
+    fn simplejwt_endpoints_are_recognised_by_their_405_on_get() {
+        assert_eq!(classify(&url("/api/token/"), Some(&response(405, "{}"))), EndpointKind::TokenObtain);
+        assert_eq!(classify(&url("/api/token/refresh/"), Some(&response(405, "{}"))), EndpointKind::TokenRefresh);
+        assert_eq!(classify(&url("/api-token-auth/"), Some(&response(405, "{}"))), EndpointKind::TokenObtain);
+    }
+
+    #[test]
+    fn links_to_logout_are_never_followed() {
+        let target = Target::parse("http://t/").unwrap();
+        let resp = response(200, r#"{"me":"/api/me/","logout":"/api/logout/","ext":"https://evil.example/x","abs":"http://t/api/notes/1/"}"#);
+        let links: Vec<String> = links_in(&resp, &target).iter().map(|u| u.path().to_string()).collect();
+        assert!(!links.iter().any(|l| l.contains("logout")));
+        assert!(links.contains(&"/api/me/".to_string()));
+        assert!(links.contains(&"/api/notes/1/".to_string()));
+        assert_eq!(links.len(), 2);
+    }
+}

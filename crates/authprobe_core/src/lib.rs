@@ -1,0 +1,30 @@
+//! authprobe's scan engine.
+//!
+//! Data flows one way: the CLI builds a [`ScanConfig`], the [`engine`] discovers endpoints and
+//! logs identities in through the single [`Probe`], runs every registered [`Check`] against the
+//! shared [`ScanContext`], and turns their [`Finding`]s into a scored [`Report`]. Emitters (in
+//! `authprobe_report`) only ever see the finished report.
+
+pub mod check;
+pub mod config;
+pub mod context;
+pub mod cookies;
+pub mod discovery;
+pub mod engine;
+pub mod exchange;
+pub mod finding;
+pub mod identity;
+pub mod oracle;
+pub mod probe;
+pub mod redact;
+pub mod report;
+pub mod score;
+pub mod similarity;
+
+pub use check::{Check, CheckMeta, CheckOutcome, Family, Requirement};
+pub use config::ScanConfig;
+pub use context::ScanContext;
+pub use exchange::{Exchange, ExchangeId};
+pub use finding::{Confidence, Finding, Severity};
+pub use probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
+pub use report::Report;

@@ -1,0 +1,604 @@
+//! The single HTTP gateway. Every request of a scan goes through [`Probe::send`], which
+//! enforces the request budget, the rate limit, timeouts, the body-size cap and the method
+//! policy, keeps explicit per-session cookie jars, never follows redirects, and records
+//! each request/response as an [`Exchange`].
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::collections::HashSet;
+use std::error::Error as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use url::Url;
+
+use crate::cookies::{CookieJar, SetCookie};
+use crate::exchange::{Exchange, ExchangeId, RecordedRequest, RecordedResponse, RECORDED_BODY_LIMIT};
+
+/// Limits and behaviour of the probe.
+#[derive(Debug, Clone)]
+pub struct ProbeSettings {
+    /// Hard cap on requests sent in the whole scan.
+    pub max_requests: usize,
+    /// Requests per second; `0` means unlimited.
+    pub rate_per_sec: u32,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Response bytes read at most; the rest is discarded and the body marked truncated.
+    pub max_body_bytes: usize,
+    /// Skip TLS certificate verification (`--insecure`).
+    pub insecure: bool,
+    pub user_agent: String,
+}
+
+impl Default for ProbeSettings {
+    fn default() -> Self {
+        ProbeSettings {
+            max_requests: 1500,
+            rate_per_sec: 0,
+            concurrency: 8,
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            max_body_bytes: 2 * 1024 * 1024,
+            insecure: false,
+            user_agent: concat!("authprobe/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+/// HTTP methods the probe may send. DELETE, PUT and PATCH are not representable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Head,
+    Options,
+    /// Only to endpoints registered with [`Probe::allow_post`] (login/token endpoints).
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+            Method::Post => "POST",
+        }
+    }
+
+    fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Head => reqwest::Method::HEAD,
+            Method::Options => reqwest::Method::OPTIONS,
+            Method::Post => reqwest::Method::POST,
+        }
+    }
+}
+
+/// A request to send.
+#[derive(Debug, Clone)]
+pub struct ProbeRequest {
+    pub method: Method,
+    pub url: Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// The session whose cookies are sent and updated.
+    pub jar: Option<Arc<CookieJar>>,
+}
+
+impl ProbeRequest {
+    pub fn get(url: Url) -> Self {
+        ProbeRequest { method: Method::Get, url, headers: Vec::new(), body: None, jar: None }
+    }
+
+    pub fn method(method: Method, url: Url) -> Self {
+        ProbeRequest { method, ..ProbeRequest::get(url) }
+    }
+
+    /// A POST with a JSON body.
+    pub fn post_json(url: Url, body: &serde_json::Value) -> Self {
+        ProbeRequest {
+            method: Method::Post,
+            body: Some(body.to_string()),
+            ..ProbeRequest::get(url)
+        }
+        .header("Content-Type", "application/json")
+    }
+
+    /// A POST with an `application/x-www-form-urlencoded` body.
+    pub fn post_form(url: Url, fields: &[(&str, &str)]) -> Self {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        ProbeRequest { method: Method::Post, body: Some(body), ..ProbeRequest::get(url) }
+            .header("Content-Type", "application/x-www-form-urlencoded")
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("Authorization", format!("Bearer {token}"))
+    }
+
+    pub fn with_jar(mut self, jar: Arc<CookieJar>) -> Self {
+        self.jar = Some(jar);
+        self
+    }
+}
+
+/// What came back.
+#[derive(Debug, Clone)]
+pub struct ProbeResponse {
+    pub exchange: ExchangeId,
+    pub url: Url,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub body_truncated: bool,
+    pub elapsed: Duration,
+}
+
+impl ProbeResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    pub fn is_html(&self) -> bool {
+        self.content_type().to_ascii_lowercase().contains("text/html")
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn is_redirect(&self) -> bool {
+        matches!(self.status, 301 | 302 | 303 | 307 | 308)
+    }
+
+    /// The redirect target, resolved against the request URL.
+    pub fn location(&self) -> Option<Url> {
+        self.header("location").and_then(|l| self.url.join(l).ok())
+    }
+
+    pub fn set_cookies(&self) -> Vec<SetCookie> {
+        self.header_all("set-cookie").into_iter().filter_map(SetCookie::parse).collect()
+    }
+}
+
+/// Why a request was not answered.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ProbeError {
+    #[error("request budget of {0} requests exhausted")]
+    BudgetExhausted(usize),
+    #[error("method policy forbids {method} {url}")]
+    MethodForbidden { method: &'static str, url: String },
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("could not resolve host {0}")]
+    Dns(String),
+    #[error("connection refused by {0}")]
+    ConnectionRefused(String),
+    #[error("TLS handshake with {host} failed: {detail}")]
+    Tls { host: String, detail: String },
+    #[error("could not connect to {host}: {detail}")]
+    Connect { host: String, detail: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The gateway itself. Cheap to share by reference across concurrent checks.
+pub struct Probe {
+    client: reqwest::Client,
+    settings: ProbeSettings,
+    sent: AtomicUsize,
+    next_slot: tokio::sync::Mutex<Instant>,
+    in_flight: tokio::sync::Semaphore,
+    exchanges: Mutex<Vec<Exchange>>,
+    post_allowed: RwLock<HashSet<String>>,
+}
+
+impl Probe {
+    pub fn new(settings: ProbeSettings) -> Result<Probe, ProbeError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .danger_accept_invalid_certs(settings.insecure)
+            .user_agent(settings.user_agent.clone())
+            .pool_max_idle_per_host(settings.concurrency)
+            .build()
+            .map_err(|e| ProbeError::Other(format!("cannot build HTTP client: {e}")))?;
+        Ok(Probe {
+            client,
+            in_flight: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
+            settings,
+            sent: AtomicUsize::new(0),
+            next_slot: tokio::sync::Mutex::new(Instant::now()),
+            exchanges: Mutex::new(Vec::new()),
+            post_allowed: RwLock::new(HashSet::new()),
+        })
+    }
+
+    pub fn settings(&self) -> &ProbeSettings {
+        &self.settings
+    }
+
+    /// Requests sent so far.
+    pub fn requests_sent(&self) -> usize {
+        self.sent.load(Ordering::SeqCst).min(self.settings.max_requests)
+    }
+
+    /// Requests the budget still allows.
+    pub fn remaining_budget(&self) -> usize {
+        self.settings.max_requests.saturating_sub(self.requests_sent())
+    }
+
+    /// Allows POST to this URL (its query is ignored). Only login/token endpoints are
+    /// registered, by discovery or configuration.
+    pub fn allow_post(&self, url: &Url) {
+        self.post_allowed.write().expect("policy lock").insert(policy_key(url));
+    }
+
+    pub fn post_allowed(&self, url: &Url) -> bool {
+        self.post_allowed.read().expect("policy lock").contains(&policy_key(url))
+    }
+
+    /// A snapshot of one recorded exchange.
+    pub fn exchange(&self, id: ExchangeId) -> Option<Exchange> {
+        self.exchanges.lock().expect("exchange lock").get(id.0).cloned()
+    }
+
+    /// A snapshot of every recorded exchange.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.exchanges.lock().expect("exchange lock").clone()
+    }
+
+    /// Sends one request under every policy of the probe, and records it.
+    pub async fn send(&self, req: ProbeRequest) -> Result<ProbeResponse, ProbeError> {
+        if req.method == Method::Post && !self.post_allowed(&req.url) {
+            return Err(ProbeError::MethodForbidden { method: "POST", url: req.url.to_string() });
+        }
+        if !matches!(req.url.scheme(), "http" | "https") {
+            return Err(ProbeError::Other(format!("unsupported URL scheme in {}", req.url)));
+        }
+        // Take a budget slot before waiting, so concurrent senders can never overshoot.
+        if self.sent.fetch_add(1, Ordering::SeqCst) >= self.settings.max_requests {
+            return Err(ProbeError::BudgetExhausted(self.settings.max_requests));
+        }
+        let _permit = self.in_flight.acquire().await.expect("semaphore never closed");
+        self.wait_for_rate_slot().await;
+
+        let mut headers = req.headers.clone();
+        if let Some(cookie) = req.jar.as_ref().and_then(|jar| jar.header()) {
+            headers.push(("Cookie".to_string(), cookie));
+        }
+        let mut builder = self.client.request(req.method.to_reqwest(), req.url.clone());
+        let mut header_map = HeaderMap::new();
+        for (name, value) in &headers {
+            let (Ok(name), Ok(value)) =
+                (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+            else {
+                return Err(ProbeError::Other(format!("invalid request header {name}")));
+            };
+            header_map.append(name, value);
+        }
+        builder = builder.headers(header_map);
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+
+        let started = Instant::now();
+        let outcome = self.fetch(builder, &req.url).await;
+        let elapsed = started.elapsed();
+        let recorded_request = RecordedRequest {
+            method: req.method.as_str().to_string(),
+            url: req.url.to_string(),
+            headers,
+            body: req.body.clone(),
+        };
+        match outcome {
+            Ok((status, resp_headers, body, truncated)) => {
+                let response = RecordedResponse {
+                    status,
+                    headers: resp_headers
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                        .collect(),
+                    body: String::from_utf8_lossy(&body[..body.len().min(RECORDED_BODY_LIMIT)])
+                        .into_owned(),
+                    body_truncated: truncated || body.len() > RECORDED_BODY_LIMIT,
+                };
+                let id = self.record(recorded_request, Some(response), None, elapsed);
+                let resp = ProbeResponse {
+                    exchange: id,
+                    url: req.url,
+                    status,
+                    headers: resp_headers,
+                    body,
+                    body_truncated: truncated,
+                    elapsed,
+                };
+                if let Some(jar) = &req.jar {
+                    for cookie in resp.set_cookies() {
+                        jar.store(&cookie);
+                    }
+                }
+                Ok(resp)
+            }
+            Err(err) => {
+                self.record(recorded_request, None, Some(err.to_string()), elapsed);
+                Err(err)
+            }
+        }
+    }
+
+    async fn wait_for_rate_slot(&self) {
+        if self.settings.rate_per_sec == 0 {
+            return;
+        }
+        let interval = Duration::from_secs_f64(1.0 / f64::from(self.settings.rate_per_sec));
+        let slot = {
+            let mut next = self.next_slot.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+
+    async fn fetch(
+        &self,
+        builder: reqwest::RequestBuilder,
+        url: &Url,
+    ) -> Result<(u16, HeaderMap, Bytes, bool), ProbeError> {
+        let mut resp = builder.send().await.map_err(|e| self.classify(e, url))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let mut body = Vec::new();
+        let mut truncated = false;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = self.settings.max_body_bytes - body.len();
+                    if chunk.len() > room {
+                        body.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                // A body cut short still yields what arrived; the status was real.
+                Err(e) if e.is_timeout() => {
+                    truncated = true;
+                    break;
+                }
+                Err(_) => {
+                    truncated = true;
+                    break;
+                }
+            }
+        }
+        Ok((status, headers, Bytes::from(body), truncated))
+    }
+
+    fn classify(&self, err: reqwest::Error, url: &Url) -> ProbeError {
+        let host = url.host_str().unwrap_or("?").to_string();
+        let host_port = match url.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        if err.is_timeout() {
+            return ProbeError::Timeout(self.settings.timeout);
+        }
+        let chain = error_chain(&err);
+        let lower = chain.to_ascii_lowercase();
+        if lower.contains("dns error") || lower.contains("failed to lookup address") || lower.contains("name or service not known") {
+            ProbeError::Dns(host)
+        } else if lower.contains("connection refused") {
+            ProbeError::ConnectionRefused(host_port)
+        } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            ProbeError::Tls { host: host_port, detail: last_cause(&err) }
+        } else if err.is_connect() {
+            ProbeError::Connect { host: host_port, detail: last_cause(&err) }
+        } else {
+            ProbeError::Other(last_cause(&err))
+        }
+    }
+
+    fn record(
+        &self,
+        request: RecordedRequest,
+        response: Option<RecordedResponse>,
+        error: Option<String>,
+        elapsed: Duration,
+    ) -> ExchangeId {
+        let mut exchanges = self.exchanges.lock().expect("exchange lock");
+        let id = ExchangeId(exchanges.len());
+        exchanges.push(Exchange {
+            id,
+            request,
+            response,
+            error,
+            elapsed_ms: elapsed.as_millis() as u64,
+            insecure: self.settings.insecure,
+        });
+        id
+    }
+}
+
+fn policy_key(url: &Url) -> String {
+    format!(
+        "{}://{}:{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0),
+        url.path()
+    )
+}
+
+fn error_chain(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn last_cause(err: &reqwest::Error) -> String {
+    let mut last = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A loopback server that counts requests and answers each with a fixed response.
+    async fn counting_server(response: &'static str) -> (Url, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    let mut seen = Vec::new();
+                    loop {
+                        let n = sock.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        seen.extend_from_slice(&buf[..n]);
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            seen.drain(..end + 4);
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            if sock.write_all(response.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (Url::parse(&format!("http://{addr}/")).unwrap(), count)
+    }
+
+    const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: sid=abc; HttpOnly\r\n\r\nok";
+
+    #[tokio::test]
+    async fn the_budget_is_never_exceeded_even_under_concurrency() {
+        let (url, count) = counting_server(OK).await;
+        let probe = Arc::new(Probe::new(ProbeSettings { max_requests: 7, ..Default::default() }).unwrap());
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let probe = probe.clone();
+                let url = url.clone();
+                tokio::spawn(async move { probe.send(ProbeRequest::get(url)).await })
+            })
+            .collect();
+        let mut refused = 0;
+        for t in tasks {
+            if let Err(ProbeError::BudgetExhausted(7)) = t.await.unwrap() {
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 13);
+        assert_eq!(count.load(Ordering::SeqCst), 7);
+        assert_eq!(probe.requests_sent(), 7);
+    }
+
+    #[tokio::test]
+    async fn post_is_refused_unless_the_endpoint_is_an_allowed_auth_endpoint() {
+        let (url, count) = counting_server(OK).await;
+        let probe = Probe::new(ProbeSettings::default()).unwrap();
+        let login = url.join("/api/token/").unwrap();
+        let err = probe.send(ProbeRequest::post_json(login.clone(), &serde_json::json!({}))).await;
+        assert!(matches!(err, Err(ProbeError::MethodForbidden { .. })));
+        assert_eq!(count.load(Ordering::SeqCst), 0);
+        probe.allow_post(&login);
+        let ok = probe.send(ProbeRequest::post_json(login, &serde_json::json!({}))).await.unwrap();
+        assert_eq!(ok.status, 200);
+    }
+
+    #[tokio::test]
+    async fn the_rate_limit_spaces_requests() {
+        let (url, _) = counting_server(OK).await;
+        let probe = Probe::new(ProbeSettings { rate_per_sec: 50, ..Default::default() }).unwrap();
+        let started = Instant::now();
+        for _ in 0..6 {
+            probe.send(ProbeRequest::get(url.clone())).await.unwrap();
+        }
+        // 6 requests at 50/s need at least 5 intervals of 20 ms.
+        assert!(started.elapsed() >= Duration::from_millis(100), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn cookies_go_to_the_jar_of_the_request_only() {
+        let (url, _) = counting_server(OK).await;
+        let probe = Probe::new(ProbeSettings::default()).unwrap();
+        let jar = Arc::new(CookieJar::new());
+        probe.send(ProbeRequest::get(url.clone()).with_jar(jar.clone())).await.unwrap();
+        assert_eq!(jar.get("sid").as_deref(), Some("abc"));
+        let resp = probe.send(ProbeRequest::get(url)).await.unwrap();
+        assert_eq!(resp.set_cookies()[0].name, "sid");
+        assert_eq!(probe.exchanges().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn bodies_are_capped_at_the_configured_size() {
+        const BIG: &str = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789";
+        let (url, _) = counting_server(BIG).await;
+        let probe = Probe::new(ProbeSettings { max_body_bytes: 10, ..Default::default() }).unwrap();
+        let resp = probe.send(ProbeRequest::get(url)).await.unwrap();
+        assert_eq!(resp.body.len(), 10);
+        assert!(resp.body_truncated);
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_named_as_such() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let probe = Probe::new(ProbeSettings::default()).unwrap();
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        let err = probe.send(ProbeRequest::get(url)).await.unwrap_err();
+        assert!(matches!(err, ProbeError::ConnectionRefused(_)), "{err:?}");
+        assert_eq!(probe.exchanges()[0].error.as_deref(), Some(err.to_string().as_str()));
+    }
+}

@@ -1,0 +1,108 @@
+//! The finished scan, in the `authprobe.report/v1` shape every emitter and tool reads.
+//! Keys documented in DESIGN.md are stable; new keys may be added, never renamed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::exchange::Evidence;
+use crate::finding::{Confidence, Severity};
+
+pub const SCHEMA: &str = "authprobe.report/v1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub schema: String,
+    pub tool: Tool,
+    pub target: TargetInfo,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+    pub stats: Stats,
+    pub score: u8,
+    pub grade: String,
+    pub categories: Vec<CategoryScore>,
+    pub checks_skipped: Vec<SkippedCheck>,
+    pub findings: Vec<ReportFinding>,
+    /// Who the scan acted as (labels only, never credentials) and through which flow.
+    #[serde(default)]
+    pub identities: Vec<IdentityInfo>,
+    /// Every endpoint the scan knew, with its anonymous status.
+    #[serde(default)]
+    pub endpoints: Vec<EndpointInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetInfo {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Stats {
+    pub requests: usize,
+    pub endpoints: usize,
+    #[serde(default)]
+    pub checks_run: usize,
+    #[serde(default)]
+    pub max_requests: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CategoryScore {
+    pub name: String,
+    pub score: u8,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SkippedCheck {
+    pub check: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IdentityInfo {
+    pub label: String,
+    /// `simplejwt`, `authtoken`, `form`, or `bearer` for a supplied token.
+    pub flow: String,
+    /// Whether a Django session was also obtained through the form login.
+    pub session: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EndpointInfo {
+    pub url: String,
+    pub kind: String,
+    /// The anonymous GET status, or `null` when it failed.
+    pub status: Option<u16>,
+    /// Why the anonymous GET failed (the per-endpoint error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReportFinding {
+    pub check: String,
+    pub slug: String,
+    pub title: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    /// `CWE-NNN` identifiers.
+    pub cwe: Vec<String>,
+    /// OWASP API Security Top 10 (2023) categories.
+    pub owasp: Vec<String>,
+    pub endpoint: String,
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+    pub remediation: String,
+}
+
+impl Report {
+    /// Findings at or above `severity`.
+    pub fn findings_at_least(&self, severity: Severity) -> impl Iterator<Item = &ReportFinding> {
+        self.findings.iter().filter(move |f| f.severity >= severity)
+    }
+}
