@@ -1,1 +1,7 @@
+//! End-to-end tests: the real `authprobe` binary against the real Django testbed.
 
+mod util;
+
+mod checks;
+mod cli;
+mod hardened;

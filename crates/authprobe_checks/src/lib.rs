@@ -1,1 +1,48 @@
-//! x
+//! authprobe's checks: one file per check, grouped by family. [`registry::ALL`] lists them.
+//!
+//! A check is declared with [`declare_check!`]: its doc comment *is* its documentation
+//! (shown by `authprobe explain` and generated into `docs/checks/`), with the sections
+//! `What it does`, `Why is this bad?`, `Example`, `Remediation`, `References`.
+
+pub mod registry;
+pub mod support;
+
+pub mod authentication;
+pub mod django;
+pub mod jwt;
+pub mod transport;
+pub mod web;
+
+pub use registry::{all, by_code, ALL};
+
+/// Declares a check: a unit struct with its doc comment and [`authprobe_core::CheckMeta`],
+/// implementing [`authprobe_core::Check`] by calling the struct's inherent
+/// `async fn check(&self, cx: &ScanContext) -> CheckOutcome`.
+#[macro_export]
+macro_rules! declare_check {
+    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr;) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl $name {
+            pub const META: authprobe_core::CheckMeta = $meta;
+            const RAW_DOC: &'static str = concat!($($doc, "\n"),*);
+        }
+
+        #[async_trait::async_trait]
+        impl authprobe_core::Check for $name {
+            fn meta(&self) -> &'static authprobe_core::CheckMeta {
+                &Self::META
+            }
+
+            fn doc(&self) -> &'static str {
+                static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                DOC.get_or_init(|| $crate::support::unindent_doc(Self::RAW_DOC))
+            }
+
+            async fn run(&self, cx: &authprobe_core::ScanContext) -> authprobe_core::CheckOutcome {
+                self.check(cx).await
+            }
+        }
+    };
+}

@@ -75,15 +75,9 @@ impl Requirement {
     pub fn missing_reason(self) -> &'static str {
         match self {
             Requirement::Passive => "",
-            Requirement::Identity => {
-                "needs an authenticated identity: pass --user NAME:PASSWORD or --bearer TOKEN"
-            }
-            Requirement::LoginFlow => {
-                "needs a login flow: pass --user NAME:PASSWORD for an account on the target"
-            }
-            Requirement::TwoIdentities => {
-                "needs two identities: pass --user twice (two different accounts)"
-            }
+            Requirement::Identity => "needs an authenticated identity: pass --user NAME:PASSWORD or --bearer TOKEN",
+            Requirement::LoginFlow => "needs a login flow: pass --user NAME:PASSWORD for an account on the target",
+            Requirement::TwoIdentities => "needs two identities: pass --user twice (two different accounts)",
         }
     }
 }

@@ -207,7 +207,10 @@ mod tests {
         assert!(matches!(Target::parse("ftp://x/"), Err(TargetError::Scheme(_))));
         let t = Target::parse("https://api.example.com/").unwrap();
         assert_eq!(t.http_url.unwrap().as_str(), "http://api.example.com/");
-        assert!(Target::parse("https://api.example.com:8443/").unwrap().http_url.is_none());
+        assert!(Target::parse("https://api.example.com:8443/")
+            .unwrap()
+            .http_url
+            .is_none());
     }
 
     #[test]

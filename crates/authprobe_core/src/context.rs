@@ -100,11 +100,19 @@ impl ScanContext {
         let known = self.inventory.get(url);
         let valid = match known.and_then(|e| e.authenticated.clone()) {
             Some(r) => r,
-            None => self.probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await.map_err(|e| e.to_string())?,
+            None => self
+                .probe
+                .send(identity.authorize(ProbeRequest::get(url.clone())))
+                .await
+                .map_err(|e| e.to_string())?,
         };
         let anonymous = match known.and_then(|e| e.anonymous_ok().cloned()) {
             Some(r) => r,
-            None => self.probe.send(ProbeRequest::get(url.clone())).await.map_err(|e| e.to_string())?,
+            None => self
+                .probe
+                .send(ProbeRequest::get(url.clone()))
+                .await
+                .map_err(|e| e.to_string())?,
         };
         let scheme = identity.scheme().unwrap_or("Bearer");
         let garbage = self

@@ -42,7 +42,17 @@ pub const COMMON_PATHS: &[&str] = &[
 
 /// Path fragments never requested, even when linked: following them could log the
 /// scanner out or change state on a misbehaving server that acts on GET.
-const NEVER_FOLLOW: &[&str] = &["logout", "signout", "sign-out", "log-out", "delete", "remove", "destroy", "revoke", "deactivate"];
+const NEVER_FOLLOW: &[&str] = &[
+    "logout",
+    "signout",
+    "sign-out",
+    "log-out",
+    "delete",
+    "remove",
+    "destroy",
+    "revoke",
+    "deactivate",
+];
 
 /// Most endpoints an inventory holds (discovery stops growing it there).
 pub const MAX_ENDPOINTS: usize = 200;
@@ -73,13 +83,19 @@ pub enum EndpointKind {
 impl EndpointKind {
     /// Endpoints that take credentials or tokens by POST; the method policy allows POST here.
     pub fn takes_credentials(self) -> bool {
-        matches!(self, EndpointKind::TokenObtain | EndpointKind::FormLogin | EndpointKind::AdminLogin)
+        matches!(
+            self,
+            EndpointKind::TokenObtain | EndpointKind::FormLogin | EndpointKind::AdminLogin
+        )
     }
 
     pub fn is_token_endpoint(self) -> bool {
         matches!(
             self,
-            EndpointKind::TokenObtain | EndpointKind::TokenRefresh | EndpointKind::TokenVerify | EndpointKind::TokenBlacklist
+            EndpointKind::TokenObtain
+                | EndpointKind::TokenRefresh
+                | EndpointKind::TokenVerify
+                | EndpointKind::TokenBlacklist
         )
     }
 }
@@ -165,7 +181,9 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String]) -> In
         let fetched = fetch_all(probe, frontier, None).await;
         let mut next = Vec::new();
         for (url, declared, anonymous) in fetched {
-            let keep = declared || matches!(&anonymous, Ok(r) if r.status != 404) || matches!(&anonymous, Err(ProbeError::Timeout(_)));
+            let keep = declared
+                || matches!(&anonymous, Ok(r) if r.status != 404)
+                || matches!(&anonymous, Err(ProbeError::Timeout(_)));
             if !keep {
                 continue;
             }
@@ -180,7 +198,13 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String]) -> In
             if kind.takes_credentials() {
                 probe.allow_post(&url);
             }
-            inventory.endpoints.push(Endpoint { url, kind, anonymous, authenticated: None, declared });
+            inventory.endpoints.push(Endpoint {
+                url,
+                kind,
+                anonymous,
+                authenticated: None,
+                declared,
+            });
             if inventory.endpoints.len() >= MAX_ENDPOINTS {
                 break;
             }
@@ -202,7 +226,12 @@ pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &
     let mut rounds = 0;
     while !frontier.is_empty() && rounds < 3 {
         rounds += 1;
-        let fetched = fetch_all(probe, frontier.into_iter().map(|u| (u, false)).collect(), Some(identity)).await;
+        let fetched = fetch_all(
+            probe,
+            frontier.into_iter().map(|u| (u, false)).collect(),
+            Some(identity),
+        )
+        .await;
         let mut new_links = Vec::new();
         for (url, _, resp) in fetched {
             let Ok(resp) = resp else { continue };
@@ -220,7 +249,13 @@ pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &
         let anonymous = fetch_all(probe, new_links.iter().map(|u| (u.clone(), false)).collect(), None).await;
         for (url, _, anonymous) in anonymous {
             let kind = classify(&url, anonymous.as_ref().ok());
-            inventory.endpoints.push(Endpoint { url, kind, anonymous, authenticated: None, declared: false });
+            inventory.endpoints.push(Endpoint {
+                url,
+                kind,
+                anonymous,
+                authenticated: None,
+                declared: false,
+            });
         }
         frontier = new_links;
     }
@@ -234,7 +269,8 @@ async fn fetch_all(
     let concurrency = probe.settings().concurrency.max(1);
     let mut results: Vec<_> = stream::iter(urls.into_iter().enumerate())
         .map(|(i, (url, declared))| async move {
-            let mut req = ProbeRequest::get(url.clone()).header("Accept", "application/json, text/html;q=0.9, */*;q=0.8");
+            let mut req =
+                ProbeRequest::get(url.clone()).header("Accept", "application/json, text/html;q=0.9, */*;q=0.8");
             if let Some(id) = identity {
                 req = id.authorize(req);
             }
@@ -317,13 +353,16 @@ pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
         return EndpointKind::TokenObtain;
     }
     if html && (200..300).contains(&status) && body.contains("csrfmiddlewaretoken") && body.contains("password") {
-        return if path.contains("admin") || body.contains("django administration") || body.contains("django site admin") {
+        return if path.contains("admin") || body.contains("django administration") || body.contains("django site admin")
+        {
             EndpointKind::AdminLogin
         } else {
             EndpointKind::FormLogin
         };
     }
-    let identity_like = ["/me/", "/user/", "/users/me/", "/profile/", "/whoami/"].iter().any(|p| path.ends_with(p));
+    let identity_like = ["/me/", "/user/", "/users/me/", "/profile/", "/whoami/"]
+        .iter()
+        .any(|p| path.ends_with(p));
     if identity_like && !html && status != 404 {
         return EndpointKind::IdentityCandidate;
     }
@@ -347,15 +386,27 @@ mod tests {
 
     #[test]
     fn simplejwt_endpoints_are_recognised_by_their_405_on_get() {
-        assert_eq!(classify(&url("/api/token/"), Some(&response(405, "{}"))), EndpointKind::TokenObtain);
-        assert_eq!(classify(&url("/api/token/refresh/"), Some(&response(405, "{}"))), EndpointKind::TokenRefresh);
-        assert_eq!(classify(&url("/api-token-auth/"), Some(&response(405, "{}"))), EndpointKind::TokenObtain);
+        assert_eq!(
+            classify(&url("/api/token/"), Some(&response(405, "{}"))),
+            EndpointKind::TokenObtain
+        );
+        assert_eq!(
+            classify(&url("/api/token/refresh/"), Some(&response(405, "{}"))),
+            EndpointKind::TokenRefresh
+        );
+        assert_eq!(
+            classify(&url("/api-token-auth/"), Some(&response(405, "{}"))),
+            EndpointKind::TokenObtain
+        );
     }
 
     #[test]
     fn links_to_logout_are_never_followed() {
         let target = Target::parse("http://t/").unwrap();
-        let resp = response(200, r#"{"me":"/api/me/","logout":"/api/logout/","ext":"https://evil.example/x","abs":"http://t/api/notes/1/"}"#);
+        let resp = response(
+            200,
+            r#"{"me":"/api/me/","logout":"/api/logout/","ext":"https://evil.example/x","abs":"http://t/api/notes/1/"}"#,
+        );
         let links: Vec<String> = links_in(&resp, &target).iter().map(|u| u.path().to_string()).collect();
         assert!(!links.iter().any(|l| l.contains("logout")));
         assert!(links.contains(&"/api/me/".to_string()));

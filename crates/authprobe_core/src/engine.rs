@@ -35,12 +35,14 @@ impl ScanError {
     /// A hint for the most common cause, shown under the error.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            ScanError::Unreachable { error: ProbeError::Tls { .. }, .. } => {
-                Some("the certificate could not be verified; pass --insecure for a self-signed test server")
-            }
-            ScanError::Unreachable { error: ProbeError::ConnectionRefused(_), .. } => {
-                Some("is the server running, and is the port right?")
-            }
+            ScanError::Unreachable {
+                error: ProbeError::Tls { .. },
+                ..
+            } => Some("the certificate could not be verified; pass --insecure for a self-signed test server"),
+            ScanError::Unreachable {
+                error: ProbeError::ConnectionRefused(_),
+                ..
+            } => Some("is the server running, and is the port right?"),
             _ => None,
         }
     }
@@ -59,7 +61,11 @@ pub struct Silent;
 impl ScanObserver for Silent {}
 
 /// Runs a whole scan.
-pub async fn scan(config: ScanConfig, checks: &[&'static dyn Check], observer: &dyn ScanObserver) -> Result<Report, ScanError> {
+pub async fn scan(
+    config: ScanConfig,
+    checks: &[&'static dyn Check],
+    observer: &dyn ScanObserver,
+) -> Result<Report, ScanError> {
     let started_at = OffsetDateTime::now_utc();
     let clock = Instant::now();
     let redactor = Arc::new(Redactor::default());
@@ -74,7 +80,10 @@ pub async fn scan(config: ScanConfig, checks: &[&'static dyn Check], observer: &
 
     observer.phase("preflight", 1);
     if let Err(error) = probe.send(ProbeRequest::get(target.url.clone())).await {
-        return Err(ScanError::Unreachable { url: target.url.to_string(), error });
+        return Err(ScanError::Unreachable {
+            url: target.url.to_string(),
+            error,
+        });
     }
     observer.step("target reachable");
 
@@ -109,7 +118,15 @@ pub async fn scan(config: ScanConfig, checks: &[&'static dyn Check], observer: &
         discover_authenticated(&probe, &target, &mut inventory, primary).await;
     }
 
-    let cx = ScanContext::new(probe, target, inventory, identities, redactor.clone(), config.protected_paths.clone(), identity_endpoint);
+    let cx = ScanContext::new(
+        probe,
+        target,
+        inventory,
+        identities,
+        redactor.clone(),
+        config.protected_paths.clone(),
+        identity_endpoint,
+    );
     observer.phase("checks", checks.len());
     let outcomes = join_all(checks.iter().map(|check| {
         let cx = &cx;
@@ -148,12 +165,27 @@ pub async fn scan(config: ScanConfig, checks: &[&'static dyn Check], observer: &
                 checks_run += 1;
                 findings.extend(list.into_iter().map(|f| stamp(check, f, &cx)));
             }
-            CheckOutcome::Skipped(reason) => skipped.push(SkippedCheck { check: check.meta().code.to_string(), reason }),
+            CheckOutcome::Skipped(reason) => skipped.push(SkippedCheck {
+                check: check.meta().code.to_string(),
+                reason,
+            }),
         }
     }
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.check.cmp(&b.check)).then_with(|| a.endpoint.cmp(&b.endpoint)));
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.check.cmp(&b.check))
+            .then_with(|| a.endpoint.cmp(&b.endpoint))
+    });
 
-    let scored: Vec<Scored> = findings.iter().map(|f| Scored { check: &f.check, severity: f.severity, confidence: f.confidence }).collect();
+    let scored: Vec<Scored> = findings
+        .iter()
+        .map(|f| Scored {
+            check: &f.check,
+            severity: f.severity,
+            confidence: f.confidence,
+        })
+        .collect();
     let total = score(&scored);
     let categories = Family::ALL
         .iter()
@@ -161,17 +193,29 @@ pub async fn scan(config: ScanConfig, checks: &[&'static dyn Check], observer: &
         .map(|family| {
             let in_family: Vec<Scored> = scored
                 .iter()
-                .filter(|s| checks.iter().any(|c| c.meta().code == s.check && c.meta().family == *family))
+                .filter(|s| {
+                    checks
+                        .iter()
+                        .any(|c| c.meta().code == s.check && c.meta().family == *family)
+                })
                 .copied()
                 .collect();
-            CategoryScore { name: family.name().to_string(), score: score(&in_family) }
+            CategoryScore {
+                name: family.name().to_string(),
+                score: score(&in_family),
+            }
         })
         .collect();
     let finished_at = OffsetDateTime::now_utc();
     Ok(Report {
         schema: SCHEMA.to_string(),
-        tool: Tool { name: "authprobe".into(), version: env!("CARGO_PKG_VERSION").into() },
-        target: TargetInfo { url: crate::redact::strip_userinfo(cx.target.url.as_str()) },
+        tool: Tool {
+            name: "authprobe".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        target: TargetInfo {
+            url: crate::redact::strip_userinfo(cx.target.url.as_str()),
+        },
         started_at: started_at.format(&Rfc3339).unwrap_or_default(),
         finished_at: finished_at.format(&Rfc3339).unwrap_or_default(),
         duration_ms: clock.elapsed().as_millis() as u64,
@@ -245,7 +289,12 @@ fn stamp(check: &dyn Check, finding: Finding, cx: &ScanContext) -> ReportFinding
 
 /// Logs a user in: the configured flow, else every detected token endpoint, then the
 /// Django form login (whose session is kept alongside a token credential).
-async fn log_in(probe: &Probe, config: &ScanConfig, inventory: &Inventory, user: &UserCredential) -> Result<Identity, ScanError> {
+async fn log_in(
+    probe: &Probe,
+    config: &ScanConfig,
+    inventory: &Inventory,
+    user: &UserCredential,
+) -> Result<Identity, ScanError> {
     let mut candidates: Vec<(LoginKind, Url)> = Vec::new();
     if let Some((kind, path)) = &config.login {
         if let Some(url) = config.target.join(path) {
@@ -253,7 +302,11 @@ async fn log_in(probe: &Probe, config: &ScanConfig, inventory: &Inventory, user:
         }
     } else {
         for e in inventory.of_kind(EndpointKind::TokenObtain) {
-            let kind = if e.path().contains("token-auth") || e.path().contains("authtoken") { LoginKind::Authtoken } else { LoginKind::Simplejwt };
+            let kind = if e.path().contains("token-auth") || e.path().contains("authtoken") {
+                LoginKind::Authtoken
+            } else {
+                LoginKind::Simplejwt
+            };
             candidates.push((kind, e.url.clone()));
         }
         // simplejwt first: it is the flow whose tokens most checks examine.
@@ -319,9 +372,15 @@ async fn find_identity_endpoint(
     if let Some(path) = &config.identity_path {
         candidates.extend(target.join(path));
     }
-    candidates.extend(inventory.of_kind(EndpointKind::IdentityCandidate).map(|e| e.url.clone()));
+    candidates.extend(
+        inventory
+            .of_kind(EndpointKind::IdentityCandidate)
+            .map(|e| e.url.clone()),
+    );
     for url in candidates {
-        let Ok(resp) = probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await else { continue };
+        let Ok(resp) = probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await else {
+            continue;
+        };
         if !resp.is_success() {
             continue;
         }

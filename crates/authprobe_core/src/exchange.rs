@@ -159,7 +159,11 @@ mod tests {
     fn evidence_redacts_tokens_in_response_bodies() {
         let redactor = Redactor::default();
         let evidence = sample().evidence(&redactor);
-        assert!(!evidence.response.contains("eyJhbGciOi.abc.def"), "{}", evidence.response);
+        assert!(
+            !evidence.response.contains("eyJhbGciOi.abc.def"),
+            "{}",
+            evidence.response
+        );
     }
 
     #[test]

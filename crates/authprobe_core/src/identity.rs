@@ -108,9 +108,19 @@ pub enum LoginError {
     #[error("{0}")]
     Probe(#[from] ProbeError),
     #[error("login as `{user}` at {url} was refused (HTTP {status}): {detail}")]
-    Refused { user: String, url: String, status: u16, detail: String },
+    Refused {
+        user: String,
+        url: String,
+        status: u16,
+        detail: String,
+    },
     #[error("login as `{user}` at {url} answered HTTP {status} without a {what}")]
-    NoCredential { user: String, url: String, status: u16, what: &'static str },
+    NoCredential {
+        user: String,
+        url: String,
+        status: u16,
+        what: &'static str,
+    },
 }
 
 /// Logs in through a JSON token endpoint (simplejwt or DRF authtoken).
@@ -131,7 +141,12 @@ pub async fn login_json(
         LoginKind::Simplejwt => {
             let access = field("access").or_else(|| field("access_token"));
             let refresh = field("refresh").or_else(|| field("refresh_token"));
-            (access.clone().map(Credential::Bearer), access, refresh, "`access` token")
+            (
+                access.clone().map(Credential::Bearer),
+                access,
+                refresh,
+                "`access` token",
+            )
         }
         _ => {
             let token = field("token").or_else(|| field("key")).or_else(|| field("auth_token"));
@@ -139,7 +154,12 @@ pub async fn login_json(
         }
     };
     let Some(credential) = credential else {
-        return Err(LoginError::NoCredential { user: user.username.clone(), url: url.to_string(), status: resp.status, what });
+        return Err(LoginError::NoCredential {
+            user: user.username.clone(),
+            url: url.to_string(),
+            status: resp.status,
+            what,
+        });
     };
     Ok(Identity {
         label: user.username.clone(),
@@ -161,7 +181,11 @@ static CSRF_FIELD: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Logs in through a Django form (`LoginView`): fetch the form for its CSRF cookie and
 /// field, post the credentials, and keep the session cookie it sets.
-pub async fn login_form(probe: &Probe, url: &Url, user: &UserCredential) -> Result<(Arc<CookieJar>, ExchangeId), LoginError> {
+pub async fn login_form(
+    probe: &Probe,
+    url: &Url,
+    user: &UserCredential,
+) -> Result<(Arc<CookieJar>, ExchangeId), LoginError> {
     let jar = Arc::new(CookieJar::new());
     let page = probe.send(ProbeRequest::get(url.clone()).with_jar(jar.clone())).await?;
     let html = page.text();
@@ -175,17 +199,22 @@ pub async fn login_form(probe: &Probe, url: &Url, user: &UserCredential) -> Resu
         .send(
             ProbeRequest::post_form(
                 url.clone(),
-                &[("csrfmiddlewaretoken", &csrf), ("username", &user.username), ("password", &user.password)],
+                &[
+                    ("csrfmiddlewaretoken", &csrf),
+                    ("username", &user.username),
+                    ("password", &user.password),
+                ],
             )
             // Django checks the Referer of HTTPS form posts against the host.
             .header("Referer", url.as_str())
             .with_jar(jar.clone()),
         )
         .await?;
-    let new_session = resp
-        .set_cookies()
-        .iter()
-        .any(|c| !c.deletes && !c.name.to_ascii_lowercase().contains("csrf") && (!before.contains(&c.name) || c.name.contains("session")));
+    let new_session = resp.set_cookies().iter().any(|c| {
+        !c.deletes
+            && !c.name.to_ascii_lowercase().contains("csrf")
+            && (!before.contains(&c.name) || c.name.contains("session"))
+    });
     if resp.is_redirect() && new_session {
         Ok((jar, resp.exchange))
     } else {
@@ -204,7 +233,12 @@ fn refused(user: &UserCredential, url: &Url, resp: &ProbeResponse) -> LoginError
                 resp.text().chars().take(120).collect()
             }
         });
-    LoginError::Refused { user: user.username.clone(), url: url.to_string(), status: resp.status, detail }
+    LoginError::Refused {
+        user: user.username.clone(),
+        url: url.to_string(),
+        status: resp.status,
+        detail,
+    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,12 @@ impl Baseline {
         let marker = marker
             .filter(|m| !m.is_empty() && String::from_utf8_lossy(&valid.body).contains(*m))
             .map(str::to_string);
-        Baseline { valid, anonymous, garbage, marker }
+        Baseline {
+            valid,
+            anonymous,
+            garbage,
+            marker,
+        }
     }
 
     /// Whether A is a success that G and N do not reproduce.

@@ -91,11 +91,20 @@ pub struct ProbeRequest {
 
 impl ProbeRequest {
     pub fn get(url: Url) -> Self {
-        ProbeRequest { method: Method::Get, url, headers: Vec::new(), body: None, jar: None }
+        ProbeRequest {
+            method: Method::Get,
+            url,
+            headers: Vec::new(),
+            body: None,
+            jar: None,
+        }
     }
 
     pub fn method(method: Method, url: Url) -> Self {
-        ProbeRequest { method, ..ProbeRequest::get(url) }
+        ProbeRequest {
+            method,
+            ..ProbeRequest::get(url)
+        }
     }
 
     /// A POST with a JSON body.
@@ -113,8 +122,12 @@ impl ProbeRequest {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        ProbeRequest { method: Method::Post, body: Some(body), ..ProbeRequest::get(url) }
-            .header("Content-Type", "application/x-www-form-urlencoded")
+        ProbeRequest {
+            method: Method::Post,
+            body: Some(body),
+            ..ProbeRequest::get(url)
+        }
+        .header("Content-Type", "application/x-www-form-urlencoded")
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -150,7 +163,11 @@ impl ProbeResponse {
     }
 
     pub fn header_all(&self, name: &str) -> Vec<&str> {
-        self.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect()
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
     }
 
     pub fn text(&self) -> String {
@@ -183,7 +200,10 @@ impl ProbeResponse {
     }
 
     pub fn set_cookies(&self) -> Vec<SetCookie> {
-        self.header_all("set-cookie").into_iter().filter_map(SetCookie::parse).collect()
+        self.header_all("set-cookie")
+            .into_iter()
+            .filter_map(SetCookie::parse)
+            .collect()
     }
 }
 
@@ -262,7 +282,10 @@ impl Probe {
     }
 
     pub fn post_allowed(&self, url: &Url) -> bool {
-        self.post_allowed.read().expect("policy lock").contains(&policy_key(url))
+        self.post_allowed
+            .read()
+            .expect("policy lock")
+            .contains(&policy_key(url))
     }
 
     /// A snapshot of one recorded exchange.
@@ -278,7 +301,10 @@ impl Probe {
     /// Sends one request under every policy of the probe, and records it.
     pub async fn send(&self, req: ProbeRequest) -> Result<ProbeResponse, ProbeError> {
         if req.method == Method::Post && !self.post_allowed(&req.url) {
-            return Err(ProbeError::MethodForbidden { method: "POST", url: req.url.to_string() });
+            return Err(ProbeError::MethodForbidden {
+                method: "POST",
+                url: req.url.to_string(),
+            });
         }
         if !matches!(req.url.scheme(), "http" | "https") {
             return Err(ProbeError::Other(format!("unsupported URL scheme in {}", req.url)));
@@ -297,9 +323,7 @@ impl Probe {
         let mut builder = self.client.request(req.method.to_reqwest(), req.url.clone());
         let mut header_map = HeaderMap::new();
         for (name, value) in &headers {
-            let (Ok(name), Ok(value)) =
-                (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
-            else {
+            let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
                 return Err(ProbeError::Other(format!("invalid request header {name}")));
             };
             header_map.append(name, value);
@@ -326,8 +350,7 @@ impl Probe {
                         .iter()
                         .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                         .collect(),
-                    body: String::from_utf8_lossy(&body[..body.len().min(RECORDED_BODY_LIMIT)])
-                        .into_owned(),
+                    body: String::from_utf8_lossy(&body[..body.len().min(RECORDED_BODY_LIMIT)]).into_owned(),
                     body_truncated: truncated || body.len() > RECORDED_BODY_LIMIT,
                 };
                 let id = self.record(recorded_request, Some(response), None, elapsed);
@@ -415,14 +438,23 @@ impl Probe {
         }
         let chain = error_chain(&err);
         let lower = chain.to_ascii_lowercase();
-        if lower.contains("dns error") || lower.contains("failed to lookup address") || lower.contains("name or service not known") {
+        if lower.contains("dns error")
+            || lower.contains("failed to lookup address")
+            || lower.contains("name or service not known")
+        {
             ProbeError::Dns(host)
         } else if lower.contains("connection refused") {
             ProbeError::ConnectionRefused(host_port)
         } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-            ProbeError::Tls { host: host_port, detail: last_cause(&err) }
+            ProbeError::Tls {
+                host: host_port,
+                detail: last_cause(&err),
+            }
         } else if err.is_connect() {
-            ProbeError::Connect { host: host_port, detail: last_cause(&err) }
+            ProbeError::Connect {
+                host: host_port,
+                detail: last_cause(&err),
+            }
         } else {
             ProbeError::Other(last_cause(&err))
         }
@@ -494,7 +526,9 @@ mod tests {
         let counter = count.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let counter = counter.clone();
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 8192];
@@ -524,7 +558,13 @@ mod tests {
     #[tokio::test]
     async fn the_budget_is_never_exceeded_even_under_concurrency() {
         let (url, count) = counting_server(OK).await;
-        let probe = Arc::new(Probe::new(ProbeSettings { max_requests: 7, ..Default::default() }).unwrap());
+        let probe = Arc::new(
+            Probe::new(ProbeSettings {
+                max_requests: 7,
+                ..Default::default()
+            })
+            .unwrap(),
+        );
         let tasks: Vec<_> = (0..20)
             .map(|_| {
                 let probe = probe.clone();
@@ -548,24 +588,37 @@ mod tests {
         let (url, count) = counting_server(OK).await;
         let probe = Probe::new(ProbeSettings::default()).unwrap();
         let login = url.join("/api/token/").unwrap();
-        let err = probe.send(ProbeRequest::post_json(login.clone(), &serde_json::json!({}))).await;
+        let err = probe
+            .send(ProbeRequest::post_json(login.clone(), &serde_json::json!({})))
+            .await;
         assert!(matches!(err, Err(ProbeError::MethodForbidden { .. })));
         assert_eq!(count.load(Ordering::SeqCst), 0);
         probe.allow_post(&login);
-        let ok = probe.send(ProbeRequest::post_json(login, &serde_json::json!({}))).await.unwrap();
+        let ok = probe
+            .send(ProbeRequest::post_json(login, &serde_json::json!({})))
+            .await
+            .unwrap();
         assert_eq!(ok.status, 200);
     }
 
     #[tokio::test]
     async fn the_rate_limit_spaces_requests() {
         let (url, _) = counting_server(OK).await;
-        let probe = Probe::new(ProbeSettings { rate_per_sec: 50, ..Default::default() }).unwrap();
+        let probe = Probe::new(ProbeSettings {
+            rate_per_sec: 50,
+            ..Default::default()
+        })
+        .unwrap();
         let started = Instant::now();
         for _ in 0..6 {
             probe.send(ProbeRequest::get(url.clone())).await.unwrap();
         }
         // 6 requests at 50/s need at least 5 intervals of 20 ms.
-        assert!(started.elapsed() >= Duration::from_millis(100), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(100),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]
@@ -573,7 +626,10 @@ mod tests {
         let (url, _) = counting_server(OK).await;
         let probe = Probe::new(ProbeSettings::default()).unwrap();
         let jar = Arc::new(CookieJar::new());
-        probe.send(ProbeRequest::get(url.clone()).with_jar(jar.clone())).await.unwrap();
+        probe
+            .send(ProbeRequest::get(url.clone()).with_jar(jar.clone()))
+            .await
+            .unwrap();
         assert_eq!(jar.get("sid").as_deref(), Some("abc"));
         let resp = probe.send(ProbeRequest::get(url)).await.unwrap();
         assert_eq!(resp.set_cookies()[0].name, "sid");
@@ -584,7 +640,11 @@ mod tests {
     async fn bodies_are_capped_at_the_configured_size() {
         const BIG: &str = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789";
         let (url, _) = counting_server(BIG).await;
-        let probe = Probe::new(ProbeSettings { max_body_bytes: 10, ..Default::default() }).unwrap();
+        let probe = Probe::new(ProbeSettings {
+            max_body_bytes: 10,
+            ..Default::default()
+        })
+        .unwrap();
         let resp = probe.send(ProbeRequest::get(url)).await.unwrap();
         assert_eq!(resp.body.len(), 10);
         assert!(resp.body_truncated);

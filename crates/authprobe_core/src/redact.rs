@@ -109,7 +109,11 @@ impl Redactor {
             "set-cookie" => match value.split_once('=') {
                 Some((k, rest)) => {
                     let (v, attrs) = rest.split_once(';').unwrap_or((rest, ""));
-                    let attrs = if attrs.is_empty() { String::new() } else { format!(";{attrs}") };
+                    let attrs = if attrs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(";{attrs}")
+                    };
                     format!("{k}={}{attrs}", self.credential(v))
                 }
                 None => self.text(value),

@@ -80,7 +80,11 @@ mod tests {
     use super::*;
 
     fn f(check: &str, severity: Severity, confidence: Confidence) -> Scored<'_> {
-        Scored { check, severity, confidence }
+        Scored {
+            check,
+            severity,
+            confidence,
+        }
     }
 
     #[test]
@@ -103,10 +107,15 @@ mod tests {
 
     #[test]
     fn repeated_findings_of_one_check_are_capped_at_twice_the_worst() {
-        let many: Vec<_> = (0..10).map(|_| f("WEB004", Severity::Low, Confidence::Confirmed)).collect();
+        let many: Vec<_> = (0..10)
+            .map(|_| f("WEB004", Severity::Low, Confidence::Confirmed))
+            .collect();
         // 3 + 9 × 0.75 = 9.75 > 2 × 3 → capped at 6.
         assert_eq!(score(&many), 94);
-        let two = [f("TLS004", Severity::Medium, Confidence::Confirmed), f("TLS004", Severity::Medium, Confidence::Firm)];
+        let two = [
+            f("TLS004", Severity::Medium, Confidence::Confirmed),
+            f("TLS004", Severity::Medium, Confidence::Firm),
+        ];
         // 8 + 0.25 × 6.4 = 9.6 → 90.4 → 90.
         assert_eq!(score(&two), 90);
     }
@@ -120,12 +129,27 @@ mod tests {
 
     #[test]
     fn the_score_never_goes_below_zero() {
-        let lots: Vec<_> = ["A", "B", "C", "D"].iter().map(|c| f(c, Severity::Critical, Confidence::Confirmed)).collect();
+        let lots: Vec<_> = ["A", "B", "C", "D"]
+            .iter()
+            .map(|c| f(c, Severity::Critical, Confidence::Confirmed))
+            .collect();
         assert_eq!(score(&lots), 0);
     }
 
     #[test]
     fn grade_boundaries() {
-        assert_eq!([grade(90), grade(89), grade(80), grade(79), grade(70), grade(69), grade(60), grade(59)], ['A', 'B', 'B', 'C', 'C', 'D', 'D', 'F']);
+        assert_eq!(
+            [
+                grade(90),
+                grade(89),
+                grade(80),
+                grade(79),
+                grade(70),
+                grade(69),
+                grade(60),
+                grade(59)
+            ],
+            ['A', 'B', 'B', 'C', 'C', 'D', 'D', 'F']
+        );
     }
 }

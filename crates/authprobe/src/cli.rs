@@ -1,0 +1,120 @@
+//! Command-line definitions. `--help` is the user's first manual: every flag says what it
+//! does and why one would use it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "authprobe",
+    version,
+    about = "Black-box scanner for the authentication of Django/DRF APIs (Bearer tokens, JWTs, session cookies).",
+    long_about = "authprobe finds broken authentication in HTTP APIs: unverified or forgeable tokens, tokens in URLs, \
+missing authentication, DEBUG pages, weak transport security, insecure cookies and CORS. It proves each finding \
+with recorded evidence and a curl command, scores the API 0-100 (grade A-F) and gates CI with its exit code.",
+    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe checks\n  authprobe explain JWT005\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan an API and report its authentication weaknesses.
+    Scan(ScanArgs),
+    /// List every check in the catalog.
+    Checks,
+    /// Print a check's documentation: what it does, why it matters, the Django fix.
+    Explain {
+        /// A check code (e.g. JWT005) or slug (e.g. jwt-lifetime).
+        code: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Base URL of the API, e.g. https://api.example.com/ (may come from the config file).
+    pub url: Option<String>,
+
+    /// Configuration file (TOML) for what flags cannot express: login and identity
+    /// endpoints, protected paths, the plain-HTTP origin of an HTTPS target.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log in as this account (repeatable; the first is the primary identity). The
+    /// password is never written to any output. Use a test account.
+    #[arg(long = "user", short = 'u', value_name = "NAME:PASSWORD")]
+    pub users: Vec<String>,
+
+    /// Use this Bearer token as an identity (a JWT or an opaque token).
+    #[arg(long, value_name = "TOKEN")]
+    pub bearer: Option<String>,
+
+    /// OpenAPI spec to drive the scan (not available yet: endpoints are discovered).
+    #[arg(long, value_name = "FILE|URL")]
+    pub spec: Option<String>,
+
+    /// How much to send: safe (300 requests), standard (1500) or thorough (5000).
+    #[arg(long, value_enum, default_value_t = Profile::Standard)]
+    pub profile: Profile,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Pretty)]
+    pub format: OutputFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Fail (exit 1) when a finding of this severity or worse is reported.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low", "info"])]
+    pub fail_on: Option<String>,
+
+    /// Fail (exit 1) when the score is below N (0-100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub min_score: Option<u8>,
+
+    /// Hard cap on the number of requests sent (overrides the profile).
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<usize>,
+
+    /// Requests per second at most (0 = unlimited).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<u32>,
+
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+
+    /// Accept invalid TLS certificates (self-signed test servers).
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+
+    /// No progress output on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    Safe,
+    Standard,
+    Thorough,
+}
+
+impl Profile {
+    pub fn max_requests(self) -> usize {
+        match self {
+            Profile::Safe => 300,
+            Profile::Standard => 1500,
+            Profile::Thorough => 5000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Pretty,
+    Json,
+}

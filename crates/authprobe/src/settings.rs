@@ -1,0 +1,195 @@
+//! Builds a [`ScanConfig`] from `authprobe.toml` with the flags layered on top
+//! (defaults < file < environment < flags), and validates every user-supplied value.
+
+use anyhow::{anyhow, bail, Context, Result};
+use authprobe_core::config::{FileConfig, LoginKind, Target, UserCredential};
+use authprobe_core::probe::ProbeSettings;
+use authprobe_core::{ScanConfig, Severity};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::cli::ScanArgs;
+
+/// What the CLI needs besides the scan configuration: the CI gate.
+#[derive(Debug, Clone, Default)]
+pub struct Gate {
+    pub fail_on: Option<Severity>,
+    pub min_score: Option<u8>,
+}
+
+pub fn load_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text)
+        .map_err(|e| anyhow!("invalid config file {}: {}", path.display(), e.message().trim()).context(e))
+}
+
+pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
+    let file = match &args.config {
+        Some(path) => load_file(path)?,
+        None => FileConfig::default(),
+    };
+    if args.spec.is_some() {
+        bail!("--spec is not supported yet: authprobe discovers endpoints itself; list extra paths under [endpoints] in the config");
+    }
+    let file_target = file.target.unwrap_or_default();
+    let raw_url = args.url.clone().or(file_target.url).ok_or_else(|| {
+        anyhow!("no target: give a URL (authprobe scan https://api.example.com/) or [target] url in the config")
+    })?;
+    let mut target = Target::parse(&raw_url)?;
+    if let Some(http) = &file_target.http_url {
+        target.http_url = Some(Target::parse(http).context("invalid [target] http_url")?.url);
+    }
+
+    let scan = file.scan.unwrap_or_default();
+    let mut probe = ProbeSettings {
+        max_requests: args
+            .max_requests
+            .or(scan.max_requests)
+            .unwrap_or(args.profile.max_requests()),
+        rate_per_sec: args.rate.or(scan.rate).unwrap_or(0),
+        insecure: args.insecure || file_target.insecure.unwrap_or(false),
+        ..ProbeSettings::default()
+    };
+    if let Some(c) = scan.concurrency {
+        probe.concurrency = c.clamp(1, 64);
+    }
+    if let Some(secs) = args.timeout.or(scan.timeout_secs) {
+        if secs == 0 {
+            bail!("the timeout must be at least 1 second");
+        }
+        probe.timeout = Duration::from_secs(secs);
+    }
+    if probe.max_requests == 0 {
+        bail!("--max-requests must be at least 1");
+    }
+
+    let mut users = Vec::new();
+    for identity in file.identities {
+        let password = match (identity.password, identity.password_env) {
+            (Some(p), _) => p,
+            (None, Some(var)) => std::env::var(&var).with_context(|| {
+                format!(
+                    "identity `{}`: environment variable {var} is not set",
+                    identity.username
+                )
+            })?,
+            (None, None) => bail!(
+                "identity `{}` in the config has neither password nor password_env",
+                identity.username
+            ),
+        };
+        users.push(UserCredential {
+            username: identity.username,
+            password,
+        });
+    }
+    // Flags come first: the first --user is the primary identity.
+    let mut flag_users = args.users.iter().map(|u| parse_user(u)).collect::<Result<Vec<_>>>()?;
+    flag_users.extend(users);
+    let users = flag_users;
+
+    let auth = file.auth.unwrap_or_default();
+    let bearer = match (&args.bearer, &auth.bearer_env) {
+        (Some(b), _) => Some(parse_bearer(b)?),
+        (None, Some(var)) => Some(parse_bearer(
+            &std::env::var(var).with_context(|| format!("[auth] bearer_env: {var} is not set"))?,
+        )?),
+        (None, None) => None,
+    };
+    let login = match (auth.login_path, auth.login_kind) {
+        (Some(path), kind) => Some((kind.unwrap_or(LoginKind::Simplejwt), path)),
+        (None, Some(_)) => bail!("[auth] login_kind needs login_path"),
+        (None, None) => None,
+    };
+    let endpoints = file.endpoints.unwrap_or_default();
+    let gate = Gate {
+        fail_on: args
+            .fail_on
+            .clone()
+            .or(scan.fail_on)
+            .map(|s| s.parse::<Severity>().map_err(|e| anyhow!(e)))
+            .transpose()?,
+        min_score: args.min_score.or(scan.min_score),
+    };
+    if gate.min_score.is_some_and(|s| s > 100) {
+        bail!("min_score must be between 0 and 100");
+    }
+    Ok((
+        ScanConfig {
+            target,
+            users,
+            bearer,
+            probe,
+            login,
+            identity_path: auth.identity_path,
+            protected_paths: endpoints.protected,
+            extra_paths: endpoints.extra,
+        },
+        gate,
+    ))
+}
+
+/// Parses `NAME:PASSWORD`.
+pub fn parse_user(raw: &str) -> Result<UserCredential> {
+    let (name, password) = raw
+        .split_once(':')
+        .ok_or_else(|| anyhow!("--user must be NAME:PASSWORD (got no `:`)"))?;
+    if name.trim().is_empty() {
+        bail!("--user must be NAME:PASSWORD (the name is empty)");
+    }
+    if password.is_empty() {
+        bail!("--user {name}: the password is empty");
+    }
+    Ok(UserCredential {
+        username: name.to_string(),
+        password: password.to_string(),
+    })
+}
+
+/// Validates a Bearer token: RFC 6750 `b64token` characters; a JWT-shaped value must parse.
+pub fn parse_bearer(raw: &str) -> Result<String> {
+    let token = raw.trim();
+    let token = token
+        .strip_prefix("Bearer ")
+        .or_else(|| token.strip_prefix("bearer "))
+        .unwrap_or(token)
+        .trim();
+    if token.is_empty() {
+        bail!("malformed --bearer: the token is empty");
+    }
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || "-._~+/".contains(c);
+    let body = token.trim_end_matches('=');
+    if let Some(bad) = body.chars().find(|c| !valid_char(*c)) {
+        bail!(
+            "malformed --bearer: `{}` is not allowed in a Bearer token (RFC 6750)",
+            bad.escape_default()
+        );
+    }
+    if token.starts_with("eyJ") && token.matches('.').count() == 2 {
+        authprobe_jwt::Jwt::parse(token).map_err(|e| anyhow!("malformed --bearer: it looks like a JWT but {e}"))?;
+    }
+    Ok(token.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_split_at_the_first_colon() {
+        let u = parse_user("alice:pa:ss").unwrap();
+        assert_eq!((u.username.as_str(), u.password.as_str()), ("alice", "pa:ss"));
+        assert!(parse_user("alice").is_err());
+        assert!(parse_user(":pw").is_err());
+        assert!(parse_user("alice:").is_err());
+    }
+
+    #[test]
+    fn bearer_tokens_are_validated() {
+        assert_eq!(parse_bearer("Bearer abc.def").unwrap(), "abc.def");
+        assert!(parse_bearer("has space").is_err());
+        assert!(parse_bearer("").is_err());
+        assert!(parse_bearer("eyJnotjson.eyJ.x").is_err());
+        assert!(parse_bearer("9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b").is_ok());
+    }
+}

@@ -1,0 +1,121 @@
+use authprobe_core::oracle::{responses_match, Verdict};
+use authprobe_core::probe::ProbeRequest;
+use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+
+use crate::support::owasp;
+
+crate::declare_check! {
+    /// ## What it does
+    /// On an endpoint that refuses anonymous requests and serves the scan's identity, sends
+    /// malformed and garbage credentials (`Bearer` random text, a JWT-shaped value that
+    /// does not parse, an empty token) and judges each with the differential oracle: a
+    /// garbage credential is *accepted* when the answer matches the valid-credential
+    /// baseline, carries the identity's marker (its username), and differs from a refusal.
+    ///
+    /// ## Why is this bad?
+    /// If any string is accepted as a credential, authentication is decorative: everyone
+    /// is logged in, usually as whichever account the fallback code picks. This typically
+    /// comes from a custom authentication class that swallows token errors and falls back
+    /// to a default user, or from middleware that treats "has an Authorization header" as
+    /// "is authenticated".
+    ///
+    /// ## Example
+    /// ```python
+    /// class MobileJWTAuthentication(JWTAuthentication):
+    ///     def authenticate(self, request):
+    ///         try:
+    ///             return super().authenticate(request)
+    ///         except InvalidToken:
+    ///             logger.warning("bad token, using demo user")
+    ///             return (User.objects.order_by("id").first(), None)   # everyone is user #1
+    /// ```
+    ///
+    /// ## Remediation
+    /// Let authentication fail closed: an invalid token must raise
+    /// `AuthenticationFailed`/`InvalidToken` (DRF turns it into 401), never fall back to a
+    /// user. Use simplejwt's `JWTAuthentication` unmodified, or re-raise in subclasses:
+    /// ```python
+    /// REST_FRAMEWORK = {
+    ///     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    ///     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    /// }
+    /// ```
+    ///
+    /// ## References
+    /// - CWE-287: Improper Authentication
+    /// - OWASP API2:2023 Broken Authentication
+    /// - DRF: Authentication — https://www.django-rest-framework.org/api-guide/authentication/
+    pub struct InvalidTokenAccepted;
+    meta = CheckMeta {
+        code: "AUTH002",
+        slug: "invalid-token-accepted",
+        title: "Garbage credential accepted as a valid one",
+        severity: Severity::Critical,
+        cwe: &[287],
+        owasp: &[owasp::API2],
+        requires: Requirement::Identity,
+        family: Family::Authentication,
+    };
+}
+
+impl InvalidTokenAccepted {
+    async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        let Some(url) = cx.oracle_endpoint() else {
+            return CheckOutcome::skipped(
+                "no endpoint was found that serves the identity and refuses anonymous requests",
+            );
+        };
+        let baseline = match cx.baseline(&url).await {
+            Ok(b) => b,
+            Err(e) => return CheckOutcome::skipped(format!("no oracle baseline: {e}")),
+        };
+        // The baseline's own garbage request is the first probe: if it matched A, the
+        // oracle cannot judge anything, but that very match is this check's finding.
+        if responses_match(&baseline.garbage, &baseline.valid)
+            && baseline.valid.is_success()
+            && !responses_match(&baseline.anonymous, &baseline.valid)
+        {
+            return vec![accepted(
+                url.path(),
+                "a random Bearer value",
+                baseline.garbage.exchange,
+                baseline.valid.exchange,
+            )]
+            .into();
+        }
+        let scheme = cx.primary().and_then(|i| i.scheme()).unwrap_or("Bearer");
+        let garbage = [
+            (
+                "a JWT-shaped value that does not parse",
+                format!("{scheme} eyJhbGciOiJIUzI1NiJ9.authprobe.garbage"),
+            ),
+            ("an empty credential", format!("{scheme} ")),
+            ("a non-base64 token", format!("{scheme} authprobe!!invalid##")),
+        ];
+        let mut findings = Vec::new();
+        for (what, header) in garbage {
+            let req = ProbeRequest::get(url.clone()).header("Authorization", header.trim_end());
+            let Ok(resp) = cx.probe.send(req).await else { continue };
+            match baseline.judge(&resp) {
+                Verdict::Accepted => {
+                    findings.push(accepted(url.path(), what, resp.exchange, baseline.valid.exchange));
+                    break;
+                }
+                Verdict::Inconclusive(why) => return CheckOutcome::skipped(format!("inconclusive: {why}")),
+                Verdict::Rejected => {}
+            }
+        }
+        findings.into()
+    }
+}
+
+fn accepted(path: &str, what: &str, probe: authprobe_core::ExchangeId, valid: authprobe_core::ExchangeId) -> Finding {
+    Finding::new(
+        Confidence::Confirmed,
+        path,
+        format!(
+            "{path} accepted {what} as a credential and answered as the scan's identity, exactly like a valid token."
+        ),
+    )
+    .with_evidence([probe, valid])
+}

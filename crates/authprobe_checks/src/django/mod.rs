@@ -1,0 +1,5 @@
+//! Django deployment checks.
+
+pub mod admin_exposed;
+pub mod debug;
+pub mod verbose_errors;

@@ -1,0 +1,88 @@
+//! Helpers shared by several checks.
+
+use authprobe_core::discovery::{Endpoint, EndpointKind};
+use authprobe_core::{ProbeResponse, ScanContext};
+
+/// OWASP API Security Top 10 (2023) category names.
+pub mod owasp {
+    pub const API1: &str = "API1:2023 Broken Object Level Authorization";
+    pub const API2: &str = "API2:2023 Broken Authentication";
+    pub const API3: &str = "API3:2023 Broken Object Property Level Authorization";
+    pub const API4: &str = "API4:2023 Unrestricted Resource Consumption";
+    pub const API5: &str = "API5:2023 Broken Function Level Authorization";
+    pub const API8: &str = "API8:2023 Security Misconfiguration";
+}
+
+/// Strips the one leading space rustdoc leaves on each `///` line.
+pub fn unindent_doc(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for line in raw.lines() {
+        out.push_str(line.strip_prefix(' ').unwrap_or(line));
+        out.push('\n');
+    }
+    out.trim().to_string() + "\n"
+}
+
+/// Every successful anonymous discovery response, with its endpoint.
+pub fn anonymous_responses(cx: &ScanContext) -> impl Iterator<Item = (&Endpoint, &ProbeResponse)> {
+    cx.inventory
+        .endpoints
+        .iter()
+        .filter_map(|e| e.anonymous_ok().map(|r| (e, r)))
+}
+
+/// Endpoints that serve HTML pages (login forms, admin, other pages).
+pub fn html_endpoints(cx: &ScanContext) -> impl Iterator<Item = (&Endpoint, &ProbeResponse)> {
+    anonymous_responses(cx).filter(|(_, r)| r.is_html())
+}
+
+/// The endpoints that take credentials by POST (token endpoints and login forms).
+pub fn credential_endpoints(cx: &ScanContext) -> impl Iterator<Item = &Endpoint> {
+    cx.inventory
+        .endpoints
+        .iter()
+        .filter(|e| e.kind.takes_credentials() && e.kind != EndpointKind::AdminLogin)
+}
+
+/// A random path that certainly does not exist on the target.
+pub fn nonexistent_path() -> String {
+    format!("/authprobe-{:08x}-not-found/", rand_u32())
+}
+
+fn rand_u32() -> u32 {
+    // Time-derived uniqueness is enough here: the path only has to be unguessable by routes.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(7);
+    nanos ^ 0x5bd1_e995
+}
+
+/// Lists a few items for a message: `a, b and 3 more`.
+pub fn summarize(items: &[String], max: usize) -> String {
+    match items.len() {
+        0 => String::new(),
+        n if n <= max => items.join(", "),
+        n => format!("{} and {} more", items[..max].join(", "), n - max),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_lines_lose_their_rustdoc_space() {
+        assert_eq!(
+            unindent_doc(" ## What it does\n Checks.\n"),
+            "## What it does\nChecks.\n"
+        );
+    }
+
+    #[test]
+    fn summaries_stay_short() {
+        let items: Vec<String> = (1..=5).map(|i| i.to_string()).collect();
+        assert_eq!(summarize(&items, 3), "1, 2, 3 and 2 more");
+        assert_eq!(summarize(&items[..2], 3), "1, 2");
+    }
+}

@@ -1,0 +1,5 @@
+//! Browser-facing web checks: CORS, CSP, security headers.
+
+pub mod cors_credentials;
+pub mod csp_missing;
+pub mod security_headers;

@@ -1,0 +1,276 @@
+//! `--format pretty`: the terminal report. Colours only when asked (the CLI decides from
+//! the TTY and `NO_COLOR`).
+
+use authprobe_core::report::ReportFinding;
+use authprobe_core::{Report, Severity};
+use std::fmt::Write as _;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+
+    fn severity(&self, severity: Severity, text: &str) -> String {
+        let code = match severity {
+            Severity::Critical => "1;37;41",
+            Severity::High => "1;31",
+            Severity::Medium => "1;33",
+            Severity::Low => "1;36",
+            Severity::Info => "2",
+        };
+        self.wrap(code, text)
+    }
+
+    fn grade(&self, grade: &str, text: &str) -> String {
+        let code = match grade {
+            "A" => "1;32",
+            "B" => "1;32",
+            "C" => "1;33",
+            "D" => "1;31",
+            _ => "1;37;41",
+        };
+        self.wrap(code, text)
+    }
+}
+
+/// Renders the report for a terminal.
+pub fn render(report: &Report, color: bool) -> String {
+    let p = Paint { on: color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} — {}",
+        p.bold("authprobe"),
+        report.tool.version,
+        report.target.url
+    );
+    let _ = writeln!(
+        out,
+        "{}  {}   {} requests · {} endpoints · {:.1} s",
+        p.bold(&format!("Score {}/100", report.score)),
+        p.grade(&report.grade, &format!(" grade {} ", report.grade)),
+        report.stats.requests,
+        report.stats.endpoints,
+        report.duration_ms as f64 / 1000.0
+    );
+    if !report.identities.is_empty() {
+        let ids: Vec<String> = report
+            .identities
+            .iter()
+            .map(|i| {
+                if i.session {
+                    format!("{} ({} + session)", i.label, i.flow)
+                } else {
+                    format!("{} ({})", i.label, i.flow)
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", p.dim(&format!("as {}", ids.join(", "))));
+    }
+    out.push('\n');
+
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "No findings.");
+    } else {
+        let counts: Vec<String> = Severity::DESCENDING
+            .iter()
+            .filter_map(|s| {
+                let n = report.findings.iter().filter(|f| f.severity == *s).count();
+                (n > 0).then(|| p.severity(*s, &format!("{n} {s}")))
+            })
+            .collect();
+        let _ = writeln!(out, "{} findings: {}", report.findings.len(), counts.join(", "));
+        out.push('\n');
+        for finding in &report.findings {
+            render_finding(&mut out, &p, finding);
+        }
+    }
+
+    let categories: Vec<String> = report
+        .categories
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.score))
+        .collect();
+    let _ = writeln!(out, "{} {}", p.bold("Categories:"), categories.join(" · "));
+    if !report.checks_skipped.is_empty() {
+        let _ = writeln!(out, "{} ({}):", p.bold("Skipped"), report.checks_skipped.len());
+        for s in &report.checks_skipped {
+            let _ = writeln!(out, "  {} {}", s.check, p.dim(&s.reason));
+        }
+    }
+    let failed: Vec<&str> = report
+        .endpoints
+        .iter()
+        .filter_map(|e| e.error.as_ref().map(|_| e.url.as_str()))
+        .collect();
+    if !failed.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} {} endpoint(s) did not answer:",
+            p.bold("Errors:"),
+            failed.len()
+        );
+        for e in report.endpoints.iter().filter(|e| e.error.is_some()).take(10) {
+            let _ = writeln!(out, "  {} {}", e.url, p.dim(e.error.as_deref().unwrap_or("")));
+        }
+    }
+    out
+}
+
+fn render_finding(out: &mut String, p: &Paint, f: &ReportFinding) {
+    let label = format!("{:>8}", f.severity.as_str().to_uppercase());
+    let _ = writeln!(
+        out,
+        "{} {} {}  {}  {}",
+        p.severity(f.severity, &label),
+        p.bold(&f.check),
+        f.title,
+        f.endpoint,
+        p.dim(&format!("[{}; {}]", f.confidence, f.cwe.join(", ")))
+    );
+    for line in wrap(&f.message, 90) {
+        let _ = writeln!(out, "         {line}");
+    }
+    if let Some(e) = f.evidence.first() {
+        let _ = writeln!(out, "         {} {}", p.dim("reproduce:"), e.curl);
+    }
+    let _ = writeln!(out, "         {} authprobe explain {}", p.dim("fix:"), f.check);
+    out.push('\n');
+}
+
+/// Greedy word wrap.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authprobe_core::report::*;
+    use authprobe_core::Confidence;
+
+    pub(crate) fn sample() -> Report {
+        Report {
+            schema: SCHEMA.into(),
+            tool: Tool {
+                name: "authprobe".into(),
+                version: "0.1.0".into(),
+            },
+            target: TargetInfo {
+                url: "http://127.0.0.1:8000/".into(),
+            },
+            started_at: "2026-11-23T10:00:00Z".into(),
+            finished_at: "2026-11-23T10:00:02Z".into(),
+            duration_ms: 2000,
+            stats: Stats {
+                requests: 120,
+                endpoints: 14,
+                checks_run: 17,
+                max_requests: 1500,
+            },
+            score: 80,
+            grade: "B".into(),
+            categories: vec![CategoryScore {
+                name: "django".into(),
+                score: 80,
+            }],
+            checks_skipped: vec![SkippedCheck {
+                check: "TLS003".into(),
+                reason: "plain HTTP".into(),
+            }],
+            findings: vec![ReportFinding {
+                check: "DJ001".into(),
+                slug: "django-debug".into(),
+                title: "Django DEBUG mode enabled".into(),
+                severity: Severity::High,
+                confidence: Confidence::Confirmed,
+                cwe: vec!["CWE-215".into()],
+                owasp: vec!["API8:2023 Security Misconfiguration".into()],
+                endpoint: "/x/".into(),
+                message: "<script>alert(1)</script> technical 404 page".into(),
+                evidence: vec![],
+                remediation: "DEBUG = False".into(),
+            }],
+            identities: vec![IdentityInfo {
+                label: "alice".into(),
+                flow: "simplejwt".into(),
+                session: true,
+            }],
+            endpoints: vec![],
+        }
+    }
+
+    #[test]
+    fn plain_output_has_no_escape_codes_and_names_everything() {
+        let text = render(&sample(), false);
+        assert!(!text.contains('\x1b'));
+        assert!(text.contains("Score 80/100"));
+        assert!(text.contains("DJ001"));
+        assert!(text.contains("TLS003"));
+        assert!(text.contains("alice (simplejwt + session)"));
+    }
+
+    #[test]
+    fn colour_output_uses_ansi_codes() {
+        assert!(render(&sample(), true).contains("\x1b[1;31m"));
+    }
+
+    #[test]
+    fn json_round_trips_with_the_stable_keys() {
+        let text = crate::json::render(&sample());
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for key in [
+            "schema",
+            "tool",
+            "target",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+            "stats",
+            "score",
+            "grade",
+            "categories",
+            "checks_skipped",
+            "findings",
+        ] {
+            assert!(value.get(key).is_some(), "missing {key}");
+        }
+        let back: Report = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, sample());
+    }
+
+    #[test]
+    fn long_messages_wrap() {
+        assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
+    }
+}

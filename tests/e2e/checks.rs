@@ -1,0 +1,109 @@
+//! One test per implemented check: it fires on its own testbed flaw, alone, with exactly
+//! the codes `testbed/flaws.toml` lists for that flaw.
+
+use crate::util::{assert_flaw_yields, flaws_table, implemented_codes};
+use std::collections::BTreeSet;
+
+macro_rules! fires_on_its_flaw {
+    ($($name:ident: $code:literal on $flaw:literal;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                assert_flaw_yields($flaw, $code);
+            }
+        )*
+
+        /// Every implemented check has a test above.
+        #[test]
+        fn every_implemented_check_has_a_flaw_test() {
+            let tested: BTreeSet<String> = [$($code),*].iter().map(|s| s.to_string()).collect();
+            let missing: Vec<_> = implemented_codes().difference(&tested).cloned().collect();
+            assert!(missing.is_empty(), "checks without an end-to-end flaw test: {missing:?}");
+        }
+    };
+}
+
+fires_on_its_flaw! {
+    auth001_fires_on_missing_auth: "AUTH001" on "missing_auth";
+    auth002_fires_on_invalid_token_accepted: "AUTH002" on "invalid_token_accepted";
+    auth003_fires_on_query_token: "AUTH003" on "query_token";
+    auth007_fires_on_no_www_authenticate: "AUTH007" on "no_www_authenticate";
+    jwt005_fires_on_long_lifetime: "JWT005" on "long_lifetime";
+    jwt005_fires_on_no_exp: "JWT005" on "no_exp";
+    jwt006_fires_on_missing_aud_iss: "JWT006" on "missing_aud_iss";
+    jwt007_fires_on_sensitive_claims: "JWT007" on "sensitive_claims";
+    tls001_fires_on_no_https_redirect: "TLS001" on "no_https_redirect";
+    tls002_fires_on_no_https_redirect: "TLS002" on "no_https_redirect";
+    tls003_fires_on_no_hsts: "TLS003" on "no_hsts";
+    tls004_fires_on_insecure_cookies: "TLS004" on "insecure_cookies";
+    web001_fires_on_cors_reflect: "WEB001" on "cors_reflect";
+    web002_fires_on_no_csp: "WEB002" on "no_csp";
+    web004_fires_on_no_security_headers: "WEB004" on "no_security_headers";
+    dj001_fires_on_debug: "DJ001" on "debug";
+    dj002_fires_on_admin_exposed: "DJ002" on "admin_exposed";
+    dj003_fires_on_verbose_errors: "DJ003" on "verbose_errors";
+}
+
+#[test]
+fn flaws_toml_names_every_flaw_of_the_design_and_only_catalog_codes() {
+    let flaws = flaws_table();
+    for name in [
+        "debug",
+        "no_hsts",
+        "insecure_cookies",
+        "no_https_redirect",
+        "query_token",
+        "invalid_token_accepted",
+        "alg_none",
+        "no_sig_verify",
+        "weak_secret",
+        "default_django_key",
+        "long_lifetime",
+        "no_exp",
+        "expired_accepted",
+        "sensitive_claims",
+        "key_confusion",
+        "session_fixation",
+        "logout_no_revoke",
+        "refresh_reuse",
+        "password_change_no_revoke",
+        "static_token",
+        "session_id_in_body",
+        "csrf_exempt",
+        "predictable_tokens",
+        "identity_tokens",
+        "low_entropy_tokens",
+        "token_in_error",
+        "no_login_throttle",
+        "xff_throttle_bypass",
+        "user_enum",
+        "cors_reflect",
+        "open_redirect",
+        "missing_auth",
+        "method_bypass",
+        "bola",
+        "verbose_errors",
+    ] {
+        assert!(flaws.contains_key(name), "testbed/flaws.toml lacks flaw `{name}`");
+    }
+    let code = regex_lite_code();
+    for (name, entry) in &flaws {
+        for c in entry["codes"].as_array().unwrap() {
+            let c = c.as_str().unwrap();
+            assert!(code(c), "flaw `{name}` maps to `{c}`, which is not a catalog code");
+        }
+    }
+}
+
+fn regex_lite_code() -> impl Fn(&str) -> bool {
+    |c: &str| {
+        let prefix: String = c.chars().take_while(|ch| ch.is_ascii_uppercase()).collect();
+        let digits = &c[prefix.len()..];
+        [
+            "AUTH", "JWT", "SESS", "TOKEN", "RATE", "TLS", "WEB", "DJ", "BOLA", "AUTHZ",
+        ]
+        .contains(&prefix.as_str())
+            && digits.len() == 3
+            && digits.chars().all(|d| d.is_ascii_digit())
+    }
+}

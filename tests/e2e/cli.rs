@@ -1,0 +1,143 @@
+//! Command-line behaviour: clear one-line errors with exit 2, the CI gate, the catalog.
+
+use crate::util::{authprobe, scan, Testbed, ALICE};
+
+fn assert_usage_error(args: &[&str], needle: &str) {
+    let run = authprobe(args);
+    assert_eq!(run.code, 2, "{args:?} should exit 2; stderr: {}", run.stderr);
+    let first = run.stderr.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with("error:") || first.starts_with("error: "),
+        "{args:?}: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.to_lowercase().contains(&needle.to_lowercase()),
+        "{args:?}: expected `{needle}` in: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_malformed_url_is_a_usage_error() {
+    assert_usage_error(&["scan", "not a url"], "not a valid URL");
+    assert_usage_error(&["scan", "ftp://example.com/"], "http:// or https://");
+}
+
+#[test]
+fn connection_refused_is_a_clear_error() {
+    let url = format!("http://127.0.0.1:{}/", free_port());
+    assert_usage_error(&["scan", &url, "-q"], "connection refused");
+}
+
+#[test]
+fn an_unresolvable_host_is_a_clear_error() {
+    assert_usage_error(
+        &[
+            "scan",
+            "http://authprobe-does-not-exist.invalid/",
+            "-q",
+            "--timeout",
+            "5",
+        ],
+        "cannot reach",
+    );
+}
+
+#[test]
+fn tls_failure_without_insecure_is_a_clear_error() {
+    let bed = Testbed::shared("none", true);
+    let run = authprobe(&["scan", &bed.url, "-q"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("TLS"), "{}", run.stderr);
+    assert!(run.stderr.contains("--insecure"), "{}", run.stderr);
+}
+
+#[test]
+fn a_malformed_bearer_is_a_usage_error() {
+    assert_usage_error(
+        &["scan", "http://127.0.0.1:9/", "--bearer", "has spaces in it"],
+        "malformed --bearer",
+    );
+    assert_usage_error(
+        &["scan", "http://127.0.0.1:9/", "--bearer", "eyJub3Q.eyJqc29u.x"],
+        "malformed --bearer",
+    );
+}
+
+#[test]
+fn a_missing_config_file_is_a_usage_error() {
+    assert_usage_error(
+        &["scan", "http://127.0.0.1:9/", "--config", "/nonexistent/authprobe.toml"],
+        "cannot read config file",
+    );
+}
+
+#[test]
+fn a_broken_config_file_names_the_problem() {
+    let path = crate::util::tempfile("[target]\nurll = 'x'\n");
+    assert_usage_error(
+        &["scan", "http://127.0.0.1:9/", "--config", path.to_str().unwrap()],
+        "unknown field",
+    );
+}
+
+#[test]
+fn wrong_credentials_stop_the_scan() {
+    let bed = Testbed::shared("none", false);
+    let run = authprobe(&["scan", &bed.url, "-q", "--user", "alice:wrong-password"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("login as `alice`"), "{}", run.stderr);
+    assert!(!run.stderr.contains("wrong-password"));
+}
+
+#[test]
+fn the_gate_fails_on_findings_at_or_above_the_threshold() {
+    let bed = Testbed::shared("debug", false);
+    assert_eq!(scan(&bed, &["--fail-on", "high"]).code, 1);
+    assert_eq!(scan(&bed, &["--fail-on", "critical"]).code, 0);
+    assert_eq!(scan(&bed, &["--min-score", "95"]).code, 1);
+    assert_eq!(scan(&bed, &["--min-score", "50"]).code, 0);
+}
+
+#[test]
+fn the_pretty_report_is_readable_without_colour() {
+    let bed = Testbed::shared("debug", false);
+    let run = authprobe(&["scan", &bed.url, "--user", ALICE, "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Score "), "{}", run.stdout);
+    assert!(run.stdout.contains("DJ001"));
+    assert!(run.stdout.contains("curl "));
+    assert!(!run.stdout.contains('\x1b'), "NO_COLOR output has escape codes");
+}
+
+#[test]
+fn the_catalog_lists_and_explains_every_check() {
+    let list = authprobe(&["checks"]);
+    assert_eq!(list.code, 0);
+    for check in authprobe_checks::all() {
+        let code = check.meta().code;
+        assert!(list.stdout.contains(code), "`authprobe checks` lacks {code}");
+        let explained = authprobe(&["explain", code]);
+        assert_eq!(explained.code, 0);
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Remediation",
+            "## References",
+        ] {
+            assert!(explained.stdout.contains(section), "explain {code} lacks {section}");
+        }
+    }
+    assert_usage_error(&["explain", "NOPE999"], "no check");
+}

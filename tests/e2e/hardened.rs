@@ -1,0 +1,177 @@
+//! The hardened testbed scans clean; all flaws at once yield every implemented code.
+
+use crate::util::{flaws_table, found_codes, implemented_codes, scan, Testbed, ALICE};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+#[test]
+fn hardened_testbed_scans_clean_with_grade_a() {
+    let bed = Testbed::shared("none", false);
+    let run = scan(&bed, &["--fail-on", "low"]);
+    let report = run.report();
+    assert_eq!(
+        found_codes(&report),
+        BTreeSet::new(),
+        "findings on the hardened testbed: {}",
+        report["findings"]
+    );
+    assert_eq!(report["grade"], "A");
+    assert_eq!(report["score"], 100);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Transport checks say why they did not run on a plain-HTTP loopback server.
+    let skipped: Vec<&str> = report["checks_skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["check"].as_str().unwrap())
+        .collect();
+    for code in ["TLS001", "TLS002", "TLS003"] {
+        assert!(
+            skipped.contains(&code),
+            "{code} should be skipped over plain-HTTP loopback: {skipped:?}"
+        );
+    }
+}
+
+#[test]
+fn hardened_tls_testbed_scans_clean_with_every_transport_check_run() {
+    let bed = Testbed::shared("none", true);
+    let run = scan(&bed, &["--fail-on", "low"]);
+    let report = run.report();
+    assert_eq!(
+        found_codes(&report),
+        BTreeSet::new(),
+        "findings on the hardened TLS testbed: {}",
+        report["findings"]
+    );
+    assert_eq!(report["grade"], "A");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let skipped: Vec<&str> = report["checks_skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["check"].as_str().unwrap())
+        .collect();
+    for code in ["TLS001", "TLS002", "TLS003", "TLS004"] {
+        assert!(
+            !skipped.contains(&code),
+            "{code} was skipped on the TLS testbed: {}",
+            report["checks_skipped"]
+        );
+    }
+}
+
+#[test]
+fn all_flaws_at_once_yield_every_implemented_code() {
+    let flaws = flaws_table();
+    let implemented = implemented_codes();
+    let expected_plain: BTreeSet<String> = flaws
+        .values()
+        .filter(|f| !f.get("tls").and_then(|t| t.as_bool()).unwrap_or(false))
+        .flat_map(|f| {
+            f["codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_string())
+        })
+        .filter(|c| implemented.contains(c))
+        .collect();
+    let bed = Testbed::shared("all", true);
+    let report = scan(&bed, &[]).report();
+    let found = found_codes(&report);
+    let expected_all: BTreeSet<String> = flaws
+        .values()
+        .flat_map(|f| {
+            f["codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_string())
+        })
+        .filter(|c| implemented.contains(c))
+        .collect();
+    let missing: Vec<_> = expected_all.difference(&found).collect();
+    assert!(
+        missing.is_empty(),
+        "--flaws all (TLS) missed {missing:?}; skipped: {}",
+        report["checks_skipped"]
+    );
+    assert!(expected_plain.is_subset(&expected_all));
+    assert!(
+        report["score"].as_u64().unwrap() < 60,
+        "a fully flawed API must fail: {}",
+        report["score"]
+    );
+}
+
+#[test]
+fn the_json_report_keeps_the_v1_contract_and_no_secret() {
+    let bed = Testbed::shared("none", false);
+    let run = scan(&bed, &[]);
+    let report = run.report();
+    assert_eq!(report["schema"], "authprobe.report/v1");
+    assert_eq!(report["tool"]["name"], "authprobe");
+    assert_eq!(report["target"]["url"], bed.url.as_str());
+    for key in [
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "score",
+        "grade",
+        "categories",
+        "checks_skipped",
+        "findings",
+    ] {
+        assert!(report.get(key).is_some(), "missing key {key}");
+    }
+    let requests = report["stats"]["requests"].as_u64().unwrap();
+    assert!(requests > 20 && requests <= 1500, "stats.requests = {requests}");
+    assert!(report["stats"]["endpoints"].as_u64().unwrap() >= 5);
+    for category in report["categories"].as_array().unwrap() {
+        assert!(category["name"].is_string() && category["score"].is_u64());
+    }
+    for skipped in report["checks_skipped"].as_array().unwrap() {
+        assert!(!skipped["reason"].as_str().unwrap().is_empty());
+    }
+    let password = ALICE.split(':').nth(1).unwrap();
+    assert!(
+        !run.stdout.contains(password) && !run.stderr.contains(password),
+        "the password leaked into the output"
+    );
+    assert!(!run.stdout.contains("bob-pass-2"));
+    assert_eq!(report["identities"][0]["label"], "alice");
+    // "A scan of the testbed with default settings finishes in a few seconds."
+    assert!(run.elapsed < Duration::from_secs(30), "scan took {:?}", run.elapsed);
+}
+
+#[test]
+fn findings_carry_evidence_with_a_redacted_curl() {
+    let bed = Testbed::shared("all", true);
+    let run = scan(&bed, &[]);
+    let report = run.report();
+    for finding in report["findings"].as_array().unwrap() {
+        for key in [
+            "check",
+            "slug",
+            "title",
+            "severity",
+            "confidence",
+            "cwe",
+            "owasp",
+            "endpoint",
+            "message",
+            "evidence",
+            "remediation",
+        ] {
+            assert!(finding.get(key).is_some(), "finding lacks {key}: {finding}");
+        }
+        assert!(!finding["remediation"].as_str().unwrap().is_empty());
+        let evidence = finding["evidence"].as_array().unwrap();
+        assert!(!evidence.is_empty(), "finding without evidence: {finding}");
+        assert!(evidence[0]["curl"].as_str().unwrap().starts_with("curl "));
+    }
+    for secret in ["alice-pass-1", "bob-pass-2"] {
+        assert!(!run.stdout.contains(secret), "{secret} leaked into the report");
+    }
+}

@@ -1,0 +1,214 @@
+//! Test helpers: start the real Django testbed, run the real `authprobe` binary.
+
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub const ALICE: &str = "alice:alice-pass-1";
+pub const BOB: &str = "bob:bob-pass-2";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// A testbed started at most once per test binary.
+type BedCell = Arc<OnceLock<Arc<Testbed>>>;
+
+/// A running testbed. It exits when this process does: its stdin is our lifeline.
+pub struct Testbed {
+    pub url: String,
+    /// The plain-HTTP port of a `--tls` testbed.
+    pub http_url: Option<String>,
+    _child: Mutex<Child>,
+}
+
+impl Testbed {
+    fn start(flaws: &str, tls: bool) -> Testbed {
+        let serve = repo_root().join("testbed/serve");
+        let mut cmd = Command::new(&serve);
+        cmd.args(["--port", "0", "--flaws", flaws, "--exit-with-stdin"]);
+        if tls {
+            cmd.arg("--tls");
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e} (run testbed/setup first)", serve.display()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if let Some(url) = line.strip_prefix("ready ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(90))
+            .unwrap_or_else(|_| panic!("testbed --flaws {flaws} did not print `ready URL` within 90 s"));
+        let url = format!("{}/", url.trim_end_matches('/'));
+        let http_url = tls.then(|| {
+            let port: u16 = url.rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
+            format!("http://127.0.0.1:{}/", port + 1)
+        });
+        Testbed {
+            url,
+            http_url,
+            _child: Mutex::new(child),
+        }
+    }
+
+    /// One shared testbed per flaw set and mode for the whole test binary.
+    pub fn shared(flaws: &str, tls: bool) -> Arc<Testbed> {
+        static BEDS: OnceLock<Mutex<HashMap<(String, bool), BedCell>>> = OnceLock::new();
+        let cell = {
+            let mut beds = BEDS.get_or_init(Default::default).lock().unwrap();
+            beds.entry((flaws.to_string(), tls)).or_default().clone()
+        };
+        cell.get_or_init(|| Arc::new(Testbed::start(flaws, tls))).clone()
+    }
+}
+
+/// The result of one `authprobe` run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn report(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not a JSON report ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub fn authprobe(args: &[&str]) -> Run {
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_authprobe"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run authprobe");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Scans a testbed as alice and bob with a JSON report; TLS testbeds get a config that
+/// names their plain-HTTP port.
+pub fn scan(bed: &Testbed, extra: &[&str]) -> Run {
+    let mut args: Vec<String> = vec![
+        "scan".into(),
+        bed.url.clone(),
+        "--user".into(),
+        ALICE.into(),
+        "--user".into(),
+        BOB.into(),
+        "--format".into(),
+        "json".into(),
+        "-q".into(),
+    ];
+    let config;
+    if let Some(http) = &bed.http_url {
+        config = tempfile(&format!("[target]\nhttp_url = \"{http}\"\ninsecure = true\n"));
+        args.push("--config".into());
+        args.push(config.to_string_lossy().into_owned());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    authprobe(&refs)
+}
+
+/// The check codes a report found (every severity).
+pub fn found_codes(report: &Value) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Codes of every check authprobe implements.
+pub fn implemented_codes() -> BTreeSet<String> {
+    authprobe_checks::all()
+        .iter()
+        .map(|c| c.meta().code.to_string())
+        .collect()
+}
+
+/// `testbed/flaws.toml`.
+pub fn flaws_table() -> toml::Table {
+    let text = std::fs::read_to_string(repo_root().join("testbed/flaws.toml")).expect("testbed/flaws.toml");
+    let table: toml::Table = toml::from_str(&text).expect("flaws.toml parses");
+    table["flaws"].as_table().expect("[flaws] table").clone()
+}
+
+/// The implemented codes a flaw must trigger, and whether it needs `--tls`.
+pub fn expected_codes(flaw: &str) -> (BTreeSet<String>, bool) {
+    let flaws = flaws_table();
+    let entry = flaws
+        .get(flaw)
+        .unwrap_or_else(|| panic!("flaw `{flaw}` is not in testbed/flaws.toml"));
+    let implemented = implemented_codes();
+    let codes = entry["codes"]
+        .as_array()
+        .expect("codes list")
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .filter(|c| implemented.contains(c))
+        .collect();
+    (codes, entry.get("tls").and_then(|t| t.as_bool()).unwrap_or(false))
+}
+
+/// Writes a temporary file that lives until the process ends.
+pub fn tempfile(contents: &str) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let path = std::env::temp_dir().join(format!("authprobe-e2e-{}-{n}.toml", std::process::id()));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// Scans a testbed with exactly one flaw on and asserts the implemented codes found are
+/// exactly the ones `flaws.toml` lists for it, `code` among them.
+pub fn assert_flaw_yields(flaw: &str, code: &str) {
+    let (expected, tls) = expected_codes(flaw);
+    assert!(
+        expected.contains(code),
+        "testbed/flaws.toml does not map `{flaw}` to {code}"
+    );
+    let bed = Testbed::shared(flaw, tls);
+    let run = scan(&bed, &[]);
+    assert_eq!(run.code, 0, "scan failed: {}", run.stderr);
+    let report = run.report();
+    let found: BTreeSet<String> = found_codes(&report)
+        .intersection(&implemented_codes())
+        .cloned()
+        .collect();
+    assert_eq!(
+        found, expected,
+        "flaw `{flaw}` alone: found {found:?}, expected {expected:?}\nskipped: {}",
+        report["checks_skipped"]
+    );
+}
