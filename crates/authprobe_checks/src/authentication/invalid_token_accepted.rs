@@ -2,7 +2,8 @@ use authprobe_core::oracle::{responses_match, Verdict};
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 
-use crate::support::owasp;
+use crate::support::{owasp, summarize};
+use authprobe_core::ExchangeId;
 
 crate::declare_check! {
     /// ## What it does
@@ -58,58 +59,89 @@ crate::declare_check! {
     };
 }
 
+/// Protected endpoints probed at most (each costs one to four requests).
+const MAX_ENDPOINTS: usize = 25;
+
 impl InvalidTokenAccepted {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let Some(url) = cx.oracle_endpoint() else {
+        let mut urls: Vec<url::Url> = cx.oracle_endpoint().into_iter().collect();
+        for e in cx.protected_endpoints() {
+            if !urls.contains(&e.url) {
+                urls.push(e.url.clone());
+            }
+        }
+        urls.truncate(MAX_ENDPOINTS);
+        if urls.is_empty() {
             return CheckOutcome::skipped(
                 "no endpoint was found that serves the identity and refuses anonymous requests",
             );
-        };
-        let baseline = match cx.baseline(&url).await {
-            Ok(b) => b,
-            Err(e) => return CheckOutcome::skipped(format!("no oracle baseline: {e}")),
-        };
-        // The baseline's own garbage request is the first probe: if it matched A, the
-        // oracle cannot judge anything, but that very match is this check's finding.
-        if responses_match(&baseline.garbage, &baseline.valid)
-            && baseline.valid.is_success()
-            && !responses_match(&baseline.anonymous, &baseline.valid)
-        {
-            return vec![accepted(
-                url.path(),
-                "a random Bearer value",
-                baseline.garbage.exchange,
-                baseline.valid.exchange,
-            )]
-            .into();
         }
         let scheme = cx.primary().and_then(|i| i.scheme()).unwrap_or("Bearer");
-        let garbage = [
-            (
-                "a JWT-shaped value that does not parse",
-                format!("{scheme} eyJhbGciOiJIUzI1NiJ9.authprobe.garbage"),
-            ),
-            ("an empty credential", format!("{scheme} ")),
-            ("a non-base64 token", format!("{scheme} authprobe!!invalid##")),
-        ];
-        let mut findings = Vec::new();
-        for (what, header) in garbage {
-            let req = ProbeRequest::get(url.clone()).header("Authorization", header.trim_end());
-            let Ok(resp) = cx.probe.send(req).await else { continue };
-            match baseline.judge(&resp) {
-                Verdict::Accepted => {
-                    findings.push(accepted(url.path(), what, resp.exchange, baseline.valid.exchange));
-                    break;
-                }
-                Verdict::Inconclusive(why) => return CheckOutcome::skipped(format!("inconclusive: {why}")),
-                Verdict::Rejected => {}
+        let mut accepted_at: Vec<(String, &str, ExchangeId, ExchangeId)> = Vec::new();
+        let mut inconclusive = Vec::new();
+        for url in &urls {
+            match probe_endpoint(cx, url, scheme).await {
+                Ok(Some((what, probe, valid))) => accepted_at.push((url.path().to_string(), what, probe, valid)),
+                Ok(None) => {}
+                Err(why) => inconclusive.push(format!("{}: {why}", url.path())),
             }
         }
-        findings.into()
+        let Some((path, what, probe, valid)) = accepted_at.first() else {
+            if inconclusive.len() == urls.len() {
+                return CheckOutcome::skipped(format!("inconclusive on every endpoint ({})", inconclusive.join("; ")));
+            }
+            return CheckOutcome::passed();
+        };
+        let others: Vec<String> = accepted_at[1..].iter().map(|a| a.0.clone()).collect();
+        let mut finding = accepted(path, what, *probe, *valid);
+        if !others.is_empty() {
+            finding.message.push_str(&format!(" So did {}.", summarize(&others, 4)));
+        }
+        vec![finding].into()
     }
 }
 
-fn accepted(path: &str, what: &str, probe: authprobe_core::ExchangeId, valid: authprobe_core::ExchangeId) -> Finding {
+/// Tries garbage credentials on one endpoint: `Ok(Some(..))` when one was accepted (what,
+/// probe exchange, valid baseline exchange), `Err` when the oracle cannot judge here.
+async fn probe_endpoint(
+    cx: &ScanContext,
+    url: &url::Url,
+    scheme: &str,
+) -> Result<Option<(&'static str, ExchangeId, ExchangeId)>, String> {
+    let baseline = cx.baseline(url).await?;
+    if !baseline.valid.is_success() || responses_match(&baseline.anonymous, &baseline.valid) {
+        return Err("the endpoint does not distinguish authenticated requests".into());
+    }
+    // The baseline's own garbage request is the first probe: if it matches A, the oracle
+    // cannot judge anything else here, but that very match is this check's finding.
+    if responses_match(&baseline.garbage, &baseline.valid) {
+        return Ok(Some((
+            "a random Bearer value",
+            baseline.garbage.exchange,
+            baseline.valid.exchange,
+        )));
+    }
+    let garbage = [
+        (
+            "a JWT-shaped value that does not parse",
+            format!("{scheme} eyJhbGciOiJIUzI1NiJ9.authprobe.garbage"),
+        ),
+        ("an empty credential", format!("{scheme} ")),
+        ("a non-base64 token", format!("{scheme} authprobe!!invalid##")),
+    ];
+    for (what, header) in garbage {
+        let req = ProbeRequest::get(url.clone()).header("Authorization", header.trim_end());
+        let Ok(resp) = cx.probe.send(req).await else { continue };
+        match baseline.judge(&resp) {
+            Verdict::Accepted => return Ok(Some((what, resp.exchange, baseline.valid.exchange))),
+            Verdict::Inconclusive(why) => return Err(why),
+            Verdict::Rejected => {}
+        }
+    }
+    Ok(None)
+}
+
+fn accepted(path: &str, what: &str, probe: ExchangeId, valid: ExchangeId) -> Finding {
     Finding::new(
         Confidence::Confirmed,
         path,

@@ -74,7 +74,7 @@ crate::declare_check! {
 impl VerboseErrors {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
         // (URL with malformed parameters, whether anonymous requests already succeed there)
-        let targets: Vec<(url::Url, bool)> = cx
+        let mut targets: Vec<(url::Url, bool)> = cx
             .inventory
             .endpoints
             .iter()
@@ -83,13 +83,16 @@ impl VerboseErrors {
                 e.anonymous_ok().is_some_and(|r| r.is_success())
                     || e.authenticated.as_ref().is_some_and(|r| r.is_success())
             })
-            .take(MAX_PROBED)
             .map(|e| {
                 let mut url = e.url.clone();
                 url.set_query(Some(MALFORMED_QUERY));
                 (url, e.anonymous_ok().is_some_and(|r| r.is_success()))
             })
             .collect();
+        // `/api/posts/` and `/api/posts/?page=2` are one endpoint once the query is replaced.
+        let mut seen = std::collections::HashSet::new();
+        targets.retain(|(url, _)| seen.insert(url.clone()));
+        targets.truncate(MAX_PROBED);
         let identity = cx.primary();
         let probe = &cx.probe;
         let probes: Vec<_> = stream::iter(targets)

@@ -1,0 +1,1 @@
+"""The testbed API app: notes, posts, auth endpoints and the flawed variants."""

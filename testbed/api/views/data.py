@@ -1,0 +1,184 @@
+"""Data endpoints: /api/me/, notes, posts, export, API keys and their legacy variants."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import secrets
+import threading
+
+from rest_framework import status, viewsets
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from project.flaws import flaw_on
+
+from ..authentication import ApiJWTAuthentication, DemoFallbackJWTAuthentication
+from ..models import ApiKey, Note, Post
+from ..serializers import NoteSerializer, PostSerializer, UserSerializer
+
+
+class MeView(APIView):
+    """GET /api/me/ -> {"id", "username", "email"} of the caller."""
+
+    def get_authenticators(self):
+        authenticators = super().get_authenticators()
+        if flaw_on("invalid_token_accepted"):
+            # INTENTIONALLY VULNERABLE (invalid_token_accepted): see DemoFallbackJWTAuthentication.
+            authenticators = [
+                DemoFallbackJWTAuthentication() if type(a) is ApiJWTAuthentication else a for a in authenticators
+            ]
+        return authenticators
+
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)
+
+
+class NoteViewSet(viewsets.ReadOnlyModelViewSet):
+    """GET /api/notes/ (the caller's notes) and /api/notes/<id>/ (owner only)."""
+
+    serializer_class = NoteSerializer
+
+    def get_permissions(self):
+        if self.action == "retrieve" and flaw_on("missing_auth"):
+            # INTENTIONALLY VULNERABLE (missing_auth): "share links" - the detail view was
+            # opened to anonymous readers so that a note URL can be pasted into a chat.
+            return [AllowAny()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        if self.action == "retrieve" and (flaw_on("missing_auth") or flaw_on("bola")):
+            # INTENTIONALLY VULNERABLE (bola / missing_auth): the detail lookup is not
+            # scoped to the caller, so any id is served to anybody who asks for it.
+            return Note.objects.select_related("owner")
+        return Note.objects.select_related("owner").filter(owner=self.request.user)
+
+
+class PostViewSet(viewsets.ViewSet):
+    """GET /api/posts/?page=N - public blog posts, PAGE_SIZE per page."""
+
+    permission_classes = [AllowAny]
+    PAGE_SIZE = 2
+
+    def list(self, request):
+        raw_page = request.query_params.get("page", "1")
+        if flaw_on("verbose_errors"):
+            # INTENTIONALLY VULNERABLE (verbose_errors): the page number is trusted, so
+            # ?page=abc raises ValueError and the exception handler returns the traceback.
+            page = int(raw_page)
+        else:
+            try:
+                page = int(raw_page)
+            except ValueError:
+                page = 0
+            if page < 1:
+                return Response({"detail": "Invalid page."}, status=status.HTTP_400_BAD_REQUEST)
+        posts = Post.objects.select_related("author")
+        count = posts.count()
+        start = (page - 1) * self.PAGE_SIZE
+        results = PostSerializer(posts[start : start + self.PAGE_SIZE], many=True).data
+        last_page = max(1, -(-count // self.PAGE_SIZE))
+        return Response(
+            {
+                "count": count,
+                "page": page,
+                "next": "/api/posts/?page=%d" % (page + 1) if page < last_page else None,
+                "previous": "/api/posts/?page=%d" % (page - 1) if page > 1 else None,
+                "results": results,
+            }
+        )
+
+
+class AuthenticatedForGet(BasePermission):
+    """INTENTIONALLY VULNERABLE (method_bypass): only GET is checked.
+
+    Written when the endpoint was GET-only; HEAD (routed to get()), OPTIONS and the POST
+    added later for the mobile app sail through without credentials.
+    """
+
+    def has_permission(self, request, view):
+        if request.method == "GET":
+            return bool(request.user and request.user.is_authenticated)
+        return True
+
+
+class ExportView(APIView):
+    """GET /api/export/ - JSON export of the caller's notes (POST takes the same filters)."""
+
+    def get_permissions(self):
+        if flaw_on("method_bypass"):
+            return [AuthenticatedForGet()]
+        return [IsAuthenticated()]
+
+    def get(self, request):
+        notes = Note.objects.select_related("owner")
+        if request.user.is_authenticated:
+            notes = notes.filter(owner=request.user)
+        # (Unfiltered for anonymous callers: "only the staff report job calls it without a
+        # user" - reachable only through the method_bypass permission above.)
+        return Response({"count": notes.count(), "notes": NoteSerializer(notes, many=True, context={"request": request}).data})
+
+    def post(self, request):
+        return self.get(request)
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+class ApiKeyView(APIView):
+    """POST /api/keys/ -> {"id", "key", "scheme"}; key = secrets.token_urlsafe(32)."""
+
+    scheme = "random"
+
+    def make_key(self, request) -> str:
+        return secrets.token_urlsafe(32)
+
+    def post(self, request):
+        key = ApiKey.objects.create(owner=request.user, key=self.make_key(request), scheme=self.scheme)
+        return Response({"id": key.pk, "key": key.key, "scheme": key.scheme}, status=status.HTTP_201_CREATED)
+
+
+_invite_lock = threading.Lock()
+_invite_counter = itertools.count(1)
+
+
+class InviteCodeView(ApiKeyView):
+    """POST /api/invites/ (flaw predictable_tokens only).
+
+    INTENTIONALLY VULNERABLE (predictable_tokens): invite codes are a counter on top of a
+    fixed base ("human-friendly, easy to read out on the phone") - whoever receives one
+    knows the next ones, and there are only ~10^8 of them.
+    """
+
+    scheme = "invite"
+
+    def make_key(self, request) -> str:
+        with _invite_lock:
+            return str(40_000_000 + next(_invite_counter))
+
+
+class LegacyApiKeyView(ApiKeyView):
+    """POST /api/v1/keys/ (flaw identity_tokens only).
+
+    INTENTIONALLY VULNERABLE (identity_tokens): the v1 key scheme kept for the old mobile
+    app, which recomputes the key itself: md5(username). Anybody can compute anybody's key.
+    """
+
+    scheme = "legacy"
+
+    def make_key(self, request) -> str:
+        return hashlib.md5(request.user.get_username().encode()).hexdigest()
+
+
+class PairingCodeView(ApiKeyView):
+    """POST /api/pairing-codes/ (flaw low_entropy_tokens only).
+
+    INTENTIONALLY VULNERABLE (low_entropy_tokens): device pairing codes that "must fit on a
+    TV screen": 6 hex digits, 24 bits, guessable online.
+    """
+
+    scheme = "pairing"
+
+    def make_key(self, request) -> str:
+        return secrets.token_hex(3)

@@ -1,0 +1,1 @@
+"""Django project of the authprobe testbed (intentionally vulnerable by flaw switches)."""

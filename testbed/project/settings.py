@@ -1,0 +1,322 @@
+"""Settings of the authprobe testbed.
+
+Everything a careful team would configure is configured here; each flaw switch
+(``project.flaws.flaw_on``) replaces one hardened setting with the mistake a real team
+makes. Blocks marked INTENTIONALLY VULNERABLE are the ground truth the scanner must find.
+
+Runtime values come from the environment, as in a twelve-factor deployment; ``serve.py``
+sets them per start:
+
+  TESTBED_FLAWS        comma-separated flaw names ("" = hardened)
+  TESTBED_DB           path of this run's SQLite database
+  TESTBED_TLS          "1" when served with --tls (HTTPS on TESTBED_PORT, HTTP on +1)
+  TESTBED_PORT         the HTTPS (or only) port
+  DJANGO_SECRET_KEY    strong random SECRET_KEY for this start
+  JWT_SIGNING_KEY      strong random simplejwt HMAC key for this start
+  ADMIN_URL            unguessable admin prefix, e.g. "staff-console-1f2e.../"
+  TESTBED_VERBOSE      "1" to log every request to stderr
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from project.flaws import flaw_on
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+TLS = os.environ.get("TESTBED_TLS") == "1"
+HTTPS_PORT = int(os.environ.get("TESTBED_PORT", "0") or 0)
+VERBOSE = os.environ.get("TESTBED_VERBOSE") == "1"
+
+# --- Core --------------------------------------------------------------------------------
+
+if flaw_on("default_django_key"):
+    # INTENTIONALLY VULNERABLE (default_django_key): the key `startproject` wrote into
+    # settings.py was committed and never replaced. It signs sessions, messages, password
+    # reset links and (SIGNING_KEY not set) every simplejwt token. The scanner's Django key
+    # wordlist must contain this exact value.
+    SECRET_KEY = "django-insecure-7v#q2m!x9@h1w$k3p^r8t&z0u*b4n(e6)s-y+c=j%f5g_a~l"
+else:
+    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or os.urandom(32).hex()
+
+# INTENTIONALLY VULNERABLE (debug): DEBUG left on in a deployed settings file; unknown URLs
+# get the technical 404 page (URLconf listing) and crashes the technical 500 page.
+DEBUG = flaw_on("debug")
+
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "api",
+]
+
+# Header-setting middleware sits outermost so that every response carries the headers,
+# including the HTTPS redirect issued by SecurityMiddleware and CORS preflight answers.
+MIDDLEWARE = [
+    "api.middleware.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+if flaw_on("no_csp"):
+    # INTENTIONALLY VULNERABLE (no_csp): the CSP middleware was dropped "because it broke
+    # the admin"; HTML pages (login form, admin, error pages) carry no CSP.
+    MIDDLEWARE.remove("api.middleware.ContentSecurityPolicyMiddleware")
+
+if flaw_on("no_security_headers"):
+    # INTENTIONALLY VULNERABLE (no_security_headers): clickjacking middleware removed and
+    # SecurityMiddleware's nosniff / Referrer-Policy switched off (see below).
+    MIDDLEWARE.remove("django.middleware.clickjacking.XFrameOptionsMiddleware")
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("TESTBED_DB") or str(BASE_DIR / ".cache" / "dev.sqlite3"),
+        # A throwaway per-start database: durability does not matter, concurrency does.
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA synchronous=OFF",
+        },
+    }
+}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+
+# Testbed only: a fast hasher keeps logins instantaneous. (Not a flaw the scanner checks.)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Teams move the admin off /admin/ and read the prefix from the environment.
+if flaw_on("admin_exposed"):
+    # INTENTIONALLY VULNERABLE (admin_exposed): the admin login sits at the default /admin/.
+    ADMIN_URL = "admin/"
+else:
+    ADMIN_URL = os.environ.get("ADMIN_URL") or "staff-console-%s/" % os.urandom(12).hex()
+
+# --- Transport security -----------------------------------------------------------------
+
+# Served behind nothing: no proxy headers are trusted.
+SECURE_PROXY_SSL_HEADER = None
+USE_X_FORWARDED_HOST = False
+
+if flaw_on("no_hsts"):
+    # INTENTIONALLY VULNERABLE (no_hsts): HSTS never enabled ("we'll turn it on later").
+    SECURE_HSTS_SECONDS = 0
+else:
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+if TLS and not flaw_on("no_https_redirect"):
+    # Every plain-HTTP request (any method, any path) gets a 301 to the HTTPS listener.
+    SECURE_SSL_REDIRECT = True
+    SECURE_SSL_HOST = "127.0.0.1:%d" % HTTPS_PORT
+else:
+    # INTENTIONALLY VULNERABLE when served with --tls (no_https_redirect): the plain-HTTP
+    # listener serves the whole app, login endpoints included.
+    SECURE_SSL_REDIRECT = False
+
+if flaw_on("no_security_headers"):
+    # INTENTIONALLY VULNERABLE (no_security_headers): see MIDDLEWARE above.
+    SECURE_CONTENT_TYPE_NOSNIFF = False
+    SECURE_REFERRER_POLICY = None
+else:
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    X_FRAME_OPTIONS = "DENY"
+
+# Strict policy for every text/html response (api.middleware.ContentSecurityPolicyMiddleware).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+# --- Cookies and sessions ---------------------------------------------------------------
+
+if flaw_on("insecure_cookies"):
+    # INTENTIONALLY VULNERABLE (insecure_cookies): defaults relaxed "so that the SPA on
+    # http://localhost works": no Secure, session readable from JavaScript, no SameSite.
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_HTTPONLY = False
+    SESSION_COOKIE_SAMESITE = None
+    CSRF_COOKIE_SECURE = False
+    CSRF_COOKIE_SAMESITE = None
+else:
+    # Secure is set even when the testbed is served over plain HTTP (loopback tests).
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    CSRF_COOKIE_SECURE = True
+    CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # the SPA reads it to send X-CSRFToken; that is fine.
+SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- CORS (django-cors-headers) ---------------------------------------------------------
+
+CORS_ALLOW_CREDENTIALS = True
+if flaw_on("cors_reflect"):
+    # INTENTIONALLY VULNERABLE (cors_reflect): with credentials allowed, "allow all"
+    # makes django-cors-headers reflect any Origin, including "null".
+    CORS_ALLOW_ALL_ORIGINS = True
+else:
+    CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+
+# --- Django REST framework --------------------------------------------------------------
+
+_auth_classes = ["api.authentication.ApiJWTAuthentication"]
+if flaw_on("query_token"):
+    # INTENTIONALLY VULNERABLE (query_token): tokens also read from ?access_token= / ?token=
+    # "for the CSV download links".
+    _auth_classes.append("api.authentication.QueryStringJWTAuthentication")
+if flaw_on("static_token"):
+    # INTENTIONALLY VULNERABLE (static_token): DRF's stock TokenAuthentication; keys never
+    # expire (and /api-token-auth/ hands out the same key on every login).
+    _auth_classes.append("rest_framework.authentication.TokenAuthentication")
+else:
+    _auth_classes.append("api.authentication.ExpiringTokenAuthentication")
+if flaw_on("csrf_exempt"):
+    # INTENTIONALLY VULNERABLE (csrf_exempt): the well-known "CsrfExemptSessionAuthentication"
+    # snippet; cookie-authenticated API writes need no CSRF token.
+    _auth_classes.append("api.authentication.CsrfExemptSessionAuthentication")
+else:
+    _auth_classes.append("rest_framework.authentication.SessionAuthentication")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": _auth_classes,
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Nothing sits in front of the app: the client address is REMOTE_ADDR.
+    "NUM_PROXIES": 0,
+    "DEFAULT_THROTTLE_RATES": {"register": "30/minute"},
+}
+if flaw_on("xff_throttle_bypass"):
+    # INTENTIONALLY VULNERABLE (xff_throttle_bypass): NUM_PROXIES left at DRF's default
+    # (None), so throttles key on the client-supplied X-Forwarded-For header.
+    REST_FRAMEWORK["NUM_PROXIES"] = None
+
+# Failed-attempt limits (api.throttling): failures per window per key.
+LOGIN_FAILURE_LIMIT = 10  # per (client IP, username) on every login endpoint
+TOKEN_FAILURE_LIMIT = 10  # per client IP on refresh / verify / blacklist / password reset
+FAILURE_WINDOW_SECONDS = 60
+
+# --- simplejwt --------------------------------------------------------------------------
+
+if flaw_on("weak_secret"):
+    # INTENTIONALLY VULNERABLE (weak_secret): a guessable HMAC key copied from a tutorial.
+    _jwt_signing_key = "secret123"
+elif flaw_on("default_django_key"):
+    # INTENTIONALLY VULNERABLE (default_django_key): SIGNING_KEY not set, simplejwt falls
+    # back to SECRET_KEY, i.e. the committed django-insecure key.
+    _jwt_signing_key = SECRET_KEY
+else:
+    _jwt_signing_key = os.environ.get("JWT_SIGNING_KEY") or os.urandom(32).hex()
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": _jwt_signing_key,
+    "AUDIENCE": "authprobe-testbed-api",
+    "ISSUER": "https://testbed.local",
+    "LEEWAY": 0,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "TOKEN_OBTAIN_SERIALIZER": "api.serializers.ApiTokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "api.serializers.ApiTokenRefreshSerializer",
+    "TOKEN_VERIFY_SERIALIZER": "api.serializers.ApiTokenVerifySerializer",
+}
+if flaw_on("long_lifetime"):
+    # INTENTIONALLY VULNERABLE (long_lifetime): "users complained about being logged out".
+    SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] = timedelta(days=30)
+    SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] = timedelta(days=90)
+if flaw_on("refresh_reuse"):
+    # INTENTIONALLY VULNERABLE (refresh_reuse): rotation on, but the rotated-out refresh
+    # token is not blacklisted, so a stolen refresh token keeps minting access tokens.
+    SIMPLE_JWT["BLACKLIST_AFTER_ROTATION"] = False
+if flaw_on("missing_aud_iss"):
+    # INTENTIONALLY VULNERABLE (missing_aud_iss): tokens are not bound to this API; any
+    # token signed with the same key (another service, another environment) is accepted.
+    SIMPLE_JWT["AUDIENCE"] = None
+    SIMPLE_JWT["ISSUER"] = None
+
+# Lifetime of the one-shot tokens from /api/token/ephemeral/ (used by download links).
+EPHEMERAL_TOKEN_LIFETIME = timedelta(seconds=2)
+# Lifetime of DRF authtoken keys (api.authentication.ExpiringTokenAuthentication).
+AUTHTOKEN_LIFETIME = timedelta(hours=1)
+
+# --- Logging: quiet unless TESTBED_VERBOSE=1 ---------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+    "root": {"handlers": ["stderr"], "level": "INFO" if VERBOSE else "ERROR"},
+    "loggers": {
+        "django.request": {"level": "INFO" if VERBOSE else "CRITICAL"},
+        "django.security": {"level": "INFO" if VERBOSE else "CRITICAL"},
+        "django.server": {"level": "INFO" if VERBOSE else "CRITICAL"},
+    },
+}

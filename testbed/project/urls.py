@@ -1,0 +1,65 @@
+"""URLconf of the testbed. Flaw-only endpoints are mounted only while their flaw is on."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import routers
+
+from api import rs256
+from api.views import auth, data, root
+from api.views.accounts import AccountLoginView, AccountLogoutView
+from project.flaws import flaw_on
+
+
+class Router(routers.DefaultRouter):
+    APIRootView = root.ApiRootView
+    include_format_suffixes = False
+
+
+router = Router()
+router.register("notes", data.NoteViewSet, basename="note")
+router.register("posts", data.PostViewSet, basename="post")
+
+login_view = AccountLoginView.as_view()
+if flaw_on("csrf_exempt"):
+    # INTENTIONALLY VULNERABLE (csrf_exempt): see AccountLoginView.dispatch.
+    login_view = csrf_exempt(login_view)
+
+urlpatterns = [
+    path("", root.api_root, name="root"),
+    path(".well-known/jwks.json", rs256.JwksView.as_view(), name="jwks"),
+    # simplejwt
+    path("api/token/", auth.TokenObtainView.as_view(), name="token_obtain_pair"),
+    path("api/token/refresh/", auth.TokenRefreshView.as_view(), name="token_refresh"),
+    path("api/token/verify/", auth.TokenVerifyView.as_view(), name="token_verify"),
+    path("api/token/blacklist/", auth.TokenBlacklistView.as_view(), name="token_blacklist"),
+    path("api/token/ephemeral/", auth.EphemeralTokenView.as_view(), name="token_ephemeral"),
+    # session / account management
+    path("api/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("api/token-login/", auth.TokenLoginView.as_view(), name="token_login"),
+    path("api/password/change/", auth.PasswordChangeView.as_view(), name="password_change"),
+    path("api/password/reset/", auth.PasswordResetView.as_view(), name="password_reset"),
+    path("api/register/", auth.RegisterView.as_view(), name="register"),
+    # data
+    path("api/me/", data.MeView.as_view(), name="me"),
+    path("api/export/", data.ExportView.as_view(), name="export"),
+    path("api/keys/", data.ApiKeyView.as_view(), name="api_keys"),
+    # partner API (RS256)
+    path("api/rs/token/", rs256.PartnerTokenView.as_view(), name="partner_token"),
+    path("api/rs/me/", rs256.PartnerMeView.as_view(), name="partner_me"),
+    path("api/", include(router.urls)),
+    # DRF authtoken and the server-rendered login
+    path("api-token-auth/", auth.AuthTokenLoginView.as_view(), name="authtoken"),
+    path("accounts/login/", login_view, name="login"),
+    path("accounts/logout/", AccountLogoutView.as_view(), name="session_logout"),
+    # The admin: at settings.ADMIN_URL (unguessable unless the admin_exposed flaw is on).
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+if flaw_on("predictable_tokens"):
+    urlpatterns.append(path("api/invites/", data.InviteCodeView.as_view(), name="invites"))
+if flaw_on("identity_tokens"):
+    urlpatterns.append(path("api/v1/keys/", data.LegacyApiKeyView.as_view(), name="legacy_api_keys"))
+if flaw_on("low_entropy_tokens"):
+    urlpatterns.append(path("api/pairing-codes/", data.PairingCodeView.as_view(), name="pairing_codes"))
