@@ -25,7 +25,6 @@ import hmac
 import http.client
 import json
 import math
-import os
 import re
 import ssl
 import subprocess
@@ -35,7 +34,6 @@ import tomllib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -265,8 +263,11 @@ def probe_jwt(s: Scan) -> None:
             s.hit("JWT004", "expired ephemeral token accepted")
 
     if "exp" not in claims or claims["exp"] - claims["iat"] > 3600 or rclaims["exp"] - rclaims["iat"] > 7 * 86400:
-        s.hit("JWT005", "lifetime: access %s, refresh %s" % (
-            claims.get("exp", 0) - claims["iat"] if "exp" in claims else None, rclaims["exp"] - rclaims["iat"]))
+        s.hit(
+            "JWT005",
+            "lifetime: access %s, refresh %s"
+            % (claims.get("exp", 0) - claims["iat"] if "exp" in claims else None, rclaims["exp"] - rclaims["iat"]),
+        )
     if "aud" not in claims or "iss" not in claims:
         s.hit("JWT006", "no aud/iss")
     sensitive = {"email", "phone", "pwd_hash", "password", "is_superuser", "is_staff"} & set(claims)
@@ -278,7 +279,9 @@ def probe_jwt(s: Scan) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     jwk = s.client.get("/.well-known/jwks.json").json()["keys"][0]
-    public = rsa.RSAPublicNumbers(int.from_bytes(unb64url(jwk["e"]), "big"), int.from_bytes(unb64url(jwk["n"]), "big")).public_key()
+    public = rsa.RSAPublicNumbers(
+        int.from_bytes(unb64url(jwk["e"]), "big"), int.from_bytes(unb64url(jwk["n"]), "big")
+    ).public_key()
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     rs = s.client.post("/api/rs/token/", json_body={"username": "alice", "password": "alice-pass-1"}).json()["access"]
     _, rs_claims = jwt_parts(rs)
@@ -304,9 +307,10 @@ def probe_auth(s: Scan) -> None:
     for path in ("/api/me/", "/api/notes/"):
         if s.accepted("garbage.garbage.garbage", path) or s.accepted("xyz", path):
             s.hit("AUTH002", "garbage bearer accepted at %s" % path)
-    if s.client.get("/api/me/?access_token=" + alice["access"]).status == 200 or s.client.get(
-        "/api/notes/?token=" + alice["access"]
-    ).status == 200:
+    if (
+        s.client.get("/api/me/?access_token=" + alice["access"]).status == 200
+        or s.client.get("/api/notes/?token=" + alice["access"]).status == 200
+    ):
         s.hit("AUTH003", "token accepted from the query string")
     for path in ("/api/me/", "/api/notes/", "/api/export/"):
         if s.client.get(path).status != 401:
@@ -352,7 +356,10 @@ def probe_sessions(s: Scan) -> None:
     pair = s.jwt_login()
     r = s.client.post("/api/logout/", bearer=pair["access"], json_body={"refresh": pair["refresh"]})
     assert r.status == 200, ("logout failed", r.status, r.text)
-    if s.accepted(pair["access"]) or s.client.post("/api/token/refresh/", json_body={"refresh": pair["refresh"]}).status == 200:
+    if (
+        s.accepted(pair["access"])
+        or s.client.post("/api/token/refresh/", json_body={"refresh": pair["refresh"]}).status == 200
+    ):
         s.hit("SESS003", "credentials valid after logout")
 
     # SESS004: refresh reuse.
@@ -365,11 +372,17 @@ def probe_sessions(s: Scan) -> None:
     # SESS005: password change with a throwaway account.
     name = "probe%s" % uuid.uuid4().hex[:8]
     password = "Pw-%s-x1" % uuid.uuid4().hex[:10]
-    r = s.client.post("/api/register/", json_body={"username": name, "password": password, "email": name + "@example.com"})
+    r = s.client.post(
+        "/api/register/", json_body={"username": name, "password": password, "email": name + "@example.com"}
+    )
     assert r.status == 201, ("register failed", r.status, r.text)
     pair = s.jwt_login((name, password))
     key = s.client.post("/api-token-auth/", form={"username": name, "password": password}).json()["token"]
-    r = s.client.post("/api/password/change/", bearer=pair["access"], json_body={"old_password": password, "new_password": password + "-new"})
+    r = s.client.post(
+        "/api/password/change/",
+        bearer=pair["access"],
+        json_body={"old_password": password, "new_password": password + "-new"},
+    )
     assert r.status == 200, ("password change failed", r.status, r.text)
     if (
         s.accepted(pair["access"])
@@ -405,10 +418,14 @@ def probe_sessions(s: Scan) -> None:
 
 
 def entropy_bits(samples: list[str]) -> float:
+    """Upper bound from alphabet size and length (digits, hex, or base64url)."""
     alphabet = set("".join(samples))
-    size = 16 if alphabet <= set("0123456789abcdef") else 10 if alphabet <= set("0123456789") else 64
     if alphabet <= set("0123456789"):
         size = 10
+    elif alphabet <= set("0123456789abcdef"):
+        size = 16
+    else:
+        size = 64
     return min(len(x) for x in samples) * math.log2(size)
 
 
@@ -423,12 +440,16 @@ def probe_tokens(s: Scan) -> None:
             samples.append(r.json()["key"])
         if not samples:
             continue
-        identity = {hashlib.md5(b"alice").hexdigest(), hashlib.sha1(b"alice").hexdigest(), hashlib.sha256(b"alice").hexdigest()}
+        identity = {
+            hashlib.md5(b"alice").hexdigest(),
+            hashlib.sha1(b"alice").hexdigest(),
+            hashlib.sha256(b"alice").hexdigest(),
+        }
         if set(samples) & identity:
             s.hit("TOKEN003", "%s key derived from the username" % path)
             continue
         if all(x.isdigit() for x in samples):
-            diffs = {int(b) - int(a) for a, b in zip(samples, samples[1:])}
+            diffs = {int(b) - int(a) for a, b in zip(samples, samples[1:], strict=False)}
             if len(diffs) == 1:
                 s.hit("TOKEN002", "%s keys are sequential" % path)
         if entropy_bits(samples) < 64:
@@ -441,9 +462,15 @@ def probe_rate(s: Scan) -> None:
 
     user = "alice"
     endpoints = {
-        "/api/token/": lambda xff=None: s.client.post("/api/token/", json_body={"username": user, "password": "nope"}, headers=xff or {}),
-        "/api-token-auth/": lambda xff=None: s.client.post("/api-token-auth/", form={"username": user, "password": "nope"}, headers=xff or {}),
-        "/api/rs/token/": lambda xff=None: s.client.post("/api/rs/token/", json_body={"username": user, "password": "nope"}, headers=xff or {}),
+        "/api/token/": lambda xff=None: s.client.post(
+            "/api/token/", json_body={"username": user, "password": "nope"}, headers=xff or {}
+        ),
+        "/api-token-auth/": lambda xff=None: s.client.post(
+            "/api-token-auth/", form={"username": user, "password": "nope"}, headers=xff or {}
+        ),
+        "/api/rs/token/": lambda xff=None: s.client.post(
+            "/api/rs/token/", json_body={"username": user, "password": "nope"}, headers=xff or {}
+        ),
     }
     for path, send in endpoints.items():
         statuses = burst(send)
@@ -477,7 +504,10 @@ def probe_rate(s: Scan) -> None:
 def probe_web(s: Scan) -> None:
     for origin in ("https://evil.example", "null"):
         r = s.client.get("/api/me/", headers={"Origin": origin})
-        if r.header("Access-Control-Allow-Origin") in (origin, "*") and r.header("Access-Control-Allow-Credentials") == "true":
+        if (
+            r.header("Access-Control-Allow-Origin") in (origin, "*")
+            and r.header("Access-Control-Allow-Credentials") == "true"
+        ):
             s.hit("WEB001", "Origin %s reflected with credentials" % origin)
     for path in ("/accounts/login/", "/authprobe-missing/"):
         r = s.client.get(path)
@@ -505,7 +535,9 @@ def probe_tls(s: Scan) -> None:
         s.hit("TLS003", "HSTS %r" % hsts)
     plain = s.http_client
     for method, path in (("GET", "/"), ("GET", "/api/me/"), ("POST", "/api/token/")):
-        r = plain.request(method, path, json_body={"username": "alice", "password": "alice-pass-1"} if method == "POST" else None)
+        r = plain.request(
+            method, path, json_body={"username": "alice", "password": "alice-pass-1"} if method == "POST" else None
+        )
         location = r.header("Location") or ""
         want = "https://127.0.0.1:%d%s" % (s.client.port, path)
         if r.status != 301 or location != want:
@@ -566,7 +598,9 @@ def main() -> int:
     parser.add_argument("-j", "--jobs", type=int, default=4)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
-    modes = args.modes or (["none", "none+tls"] + [f + ("+tls" if FLAWS[f]["tls"] else "") for f in FLAWS] + ["all", "all+tls"])
+    modes = args.modes or (
+        ["none", "none+tls"] + [f + ("+tls" if FLAWS[f]["tls"] else "") for f in FLAWS] + ["all", "all+tls"]
+    )
     plan = [(m.removesuffix("+tls"), m.endswith("+tls")) for m in modes]
     failed = 0
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

@@ -111,9 +111,7 @@ def make_tls_context(directory: Path) -> ssl.SSLContext:
         .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(days=7))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -122,9 +120,7 @@ def make_tls_context(directory: Path) -> ssl.SSLContext:
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
@@ -163,9 +159,7 @@ class RequestHandler(WSGIRequestHandler):
             return
         if not self.parse_request():
             return
-        handler = QuietServerHandler(
-            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
-        )
+        handler = QuietServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
         handler.request_handler = self
         handler.run(self.server.get_app())
 
@@ -183,9 +177,7 @@ class ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
         self.tls = tls_context is not None
         # The TLS handshake happens lazily in the request thread, never in accept().
         self.socket = (
-            tls_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-            if tls_context
-            else sock
+            tls_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False) if tls_context else sock
         )
         self.server_name = "127.0.0.1"
         self.server_port = address[1]
@@ -329,7 +321,7 @@ def main(argv: list[str]) -> int:
         from api.rs256 import rs_keys
 
         rs_keys()  # generate the partner API's RSA key now, not on the first request
-        get_resolver().url_patterns  # import every view before we say ready
+        _ = get_resolver().url_patterns  # import every view before we say ready
         app = without_head_bodies(get_wsgi_application())
 
         tls_context = make_tls_context(workdir) if args.tls else None

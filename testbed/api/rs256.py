@@ -110,8 +110,14 @@ def verify_rs_token(raw: str) -> dict:
                 raise jwt.InvalidSignatureError("Signature verification failed")
             return jwt.decode(
                 raw,
-                options={"verify_signature": False, "verify_exp": True, "verify_iat": True,
-                         "verify_aud": True, "verify_iss": True, "require": REQUIRED_CLAIMS},
+                options={
+                    "verify_signature": False,
+                    "verify_exp": True,
+                    "verify_iat": True,
+                    "verify_aud": True,
+                    "verify_iss": True,
+                    "require": REQUIRED_CLAIMS,
+                },
                 **claim_checks,
             )
     return jwt.decode(raw, keys.public_key, algorithms=["RS256"], options={"require": REQUIRED_CLAIMS}, **claim_checks)

@@ -94,7 +94,9 @@ class RegisterSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
     def validate(self, attrs):
-        password_validation.validate_password(attrs["password"], User(username=attrs.get("username", ""), email=attrs.get("email", "")))
+        password_validation.validate_password(
+            attrs["password"], User(username=attrs.get("username", ""), email=attrs.get("email", ""))
+        )
         return attrs
 
     def create(self, validated_data):

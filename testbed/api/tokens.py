@@ -8,12 +8,14 @@ change). The flaw switches below loosen exactly one of these steps each.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 import jwt
 from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from project.flaws import flaw_on
@@ -73,7 +75,7 @@ def decode_access_token(raw: str | bytes) -> dict[str, Any]:
     """Validate an encoded access token and return its claims, or raise TokenRejected."""
     if isinstance(raw, bytes):
         raw = raw.decode("latin-1")
-    backend = AccessToken().get_token_backend()
+    backend = token_backend
     audience, issuer = backend.audience, backend.issuer
 
     try:
@@ -95,7 +97,7 @@ def decode_access_token(raw: str | bytes) -> dict[str, Any]:
     required = ["iat", "jti", api_settings.TOKEN_TYPE_CLAIM, api_settings.USER_ID_CLAIM, GENERATION_CLAIM]
     if not flaw_on("no_exp"):
         required.append("exp")
-    # INTENTIONALLY VULNERABLE (no_exp): a token without exp is fine, see ApiAccessToken.
+    # else: INTENTIONALLY VULNERABLE (no_exp) - a token without exp is fine, see ApiAccessToken.
     if audience is not None:
         required.append("aud")
     if issuer is not None:

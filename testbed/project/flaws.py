@@ -33,9 +33,7 @@ def parse_flaws(spec: str) -> frozenset[str]:
     names = {part.strip() for part in spec.split(",") if part.strip()}
     unknown = sorted(names - known_flaws())
     if unknown:
-        raise ValueError(
-            "unknown flaw(s): %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(known_flaws())))
-        )
+        raise ValueError("unknown flaw(s): %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(known_flaws()))))
     return frozenset(names)
 
 

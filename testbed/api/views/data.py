@@ -117,7 +117,9 @@ class ExportView(APIView):
             notes = notes.filter(owner=request.user)
         # (Unfiltered for anonymous callers: "only the staff report job calls it without a
         # user" - reachable only through the method_bypass permission above.)
-        return Response({"count": notes.count(), "notes": NoteSerializer(notes, many=True, context={"request": request}).data})
+        return Response(
+            {"count": notes.count(), "notes": NoteSerializer(notes, many=True, context={"request": request}).data}
+        )
 
     def post(self, request):
         return self.get(request)

@@ -51,7 +51,7 @@ def root_links() -> dict[str, str]:
     return links
 
 
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([AllowAny])
 def api_root(request):
@@ -70,5 +70,3 @@ class ApiRootView(routers.APIRootView):
             if path.startswith("/api/") and path != "/api/" and name not in response.data:
                 response.data[name] = request.build_absolute_uri(path)
         return response
-
-
