@@ -141,3 +141,25 @@ fn the_catalog_lists_and_explains_every_check() {
     }
     assert_usage_error(&["explain", "NOPE999"], "no check");
 }
+
+#[test]
+fn a_supplied_bearer_token_is_an_identity_and_never_printed() {
+    let bed = Testbed::shared("query_token", false);
+    let token = crate::util::alice_access_token(&bed);
+    let run = authprobe(&["scan", &bed.url, "--bearer", &token, "--format", "json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    assert!(
+        crate::util::found_codes(&report).contains("AUTH003"),
+        "{}",
+        report["findings"]
+    );
+    assert_eq!(report["identities"][0]["flow"], "bearer");
+    assert!(
+        !run.stdout.contains(&token),
+        "the supplied token leaked into the report"
+    );
+    // A signature-less prefix of the token would leak its claims; the whole value is redacted.
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!run.stdout.contains(signature));
+}

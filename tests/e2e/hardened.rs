@@ -174,4 +174,21 @@ fn findings_carry_evidence_with_a_redacted_curl() {
     for secret in ["alice-pass-1", "bob-pass-2"] {
         assert!(!run.stdout.contains(secret), "{secret} leaked into the report");
     }
+    // No signed JWT (header.payload.signature) obtained during the scan reaches the report.
+    let jwt = regex_lite_jwt(&run.stdout);
+    assert!(
+        jwt.is_none(),
+        "a signed JWT leaked into the report: {}",
+        jwt.unwrap_or_default()
+    );
+}
+
+/// The first `eyJ….eyJ….sig` in `text` with a non-empty signature, if any.
+fn regex_lite_jwt(text: &str) -> Option<String> {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices("eyJ").find_map(|(start, _)| {
+        let candidate: String = text[start..].chars().take_while(|c| is_b64(*c) || *c == '.').collect();
+        let parts: Vec<&str> = candidate.split('.').collect();
+        (parts.len() == 3 && parts[1].starts_with("eyJ") && parts[2].len() >= 16).then_some(candidate)
+    })
 }

@@ -212,3 +212,24 @@ pub fn assert_flaw_yields(flaw: &str, code: &str) {
         report["checks_skipped"]
     );
 }
+
+/// Logs alice in through the testbed's simplejwt endpoint (with the testbed's own Python,
+/// so the tests need no HTTP client) and returns her access token.
+pub fn alice_access_token(bed: &Testbed) -> String {
+    let script = r#"
+import json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + "api/token/", data=json.dumps({"username": "alice", "password": "alice-pass-1"}).encode(), headers={"Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(req))["access"])
+"#;
+    let python = repo_root().join("testbed/.venv/bin/python");
+    let out = Command::new(python)
+        .args(["-c", script, &bed.url])
+        .output()
+        .expect("run the testbed's python");
+    assert!(
+        out.status.success(),
+        "token request failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

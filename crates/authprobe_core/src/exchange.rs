@@ -55,7 +55,7 @@ impl Exchange {
     /// Renders the exchange as redacted evidence.
     pub fn evidence(&self, redactor: &Redactor) -> Evidence {
         let req = &self.request;
-        let mut request = format!("{} {}\n", req.method, req.url);
+        let mut request = format!("{} {}\n", req.method, redactor.text(&req.url));
         for (name, value) in &req.headers {
             request.push_str(&format!("{name}: {}\n", redactor.header_value(name, value)));
         }
@@ -164,6 +164,17 @@ mod tests {
             "{}",
             evidence.response
         );
+    }
+
+    #[test]
+    fn secrets_in_the_url_are_redacted_in_evidence_and_curl() {
+        let redactor = Redactor::default();
+        redactor.add_secret("tok-123456789");
+        let mut x = sample();
+        x.request.url = "https://api.test/api/me/?access_token=tok-123456789".into();
+        let evidence = x.evidence(&redactor);
+        assert!(!evidence.request.contains("tok-123456789"), "{}", evidence.request);
+        assert!(!evidence.curl.contains("tok-123456789"), "{}", evidence.curl);
     }
 
     #[test]
