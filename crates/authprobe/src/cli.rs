@@ -87,6 +87,19 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
 
+    /// Seconds of offline cracking allowed per signed value (JWT, Django-signed cookie)
+    /// found during the scan; cracking runs alongside probing.
+    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    pub crack_time: f64,
+
+    /// Extra wordlist for secret cracking during the scan (repeatable; one candidate per line).
+    #[arg(long = "wordlist", value_name = "FILE")]
+    pub wordlists: Vec<PathBuf>,
+
+    /// Print recovered secrets in full (by default only a prefix and the length).
+    #[arg(long)]
+    pub show_secrets: bool,
+
     /// Accept invalid TLS certificates (self-signed test servers).
     #[arg(long, short = 'k')]
     pub insecure: bool,

@@ -88,6 +88,9 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
     flag_users.extend(users);
     let users = flag_users;
 
+    for path in &args.wordlists {
+        std::fs::File::open(path).with_context(|| format!("cannot read wordlist {}", path.display()))?;
+    }
     let auth = file.auth.unwrap_or_default();
     let bearer = match (&args.bearer, &auth.bearer_env) {
         (Some(b), _) => Some(parse_bearer(b)?),
@@ -124,9 +127,19 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             identity_path: auth.identity_path,
             protected_paths: endpoints.protected,
             extra_paths: endpoints.extra,
+            crack_time: crack_time(args.crack_time)?,
+            wordlists: args.wordlists.clone(),
+            show_secrets: args.show_secrets,
         },
         gate,
     ))
+}
+
+fn crack_time(secs: f64) -> Result<Duration> {
+    if !(0.0..=3600.0).contains(&secs) || secs.is_nan() {
+        bail!("--crack-time must be between 0 and 3600 seconds");
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Parses `NAME:PASSWORD`.

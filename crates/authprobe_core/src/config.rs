@@ -57,7 +57,16 @@ pub struct ScanConfig {
     pub protected_paths: Vec<String>,
     /// Extra paths to include in the inventory.
     pub extra_paths: Vec<String>,
+    /// Time offline secret cracking may take during the scan (per signed value).
+    pub crack_time: std::time::Duration,
+    /// Extra wordlists for secret cracking during the scan.
+    pub wordlists: Vec<std::path::PathBuf>,
+    /// Print recovered secrets in full instead of a prefix and length.
+    pub show_secrets: bool,
 }
+
+/// Default time budget for cracking one signed value during a scan.
+pub const DEFAULT_CRACK_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The scanned origin and what is known about its transport.
 #[derive(Debug, Clone)]

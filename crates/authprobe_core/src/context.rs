@@ -1,12 +1,14 @@
 //! The shared, read-only view every check gets: probe, target, inventory, identities,
 //! and lazily computed oracle baselines.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::config::{path_matches, Target};
+use crate::config::{path_matches, ScanConfig, Target, UserCredential};
 use crate::discovery::{Endpoint, EndpointKind, Inventory};
 use crate::identity::Identity;
 use crate::oracle::Baseline;
@@ -14,6 +16,7 @@ use crate::probe::{Probe, ProbeRequest, ProbeResponse};
 use crate::redact::Redactor;
 
 type BaselineCell = Arc<OnceCell<Result<Baseline, String>>>;
+type SharedCell = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
 
 /// Everything a check may look at. Checks send requests only through [`ScanContext::probe`].
 pub struct ScanContext {
@@ -27,29 +30,56 @@ pub struct ScanContext {
     pub protected_paths: Vec<String>,
     /// The endpoint that returns the primary identity's own record, if found.
     pub identity_endpoint: Option<Url>,
+    /// The accounts behind `--user`, for checks that log in again (other token endpoints,
+    /// fresh sessions). Kept in memory only; the redactor knows every password.
+    pub credentials: Vec<UserCredential>,
+    /// The scan's configuration (limits, crack time, hints).
+    pub config: ScanConfig,
     baselines: Mutex<HashMap<Url, BaselineCell>>,
+    shared: Mutex<HashMap<TypeId, SharedCell>>,
 }
 
 impl ScanContext {
     pub fn new(
         probe: Probe,
-        target: Target,
+        config: ScanConfig,
         inventory: Inventory,
         identities: Vec<Identity>,
         redactor: Arc<Redactor>,
-        protected_paths: Vec<String>,
         identity_endpoint: Option<Url>,
     ) -> Self {
         ScanContext {
             probe,
-            target,
+            target: config.target.clone(),
             inventory,
             identities,
             redactor,
-            protected_paths,
+            protected_paths: config.protected_paths.clone(),
             identity_endpoint,
+            credentials: config.users.clone(),
+            config,
             baselines: Mutex::new(HashMap::new()),
+            shared: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A value several checks share, computed once per scan by the first check that asks
+    /// (e.g. the JWTs every token endpoint issues). Keyed by type.
+    pub async fn shared<T, F, Fut>(&self, init: F) -> Arc<T>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let cell = {
+            let mut map = self.shared.lock().expect("shared lock");
+            map.entry(TypeId::of::<T>()).or_default().clone()
+        };
+        let value = cell
+            .get_or_init(|| async { Arc::new(init().await) as Arc<dyn Any + Send + Sync> })
+            .await
+            .clone();
+        value.downcast::<T>().expect("shared values are keyed by their type")
     }
 
     /// The primary identity (A).

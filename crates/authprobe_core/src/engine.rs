@@ -120,11 +120,10 @@ pub async fn scan(
 
     let cx = ScanContext::new(
         probe,
-        target,
+        config,
         inventory,
         identities,
         redactor.clone(),
-        config.protected_paths.clone(),
         identity_endpoint,
     );
     observer.phase("checks", checks.len());
