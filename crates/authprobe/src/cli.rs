@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan an API and report its authentication weaknesses.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List every check in the catalog.
     Checks,
     /// Print a check's documentation: what it does, why it matters, the Django fix.
