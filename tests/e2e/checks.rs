@@ -28,6 +28,9 @@ fires_on_its_flaw! {
     auth002_fires_on_invalid_token_accepted: "AUTH002" on "invalid_token_accepted";
     auth003_fires_on_query_token: "AUTH003" on "query_token";
     auth007_fires_on_no_www_authenticate: "AUTH007" on "no_www_authenticate";
+    jwt001_fires_on_alg_none: "JWT001" on "alg_none";
+    jwt001_fires_on_no_sig_verify: "JWT001" on "no_sig_verify";
+    jwt002_fires_on_no_sig_verify: "JWT002" on "no_sig_verify";
     jwt005_fires_on_long_lifetime: "JWT005" on "long_lifetime";
     jwt005_fires_on_no_exp: "JWT005" on "no_exp";
     jwt006_fires_on_missing_aud_iss: "JWT006" on "missing_aud_iss";

@@ -10,6 +10,8 @@ pub static ALL: &[&dyn Check] = &[
     &authentication::invalid_token_accepted::InvalidTokenAccepted,
     &authentication::token_in_query::TokenInQueryAccepted,
     &authentication::missing_www_authenticate::MissingWwwAuthenticate,
+    &jwt::alg_none::JwtAlgNone,
+    &jwt::signature_not_verified::JwtSignatureNotVerified,
     &jwt::lifetime::JwtLifetime,
     &jwt::missing_aud_iss::JwtMissingAudIss,
     &jwt::sensitive_claims::JwtSensitiveClaims,

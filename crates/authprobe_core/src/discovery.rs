@@ -344,6 +344,7 @@ pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
     }
     if post_only
         && (path.ends_with("/token/")
+            || (path.contains("/token/") && !path.contains("login"))
             || path.ends_with("/jwt/create/")
             || path.contains("api-token-auth")
             || path.ends_with("/login/")

@@ -1,5 +1,7 @@
 //! JSON Web Tokens as a scanner sees them: parsed without trusting or verifying anything.
 
+pub mod forge;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};

@@ -1,8 +1,11 @@
 //! JWT checks: what the tokens an API issues say about themselves, and how it verifies them.
 
+pub mod alg_none;
+pub(crate) mod families;
 pub mod lifetime;
 pub mod missing_aud_iss;
 pub mod sensitive_claims;
+pub mod signature_not_verified;
 
 use authprobe_core::identity::Identity;
 use authprobe_core::ScanContext;
