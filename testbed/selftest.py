@@ -291,6 +291,85 @@ def probe_jwt(s: Scan) -> None:
         s.hit("JWT008", "HS256 keyed with the JWKS public PEM accepted")
 
 
+def b64url_json(obj: dict) -> str:
+    return b64url(json.dumps(obj, separators=(",", ":")).encode())
+
+
+def caller(s: Scan, path: str, token: str) -> str | None:
+    """The username a protected endpoint answers for this token (None: not accepted)."""
+    r = s.client.get(path, bearer=token)
+    return (r.json() or {}).get("username") if r.status == 200 else None
+
+
+def probe_jwt_headers(s: Scan) -> None:
+    """JWT009 (kid injection, embedded jwk) and JWT010 (psychic ECDSA signature)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    links = s.client.get("/").json()["links"]
+    for name in ("kid_token", "kid_me", "es_token", "es_me", "partner_token", "partner_me", "jwks"):
+        assert name in links, ("root link missing", name)
+    for path in ("/api/kid/token/", "/api/es/token/", "/api/rs/token/"):
+        assert s.client.get(path).status == 405, ("token endpoint should answer GET with 405", path)
+
+    def login(path: str, user=ALICE) -> str:
+        r = s.client.post(path, json_body={"username": user[0], "password": user[1]})
+        assert r.status == 200, ("login failed", path, r.status, r.text)
+        return r.json()["access"]
+
+    as_bob = {"user_id": "2", "username": "bob"}
+
+    # Key-rotation family: kid -> key file / SQL row.
+    kid_token = login("/api/kid/token/")
+    assert caller(s, "/api/kid/me/", kid_token) == "alice", "legit kid token rejected"
+    kheader, kclaims = jwt_parts(kid_token)
+    for key in WORDLIST:
+        if jwt_verifies(kid_token, key.encode()):
+            s.hit("JWT003", "kid-family HS256 secret is %r" % key)
+    injections = {
+        "../../../../../../../../dev/null": b"",  # path traversal: empty key
+        "x' UNION SELECT 'authprobe' --": b"authprobe",  # SQL injection: chosen key
+    }
+    for kid, key in injections.items():
+        header = {**kheader, "kid": kid}
+        forged = jwt_sign(header, {**kclaims, **as_bob}, key)
+        control = jwt_sign(header, {**kclaims, **as_bob}, b"authprobe-wrong-key")
+        if caller(s, "/api/kid/me/", forged) == "bob" and caller(s, "/api/kid/me/", control) is None:
+            s.hit("JWT009", "kid %r: token signed with %r accepted as bob" % (kid, key))
+
+    # Partner API: RS256 verified with a key embedded in the header's jwk.
+    rs_token = login("/api/rs/token/")
+    assert caller(s, "/api/rs/me/", rs_token) == "alice", "legit RS256 token rejected"
+    rheader, rclaims = jwt_parts(rs_token)
+    own = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = own.public_key().public_numbers()
+    jwk = {
+        "kty": "RSA",
+        "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+        "e": b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
+    }
+
+    def rs_sign(header: dict, claims: dict) -> str:
+        signing_input = b64url_json(header) + "." + b64url_json(claims)
+        signature = own.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return signing_input + "." + b64url(signature)
+
+    forged = rs_sign({**rheader, "jwk": jwk}, {**rclaims, **as_bob})
+    control = rs_sign(rheader, {**rclaims, **as_bob})  # same key, not embedded
+    if caller(s, "/api/rs/me/", forged) == "bob" and caller(s, "/api/rs/me/", control) is None:
+        s.hit("JWT009", "RS256 token verified with its own embedded jwk accepted as bob")
+
+    # ES256 family: the all-zero signature.
+    es_token = login("/api/es/token/")
+    assert caller(s, "/api/es/me/", es_token) == "alice", "legit ES256 token rejected"
+    eheader, eclaims = jwt_parts(es_token)
+    signing_input = b64url_json(eheader) + "." + b64url_json({**eclaims, **as_bob})
+    psychic = signing_input + "." + b64url(bytes(64))
+    control = signing_input + "." + b64url(bytes(31) + b"\x01" + bytes(31) + b"\x01")  # r = s = 1
+    if caller(s, "/api/es/me/", psychic) == "bob" and caller(s, "/api/es/me/", control) is None:
+        s.hit("JWT010", "ES256 signature r = s = 0 accepted as bob")
+
+
 def probe_auth(s: Scan) -> None:
     alice = s.jwt_login()
     # AUTH005 first: the rate-limit probes below fill the failure counters.
@@ -301,7 +380,7 @@ def probe_auth(s: Scan) -> None:
     if (a.status, a.json()) != (b.status, b.json()) or (c.status, c.json()) != (d.status, d.json()):
         s.hit("AUTH005", "login/reset answers differ for unknown users")
 
-    for path in ("/api/me/", "/api/notes/", "/api/notes/1/", "/api/export/"):
+    for path in ("/api/me/", "/api/notes/", "/api/notes/1/", "/api/export/", "/api/kid/me/", "/api/es/me/"):
         if s.client.get(path).status == 200:
             s.hit("AUTH001", "%s served without credentials" % path)
     for path in ("/api/me/", "/api/notes/"):
@@ -320,11 +399,19 @@ def probe_auth(s: Scan) -> None:
                 s.hit("AUTH004", "%s %s bypasses auth" % (method, path))
     if s.accepted(alice["refresh"]):
         s.hit("AUTH006", "refresh token accepted as access token")
-    for resp in (s.client.get("/api/me/"), s.client.get("/api/notes/", bearer="xyz"), s.client.get("/api/rs/me/")):
+    for resp in (
+        s.client.get("/api/me/"),
+        s.client.get("/api/notes/", bearer="xyz"),
+        s.client.get("/api/rs/me/"),
+        s.client.get("/api/kid/me/"),
+        s.client.get("/api/kid/me/", bearer="xyz"),
+        s.client.get("/api/es/me/"),
+        s.client.get("/api/es/me/", bearer="xyz"),
+    ):
         if resp.status == 401 and not resp.header("WWW-Authenticate"):
             s.hit("AUTH007", "401 without WWW-Authenticate")
     canary = "authprobe-canary-%s" % uuid.uuid4().hex
-    for path in ("/api/me/", "/api/notes/"):
+    for path in ("/api/me/", "/api/notes/", "/api/kid/me/", "/api/es/me/"):
         if canary in s.client.get(path, bearer=canary).text:
             s.hit("TOKEN004", "rejected token echoed at %s" % path)
 
@@ -471,6 +558,12 @@ def probe_rate(s: Scan) -> None:
         "/api/rs/token/": lambda xff=None: s.client.post(
             "/api/rs/token/", json_body={"username": user, "password": "nope"}, headers=xff or {}
         ),
+        "/api/kid/token/": lambda xff=None: s.client.post(
+            "/api/kid/token/", json_body={"username": user, "password": "nope"}, headers=xff or {}
+        ),
+        "/api/es/token/": lambda xff=None: s.client.post(
+            "/api/es/token/", json_body={"username": user, "password": "nope"}, headers=xff or {}
+        ),
     }
     for path, send in endpoints.items():
         statuses = burst(send)
@@ -516,7 +609,8 @@ def probe_web(s: Scan) -> None:
     r, _, _ = s.form_login(next_url="https://evil.example/landing")
     if (r.header("Location") or "").startswith("https://evil.example"):
         s.hit("WEB003", "login redirects to ?next= off-site")
-    for path in ("/", "/api/me/", "/accounts/login/"):
+    paths = ["/", "/api/me/", "/accounts/login/", "/api/kid/me/", "/api/es/me/", "/api/kid/token/"]
+    for path in paths + ["/.well-known/jwks.json"]:
         r = s.client.get(path)
         if (
             (r.header("X-Content-Type-Options") or "").lower() != "nosniff"
@@ -548,7 +642,17 @@ def probe_tls(s: Scan) -> None:
         s.notes.append("warning: HSTS sent over plain HTTP")
 
 
-PROBES = [probe_django, probe_auth, probe_jwt, probe_sessions, probe_tokens, probe_web, probe_tls, probe_rate]
+PROBES = [
+    probe_django,
+    probe_auth,
+    probe_jwt,
+    probe_jwt_headers,
+    probe_sessions,
+    probe_tokens,
+    probe_web,
+    probe_tls,
+    probe_rate,
+]
 
 
 # --- Driver --------------------------------------------------------------------------------

@@ -298,6 +298,7 @@ def main(argv: list[str]) -> int:
             DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
             JWT_SIGNING_KEY=secrets.token_urlsafe(48),
             ADMIN_URL="staff-console-%s/" % secrets.token_hex(12),
+            TESTBED_KEYS_DIR=str(workdir / "jwt-keys"),
         )
         prepare_database(db_path)
 
@@ -316,11 +317,15 @@ def main(argv: list[str]) -> int:
 
         # The staff user gets a fresh random password at every start.
         get_user_model().objects.filter(username="admin").update(password=make_password(secrets.token_urlsafe(24)))
-        connections.close_all()
-
+        from api.es256 import es_keys
+        from api.kid import kid_keys
         from api.rs256 import rs_keys
 
-        rs_keys()  # generate the partner API's RSA key now, not on the first request
+        # Generate the per-start keys now, not on the first request.
+        rs_keys()  # partner API (RSA)
+        es_keys()  # ES256 family (P-256)
+        kid_keys()  # key-rotation family: key file in TESTBED_KEYS_DIR + jwt_keys row
+        connections.close_all()
         _ = get_resolver().url_patterns  # import every view before we say ready
         app = without_head_bodies(get_wsgi_application())
 

@@ -74,3 +74,19 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return "%s key of %s" % (self.scheme, self.owner)
+
+
+class JwtKey(models.Model):
+    """HMAC keys of the key-rotation token family (/api/kid/), one row per ``kid``.
+
+    Filled at every start with that start's random key (api.kid.kid_keys).
+    """
+
+    kid = models.CharField(max_length=64, primary_key=True)
+    key = models.CharField(max_length=128)
+
+    class Meta:
+        db_table = "jwt_keys"
+
+    def __str__(self) -> str:
+        return self.kid

@@ -2,7 +2,9 @@
 
 A per-start RSA key signs the tokens; the public half is published as a JWKS so that
 partners can verify them. Hardened verification accepts RS256 only, with that public key.
-The ``key_confusion`` flaw swaps in a hand-rolled verifier that trusts the header's alg.
+The ``key_confusion`` flaw swaps in a hand-rolled verifier that trusts the header's alg;
+the ``embedded_jwk`` flaw makes the verifier trust a public key sent in the token header.
+The JWKS also publishes the ES256 family's key (api.es256).
 """
 
 from __future__ import annotations
@@ -120,7 +122,24 @@ def verify_rs_token(raw: str) -> dict:
                 },
                 **claim_checks,
             )
-    return jwt.decode(raw, keys.public_key, algorithms=["RS256"], options={"require": REQUIRED_CLAIMS}, **claim_checks)
+    verification_key = keys.public_key
+    if flaw_on("embedded_jwk"):
+        # INTENTIONALLY VULNERABLE (embedded_jwk): "partners rotate their own keys" - a
+        # token may carry its public key in the header's "jwk" (RFC 7515 4.1.3), and that
+        # key is used to verify the very signature it came with. Anyone can generate an RSA
+        # key pair, embed the public half and sign any claims with the private half.
+        header = jwt.get_unverified_header(raw)
+        embedded = header.get("jwk")
+        if isinstance(embedded, dict):
+            try:
+                verification_key = jwt.PyJWK(embedded, algorithm="RS256").key
+                if isinstance(verification_key, rsa.RSAPrivateKey):
+                    verification_key = verification_key.public_key()
+            except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError) as exc:
+                raise jwt.InvalidTokenError("invalid embedded jwk") from exc
+    return jwt.decode(
+        raw, verification_key, algorithms=["RS256"], options={"require": REQUIRED_CLAIMS}, **claim_checks
+    )
 
 
 class PartnerTokenAuthentication(BaseAuthentication):
@@ -184,10 +203,12 @@ class PartnerMeView(APIView):
 
 
 class JwksView(APIView):
-    """GET /.well-known/jwks.json -> the partner API's public keys."""
+    """GET /.well-known/jwks.json -> the public keys: partner API (RSA), ES256 family (EC)."""
 
     authentication_classes = ()
     permission_classes = [AllowAny]
 
     def get(self, request):
-        return Response({"keys": [rs_keys().jwk]})
+        from .es256 import es_keys
+
+        return Response({"keys": [rs_keys().jwk, es_keys().jwk]})

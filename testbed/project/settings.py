@@ -14,6 +14,7 @@ sets them per start:
   DJANGO_SECRET_KEY    strong random SECRET_KEY for this start
   JWT_SIGNING_KEY      strong random simplejwt HMAC key for this start
   ADMIN_URL            unguessable admin prefix, e.g. "staff-console-1f2e.../"
+  TESTBED_KEYS_DIR     directory of this run's key-rotation HMAC key files (api.kid)
   TESTBED_VERBOSE      "1" to log every request to stderr
 """
 
@@ -304,6 +305,9 @@ if flaw_on("missing_aud_iss"):
 
 # Lifetime of the one-shot tokens from /api/token/ephemeral/ (used by download links).
 EPHEMERAL_TOKEN_LIFETIME = timedelta(seconds=2)
+# Key files of the key-rotation token family (/api/kid/, api.kid): one file per kid.
+JWT_KEYS_DIR = os.environ.get("TESTBED_KEYS_DIR") or ""
+
 # Lifetime of DRF authtoken keys (api.authentication.ExpiringTokenAuthentication).
 AUTHTOKEN_LIFETIME = timedelta(hours=1)
 

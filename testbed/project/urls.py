@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import routers
 
-from api import rs256
+from api import es256, kid, rs256
 from api.views import auth, data, root
 from api.views.accounts import AccountLoginView, AccountLogoutView
 from project.flaws import flaw_on
@@ -48,6 +48,11 @@ urlpatterns = [
     # partner API (RS256)
     path("api/rs/token/", rs256.PartnerTokenView.as_view(), name="partner_token"),
     path("api/rs/me/", rs256.PartnerMeView.as_view(), name="partner_me"),
+    # key-rotation (HS256 + kid) and ES256 token families
+    path("api/kid/token/", kid.KidTokenView.as_view(), name="kid_token"),
+    path("api/kid/me/", kid.KidMeView.as_view(), name="kid_me"),
+    path("api/es/token/", es256.EsTokenView.as_view(), name="es_token"),
+    path("api/es/me/", es256.EsMeView.as_view(), name="es_me"),
     path("api/", include(router.urls)),
     # DRF authtoken and the server-rendered login
     path("api-token-auth/", auth.AuthTokenLoginView.as_view(), name="authtoken"),

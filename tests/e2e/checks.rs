@@ -31,6 +31,10 @@ fires_on_its_flaw! {
     jwt001_fires_on_alg_none: "JWT001" on "alg_none";
     jwt001_fires_on_no_sig_verify: "JWT001" on "no_sig_verify";
     jwt002_fires_on_no_sig_verify: "JWT002" on "no_sig_verify";
+    jwt008_fires_on_key_confusion: "JWT008" on "key_confusion";
+    jwt009_fires_on_kid_injection: "JWT009" on "kid_injection";
+    jwt009_fires_on_embedded_jwk: "JWT009" on "embedded_jwk";
+    jwt010_fires_on_psychic_signature: "JWT010" on "psychic_signature";
     jwt005_fires_on_long_lifetime: "JWT005" on "long_lifetime";
     jwt005_fires_on_no_exp: "JWT005" on "no_exp";
     jwt006_fires_on_missing_aud_iss: "JWT006" on "missing_aud_iss";

@@ -211,6 +211,13 @@ pub fn assert_flaw_yields(flaw: &str, code: &str) {
         "flaw `{flaw}` alone: found {found:?}, expected {expected:?}\nskipped: {}",
         report["checks_skipped"]
     );
+    // Every finding on the testbed is proven, not guessed.
+    for finding in report["findings"].as_array().unwrap() {
+        assert_eq!(
+            finding["confidence"], "confirmed",
+            "flaw `{flaw}`: unconfirmed finding {finding}"
+        );
+    }
 }
 
 /// Logs alice in through the testbed's simplejwt endpoint (with the testbed's own Python,

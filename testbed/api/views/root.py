@@ -32,6 +32,10 @@ LINKS = {
     "partner_token": "/api/rs/token/",
     "partner_me": "/api/rs/me/",
     "jwks": "/.well-known/jwks.json",
+    "kid_token": "/api/kid/token/",
+    "kid_me": "/api/kid/me/",
+    "es_token": "/api/es/token/",
+    "es_me": "/api/es/me/",
 }
 
 # Endpoints that only exist while their flaw is on (legacy features the team kept).

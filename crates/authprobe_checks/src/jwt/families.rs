@@ -123,6 +123,19 @@ impl Family {
         (verdict, Some(resp))
     }
 
+    /// Whether the verifier rejects the victim's token with one signature byte changed.
+    /// Attacks that choose the key (kid, jwk, key confusion, psychic signatures) only mean
+    /// something where signatures are verified at all; elsewhere JWT002 reports the cause.
+    pub async fn verifies_signatures(&self, cx: &ScanContext) -> bool {
+        let victim = &self.victim().jwt;
+        let tampered = authprobe_jwt::forge::with_signature(
+            &victim.header,
+            &victim.claims,
+            &authprobe_jwt::forge::tampered_signature(&victim.raw_signature),
+        );
+        matches!(self.try_token(cx, &tampered).await.0, Acceptance::Rejected)
+    }
+
     /// The endpoint findings name: the verifier when known, else the issuer.
     pub fn endpoint(&self) -> String {
         self.verifier

@@ -2,8 +2,11 @@
 
 pub mod alg_none;
 pub(crate) mod families;
+pub mod header_injection;
+pub mod key_confusion;
 pub mod lifetime;
 pub mod missing_aud_iss;
+pub mod psychic_signature;
 pub mod sensitive_claims;
 pub mod signature_not_verified;
 
