@@ -35,6 +35,7 @@ fires_on_its_flaw! {
     jwt009_fires_on_kid_injection: "JWT009" on "kid_injection";
     jwt009_fires_on_embedded_jwk: "JWT009" on "embedded_jwk";
     jwt010_fires_on_psychic_signature: "JWT010" on "psychic_signature";
+    jwt004_fires_on_expired_accepted: "JWT004" on "expired_accepted";
     jwt005_fires_on_long_lifetime: "JWT005" on "long_lifetime";
     jwt005_fires_on_no_exp: "JWT005" on "no_exp";
     jwt006_fires_on_missing_aud_iss: "JWT006" on "missing_aud_iss";

@@ -12,6 +12,7 @@ pub static ALL: &[&dyn Check] = &[
     &authentication::missing_www_authenticate::MissingWwwAuthenticate,
     &jwt::alg_none::JwtAlgNone,
     &jwt::signature_not_verified::JwtSignatureNotVerified,
+    &jwt::expired_accepted::JwtExpiredAccepted,
     &jwt::lifetime::JwtLifetime,
     &jwt::missing_aud_iss::JwtMissingAudIss,
     &jwt::sensitive_claims::JwtSensitiveClaims,

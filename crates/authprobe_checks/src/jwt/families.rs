@@ -254,7 +254,7 @@ async fn build(cx: &ScanContext) -> Families {
 
 /// The endpoint that accepts `mine`'s token: refused anonymously, answers with the
 /// identity's username. Endpoints that share the issuer's path prefix are tried first.
-async fn find_verifier(cx: &ScanContext, issuer: &Url, mine: &Issued) -> Option<Verifier> {
+pub(crate) async fn find_verifier(cx: &ScanContext, issuer: &Url, mine: &Issued) -> Option<Verifier> {
     let mut candidates: Vec<(usize, bool, Url)> = cx
         .inventory
         .endpoints

@@ -1,6 +1,7 @@
 //! JWT checks: what the tokens an API issues say about themselves, and how it verifies them.
 
 pub mod alg_none;
+pub mod expired_accepted;
 pub(crate) mod families;
 pub mod header_injection;
 pub mod key_confusion;

@@ -1,0 +1,169 @@
+use authprobe_core::probe::ProbeRequest;
+use authprobe_core::{
+    CheckMeta, CheckOutcome, Confidence, Family as CheckFamily, Finding, Requirement, ScanContext, Severity,
+};
+use authprobe_jwt::Jwt;
+use std::time::Duration;
+
+use super::families::{families, find_verifier, judge, Acceptance, Issued};
+use crate::support::owasp;
+
+/// Longest token lifetime the check waits out (longer-lived tokens need a known key).
+const MAX_WAIT: Duration = Duration::from_secs(12);
+/// Seconds past `exp` before replaying (covers clock skew and small leeways).
+const GRACE_SECS: i64 = 2;
+
+crate::declare_check! {
+    /// ## What it does
+    /// Finds short-lived JWTs the API issues (issuers whose access tokens live a few
+    /// seconds, and authenticated token-minting endpoints such as one-shot download tokens),
+    /// waits until each is past its `exp` (plus two seconds), and replays it at the endpoint
+    /// that verifies it. The differential oracle decides whether the expired token was
+    /// accepted as its identity; the token is the API's own, so acceptance is confirmed.
+    ///
+    /// ## Why is this bad?
+    /// `exp` is what limits the damage of a leaked token (logs, browser history, a stolen
+    /// laptop). A verifier that ignores it makes every token ever issued valid forever.
+    /// It usually comes from `options={"verify_exp": False}` added to "fix" clock-skew errors,
+    /// or from custom token classes that skip `check_exp`.
+    ///
+    /// ## Example
+    /// ```python
+    /// payload = jwt.decode(raw, key, algorithms=["HS256"], options={"verify_exp": False})
+    /// ```
+    ///
+    /// ## Remediation
+    /// Keep expiry verification on and absorb clock skew with a small leeway instead:
+    /// ```python
+    /// SIMPLE_JWT = {"ACCESS_TOKEN_LIFETIME": timedelta(minutes=5), "LEEWAY": 30}
+    /// jwt.decode(raw, key, algorithms=["HS256"], leeway=30)
+    /// ```
+    ///
+    /// ## References
+    /// - RFC 7519 §4.1.4 (`exp`)
+    /// - CWE-613: Insufficient Session Expiration
+    /// - OWASP API2:2023 Broken Authentication
+    pub struct JwtExpiredAccepted;
+    meta = CheckMeta {
+        code: "JWT004",
+        slug: "jwt-expired-accepted",
+        title: "Expired JWT still accepted",
+        severity: Severity::High,
+        cwe: &[613],
+        owasp: &[owasp::API2],
+        requires: Requirement::Identity,
+        family: CheckFamily::Jwt,
+    };
+}
+
+impl JwtExpiredAccepted {
+    async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        let families = families(cx).await;
+        // Short-lived tokens: from issuers, and from authenticated minting endpoints.
+        let mut short_lived: Vec<(Issued, super::families::Verifier, Option<Issued>)> = Vec::new();
+        for family in families.0.iter() {
+            if let (Some(v), true) = (&family.verifier, waitable(&family.mine.jwt)) {
+                short_lived.push((family.mine.clone(), v.clone(), None));
+            }
+        }
+        for minted in mint_tokens(cx).await {
+            if !waitable(&minted.jwt) {
+                continue;
+            }
+            let issuer = url::Url::parse(
+                &cx.probe
+                    .exchange(minted.exchange)
+                    .map(|x| x.request.url)
+                    .unwrap_or_default(),
+            )
+            .ok();
+            let Some(issuer) = issuer else { continue };
+            if let Some(v) = find_verifier(cx, &issuer, &minted).await {
+                short_lived.push((minted, v, None));
+            }
+        }
+        if short_lived.is_empty() {
+            return CheckOutcome::skipped(
+                "the API issued no short-lived JWT to wait out, and no signing key is known to forge an expired one",
+            );
+        }
+        let mut findings = Vec::new();
+        for (issued, verifier, other) in short_lived {
+            let exp = issued.jwt.numeric_claim("exp").unwrap_or(0);
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let wait = (exp + GRACE_SECS - now).max(0) as u64;
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            let req = ProbeRequest::get(verifier.url.clone()).bearer(&issued.token);
+            let Ok(resp) = cx.probe.send(req).await else { continue };
+            let acceptance = judge(&verifier.baseline, &issued, other.as_ref(), &resp);
+            if matches!(acceptance, Acceptance::AsSelf | Acceptance::AsOther) {
+                let age = time::OffsetDateTime::now_utc().unix_timestamp() - exp;
+                findings.push(
+                    Finding::new(
+                        Confidence::Confirmed,
+                        verifier.url.path(),
+                        format!(
+                            "{} accepted `{}`'s access token {age} s after its `exp` and answered as that identity: expiry is not enforced.",
+                            verifier.url.path(),
+                            issued.label
+                        ),
+                    )
+                    .with_evidence([resp.exchange, issued.exchange, verifier.baseline.valid.exchange]),
+                );
+                break;
+            }
+        }
+        findings.into()
+    }
+}
+
+/// A token whose remaining life is short enough to wait out.
+fn waitable(jwt: &Jwt) -> bool {
+    let Some(exp) = jwt.numeric_claim("exp") else {
+        return false;
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    exp - now <= MAX_WAIT.as_secs() as i64 - GRACE_SECS
+}
+
+/// Tokens from authenticated minting endpoints: refused anonymously, `405` to the
+/// identity's GET, a JWT in the answer to its POST (e.g. one-shot download tokens).
+async fn mint_tokens(cx: &ScanContext) -> Vec<Issued> {
+    let Some(identity) = cx.primary() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let minters: Vec<url::Url> = cx
+        .inventory
+        .endpoints
+        .iter()
+        .filter(|e| e.path().to_ascii_lowercase().contains("token") && e.anonymously_refused())
+        .filter(|e| e.authenticated.as_ref().is_some_and(|r| r.status == 405))
+        .map(|e| e.url.clone())
+        .take(4)
+        .collect();
+    for url in minters {
+        cx.probe.allow_post(&url);
+        let req = identity.authorize(ProbeRequest::post_json(url.clone(), &serde_json::json!({})));
+        let Ok(resp) = cx.probe.send(req).await else { continue };
+        let Some(json) = resp.json().filter(|_| resp.is_success()) else {
+            continue;
+        };
+        let token = ["access", "token", "access_token"]
+            .iter()
+            .find_map(|k| json.get(k).and_then(|v| v.as_str()));
+        let Some(token) = token.filter(|t| Jwt::looks_like(t)) else {
+            continue;
+        };
+        let Ok(jwt) = Jwt::parse(token) else { continue };
+        cx.redactor.add_secret(token);
+        out.push(Issued {
+            label: identity.label.clone(),
+            marker: identity.marker.clone().unwrap_or_else(|| identity.label.clone()),
+            token: token.to_string(),
+            jwt,
+            exchange: resp.exchange,
+        });
+    }
+    out
+}
