@@ -35,6 +35,9 @@ fires_on_its_flaw! {
     jwt009_fires_on_kid_injection: "JWT009" on "kid_injection";
     jwt009_fires_on_embedded_jwk: "JWT009" on "embedded_jwk";
     jwt010_fires_on_psychic_signature: "JWT010" on "psychic_signature";
+    jwt003_fires_on_weak_secret: "JWT003" on "weak_secret";
+    jwt003_fires_on_default_django_key: "JWT003" on "default_django_key";
+    dj004_fires_on_default_django_key: "DJ004" on "default_django_key";
     jwt004_fires_on_expired_accepted: "JWT004" on "expired_accepted";
     jwt005_fires_on_long_lifetime: "JWT005" on "long_lifetime";
     jwt005_fires_on_no_exp: "JWT005" on "no_exp";

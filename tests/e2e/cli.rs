@@ -163,3 +163,54 @@ fn a_supplied_bearer_token_is_an_identity_and_never_printed() {
     let signature = token.rsplit('.').next().unwrap();
     assert!(!run.stdout.contains(signature));
 }
+
+const HS256_SECRET: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwiZXhwIjoxNzAwMDAwMzAwLCJpYXQiOjE3MDAwMDAwMDAsImp0aSI6IjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmIiwidXNlcl9pZCI6MX0.E87VDTPlJRlPupR8-X24Gl3x83FZ_ryogH_4ON7vvRA";
+const HS256_AB12: &str =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.e1AQapNGk1ZWfK4Htd1j6O5Ln4ltWw-TNX81A8SiJnA";
+
+#[test]
+fn crack_recovers_a_weak_secret_and_exits_0() {
+    let run = authprobe(&["crack", HS256_SECRET, "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "secret found: secret");
+    let run = authprobe(&["crack", HS256_AB12, "--mask", "?l?l?d?d", "--no-builtin", "-q"]);
+    assert_eq!((run.code, run.stdout.trim()), (0, "secret found: ab12"));
+}
+
+#[test]
+fn crack_exits_1_when_not_found_and_2_on_a_bad_token() {
+    let run = authprobe(&["crack", HS256_AB12, "-q"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.starts_with("not found after "), "{}", run.stdout);
+    assert_usage_error(&["crack", "garbage"], "not a JWT");
+    assert_usage_error(&["crack", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"], "is not HMAC");
+}
+
+#[test]
+fn crack_recovers_the_testbeds_default_django_key_from_a_live_token() {
+    let bed = Testbed::shared("default_django_key", false);
+    let token = crate::util::alice_access_token(&bed);
+    let run = authprobe(&["crack", &token, "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.trim().starts_with("secret found: django-insecure-"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn recovered_secrets_are_redacted_unless_show_secrets_is_given() {
+    let bed = Testbed::shared("weak_secret", false);
+    let hidden = scan(&bed, &[]);
+    assert!(crate::util::found_codes(&hidden.report()).contains("JWT003"));
+    assert!(
+        !hidden.stdout.contains("secret123"),
+        "the recovered secret leaked without --show-secrets"
+    );
+    let shown = scan(&bed, &["--show-secrets"]);
+    assert!(
+        shown.stdout.contains("secret123"),
+        "--show-secrets should print the secret"
+    );
+}

@@ -30,6 +30,8 @@ pub enum Command {
         /// A check code (e.g. JWT005) or slug (e.g. jwt-lifetime).
         code: String,
     },
+    /// Recover the HMAC secret of a JWT (HS256/384/512) or a Django-signed value, offline.
+    Crack(Box<crate::crack_cmd::CrackArgs>),
 }
 
 #[derive(Debug, Args)]

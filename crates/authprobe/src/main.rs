@@ -2,6 +2,7 @@
 //! report and turns the gate into an exit code (0 pass, 1 gate failed, 2 error).
 
 mod cli;
+mod crack_cmd;
 mod progress;
 mod settings;
 
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(*args),
         Command::Checks => list_checks().map(|_| ExitCode::SUCCESS),
         Command::Explain { code } => explain(&code).map(|_| ExitCode::SUCCESS),
+        Command::Crack(args) => crack_cmd::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@ pub static ALL: &[&dyn Check] = &[
     &authentication::missing_www_authenticate::MissingWwwAuthenticate,
     &jwt::alg_none::JwtAlgNone,
     &jwt::signature_not_verified::JwtSignatureNotVerified,
+    &jwt::weak_secret::JwtWeakSecret,
     &jwt::expired_accepted::JwtExpiredAccepted,
     &jwt::lifetime::JwtLifetime,
     &jwt::missing_aud_iss::JwtMissingAudIss,
@@ -29,6 +30,7 @@ pub static ALL: &[&dyn Check] = &[
     &django::debug::DjangoDebug,
     &django::admin_exposed::DjangoAdminExposed,
     &django::verbose_errors::VerboseErrors,
+    &django::weak_secret_key::DjangoWeakSecretKey,
 ];
 
 /// Every check, as a slice of `'static` references.

@@ -66,8 +66,17 @@ impl JwtAlgNone {
         let mut findings = Vec::new();
         let mut inconclusive = Vec::new();
         for family in families.0.iter().filter(|f| f.verifier.is_some()) {
-            for spelling in NONE_SPELLINGS {
-                let token = forge::unsigned(family.header(), family.claims(), spelling);
+            // Every spelling with the standard empty signature, then the two-part layout.
+            let attempts = NONE_SPELLINGS
+                .iter()
+                .map(|spelling| (*spelling, forge::unsigned(family.header(), family.claims(), spelling)))
+                .chain(std::iter::once((
+                    "none",
+                    forge::unsigned(family.header(), family.claims(), "none")
+                        .trim_end_matches('.')
+                        .to_string(),
+                )));
+            for (spelling, token) in attempts {
                 let (acceptance, resp) = family.try_token(cx, &token).await;
                 if let Acceptance::Inconclusive(why) = &acceptance {
                     inconclusive.push(why.clone());

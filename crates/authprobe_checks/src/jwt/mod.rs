@@ -1,6 +1,7 @@
 //! JWT checks: what the tokens an API issues say about themselves, and how it verifies them.
 
 pub mod alg_none;
+pub(crate) mod cracking;
 pub mod expired_accepted;
 pub(crate) mod families;
 pub mod header_injection;
@@ -10,6 +11,7 @@ pub mod missing_aud_iss;
 pub mod psychic_signature;
 pub mod sensitive_claims;
 pub mod signature_not_verified;
+pub mod weak_secret;
 
 use authprobe_core::identity::Identity;
 use authprobe_core::ScanContext;

@@ -1,0 +1,144 @@
+//! Offline secret recovery during a scan, shared by JWT003 and DJ004: every HMAC-signed
+//! JWT family and every Django-signed cookie the target issued is cracked once, in
+//! parallel with probing (on blocking threads), within `--crack-time` each.
+
+use authprobe_core::cookies::SetCookie;
+use authprobe_core::{ExchangeId, ScanContext};
+use authprobe_jwt::crack::{crack, CrackTarget};
+use std::sync::Arc;
+
+use super::families::families;
+
+/// Salts Django signs cookies with: (cookie name, salt, uses the cookie signer key).
+const DJANGO_COOKIE_SALTS: &[(&str, &str, bool)] = &[
+    ("messages", "django.contrib.messages", true),
+    ("sessionid", "django.contrib.sessions.backends.signed_cookies", false),
+];
+
+/// A secret recovered from one signed value.
+#[derive(Debug, Clone)]
+pub(crate) struct Recovered {
+    pub secret: Vec<u8>,
+    /// Where the signed value came from (issuer path or cookie name).
+    pub source: String,
+    /// The exchange that carried the signed value.
+    pub exchange: ExchangeId,
+    pub elapsed_ms: u128,
+}
+
+/// What cracking found, per signed value.
+#[derive(Debug, Default)]
+pub(crate) struct Cracked {
+    /// JWT families: index into `families().0` and the key found.
+    pub jwt: Vec<(usize, Recovered)>,
+    /// Django-signed cookies whose SECRET_KEY was found.
+    pub django: Vec<Recovered>,
+    /// How many signed values were tried, for skip reasons.
+    pub tried_values: usize,
+}
+
+pub(crate) async fn cracked(cx: &ScanContext) -> Arc<Cracked> {
+    cx.shared(|| run(cx)).await
+}
+
+async fn run(cx: &ScanContext) -> Cracked {
+    let budget = cx.config.crack_time;
+    let wordlists = cx.config.wordlists.clone();
+    let mut result = Cracked::default();
+    let families = families(cx).await;
+    let mut jobs: Vec<(Option<usize>, String, ExchangeId, CrackTarget)> = Vec::new();
+    for (i, family) in families.0.iter().enumerate() {
+        if let Ok(target) = CrackTarget::from_jwt(&family.mine.token) {
+            jobs.push((Some(i), family.issuer.path().to_string(), family.mine.exchange, target));
+        }
+    }
+    for (name, value, exchange) in django_signed_cookies(cx) {
+        for (cookie, salt, cookie_signer) in DJANGO_COOKIE_SALTS {
+            if *cookie == name {
+                if let Ok(target) = CrackTarget::from_django_signed(&value, salt, *cookie_signer) {
+                    jobs.push((None, format!("the `{name}` cookie"), exchange, target));
+                }
+            }
+        }
+    }
+    result.tried_values = jobs.len();
+    // Every value cracks at once, each within the budget: the scan waits `--crack-time`
+    // once, not once per value.
+    let runs = jobs.into_iter().map(|(family, source, exchange, target)| {
+        let wordlists = wordlists.clone();
+        async move {
+            let t = target.clone();
+            let outcome = tokio::task::spawn_blocking(move || crack(&t, &wordlists, Some(budget), 0))
+                .await
+                .ok();
+            (family, source, exchange, outcome)
+        }
+    });
+    for (family, source, exchange, outcome) in futures::future::join_all(runs).await {
+        let Some(outcome) = outcome else { continue };
+        let Some(secret) = outcome.found else { continue };
+        if !cx.config.show_secrets {
+            cx.redactor.add_secret(&String::from_utf8_lossy(&secret));
+        }
+        let recovered = Recovered {
+            secret,
+            source,
+            exchange,
+            elapsed_ms: outcome.elapsed.as_millis(),
+        };
+        match family {
+            Some(i) => result.jwt.push((i, recovered)),
+            None => result.django.push(recovered),
+        }
+    }
+    result
+}
+
+/// Cookies that look like `django.core.signing` output (`value:signature`), with the
+/// exchange that set them.
+fn django_signed_cookies(cx: &ScanContext) -> Vec<(String, String, ExchangeId)> {
+    let mut out: Vec<(String, String, ExchangeId)> = Vec::new();
+    for exchange in cx.probe.exchanges() {
+        let Some(resp) = &exchange.response else { continue };
+        for (name, value) in &resp.headers {
+            if !name.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let Some(cookie) = SetCookie::parse(value) else {
+                continue;
+            };
+            let v = cookie.value.trim_matches('"');
+            if cookie.deletes || !v.contains(':') || out.iter().any(|(n, _, _)| *n == cookie.name) {
+                continue;
+            }
+            out.push((cookie.name.clone(), v.to_string(), exchange.id));
+        }
+    }
+    out
+}
+
+/// How a recovered secret is shown: in full with `--show-secrets`, else a prefix and length.
+pub(crate) fn display_secret(cx: &ScanContext, secret: &[u8]) -> String {
+    let text = String::from_utf8_lossy(secret);
+    if text.is_empty() {
+        return "the empty string".to_string();
+    }
+    if cx.config.show_secrets {
+        return format!("`{text}`");
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let shown = (chars.len() / 3).clamp(1, 4);
+    let prefix: String = chars[..shown].iter().collect();
+    format!(
+        "`{prefix}…` ({} characters; pass --show-secrets to print it)",
+        chars.len()
+    )
+}
+
+/// Whether a secret is a Django SECRET_KEY by its shape (`startproject` output).
+pub(crate) fn looks_like_django_key(secret: &[u8]) -> bool {
+    secret.starts_with(b"django-insecure-")
+}
+
+/// The plain statement users need when a Django key is out.
+pub(crate) const DJANGO_KEY_CONSEQUENCES: &str = "With simplejwt's default settings the HS256 signing key is Django's SECRET_KEY, which also signs sessions, password-reset tokens and signed cookies: anyone holding it can forge all of them. Rotate it.";

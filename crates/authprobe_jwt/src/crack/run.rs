@@ -1,0 +1,458 @@
+//! Spreading candidates over threads: a producer (the calling thread) cuts the sources into
+//! work items (ranges of the built-ins or of a mask, chunks of whole wordlist lines) and
+//! hands them to worker threads through a bounded channel, so memory stays constant however
+//! large a wordlist is.
+
+use super::engine::{Engine, Tester, BATCH};
+use super::{builtin_candidates, CrackError, CrackOutcome, CrackTarget, Mask};
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Wordlist bytes per work item.
+const CHUNK: usize = 1 << 20;
+/// Mask or built-in candidates per work item.
+const RANGE: u64 = 1 << 15;
+/// Candidates between two looks at the stop flag and the clock.
+const CHECK_EVERY: u64 = 4096;
+/// Bytes per line assumed for a wordlist not read yet (rockyou averages about 9).
+const GUESSED_LINE_BYTES: u64 = 10;
+
+/// Where candidates come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The built-in candidates ([`builtin_candidates`]).
+    Builtin,
+    /// A file with one candidate per line (`\n` or `\r\n`), streamed.
+    Wordlist(PathBuf),
+    /// Every candidate of a mask.
+    Mask(Mask),
+}
+
+/// How long and on how many threads.
+#[derive(Debug, Clone, Default)]
+pub struct CrackOptions {
+    /// Stop after this long (`None`: run until found or exhausted).
+    pub budget: Option<Duration>,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+}
+
+/// Shared with a running [`crack_sources`]: stop it from another thread (Ctrl-C) and read
+/// its progress (for a progress bar).
+#[derive(Debug, Default)]
+pub struct CrackControl {
+    stop: AtomicBool,
+    tried: AtomicU64,
+    estimated_total: AtomicU64,
+}
+
+impl CrackControl {
+    /// Asks the run to stop as soon as possible; it returns what it tried so far.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Candidates tested so far.
+    pub fn tried(&self) -> u64 {
+        self.tried.load(Ordering::Relaxed)
+    }
+
+    /// Candidates the sources hold: exact for built-ins and masks, estimated from the file
+    /// size and the line lengths seen so far for wordlists.
+    pub fn estimated_total(&self) -> u64 {
+        self.estimated_total.load(Ordering::Relaxed)
+    }
+}
+
+enum Work {
+    Builtin(u64, u64),
+    Mask(Arc<Mask>, u64, u64),
+    Lines(Vec<u8>),
+}
+
+struct Run<'a> {
+    target: &'a CrackTarget,
+    control: &'a CrackControl,
+    deadline: Option<Instant>,
+    /// Set on a find, the deadline or a stop request.
+    halt: AtomicBool,
+    /// Set when candidates were left untried.
+    interrupted: AtomicBool,
+    found: Mutex<Option<Vec<u8>>>,
+}
+
+impl Run<'_> {
+    /// Whether to stop now (a find, a stop request, or the deadline passed).
+    fn halted(&self) -> bool {
+        if self.halt.load(Ordering::Relaxed) {
+            return true;
+        }
+        let out_of_time = self.deadline.is_some_and(|d| Instant::now() >= d);
+        if out_of_time || self.control.is_stopped() {
+            self.halt.store(true, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
+    fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::Relaxed);
+    }
+
+    /// A fast-path match, confirmed with the reference implementation.
+    fn report(&self, candidate: &[u8]) {
+        if self.target.verify(candidate) {
+            let mut found = self.found.lock().expect("found lock");
+            if found.is_none() {
+                *found = Some(candidate.to_vec());
+            }
+            self.halt.store(true, Ordering::Relaxed);
+        } else {
+            debug_assert!(false, "fast path and reference HMAC disagree on {candidate:?}");
+        }
+    }
+}
+
+/// Tries `sources` in order on `options.threads` threads until the secret is found, every
+/// candidate was tried, the budget elapsed or `control` was stopped.
+///
+/// Every wordlist is opened before anything starts, so a wrong path fails fast.
+pub fn crack_sources(
+    target: &CrackTarget,
+    sources: &[Source],
+    options: &CrackOptions,
+    control: &CrackControl,
+) -> Result<CrackOutcome, CrackError> {
+    let started = Instant::now();
+    let mut files = Vec::new();
+    for source in sources {
+        if let Source::Wordlist(path) = source {
+            let open = || -> std::io::Result<(File, u64)> {
+                let file = File::open(path)?;
+                let size = file.metadata()?.len();
+                Ok((file, size))
+            };
+            files.push(open().map_err(|source| CrackError::Wordlist {
+                path: path.clone(),
+                source,
+            })?);
+        }
+    }
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let run = Run {
+        target,
+        control,
+        deadline: options.budget.map(|b| started + b),
+        halt: AtomicBool::new(false),
+        interrupted: AtomicBool::new(false),
+        found: Mutex::new(None),
+    };
+    let mut estimate = Estimate::new(sources, &files);
+    control.estimated_total.store(estimate.total(), Ordering::Relaxed);
+
+    let (tx, rx) = sync_channel::<Work>(threads * 2);
+    let rx = Mutex::new(rx);
+    let produced = std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| match Engine::new(target) {
+                Engine::Sha256(e) => work(&e, &rx, &run),
+                Engine::Sha512(e) => work(&e, &rx, &run),
+            });
+        }
+        let produced = produce(sources, files, &tx, &run, &mut estimate);
+        drop(tx);
+        produced
+    });
+    produced?;
+    let found = run.found.into_inner().expect("found lock");
+    let exhausted = found.is_none() && !run.interrupted.load(Ordering::Relaxed);
+    Ok(CrackOutcome {
+        found,
+        tried: control.tried(),
+        elapsed: started.elapsed(),
+        exhausted,
+    })
+}
+
+/// The candidate count of each source, refined as wordlists are read.
+struct Estimate {
+    exact: u64,
+    /// Per wordlist: (size, bytes read, lines read).
+    wordlists: Vec<(u64, u64, u64)>,
+}
+
+impl Estimate {
+    fn new(sources: &[Source], files: &[(File, u64)]) -> Estimate {
+        let exact = sources
+            .iter()
+            .map(|s| match s {
+                Source::Builtin => builtin_candidates().len() as u64,
+                Source::Mask(m) => m.len(),
+                Source::Wordlist(_) => 0,
+            })
+            .fold(0u64, u64::saturating_add);
+        Estimate {
+            exact,
+            wordlists: files.iter().map(|(_, size)| (*size, 0, 0)).collect(),
+        }
+    }
+
+    fn total(&self) -> u64 {
+        let (bytes, all_lines) = self
+            .wordlists
+            .iter()
+            .fold((0, 0), |(b, l), &(_, read, lines)| (b + read, l + lines));
+        self.wordlists
+            .iter()
+            .map(|&(size, read, lines)| {
+                let left = size.saturating_sub(read);
+                let per_line = match (lines, bytes) {
+                    (0, 0) => GUESSED_LINE_BYTES,
+                    (0, _) => bytes / all_lines.max(1),
+                    _ => read / lines,
+                };
+                lines + left / per_line.max(1)
+            })
+            .fold(self.exact, u64::saturating_add)
+    }
+}
+
+fn produce(
+    sources: &[Source],
+    files: Vec<(File, u64)>,
+    tx: &SyncSender<Work>,
+    run: &Run,
+    estimate: &mut Estimate,
+) -> Result<(), CrackError> {
+    let mut files = files.into_iter().enumerate();
+    for source in sources {
+        if run.halted() {
+            run.interrupt();
+            return Ok(());
+        }
+        match source {
+            Source::Builtin => {
+                let len = builtin_candidates().len() as u64;
+                for start in (0..len).step_by(RANGE as usize) {
+                    if !send(tx, run, Work::Builtin(start, (start + RANGE).min(len))) {
+                        return Ok(());
+                    }
+                }
+            }
+            Source::Mask(mask) => {
+                let mask = Arc::new(mask.clone());
+                let len = mask.len();
+                let mut start = 0u64;
+                while start < len {
+                    let end = start.saturating_add(RANGE).min(len);
+                    if !send(tx, run, Work::Mask(mask.clone(), start, end)) {
+                        return Ok(());
+                    }
+                    start = end;
+                }
+            }
+            Source::Wordlist(path) => {
+                let (index, (file, _)) = files.next().expect("one open file per wordlist");
+                let stats = |read: u64, lines: u64| {
+                    estimate.wordlists[index].1 = read;
+                    estimate.wordlists[index].2 = lines;
+                    run.control.estimated_total.store(estimate.total(), Ordering::Relaxed);
+                };
+                stream_lines(file, tx, run, stats).map_err(|source| CrackError::Wordlist {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sends a work item; false when the run halted (the item is dropped).
+fn send(tx: &SyncSender<Work>, run: &Run, work: Work) -> bool {
+    if run.halted() {
+        run.interrupt();
+        return false;
+    }
+    // Workers drain the channel even after a halt, so this never blocks for long.
+    tx.send(work).is_ok()
+}
+
+/// Reads a wordlist in chunks of whole lines. A line longer than a chunk is skipped.
+fn stream_lines(
+    mut file: File,
+    tx: &SyncSender<Work>,
+    run: &Run,
+    mut stats: impl FnMut(u64, u64),
+) -> std::io::Result<()> {
+    let mut carry: Vec<u8> = Vec::new();
+    let mut skip_to_newline = false;
+    let (mut read_total, mut lines_total) = (0u64, 0u64);
+    loop {
+        let mut buf = Vec::with_capacity(CHUNK + carry.len());
+        buf.append(&mut carry);
+        let start = buf.len();
+        buf.resize(start + CHUNK, 0);
+        let n = read_full(&mut file, &mut buf[start..])?;
+        buf.truncate(start + n);
+        read_total += n as u64;
+        let eof = n < CHUNK;
+        if skip_to_newline {
+            match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    buf.drain(..=i);
+                    skip_to_newline = false;
+                }
+                None if eof => return Ok(()),
+                None => continue,
+            }
+        }
+        if !eof {
+            match buf.iter().rposition(|&b| b == b'\n') {
+                Some(i) => carry.extend_from_slice(&buf[i + 1..]),
+                None => {
+                    skip_to_newline = true;
+                    continue;
+                }
+            }
+            buf.truncate(buf.len() - carry.len());
+        }
+        if !buf.is_empty() {
+            lines_total += buf.iter().filter(|&&b| b == b'\n').count() as u64 + u64::from(buf.last() != Some(&b'\n'));
+            stats(read_total, lines_total);
+            if !send(tx, run, Work::Lines(buf)) {
+                return Ok(());
+            }
+        }
+        if eof {
+            return Ok(());
+        }
+    }
+}
+
+fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// A worker: tests the candidates of each work item; after a halt it only drains the channel.
+fn work<T: Tester>(tester: &T, rx: &Mutex<Receiver<Work>>, run: &Run) {
+    let mut counter = Counter { run, pending: 0 };
+    loop {
+        let item = match rx.lock().expect("work queue lock").recv() {
+            Ok(item) => item,
+            Err(_) => break,
+        };
+        if run.halt.load(Ordering::Relaxed) {
+            run.interrupt();
+            continue;
+        }
+        let complete = match item {
+            Work::Builtin(start, end) => {
+                let list = &builtin_candidates()[start as usize..end as usize];
+                counter.test_all(tester, list.iter().map(Vec::as_slice))
+            }
+            Work::Mask(mask, start, end) => test_mask(&mut counter, tester, &mask, start, end),
+            Work::Lines(chunk) => {
+                let lines = chunk.strip_suffix(b"\n").unwrap_or(&chunk).split(|&b| b == b'\n');
+                counter.test_all(tester, lines.map(|line| line.strip_suffix(b"\r").unwrap_or(line)))
+            }
+        };
+        if !complete && run.found.lock().expect("found lock").is_none() {
+            run.interrupt();
+        }
+    }
+    counter.flush();
+}
+
+/// Tests the candidates `start..end` of a mask; false when abandoned.
+fn test_mask<T: Tester>(counter: &mut Counter, tester: &T, mask: &Mask, start: u64, end: u64) -> bool {
+    let width = mask.width();
+    let mut digits = [0usize; super::MAX_MASK_LEN];
+    let mut next = [0u8; super::MAX_MASK_LEN];
+    mask.seek(start, &mut digits[..width], &mut next[..width]);
+    let mut lanes = [[0u8; super::MAX_MASK_LEN]; BATCH];
+    let mut index = start;
+    while index < end {
+        let n = (end - index).min(BATCH as u64) as usize;
+        for lane in lanes.iter_mut().take(n) {
+            lane[..width].copy_from_slice(&next[..width]);
+            mask.step(&mut digits[..width], &mut next[..width]);
+        }
+        let batch: [&[u8]; BATCH] = std::array::from_fn(|i| &lanes[i][..width]);
+        if !counter.test(tester, &batch[..n]) {
+            return false;
+        }
+        index += n as u64;
+    }
+    true
+}
+
+/// Counts tested candidates and looks at the halt conditions every [`CHECK_EVERY`].
+struct Counter<'a, 'r> {
+    run: &'a Run<'r>,
+    pending: u64,
+}
+
+impl Counter<'_, '_> {
+    /// Tests a batch of candidates; false when the item should be abandoned (found or halted).
+    #[inline]
+    fn test<T: Tester>(&mut self, tester: &T, batch: &[&[u8]]) -> bool {
+        if let Some(i) = tester.test_batch(batch) {
+            self.pending += i as u64 + 1;
+            self.flush();
+            self.run.report(batch[i]);
+            return !self.run.halt.load(Ordering::Relaxed);
+        }
+        self.pending += batch.len() as u64;
+        if self.pending >= CHECK_EVERY {
+            self.flush();
+            if self.run.halted() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Tests every candidate of an iterator, [`BATCH`] at a time; false when abandoned.
+    fn test_all<'c, T: Tester>(&mut self, tester: &T, candidates: impl Iterator<Item = &'c [u8]>) -> bool {
+        let mut batch: [&[u8]; BATCH] = [&[]; BATCH];
+        let mut n = 0;
+        for candidate in candidates {
+            batch[n] = candidate;
+            n += 1;
+            if n == BATCH {
+                if !self.test(tester, &batch) {
+                    return false;
+                }
+                n = 0;
+            }
+        }
+        n == 0 || self.test(tester, &batch[..n])
+    }
+
+    fn flush(&mut self) {
+        self.run.control.tried.fetch_add(self.pending, Ordering::Relaxed);
+        self.pending = 0;
+    }
+}
