@@ -132,6 +132,12 @@ pub trait Check: Send + Sync {
     /// `What it does`, `Why is this bad?`, `Example`, `Remediation`, `References`.
     fn doc(&self) -> &'static str;
     async fn run(&self, cx: &ScanContext) -> CheckOutcome;
+
+    /// Checks that provoke the target's defences (bursts of failed logins that trip rate
+    /// limits and lockouts) run after every other check, so they cannot disturb them.
+    fn runs_last(&self) -> bool {
+        false
+    }
 }
 
 /// Returns the body of the `## NAME` section of a check's documentation, trimmed.

@@ -127,7 +127,7 @@ pub async fn scan(
         identity_endpoint,
     );
     observer.phase("checks", checks.len());
-    let outcomes = join_all(checks.iter().map(|check| {
+    let run_one = |check: &'static dyn Check| {
         let cx = &cx;
         async move {
             let meta = check.meta();
@@ -136,10 +136,12 @@ pub async fn scan(
                 None => check.run(cx).await,
             };
             observer.step(meta.code);
-            (*check, outcome)
+            (check, outcome)
         }
-    }))
-    .await;
+    };
+    // Two waves: ordinary checks concurrently, then the ones that trip the target's defences.
+    let mut outcomes = join_all(checks.iter().copied().filter(|c| !c.runs_last()).map(run_one)).await;
+    outcomes.extend(join_all(checks.iter().copied().filter(|c| c.runs_last()).map(run_one)).await);
 
     // Obtained credentials may have been issued during checks too.
     for exchange in cx.probe.exchanges() {
