@@ -28,6 +28,11 @@ fires_on_its_flaw! {
     auth002_fires_on_invalid_token_accepted: "AUTH002" on "invalid_token_accepted";
     auth003_fires_on_query_token: "AUTH003" on "query_token";
     auth007_fires_on_no_www_authenticate: "AUTH007" on "no_www_authenticate";
+    auth004_fires_on_method_bypass: "AUTH004" on "method_bypass";
+    token004_fires_on_token_in_error: "TOKEN004" on "token_in_error";
+    web003_fires_on_open_redirect: "WEB003" on "open_redirect";
+    bola001_fires_on_bola: "BOLA001" on "bola";
+    bola001_fires_on_missing_auth: "BOLA001" on "missing_auth";
     jwt001_fires_on_alg_none: "JWT001" on "alg_none";
     jwt001_fires_on_no_sig_verify: "JWT001" on "no_sig_verify";
     jwt002_fires_on_no_sig_verify: "JWT002" on "no_sig_verify";

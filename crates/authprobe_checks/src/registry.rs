@@ -2,13 +2,14 @@
 
 use authprobe_core::Check;
 
-use crate::{authentication, django, jwt, transport, web};
+use crate::{authentication, authorization, django, jwt, tokens, transport, web};
 
 /// Every check, in catalog order.
 pub static ALL: &[&dyn Check] = &[
     &authentication::missing_authentication::MissingAuthentication,
     &authentication::invalid_token_accepted::InvalidTokenAccepted,
     &authentication::token_in_query::TokenInQueryAccepted,
+    &authentication::method_bypass::MethodAuthBypass,
     &authentication::missing_www_authenticate::MissingWwwAuthenticate,
     &jwt::alg_none::JwtAlgNone,
     &jwt::signature_not_verified::JwtSignatureNotVerified,
@@ -26,7 +27,10 @@ pub static ALL: &[&dyn Check] = &[
     &transport::cookie_flags::CookieFlags,
     &web::cors_credentials::CorsCredentials,
     &web::csp_missing::CspMissing,
+    &web::open_redirect::OpenRedirect,
     &web::security_headers::SecurityHeaders,
+    &tokens::token_leak::TokenLeak,
+    &authorization::cross_identity_access::CrossIdentityAccess,
     &django::debug::DjangoDebug,
     &django::admin_exposed::DjangoAdminExposed,
     &django::verbose_errors::VerboseErrors,

@@ -188,12 +188,7 @@ pub async fn login_form(
 ) -> Result<(Arc<CookieJar>, ExchangeId), LoginError> {
     let jar = Arc::new(CookieJar::new());
     let page = probe.send(ProbeRequest::get(url.clone()).with_jar(jar.clone())).await?;
-    let html = page.text();
-    let csrf = CSRF_FIELD
-        .captures(&html)
-        .and_then(|c| c.get(1).or_else(|| c.get(2)))
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_default();
+    let csrf = csrf_field(&page.text()).unwrap_or_default();
     let before = jar.names();
     let resp = probe
         .send(
@@ -220,6 +215,14 @@ pub async fn login_form(
     } else {
         Err(refused(user, url, &resp))
     }
+}
+
+/// The `csrfmiddlewaretoken` value of a Django form, if the page has one.
+pub fn csrf_field(html: &str) -> Option<String> {
+    CSRF_FIELD
+        .captures(html)
+        .and_then(|c| c.get(1).or_else(|| c.get(2)))
+        .map(|m| m.as_str().to_string())
 }
 
 fn refused(user: &UserCredential, url: &Url, resp: &ProbeResponse) -> LoginError {

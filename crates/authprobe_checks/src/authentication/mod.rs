@@ -1,6 +1,7 @@
 //! Authentication checks: credential handling on protected endpoints.
 
 pub mod invalid_token_accepted;
+pub mod method_bypass;
 pub mod missing_authentication;
 pub mod missing_www_authenticate;
 pub mod token_in_query;

@@ -2,4 +2,5 @@
 
 pub mod cors_credentials;
 pub mod csp_missing;
+pub mod open_redirect;
 pub mod security_headers;

@@ -1,0 +1,116 @@
+use authprobe_core::probe::{Method, ProbeRequest};
+use authprobe_core::similarity::similarity;
+use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+
+use crate::support::{owasp, summarize};
+
+/// Protected endpoints probed at most (two requests each).
+const MAX_ENDPOINTS: usize = 25;
+
+crate::declare_check! {
+    /// ## What it does
+    /// For every endpoint that refuses anonymous `GET` (401/403) but serves the scan's
+    /// identity, sends the same request anonymously with `HEAD` and `OPTIONS`. `HEAD` must
+    /// behave exactly like `GET` (RFC 9110), so a 2xx answer where `GET` says 401 proves the
+    /// view runs without authentication for other methods; an anonymous `OPTIONS` that
+    /// returns the protected data is reported too. (Unsafe methods such as `POST` are not
+    /// sent: the method policy forbids them outside login flows.)
+    ///
+    /// ## Why is this bad?
+    /// Permission code that only looks at `GET` (`if request.method == "GET"`) leaves every
+    /// other method open: `HEAD` confirms objects exist, and `POST`/`PUT` handlers that share
+    /// the view's logic often return or change the same data without any credential.
+    ///
+    /// ## Example
+    /// ```python
+    /// class AuthenticatedForGet(BasePermission):
+    ///     def has_permission(self, request, view):
+    ///         if request.method == "GET":                 # HEAD, OPTIONS, POST fall through
+    ///             return request.user.is_authenticated
+    ///         return True
+    /// ```
+    ///
+    /// ## Remediation
+    /// Check permissions for every method; use DRF's built-ins, which treat `HEAD` like
+    /// `GET` and deny unknown methods:
+    /// ```python
+    /// class ExportView(APIView):
+    ///     permission_classes = [IsAuthenticated]
+    /// # custom rules: branch on SAFE_METHODS, never on one method name
+    /// if request.method in SAFE_METHODS: ...
+    /// ```
+    ///
+    /// ## References
+    /// - RFC 9110 §9.3.2 (HEAD is GET without the body)
+    /// - CWE-287: Improper Authentication
+    /// - OWASP API2:2023 Broken Authentication
+    pub struct MethodAuthBypass;
+    meta = CheckMeta {
+        code: "AUTH004",
+        slug: "method-auth-bypass",
+        title: "Another HTTP method bypasses authentication",
+        severity: Severity::High,
+        cwe: &[287],
+        owasp: &[owasp::API2],
+        requires: Requirement::Identity,
+        family: Family::Authentication,
+    };
+}
+
+impl MethodAuthBypass {
+    async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        let endpoints: Vec<_> = cx.protected_endpoints().take(MAX_ENDPOINTS).collect();
+        if endpoints.is_empty() {
+            return CheckOutcome::skipped(
+                "no endpoint was found that serves the identity and refuses anonymous requests",
+            );
+        }
+        let mut bypassed = Vec::new();
+        let mut evidence = Vec::new();
+        for endpoint in endpoints {
+            let (Some(anonymous), Some(valid)) = (endpoint.anonymous_ok(), endpoint.authenticated.as_ref()) else {
+                continue;
+            };
+            if let Ok(head) = cx
+                .probe
+                .send(ProbeRequest::method(Method::Head, endpoint.url.clone()))
+                .await
+            {
+                if head.is_success() {
+                    bypassed.push(format!(
+                        "HEAD {} ({} vs {} for GET)",
+                        endpoint.path(),
+                        head.status,
+                        anonymous.status
+                    ));
+                    evidence.extend([head.exchange, anonymous.exchange]);
+                    continue;
+                }
+            }
+            if let Ok(options) = cx
+                .probe
+                .send(ProbeRequest::method(Method::Options, endpoint.url.clone()))
+                .await
+            {
+                if options.is_success() && !valid.body.is_empty() && similarity(&options.body, &valid.body) >= 0.85 {
+                    bypassed.push(format!("OPTIONS {} returned the protected data", endpoint.path()));
+                    evidence.extend([options.exchange, anonymous.exchange]);
+                }
+            }
+        }
+        let Some(first) = bypassed.first() else {
+            return CheckOutcome::passed();
+        };
+        let endpoint = first.split_whitespace().nth(1).unwrap_or("").to_string();
+        vec![Finding::new(
+            Confidence::Confirmed,
+            endpoint,
+            format!(
+                "Anonymous requests with another method pass the authentication that GET enforces: {}.",
+                summarize(&bypassed, 4)
+            ),
+        )
+        .with_evidence(evidence.into_iter().take(4))]
+        .into()
+    }
+}

@@ -1,0 +1,168 @@
+use authprobe_core::discovery::links_in;
+use authprobe_core::oracle::MATCH;
+use authprobe_core::probe::ProbeRequest;
+use authprobe_core::similarity::similarity;
+use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+use url::Url;
+
+use crate::support::{owasp, summarize};
+
+/// Objects replayed as the second identity at most.
+const MAX_OBJECTS: usize = 20;
+
+crate::declare_check! {
+    /// ## What it does
+    /// Collects the objects that belong to the first identity: links in its authenticated
+    /// collection responses (e.g. `/api/notes/` → `/api/notes/1/`) that the **second**
+    /// identity's view of the same collection does not list. It then requests each object
+    /// as the second identity. **Confirmed** when the second identity receives the first
+    /// identity's object (the same data, not a 404/403 and not its own records).
+    ///
+    /// ## Why is this bad?
+    /// Broken object level authorization (IDOR) is the most common API vulnerability:
+    /// authentication is checked, ownership is not, so any user reads any other user's
+    /// records by changing an id in the URL.
+    ///
+    /// ## Example
+    /// ```python
+    /// class NoteDetail(generics.RetrieveAPIView):
+    ///     permission_classes = [IsAuthenticated]
+    ///     queryset = Note.objects.all()          # every user's notes
+    ///     serializer_class = NoteSerializer
+    /// ```
+    ///
+    /// ## Remediation
+    /// Scope every queryset to the caller (and add an object permission for writes):
+    /// ```python
+    /// class NoteDetail(generics.RetrieveAPIView):
+    ///     permission_classes = [IsAuthenticated]
+    ///     serializer_class = NoteSerializer
+    ///     def get_queryset(self):
+    ///         return Note.objects.filter(owner=self.request.user)   # others' ids → 404
+    /// ```
+    ///
+    /// ## References
+    /// - OWASP API1:2023 Broken Object Level Authorization
+    /// - CWE-639: Authorization Bypass Through User-Controlled Key
+    /// - DRF: Filtering against the current user — https://www.django-rest-framework.org/api-guide/filtering/
+    pub struct CrossIdentityAccess;
+    meta = CheckMeta {
+        code: "BOLA001",
+        slug: "cross-identity-access",
+        title: "Another identity reads this identity's objects (BOLA/IDOR)",
+        severity: Severity::High,
+        cwe: &[639],
+        owasp: &[owasp::API1],
+        requires: Requirement::TwoIdentities,
+        family: Family::Authorization,
+    };
+}
+
+impl CrossIdentityAccess {
+    async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        let (Some(owner), Some(other)) = (cx.identities.first(), cx.identities.get(1)) else {
+            return CheckOutcome::skipped(Requirement::TwoIdentities.missing_reason());
+        };
+        // Objects listed for the owner but not for the other identity, per collection.
+        let mut objects: Vec<Url> = Vec::new();
+        for collection in &cx.inventory.endpoints {
+            let Some(mine) = collection.authenticated.as_ref().filter(|r| r.is_success()) else {
+                continue;
+            };
+            let my_links = links_in(mine, &cx.target);
+            let children: Vec<Url> = my_links.into_iter().filter(|l| is_child(&collection.url, l)).collect();
+            if children.is_empty() {
+                continue;
+            }
+            let Ok(theirs) = cx
+                .probe
+                .send(other.authorize(ProbeRequest::get(collection.url.clone())))
+                .await
+            else {
+                continue;
+            };
+            let their_links = if theirs.is_success() {
+                links_in(&theirs, &cx.target)
+            } else {
+                Vec::new()
+            };
+            for child in children {
+                if !their_links.contains(&child) && !objects.contains(&child) {
+                    objects.push(child);
+                }
+            }
+        }
+        if objects.is_empty() {
+            return CheckOutcome::skipped("no object that belongs to the first identity only was found");
+        }
+        let mut exposed = Vec::new();
+        let mut evidence = Vec::new();
+        for object in objects.into_iter().take(MAX_OBJECTS) {
+            let owner_view = match cx.inventory.get(&object).and_then(|e| e.authenticated.clone()) {
+                Some(r) => r,
+                None => match cx.probe.send(owner.authorize(ProbeRequest::get(object.clone()))).await {
+                    Ok(r) => r,
+                    Err(_) => continue,
+                },
+            };
+            if !owner_view.is_success() || owner_view.body.is_empty() {
+                continue;
+            }
+            let Ok(other_view) = cx.probe.send(other.authorize(ProbeRequest::get(object.clone()))).await else {
+                continue;
+            };
+            let same_data =
+                other_view.status == owner_view.status && similarity(&other_view.body, &owner_view.body) >= MATCH;
+            if other_view.is_success() && same_data {
+                exposed.push(object.path().to_string());
+                if evidence.is_empty() {
+                    evidence.extend([other_view.exchange, owner_view.exchange]);
+                }
+            }
+        }
+        let Some(first) = exposed.first() else {
+            return CheckOutcome::passed();
+        };
+        vec![Finding::new(
+            Confidence::Confirmed,
+            first.clone(),
+            format!(
+                "`{}` read `{}`'s object{} {} (listed only for `{}`) and received the same data as its owner.",
+                other.label,
+                owner.label,
+                if exposed.len() > 1 { "s" } else { "" },
+                summarize(&exposed, 4),
+                owner.label
+            ),
+        )
+        .with_evidence(evidence)]
+        .into()
+    }
+}
+
+/// Whether `link` is directly under `collection` (`/api/notes/` → `/api/notes/1/`).
+fn is_child(collection: &Url, link: &Url) -> bool {
+    let base = collection.path().trim_end_matches('/');
+    match link.path().strip_prefix(base) {
+        Some(rest) => {
+            let rest = rest.trim_matches('/');
+            !rest.is_empty() && !rest.contains('/') && link.query().is_none()
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_child;
+    use url::Url;
+
+    #[test]
+    fn children_are_one_segment_below_the_collection() {
+        let c = Url::parse("http://t/api/notes/").unwrap();
+        assert!(is_child(&c, &Url::parse("http://t/api/notes/1/").unwrap()));
+        assert!(!is_child(&c, &Url::parse("http://t/api/notes/").unwrap()));
+        assert!(!is_child(&c, &Url::parse("http://t/api/notes/1/comments/").unwrap()));
+        assert!(!is_child(&c, &Url::parse("http://t/api/posts/1/").unwrap()));
+    }
+}

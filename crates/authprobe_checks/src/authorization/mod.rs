@@ -1,0 +1,3 @@
+//! Authorization checks: who may read or change which objects.
+
+pub mod cross_identity_access;

@@ -1,0 +1,129 @@
+use authprobe_core::discovery::EndpointKind;
+use authprobe_core::probe::ProbeRequest;
+use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+use std::sync::Arc;
+
+use authprobe_core::cookies::CookieJar;
+
+use crate::support::owasp;
+
+/// Off-site destinations: absolute, scheme-relative, and backslash-confused.
+const DESTINATIONS: &[&str] = &[
+    "https://evil.authprobe.invalid/",
+    "//evil.authprobe.invalid/",
+    "/\\evil.authprobe.invalid/",
+];
+
+crate::declare_check! {
+    /// ## What it does
+    /// Logs in through each Django form login with `?next=` (and the `next` form field)
+    /// pointing off-site — an absolute URL, a scheme-relative `//host`, and a `/\host`
+    /// variant — and reports a login that redirects the freshly authenticated user there.
+    ///
+    /// ## Why is this bad?
+    /// An open redirect after login is a phishing primitive with the site's own domain in
+    /// the link: the victim logs in on the real site and lands on a look-alike that asks to
+    /// "re-enter the password" or harvests an OAuth code or token from the URL.
+    ///
+    /// ## Example
+    /// ```python
+    /// def login_view(request):
+    ///     ...
+    ///     login(request, user)
+    ///     return redirect(request.GET.get("next", "/"))     # any URL
+    /// ```
+    ///
+    /// ## Remediation
+    /// Use Django's `LoginView` (it validates `next`), or validate yourself:
+    /// ```python
+    /// from django.utils.http import url_has_allowed_host_and_scheme
+    /// nxt = request.POST.get("next") or request.GET.get("next")
+    /// if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    ///     nxt = settings.LOGIN_REDIRECT_URL
+    /// return redirect(nxt)
+    /// ```
+    ///
+    /// ## References
+    /// - Django: `url_has_allowed_host_and_scheme` — https://docs.djangoproject.com/en/stable/ref/utils/
+    /// - CWE-601: URL Redirection to Untrusted Site ('Open Redirect')
+    /// - OWASP Unvalidated Redirects and Forwards Cheat Sheet
+    pub struct OpenRedirect;
+    meta = CheckMeta {
+        code: "WEB003",
+        slug: "open-redirect",
+        title: "Login redirects off-site (open redirect)",
+        severity: Severity::Medium,
+        cwe: &[601],
+        owasp: &[owasp::API8],
+        requires: Requirement::LoginFlow,
+        family: Family::Web,
+    };
+}
+
+impl OpenRedirect {
+    async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        let forms: Vec<url::Url> = cx
+            .inventory
+            .of_kind(EndpointKind::FormLogin)
+            .map(|e| e.url.clone())
+            .collect();
+        if forms.is_empty() {
+            return CheckOutcome::skipped("no Django form login was found");
+        }
+        let Some(user) = cx.credentials.first() else {
+            return CheckOutcome::skipped(Requirement::LoginFlow.missing_reason());
+        };
+        let mut findings = Vec::new();
+        'forms: for form in forms {
+            for destination in DESTINATIONS {
+                let mut url = form.clone();
+                url.query_pairs_mut().clear().append_pair("next", destination);
+                cx.probe.allow_post(&url);
+                let jar = Arc::new(CookieJar::new());
+                let Ok(page) = cx
+                    .probe
+                    .send(ProbeRequest::get(url.clone()).with_jar(jar.clone()))
+                    .await
+                else {
+                    continue;
+                };
+                let csrf = authprobe_core::identity::csrf_field(&page.text()).unwrap_or_default();
+                let req = ProbeRequest::post_form(
+                    url.clone(),
+                    &[
+                        ("csrfmiddlewaretoken", csrf.as_str()),
+                        ("username", user.username.as_str()),
+                        ("password", user.password.as_str()),
+                        ("next", destination),
+                    ],
+                )
+                .header("Referer", url.as_str())
+                .with_jar(jar.clone());
+                let Ok(resp) = cx.probe.send(req).await else { continue };
+                let off_site = resp.is_redirect()
+                    && resp
+                        .location()
+                        .is_some_and(|l| l.host_str() == Some("evil.authprobe.invalid"));
+                if off_site {
+                    for c in resp.set_cookies() {
+                        cx.redactor.add_secret(&c.value);
+                    }
+                    findings.push(
+                        Finding::new(
+                            Confidence::Confirmed,
+                            form.path(),
+                            format!(
+                                "After a successful login at {}, `next={destination}` redirected the user to {}.",
+                                form.path(),
+                                resp.header("location").unwrap_or("?")
+                            ),
+                        )
+                        .with_evidence([resp.exchange]),
+                    );
+                    continue 'forms;
+                }
+            }
+        }
+        findings.into()
+    }
+}
