@@ -139,6 +139,20 @@ class QuietServerHandler(ServerHandler):
             super().log_exception(exc_info)
 
 
+# `--access-log FILE`: one "METHOD PATH" line per request, so tests can count what a scan
+# really sent (request budget, method policy) at the target itself.
+ACCESS_LOG = None  # an open text file when --access-log is given
+ACCESS_LOG_LOCK = threading.Lock()
+
+
+def log_access(method: str, path: str) -> None:
+    if ACCESS_LOG is None:
+        return
+    with ACCESS_LOG_LOCK:
+        ACCESS_LOG.write("%s %s\n" % (method, path))
+        ACCESS_LOG.flush()
+
+
 class RequestHandler(WSGIRequestHandler):
     timeout = 30  # seconds of client silence before the connection is dropped
 
@@ -159,6 +173,7 @@ class RequestHandler(WSGIRequestHandler):
             return
         if not self.parse_request():
             return
+        log_access(self.command, self.path)
         handler = QuietServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
         handler.request_handler = self
         handler.run(self.server.get_app())
@@ -262,7 +277,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--flaws", default="none", help="all | none | name,name (see flaws.toml)")
     parser.add_argument("--tls", action="store_true", help="HTTPS on PORT, plain HTTP on PORT+1")
     parser.add_argument("--exit-with-stdin", action="store_true", help="exit when stdin reaches EOF")
+    parser.add_argument("--access-log", metavar="FILE", help='append one "METHOD PATH" line per request to FILE')
     args = parser.parse_args(argv)
+    if args.access_log:
+        global ACCESS_LOG
+        ACCESS_LOG = open(args.access_log, "a", encoding="utf-8")
     if not 0 <= args.port <= 65535 or (args.tls and args.port == 65535):
         parser.error("invalid --port %d" % args.port)
     return args

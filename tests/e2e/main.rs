@@ -5,3 +5,4 @@ mod util;
 mod checks;
 mod cli;
 mod hardened;
+mod safety;

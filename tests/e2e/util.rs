@@ -31,9 +31,15 @@ pub struct Testbed {
 
 impl Testbed {
     fn start(flaws: &str, tls: bool) -> Testbed {
+        Testbed::start_with(flaws, tls, &[])
+    }
+
+    /// A testbed of its own (not shared), with extra `serve` arguments.
+    pub fn start_with(flaws: &str, tls: bool, extra: &[&str]) -> Testbed {
         let serve = repo_root().join("testbed/serve");
         let mut cmd = Command::new(&serve);
         cmd.args(["--port", "0", "--flaws", flaws, "--exit-with-stdin"]);
+        cmd.args(extra);
         if tls {
             cmd.arg("--tls");
         }
