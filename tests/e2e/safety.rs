@@ -67,3 +67,49 @@ fn the_request_budget_holds_exactly_at_the_target() {
     );
     assert_eq!(run.report()["stats"]["requests"], 60);
 }
+
+#[test]
+fn the_safe_profile_sends_only_get_and_head_and_says_so() {
+    let log = access_log("safe");
+    let bed = Testbed::start_with("all", false, &["--access-log", log.to_str().unwrap()]);
+    let run = crate::util::authprobe(&["scan", &bed.url, "--profile", "safe", "--format", "json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    assert_eq!(report["profile"], "safe");
+    let methods: Vec<&String> = report["stats"]["methods"].as_object().unwrap().keys().collect();
+    assert!(
+        methods.iter().all(|m| *m == "GET" || *m == "HEAD"),
+        "methods used: {methods:?}"
+    );
+    for (method, path) in lines(&log) {
+        assert!(
+            method == "GET" || method == "HEAD",
+            "the safe profile sent {method} {path}"
+        );
+    }
+    // Passive findings still come through; POST-only checks say why they did not run.
+    assert!(crate::util::found_codes(&report).contains("DJ001"));
+    let skipped = report["checks_skipped"].to_string();
+    assert!(
+        skipped.contains("TLS002") || skipped.contains("safe profile"),
+        "{skipped}"
+    );
+    let refused = crate::util::authprobe(&["scan", &bed.url, "--profile", "safe", "--user", crate::util::ALICE]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("--profile safe"), "{}", refused.stderr);
+}
+
+#[test]
+fn the_report_states_the_profile_and_methods_of_a_standard_scan() {
+    let bed = Testbed::shared("none", false);
+    let report = scan(&bed, &[]).report();
+    assert_eq!(report["profile"], "standard");
+    let methods = report["stats"]["methods"].as_object().unwrap();
+    assert!(
+        methods.contains_key("GET") && methods.contains_key("POST"),
+        "{methods:?}"
+    );
+    for forbidden in ["DELETE", "PUT", "PATCH"] {
+        assert!(!methods.contains_key(forbidden));
+    }
+}

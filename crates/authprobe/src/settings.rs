@@ -8,7 +8,7 @@ use authprobe_core::{ScanConfig, Severity};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::ScanArgs;
+use crate::cli::{Profile, ScanArgs};
 
 /// What the CLI needs besides the scan configuration: the CI gate.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +48,7 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             .unwrap_or(args.profile.max_requests()),
         rate_per_sec: args.rate.or(scan.rate).unwrap_or(0),
         insecure: args.insecure || file_target.insecure.unwrap_or(false),
+        read_only: args.profile == Profile::Safe,
         ..ProbeSettings::default()
     };
     if let Some(c) = scan.concurrency {
@@ -87,6 +88,9 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
     let mut flag_users = args.users.iter().map(|u| parse_user(u)).collect::<Result<Vec<_>>>()?;
     flag_users.extend(users);
     let users = flag_users;
+    if args.profile == Profile::Safe && !users.is_empty() {
+        bail!("--profile safe sends GET and HEAD only and cannot log in: drop --user (a --bearer token is fine) or use --profile standard");
+    }
 
     for path in &args.wordlists {
         std::fs::File::open(path).with_context(|| format!("cannot read wordlist {}", path.display()))?;
@@ -130,6 +134,7 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             crack_time: crack_time(args.crack_time)?,
             wordlists: args.wordlists.clone(),
             show_secrets: args.show_secrets,
+            profile: format!("{:?}", args.profile).to_lowercase(),
         },
         gate,
     ))

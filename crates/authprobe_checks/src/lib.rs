@@ -11,6 +11,7 @@ pub mod authentication;
 pub mod authorization;
 pub mod django;
 pub mod jwt;
+pub mod ratelimit;
 pub mod tokens;
 pub mod transport;
 pub mod web;
@@ -20,10 +21,11 @@ pub use registry::{all, by_code, ALL};
 /// Declares a check: a unit struct with its doc comment and [`authprobe_core::CheckMeta`],
 /// implementing [`authprobe_core::Check`] by calling the struct's inherent
 /// `async fn check(&self, cx: &ScanContext) -> CheckOutcome`. An optional trailing
-/// `runs_last = true;` puts the check in the second wave ([`authprobe_core::Check::runs_last`]).
+/// `runs_last = true;` puts the check in the second wave ([`authprobe_core::Check::runs_last`]);
+/// `sends_post = true;` (before it) marks checks the read-only `safe` profile must skip.
 #[macro_export]
 macro_rules! declare_check {
-    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(runs_last = $last:literal;)?) => {
+    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(sends_post = $post:literal;)? $(runs_last = $last:literal;)?) => {
         $(#[doc = $doc])*
         pub struct $name;
 
@@ -46,6 +48,12 @@ macro_rules! declare_check {
             async fn run(&self, cx: &authprobe_core::ScanContext) -> authprobe_core::CheckOutcome {
                 self.check(cx).await
             }
+
+            $(
+                fn sends_post(&self) -> bool {
+                    $post
+                }
+            )?
 
             $(
                 fn runs_last(&self) -> bool {

@@ -138,6 +138,12 @@ pub trait Check: Send + Sync {
     fn runs_last(&self) -> bool {
         false
     }
+
+    /// Checks that must POST (to login or token endpoints) cannot run in the read-only
+    /// `safe` profile; they are reported as skipped there.
+    fn sends_post(&self) -> bool {
+        false
+    }
 }
 
 /// Returns the body of the `## NAME` section of a check's documentation, trimmed.

@@ -63,6 +63,8 @@ pub struct ScanConfig {
     pub wordlists: Vec<std::path::PathBuf>,
     /// Print recovered secrets in full instead of a prefix and length.
     pub show_secrets: bool,
+    /// The profile name, stated in the report (`safe`, `standard`, `thorough`).
+    pub profile: String,
 }
 
 /// Default time budget for cracking one signed value during a scan.

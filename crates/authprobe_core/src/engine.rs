@@ -133,6 +133,9 @@ pub async fn scan(
             let meta = check.meta();
             let outcome = match unmet_requirement(meta.requires, cx) {
                 Some(reason) => CheckOutcome::skipped(reason),
+                None if check.sends_post() && cx.probe.settings().read_only => CheckOutcome::skipped(
+                    "the safe profile sends GET and HEAD only; this check must POST to login or token endpoints",
+                ),
                 None => check.run(cx).await,
             };
             observer.step(meta.code);
@@ -225,7 +228,9 @@ pub async fn scan(
             endpoints: cx.inventory.endpoints.len(),
             checks_run,
             max_requests: cx.probe.settings().max_requests,
+            methods: methods_used(&cx),
         },
+        profile: cx.config.profile.clone(),
         score: total,
         grade: grade(total).to_string(),
         categories,
@@ -252,6 +257,15 @@ pub async fn scan(
             })
             .collect(),
     })
+}
+
+/// How many requests of each method the scan sent.
+fn methods_used(cx: &ScanContext) -> std::collections::BTreeMap<String, usize> {
+    let mut methods = std::collections::BTreeMap::new();
+    for exchange in cx.probe.exchanges() {
+        *methods.entry(exchange.request.method.clone()).or_insert(0) += 1;
+    }
+    methods
 }
 
 fn unmet_requirement(requires: Requirement, cx: &ScanContext) -> Option<String> {

@@ -30,6 +30,8 @@ pub struct ProbeSettings {
     pub max_body_bytes: usize,
     /// Skip TLS certificate verification (`--insecure`).
     pub insecure: bool,
+    /// Send GET and HEAD only (the `safe` profile): no OPTIONS, no POST at all.
+    pub read_only: bool,
     pub user_agent: String,
 }
 
@@ -43,6 +45,7 @@ impl Default for ProbeSettings {
             connect_timeout: Duration::from_secs(5),
             max_body_bytes: 2 * 1024 * 1024,
             insecure: false,
+            read_only: false,
             user_agent: concat!("authprobe/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
@@ -300,6 +303,12 @@ impl Probe {
 
     /// Sends one request under every policy of the probe, and records it.
     pub async fn send(&self, req: ProbeRequest) -> Result<ProbeResponse, ProbeError> {
+        if self.settings.read_only && !matches!(req.method, Method::Get | Method::Head) {
+            return Err(ProbeError::MethodForbidden {
+                method: req.method.as_str(),
+                url: req.url.to_string(),
+            });
+        }
         if req.method == Method::Post && !self.post_allowed(&req.url) {
             return Err(ProbeError::MethodForbidden {
                 method: "POST",
@@ -599,6 +608,29 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ok.status, 200);
+    }
+
+    #[tokio::test]
+    async fn the_read_only_policy_refuses_everything_but_get_and_head() {
+        let (url, count) = counting_server(OK).await;
+        let probe = Probe::new(ProbeSettings {
+            read_only: true,
+            ..Default::default()
+        })
+        .unwrap();
+        probe.allow_post(&url);
+        let post = probe
+            .send(ProbeRequest::post_json(url.clone(), &serde_json::json!({})))
+            .await;
+        assert!(matches!(post, Err(ProbeError::MethodForbidden { .. })));
+        let options = probe.send(ProbeRequest::method(Method::Options, url.clone())).await;
+        assert!(matches!(options, Err(ProbeError::MethodForbidden { .. })));
+        probe
+            .send(ProbeRequest::method(Method::Head, url.clone()))
+            .await
+            .unwrap();
+        probe.send(ProbeRequest::get(url)).await.unwrap();
+        assert_eq!(count.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

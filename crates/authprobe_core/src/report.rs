@@ -16,6 +16,9 @@ pub struct Report {
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u64,
+    /// The profile the scan ran with (`safe`, `standard`, `thorough`).
+    #[serde(default)]
+    pub profile: String,
     pub stats: Stats,
     pub score: u8,
     pub grade: String,
@@ -49,6 +52,9 @@ pub struct Stats {
     pub checks_run: usize,
     #[serde(default)]
     pub max_requests: usize,
+    /// Requests sent per HTTP method (the method policy, as it was applied).
+    #[serde(default)]
+    pub methods: std::collections::BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -69,6 +69,12 @@ pub fn render(report: &Report, color: bool) -> String {
         report.stats.endpoints,
         report.duration_ms as f64 / 1000.0
     );
+    let methods: Vec<String> = report.stats.methods.iter().map(|(m, n)| format!("{m} {n}")).collect();
+    let _ = writeln!(
+        out,
+        "{}",
+        p.dim(&format!("profile {} · methods: {}", report.profile, methods.join(", ")))
+    );
     if !report.identities.is_empty() {
         let ids: Vec<String> = report
             .identities
@@ -197,7 +203,11 @@ mod tests {
                 endpoints: 14,
                 checks_run: 17,
                 max_requests: 1500,
+                methods: [("GET".to_string(), 110), ("POST".to_string(), 10)]
+                    .into_iter()
+                    .collect(),
             },
+            profile: "standard".into(),
             score: 80,
             grade: "B".into(),
             categories: vec![CategoryScore {

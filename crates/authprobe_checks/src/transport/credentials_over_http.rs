@@ -50,6 +50,7 @@ crate::declare_check! {
         requires: Requirement::Passive,
         family: Family::Transport,
     };
+    sends_post = true;
 }
 
 impl CredentialsOverHttp {
