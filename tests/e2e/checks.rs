@@ -123,3 +123,20 @@ fn regex_lite_code() -> impl Fn(&str) -> bool {
             && digits.chars().all(|d| d.is_ascii_digit())
     }
 }
+
+#[test]
+fn jwt006_proves_unverified_audience_with_a_recovered_key() {
+    let bed = crate::util::Testbed::shared("weak_secret,missing_aud_iss", false);
+    let report = crate::util::scan(&bed, &[]).report();
+    let findings = report["findings"].as_array().unwrap();
+    let active = findings
+        .iter()
+        .find(|f| f["check"] == "JWT006" && f["severity"] == "high")
+        .unwrap_or_else(|| panic!("no active JWT006 finding: {}", report["findings"]));
+    assert_eq!(active["confidence"], "confirmed");
+    assert!(active["message"].as_str().unwrap().contains("`bob`"));
+    // With the audience verified (weak key alone), the forged audience is refused.
+    let bed = crate::util::Testbed::shared("weak_secret", false);
+    let report = crate::util::scan(&bed, &[]).report();
+    assert!(!crate::util::found_codes(&report).contains("JWT006"), "{}", report["findings"]);
+}

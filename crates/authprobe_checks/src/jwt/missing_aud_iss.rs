@@ -11,9 +11,9 @@ crate::declare_check! {
     /// sent) and reports when it carries no audience (`aud`) or no issuer (`iss`) claim,
     /// saying which one is missing.
     ///
-    /// Proving that a server *accepts* a token with a wrong `aud`/`iss` needs a token
-    /// signed with the server's key (e.g. one recovered by JWT003); this check does not
-    /// forge tokens and reports only what the issued token shows.
+    /// When JWT003 recovered the signing key, it also signs a token (with the second
+    /// identity's claims) for another audience and issuer and sends it to the verifier:
+    /// accepted as that identity means `aud`/`iss` are not verified (high, confirmed).
     ///
     /// ## Why is this bad?
     /// Without `aud` and `iss` a token says nothing about who minted it or which service
@@ -69,18 +69,63 @@ impl JwtMissingAudIss {
         let Some(access) = &tokens.access else {
             return CheckOutcome::skipped("no access JWT was obtained: only a refresh token could be decoded");
         };
-        let Some(what) = missing_binding(access) else {
-            return CheckOutcome::passed();
-        };
-        let message = format!(
-            "The access JWT {} carries {what}, so nothing in it binds it to this API: a service that shares the signing key cannot tell it from a token minted for itself.",
-            tokens.provenance(cx)
-        );
-        vec![Finding::new(Confidence::Confirmed, tokens.source(cx), message)
-            .with_severity(Severity::Low)
-            .with_evidence(tokens.evidence())]
-        .into()
+        let mut findings = Vec::new();
+        if let Some(what) = missing_binding(access) {
+            let message = format!(
+                "The access JWT {} carries {what}, so nothing in it binds it to this API: a service that shares the signing key cannot tell it from a token minted for itself.",
+                tokens.provenance(cx)
+            );
+            findings.push(
+                Finding::new(Confidence::Confirmed, tokens.source(cx), message)
+                    .with_severity(Severity::Low)
+                    .with_evidence(tokens.evidence()),
+            );
+        }
+        findings.extend(wrong_audience_accepted(cx).await);
+        findings.into()
     }
+}
+
+/// With a signing key recovered by JWT003: a token for another audience and issuer,
+/// signed with the real key, accepted by the verifier (high).
+async fn wrong_audience_accepted(cx: &ScanContext) -> Vec<Finding> {
+    let cracked = super::cracking::cracked(cx).await;
+    let families = super::families::families(cx).await;
+    let mut out = Vec::new();
+    for (index, recovered) in &cracked.jwt {
+        let family = &families.0[*index];
+        let Some(alg) = authprobe_jwt::forge::HmacAlg::from_alg(family.alg()) else {
+            continue;
+        };
+        let mut claims = family.claims().clone();
+        claims.insert(
+            "aud".into(),
+            serde_json::Value::String("https://authprobe.invalid/another-api".into()),
+        );
+        claims.insert(
+            "iss".into(),
+            serde_json::Value::String("https://authprobe.invalid/".into()),
+        );
+        let token = authprobe_jwt::forge::sign_hmac(alg, family.header(), &claims, &recovered.secret);
+        let (acceptance, resp) = family.try_token(cx, &token).await;
+        if let (super::families::Acceptance::AsOther, Some(resp)) = (acceptance, resp) {
+            out.push(
+                Finding::new(
+                    Confidence::Confirmed,
+                    family.endpoint(),
+                    format!(
+                        "{} accepted a token for another audience and issuer (signed with the recovered key) and answered as {}: `aud` and `iss` are not verified.",
+                        family.endpoint(),
+                        family.victim_phrase()
+                    ),
+                )
+                .with_severity(Severity::High)
+                .with_evidence(family.evidence(&resp)),
+            );
+            break;
+        }
+    }
+    out
 }
 
 /// What the token lacks, as a phrase (`neither an `aud` nor an `iss` claim`), or `None`
