@@ -28,12 +28,23 @@ fires_on_its_flaw! {
     auth002_fires_on_invalid_token_accepted: "AUTH002" on "invalid_token_accepted";
     auth003_fires_on_query_token: "AUTH003" on "query_token";
     auth007_fires_on_no_www_authenticate: "AUTH007" on "no_www_authenticate";
+    auth005_fires_on_user_enum: "AUTH005" on "user_enum";
+    auth006_fires_on_token_type_confusion: "AUTH006" on "token_type_confusion";
+    rate001_fires_on_no_login_throttle: "RATE001" on "no_login_throttle";
+    rate002_fires_on_no_token_throttle: "RATE002" on "no_token_throttle";
+    rate003_fires_on_xff_throttle_bypass: "RATE003" on "xff_throttle_bypass";
     auth004_fires_on_method_bypass: "AUTH004" on "method_bypass";
     token004_fires_on_token_in_error: "TOKEN004" on "token_in_error";
     web003_fires_on_open_redirect: "WEB003" on "open_redirect";
     bola001_fires_on_bola: "BOLA001" on "bola";
     bola001_fires_on_missing_auth: "BOLA001" on "missing_auth";
     jwt001_fires_on_alg_none: "JWT001" on "alg_none";
+    sess001_fires_on_session_fixation: "SESS001" on "session_fixation";
+    sess003_fires_on_logout_no_revoke: "SESS003" on "logout_no_revoke";
+    sess004_fires_on_refresh_reuse: "SESS004" on "refresh_reuse";
+    sess006_fires_on_static_token: "SESS006" on "static_token";
+    sess007_fires_on_session_id_in_body: "SESS007" on "session_id_in_body";
+    sess008_fires_on_csrf_exempt: "SESS008" on "csrf_exempt";
     jwt001_fires_on_no_sig_verify: "JWT001" on "no_sig_verify";
     jwt002_fires_on_no_sig_verify: "JWT002" on "no_sig_verify";
     jwt008_fires_on_key_confusion: "JWT008" on "key_confusion";
@@ -138,5 +149,9 @@ fn jwt006_proves_unverified_audience_with_a_recovered_key() {
     // With the audience verified (weak key alone), the forged audience is refused.
     let bed = crate::util::Testbed::shared("weak_secret", false);
     let report = crate::util::scan(&bed, &[]).report();
-    assert!(!crate::util::found_codes(&report).contains("JWT006"), "{}", report["findings"]);
+    assert!(
+        !crate::util::found_codes(&report).contains("JWT006"),
+        "{}",
+        report["findings"]
+    );
 }

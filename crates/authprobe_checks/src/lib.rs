@@ -11,7 +11,6 @@ pub mod authentication;
 pub mod authorization;
 pub mod django;
 pub mod jwt;
-pub mod ratelimit;
 pub mod tokens;
 pub mod transport;
 pub mod web;
