@@ -11,6 +11,8 @@ pub mod authentication;
 pub mod authorization;
 pub mod django;
 pub mod jwt;
+pub mod ratelimit;
+pub mod session;
 pub mod tokens;
 pub mod transport;
 pub mod web;

@@ -2,7 +2,7 @@
 
 use authprobe_core::Check;
 
-use crate::{authentication, authorization, django, jwt, tokens, transport, web};
+use crate::{authentication, authorization, django, jwt, ratelimit, tokens, transport, web};
 
 /// Every check, in catalog order.
 pub static ALL: &[&dyn Check] = &[
@@ -10,6 +10,8 @@ pub static ALL: &[&dyn Check] = &[
     &authentication::invalid_token_accepted::InvalidTokenAccepted,
     &authentication::token_in_query::TokenInQueryAccepted,
     &authentication::method_bypass::MethodAuthBypass,
+    &authentication::user_enumeration::UserEnumeration,
+    &authentication::token_type_confusion::TokenTypeConfusion,
     &authentication::missing_www_authenticate::MissingWwwAuthenticate,
     &jwt::alg_none::JwtAlgNone,
     &jwt::signature_not_verified::JwtSignatureNotVerified,
@@ -21,6 +23,12 @@ pub static ALL: &[&dyn Check] = &[
     &jwt::key_confusion::JwtKeyConfusion,
     &jwt::header_injection::JwtHeaderInjection,
     &jwt::psychic_signature::JwtPsychicSignature,
+    &crate::session::session_fixation::SessionFixation,
+    &crate::session::logout_not_revoking::LogoutNotRevoking,
+    &crate::session::refresh_reuse::RefreshReuse,
+    &crate::session::session_lifetime::SessionLifetime,
+    &crate::session::token_as_session_id::TokenAsSessionId,
+    &crate::session::csrf_unprotected::CsrfUnprotected,
     &transport::https_redirect::NoHttpsRedirect,
     &transport::credentials_over_http::CredentialsOverHttp,
     &transport::hsts::HstsWeak,
@@ -30,6 +38,9 @@ pub static ALL: &[&dyn Check] = &[
     &web::open_redirect::OpenRedirect,
     &web::security_headers::SecurityHeaders,
     &tokens::token_leak::TokenLeak,
+    &ratelimit::no_login_rate_limit::NoLoginRateLimit,
+    &ratelimit::no_token_endpoint_rate_limit::NoTokenEndpointRateLimit,
+    &ratelimit::rate_limit_bypass::RateLimitBypass,
     &authorization::cross_identity_access::CrossIdentityAccess,
     &django::debug::DjangoDebug,
     &django::admin_exposed::DjangoAdminExposed,

@@ -5,3 +5,5 @@ pub mod method_bypass;
 pub mod missing_authentication;
 pub mod missing_www_authenticate;
 pub mod token_in_query;
+pub mod token_type_confusion;
+pub mod user_enumeration;

@@ -1,0 +1,504 @@
+//! Rate-limiting checks: bounded bursts of failed attempts against login, token and
+//! password-reset endpoints, and whether a limit, once met, is lifted by a spoofed client
+//! address.
+//!
+//! The bursts are sent once per scan and shared: RATE001 reads the login bursts, RATE002
+//! the token-endpoint bursts, RATE003 both (it continues where a burst met a limit). Every
+//! burst uses a scanner-made subject (`authprobe-rl-…` username or e-mail address) and a
+//! scanner-made secret, so no real account is ever locked out and no real password is sent.
+
+pub mod no_login_rate_limit;
+pub mod no_token_endpoint_rate_limit;
+pub mod rate_limit_bypass;
+
+use authprobe_core::cookies::CookieJar;
+use authprobe_core::discovery::{Endpoint, EndpointKind};
+use authprobe_core::probe::ProbeRequest;
+use authprobe_core::{ExchangeId, ProbeError, ProbeResponse, ScanContext};
+use futures::future::join_all;
+use regex::Regex;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+use url::Url;
+
+use crate::support::credential_endpoints;
+
+/// Failed attempts per endpoint in one burst (the issue's bound is 40).
+pub const BURST: usize = 25;
+/// A burst smaller than this proves too little; the check is skipped instead.
+pub const MIN_BURST: usize = 15;
+/// Requests kept back from the budget for the checks that run alongside the bursts.
+const BUDGET_RESERVE: usize = 40;
+
+/// What an endpoint takes, and so how an attempt against it is shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surface {
+    /// JSON `{"username", "password"}` (simplejwt, DRF authtoken, other token endpoints).
+    JsonLogin,
+    /// A Django `LoginView` form with its CSRF cookie and field.
+    FormLogin,
+    /// simplejwt `TokenRefreshView`: `{"refresh"}`.
+    Refresh,
+    /// simplejwt `TokenVerifyView`: `{"token"}`.
+    Verify,
+    /// simplejwt `TokenBlacklistView`: `{"refresh"}`.
+    Blacklist,
+    /// A JSON password-reset endpoint: `{"email"}`.
+    PasswordReset,
+}
+
+impl Surface {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Surface::JsonLogin | Surface::FormLogin => "failed logins",
+            Surface::Refresh => "invalid refresh tokens",
+            Surface::Verify => "invalid tokens to verify",
+            Surface::Blacklist => "invalid tokens to blacklist",
+            Surface::PasswordReset => "password-reset requests",
+        }
+    }
+
+    /// What an unlimited endpoint of this kind allows.
+    pub fn risk(self) -> &'static str {
+        match self {
+            Surface::JsonLogin | Surface::FormLogin => "passwords can be guessed as fast as the server answers",
+            Surface::Refresh | Surface::Verify | Surface::Blacklist => {
+                "tokens can be guessed or replayed as fast as the server answers"
+            }
+            Surface::PasswordReset => "anyone can flood a user's mailbox with reset mails",
+        }
+    }
+}
+
+static CSRF_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"name=["']csrfmiddlewaretoken["']\s+value=["']([^"']+)["']|value=["']([^"']+)["']\s+name=["']csrfmiddlewaretoken["']"#)
+        .expect("valid regex")
+});
+
+/// One endpoint, ready to receive attempts (a form login has fetched its CSRF token).
+#[derive(Debug, Clone)]
+pub(crate) struct Attempt {
+    pub url: Url,
+    pub surface: Surface,
+    form: Option<(Arc<CookieJar>, String)>,
+}
+
+impl Attempt {
+    /// Prepares `url`; POST to it is allowed (it is a login, token or reset endpoint).
+    pub async fn prepare(cx: &ScanContext, url: &Url, surface: Surface) -> Result<Attempt, String> {
+        cx.probe.allow_post(url);
+        let form = if surface == Surface::FormLogin {
+            let jar = Arc::new(CookieJar::new());
+            let page = cx
+                .probe
+                .send(ProbeRequest::get(url.clone()).with_jar(jar.clone()))
+                .await
+                .map_err(|e| format!("the login form did not load: {e}"))?;
+            let html = page.text();
+            let csrf = CSRF_FIELD
+                .captures(&html)
+                .and_then(|c| c.get(1).or_else(|| c.get(2)))
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default();
+            Some((jar, csrf))
+        } else {
+            None
+        };
+        Ok(Attempt {
+            url: url.clone(),
+            surface,
+            form,
+        })
+    }
+
+    /// Sends one attempt: `subject` is the username or e-mail address, `secret` the
+    /// password or token; `xff` a spoofed `X-Forwarded-For`.
+    pub async fn send(
+        &self,
+        cx: &ScanContext,
+        subject: &str,
+        secret: &str,
+        xff: Option<&str>,
+    ) -> Result<ProbeResponse, ProbeError> {
+        let json = |body: serde_json::Value| ProbeRequest::post_json(self.url.clone(), &body);
+        let mut req = match self.surface {
+            Surface::JsonLogin => json(serde_json::json!({"username": subject, "password": secret})),
+            Surface::FormLogin => {
+                let (jar, csrf) = self.form.clone().unwrap_or_default();
+                ProbeRequest::post_form(
+                    self.url.clone(),
+                    &[
+                        ("csrfmiddlewaretoken", csrf.as_str()),
+                        ("username", subject),
+                        ("password", secret),
+                    ],
+                )
+                // Django checks the Referer of HTTPS form posts against the host.
+                .header("Referer", self.url.as_str())
+                .with_jar(jar)
+            }
+            Surface::Refresh | Surface::Blacklist => json(serde_json::json!({"refresh": secret})),
+            Surface::Verify => json(serde_json::json!({"token": secret})),
+            Surface::PasswordReset => json(serde_json::json!({"email": subject})),
+        };
+        if let Some(ip) = xff {
+            req = req.header("X-Forwarded-For", ip);
+        }
+        cx.probe.send(req).await
+    }
+}
+
+/// Phrases with which lockouts and throttles announce themselves in a body.
+const LIMIT_PHRASES: &[&str] = &[
+    "too many",
+    "locked",
+    "lockout",
+    "rate limit",
+    "ratelimit",
+    "throttled",
+    "try again later",
+    "temporarily blocked",
+];
+
+/// Whether `resp` says the attempt was refused by a limit: HTTP 429 or 423, a
+/// `Retry-After` on a failure, or a lockout phrase that the burst's first answer did not
+/// already contain. Returns what gave it away.
+pub(crate) fn limit_signal(resp: &ProbeResponse, first: Option<&ProbeResponse>) -> Option<String> {
+    match resp.status {
+        429 => return Some("HTTP 429".into()),
+        423 => return Some("HTTP 423 Locked".into()),
+        _ => {}
+    }
+    if !resp.is_success() && resp.header("retry-after").is_some() {
+        return Some(format!("HTTP {} with Retry-After", resp.status));
+    }
+    let body = resp.text().to_ascii_lowercase();
+    let before = first.map(|f| f.text().to_ascii_lowercase()).unwrap_or_default();
+    LIMIT_PHRASES
+        .iter()
+        .find(|p| body.contains(**p) && !before.contains(**p))
+        .map(|p| format!("HTTP {} saying \"{p}\"", resp.status))
+}
+
+/// Whether a response is an ordinary, processed failure (not a limit, not a server error).
+pub(crate) fn processed(resp: &ProbeResponse, first: Option<&ProbeResponse>) -> bool {
+    resp.status < 500 && limit_signal(resp, first).is_none()
+}
+
+/// How a burst ended.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    /// A limit answered after `after` attempts.
+    Limited {
+        after: usize,
+        signal: String,
+        exchange: ExchangeId,
+        /// The first answer, when it was an ordinary processed failure.
+        processed_first: Option<Box<ProbeResponse>>,
+    },
+    /// Every attempt was processed like the first one.
+    Unlimited {
+        attempts: usize,
+        status: u16,
+        elapsed: Duration,
+        first: ExchangeId,
+        last: ExchangeId,
+    },
+    /// The burst proves nothing (errors, server failures, budget).
+    Inconclusive(String),
+}
+
+/// One endpoint's burst.
+#[derive(Debug, Clone)]
+pub(crate) struct Burst {
+    pub attempt: Attempt,
+    /// The scanner-made username or e-mail address of the burst.
+    pub subject: String,
+    /// The scanner-made password or token of the burst.
+    pub secret: String,
+    pub outcome: Outcome,
+}
+
+impl Burst {
+    pub fn path(&self) -> &str {
+        self.attempt.url.path()
+    }
+}
+
+/// A fresh scanner-made marker: `authprobe-rl-1a2b3c4d`.
+pub(crate) fn scanner_name(kind: &str) -> String {
+    format!("authprobe-{kind}-{:08x}", rand::random::<u32>())
+}
+
+/// Sends up to `size` failed attempts to one endpoint, stopping at the first limit.
+pub(crate) async fn burst(cx: &ScanContext, url: &Url, surface: Surface, size: usize) -> Burst {
+    let name = scanner_name("rl");
+    let subject = if surface == Surface::PasswordReset {
+        format!("{name}@example.invalid")
+    } else {
+        name
+    };
+    let secret = scanner_name("wrong");
+    let attempt = match Attempt::prepare(cx, url, surface).await {
+        Ok(a) => a,
+        Err(why) => {
+            return Burst {
+                attempt: Attempt {
+                    url: url.clone(),
+                    surface,
+                    form: None,
+                },
+                subject,
+                secret,
+                outcome: Outcome::Inconclusive(why),
+            }
+        }
+    };
+    let started = Instant::now();
+    let mut first: Option<ProbeResponse> = None;
+    let mut last = None;
+    let mut outcome = None;
+    for n in 1..=size {
+        let resp = match attempt.send(cx, &subject, &secret, None).await {
+            Ok(r) => r,
+            Err(e) => {
+                outcome = Some(Outcome::Inconclusive(format!("attempt {n} failed: {e}")));
+                break;
+            }
+        };
+        if let Some(signal) = limit_signal(&resp, first.as_ref()) {
+            outcome = Some(Outcome::Limited {
+                after: n - 1,
+                signal,
+                exchange: resp.exchange,
+                processed_first: first.take().filter(|f| processed(f, None)).map(Box::new),
+            });
+            break;
+        }
+        if resp.status >= 500 {
+            outcome = Some(Outcome::Inconclusive(format!("attempt {n} got HTTP {}", resp.status)));
+            break;
+        }
+        match &first {
+            None => first = Some(resp.clone()),
+            Some(f) if f.status != resp.status => {
+                outcome = Some(Outcome::Inconclusive(format!(
+                    "the answers changed from HTTP {} to HTTP {} without a recognisable limit",
+                    f.status, resp.status
+                )));
+                break;
+            }
+            Some(_) => {}
+        }
+        last = Some(resp.exchange);
+    }
+    let outcome = outcome.unwrap_or_else(|| match (first, last) {
+        (Some(f), Some(l)) => Outcome::Unlimited {
+            attempts: size,
+            status: f.status,
+            elapsed: started.elapsed(),
+            first: f.exchange,
+            last: l,
+        },
+        _ => Outcome::Inconclusive("no attempt was answered".into()),
+    });
+    Burst {
+        attempt,
+        subject,
+        secret,
+        outcome,
+    }
+}
+
+/// The burst size the budget allows for `endpoints` endpoints, or why none is possible.
+pub(crate) fn burst_size(cx: &ScanContext, endpoints: usize) -> Result<usize, String> {
+    let room = cx.probe.remaining_budget().saturating_sub(BUDGET_RESERVE) / endpoints.max(1);
+    let size = room.min(BURST);
+    if size < MIN_BURST {
+        return Err(format!(
+            "the request budget leaves {size} attempts per endpoint; a burst needs at least {MIN_BURST} (raise --max-requests)"
+        ));
+    }
+    Ok(size)
+}
+
+/// The bursts against every endpoint that takes credentials (computed once per scan).
+pub(crate) struct LoginBursts(pub Result<Vec<Burst>, String>);
+
+/// The bursts against refresh, verify, blacklist and password-reset endpoints.
+pub(crate) struct TokenBursts(pub Result<Vec<Burst>, String>);
+
+/// Login endpoints a burst goes to: JSON token endpoints and Django login forms.
+pub(crate) fn login_targets(cx: &ScanContext) -> Vec<(Url, Surface)> {
+    credential_endpoints(cx)
+        .map(|e| {
+            let surface = if e.kind == EndpointKind::FormLogin {
+                Surface::FormLogin
+            } else {
+                Surface::JsonLogin
+            };
+            (e.url.clone(), surface)
+        })
+        .collect()
+}
+
+/// Whether an endpoint is a JSON password-reset request endpoint (POST-only: 405 on GET).
+pub(crate) fn is_password_reset(e: &Endpoint) -> bool {
+    let path = e.path().to_ascii_lowercase();
+    let named = [
+        "password/reset",
+        "password-reset",
+        "password_reset",
+        "reset-password",
+        "reset_password",
+    ]
+    .iter()
+    .any(|p| path.contains(p));
+    named
+        && !path.contains("confirm")
+        && !path.contains("complete")
+        && !path.contains("done")
+        && e.anonymous_ok().is_some_and(|r| r.status == 405 && !r.is_html())
+}
+
+/// Token and reset endpoints a burst goes to.
+pub(crate) fn token_targets(cx: &ScanContext) -> Vec<(Url, Surface)> {
+    let mut out = Vec::new();
+    for e in &cx.inventory.endpoints {
+        let surface = match e.kind {
+            EndpointKind::TokenRefresh => Surface::Refresh,
+            EndpointKind::TokenVerify => Surface::Verify,
+            EndpointKind::TokenBlacklist => Surface::Blacklist,
+            _ if is_password_reset(e) => Surface::PasswordReset,
+            _ => continue,
+        };
+        out.push((e.url.clone(), surface));
+    }
+    out
+}
+
+async fn run_bursts(cx: &ScanContext, targets: Vec<(Url, Surface)>) -> Result<Vec<Burst>, String> {
+    let size = burst_size(cx, targets.len())?;
+    Ok(join_all(targets.iter().map(|(url, surface)| burst(cx, url, *surface, size))).await)
+}
+
+/// The scan's login bursts.
+pub(crate) async fn login_bursts(cx: &ScanContext) -> Arc<LoginBursts> {
+    cx.shared(|| async { LoginBursts(run_bursts(cx, login_targets(cx)).await) })
+        .await
+}
+
+/// The scan's token-endpoint bursts.
+pub(crate) async fn token_bursts(cx: &ScanContext) -> Arc<TokenBursts> {
+    cx.shared(|| async { TokenBursts(run_bursts(cx, token_targets(cx)).await) })
+        .await
+}
+
+/// Findings-or-skip for RATE001/RATE002: one finding per endpoint that never met a limit.
+pub(crate) fn unlimited_findings(bursts: &Result<Vec<Burst>, String>, what: &str) -> authprobe_core::CheckOutcome {
+    use authprobe_core::{CheckOutcome, Confidence, Finding};
+    let bursts = match bursts {
+        Ok(b) if b.is_empty() => return CheckOutcome::skipped(format!("no {what} was found")),
+        Ok(b) => b,
+        Err(why) => return CheckOutcome::skipped(why.clone()),
+    };
+    let mut findings = Vec::new();
+    let mut inconclusive = Vec::new();
+    for b in bursts {
+        match &b.outcome {
+            Outcome::Unlimited {
+                attempts,
+                status,
+                elapsed,
+                first,
+                last,
+            } => {
+                let message = format!(
+                    "{} processed {attempts} {} in {:.1} s (every one answered HTTP {status}) without a 429, a Retry-After or a lockout: {}.",
+                    b.path(),
+                    b.attempt.surface.noun(),
+                    elapsed.as_secs_f64(),
+                    b.attempt.surface.risk()
+                );
+                findings.push(Finding::new(Confidence::Confirmed, b.path(), message).with_evidence([*first, *last]));
+            }
+            Outcome::Limited { .. } => {}
+            Outcome::Inconclusive(why) => inconclusive.push(format!("{}: {why}", b.path())),
+        }
+    }
+    if findings.is_empty() && inconclusive.len() == bursts.len() {
+        return CheckOutcome::skipped(format!("inconclusive on every endpoint ({})", inconclusive.join("; ")));
+    }
+    findings.into()
+}
+
+/// A response for unit tests.
+#[cfg(test)]
+pub(crate) fn test_response(status: u16, body: &str, retry_after: bool) -> ProbeResponse {
+    let mut resp = ProbeResponse {
+        exchange: ExchangeId(0),
+        url: Url::parse("http://t/api/token/").unwrap(),
+        status,
+        headers: Default::default(),
+        body: body.to_string().into(),
+        body_truncated: false,
+        elapsed: Duration::ZERO,
+    };
+    if retry_after {
+        resp.headers.insert("retry-after", "30".parse().unwrap());
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_response as response;
+    use super::*;
+
+    #[test]
+    fn a_429_or_a_lockout_is_a_limit() {
+        assert_eq!(
+            limit_signal(&response(429, "{}", false), None).as_deref(),
+            Some("HTTP 429")
+        );
+        assert!(limit_signal(&response(423, "", false), None).is_some());
+        assert!(limit_signal(&response(403, "{}", true), None).is_some());
+        let locked = response(403, r#"{"detail":"Account locked: too many login attempts"}"#, false);
+        assert!(limit_signal(&locked, None).is_some());
+    }
+
+    #[test]
+    fn an_ordinary_failure_is_not_a_limit() {
+        let first = response(
+            401,
+            r#"{"detail":"No active account found with the given credentials"}"#,
+            false,
+        );
+        assert!(limit_signal(&first, None).is_none());
+        assert!(processed(&first, None));
+        assert!(!processed(&response(500, "oops", false), None));
+    }
+
+    #[test]
+    fn a_phrase_the_page_always_shows_is_not_a_limit() {
+        let page = "<p>After too many failures your account is locked.</p><form></form>";
+        let first = response(200, page, false);
+        assert!(limit_signal(&response(200, page, false), Some(&first)).is_none());
+    }
+
+    #[test]
+    fn the_bursts_run_in_the_second_wave_and_enumeration_before_them() {
+        use authprobe_core::Check;
+        assert!(no_login_rate_limit::NoLoginRateLimit.runs_last());
+        assert!(no_token_endpoint_rate_limit::NoTokenEndpointRateLimit.runs_last());
+        assert!(rate_limit_bypass::RateLimitBypass.runs_last());
+        assert!(!crate::authentication::user_enumeration::UserEnumeration.runs_last());
+    }
+
+    #[test]
+    fn scanner_names_are_recognisable_and_fresh() {
+        let a = scanner_name("rl");
+        assert!(a.starts_with("authprobe-rl-"));
+        assert_ne!(a, scanner_name("rl"));
+    }
+}

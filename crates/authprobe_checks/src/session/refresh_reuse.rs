@@ -1,0 +1,144 @@
+use authprobe_core::config::LoginKind;
+use authprobe_core::identity::login_json;
+use authprobe_core::oracle::Verdict;
+use authprobe_core::probe::ProbeRequest;
+use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+
+use super::logout_not_revoking::minted_access;
+use super::{judge, oracle, primary_credential, refresh_endpoint, simplejwt_issuer};
+use crate::support::owasp;
+
+crate::declare_check! {
+    /// ## What it does
+    /// Logs in afresh at the simplejwt token endpoint, uses the refresh token once (the
+    /// API answers with a new, rotated refresh token), then presents the **old** refresh
+    /// token again. If it still mints an access token — and the differential oracle
+    /// accepts that access token as the user — rotation is decorative.
+    /// APIs that do not rotate refresh tokens at all are not judged here (their refresh
+    /// lifetime is JWT005's concern).
+    ///
+    /// ## Why is this bad?
+    /// Refresh-token rotation exists so that a stolen refresh token is only good until
+    /// its owner's client uses it next; the reuse then fails (and can alert). When the
+    /// rotated-out token is not blacklisted, an attacker who copied it once can mint
+    /// access tokens for the token's whole lifetime, in parallel with the victim, and
+    /// nothing ever notices.
+    ///
+    /// ## Example
+    /// ```python
+    /// SIMPLE_JWT = {
+    ///     "ROTATE_REFRESH_TOKENS": True,
+    ///     "BLACKLIST_AFTER_ROTATION": False,   # old refresh tokens keep working
+    /// }
+    /// ```
+    ///
+    /// ## Remediation
+    /// Install simplejwt's blacklist app and blacklist rotated-out refresh tokens:
+    /// ```python
+    /// INSTALLED_APPS += ["rest_framework_simplejwt.token_blacklist"]
+    /// SIMPLE_JWT = {
+    ///     "ROTATE_REFRESH_TOKENS": True,
+    ///     "BLACKLIST_AFTER_ROTATION": True,
+    /// }
+    /// ```
+    /// Run `manage.py flushexpiredtokens` periodically to keep the tables small.
+    ///
+    /// ## References
+    /// - CWE-613: Insufficient Session Expiration
+    /// - OWASP API2:2023 Broken Authentication
+    /// - simplejwt settings: `BLACKLIST_AFTER_ROTATION` — https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html#blacklist-after-rotation
+    /// - OAuth 2.0 Security BCP, refresh token rotation — https://datatracker.ietf.org/doc/html/rfc9700#section-4.14.2
+    pub struct RefreshReuse;
+    meta = CheckMeta {
+        code: "SESS004",
+        slug: "refresh-reuse",
+        title: "Rotated-out refresh token still mints access tokens",
+        severity: Severity::High,
+        cwe: &[613],
+        owasp: &[owasp::API2],
+        requires: Requirement::LoginFlow,
+        family: Family::Session,
+    };
+}
+
+impl RefreshReuse {
+    async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        let Some(user) = primary_credential(cx) else {
+            return CheckOutcome::skipped("needs the primary identity to come from a --user login");
+        };
+        let Some(issuer) = simplejwt_issuer(cx) else {
+            return CheckOutcome::skipped("no JWT token endpoint (simplejwt) was found");
+        };
+        let Some(refresh_url) = refresh_endpoint(cx, &issuer) else {
+            return CheckOutcome::skipped("no refresh endpoint was found");
+        };
+        let identity = match login_json(&cx.probe, LoginKind::Simplejwt, &issuer, user).await {
+            Ok(i) => i,
+            Err(e) => return CheckOutcome::skipped(format!("the fresh login failed: {e}")),
+        };
+        for secret in identity.secrets() {
+            cx.redactor.add_secret(&secret);
+        }
+        let Some(original) = identity.refresh_jwt.clone() else {
+            return CheckOutcome::skipped(format!("{} issued no refresh token", issuer.path()));
+        };
+        let refresh =
+            |token: &str| ProbeRequest::post_json(refresh_url.clone(), &serde_json::json!({ "refresh": token }));
+        let Ok(first) = cx.probe.send(refresh(&original)).await else {
+            return CheckOutcome::skipped("the refresh endpoint did not answer");
+        };
+        if minted_access(cx, &first).is_none() {
+            return CheckOutcome::skipped(format!(
+                "refreshing a fresh refresh token at {} failed (HTTP {})",
+                refresh_url.path(),
+                first.status
+            ));
+        }
+        let rotated = first
+            .json()
+            .and_then(|j| j.get("refresh").and_then(|v| v.as_str()).map(str::to_string))
+            .is_some_and(|r| r != original);
+        if !rotated {
+            // No rotation: reusing the refresh token is the design, not a bypass of it.
+            return CheckOutcome::passed();
+        }
+        let Ok(reuse) = cx.probe.send(refresh(&original)).await else {
+            return CheckOutcome::skipped("the refresh endpoint did not answer the reuse");
+        };
+        if reuse.status == 429 {
+            return CheckOutcome::skipped("the refresh endpoint rate-limited the reuse (HTTP 429)");
+        }
+        let Some(minted) = minted_access(cx, &reuse) else {
+            return CheckOutcome::passed();
+        };
+        let (oracle_url, baseline) = match oracle(cx).await {
+            Ok(o) => o,
+            Err(why) => {
+                return CheckOutcome::skipped(format!("the reused refresh token minted an access token, but {why}"))
+            }
+        };
+        let Some((verdict, check)) = judge(cx, &baseline, ProbeRequest::get(oracle_url.clone()).bearer(&minted)).await
+        else {
+            return CheckOutcome::skipped("the oracle endpoint did not answer");
+        };
+        let (confidence, proof) = if verdict == Verdict::Accepted {
+            (
+                Confidence::Confirmed,
+                format!(", which {} accepted as `{}`", oracle_url.path(), user.username),
+            )
+        } else {
+            (Confidence::Firm, String::new())
+        };
+        let message = format!(
+            "{} rotates refresh tokens but a rotated-out one still works: after `{}`'s refresh token had been exchanged once for a new one, presenting the old token again minted another access token{proof}. A stolen refresh token stays usable for its whole lifetime despite rotation.",
+            refresh_url.path(),
+            user.username
+        );
+        vec![Finding::new(confidence, refresh_url.path(), message).with_evidence([
+            reuse.exchange,
+            first.exchange,
+            check.exchange,
+        ])]
+        .into()
+    }
+}

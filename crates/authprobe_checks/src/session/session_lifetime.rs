@@ -1,0 +1,201 @@
+use authprobe_core::config::LoginKind;
+use authprobe_core::cookies::SetCookie;
+use authprobe_core::discovery::EndpointKind;
+use authprobe_core::identity::login_json;
+use authprobe_core::oracle::Verdict;
+use authprobe_core::probe::ProbeRequest;
+use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+use url::Url;
+
+use super::{human_duration, is_authtoken_path, is_session_cookie, judge, oracle, primary_credential};
+use crate::support::owasp;
+
+crate::declare_check! {
+    /// ## What it does
+    /// Logs in twice in a row at each DRF authtoken-style endpoint (`/api-token-auth/`,
+    /// answering `{"token": KEY}`) and compares the keys: the same key on both logins means
+    /// a static key — DRF's stock `TokenAuthentication`, whose keys never expire. The key
+    /// is then used once at an endpoint that serves the identity, and the differential
+    /// oracle confirms it authenticates. It also reads every session cookie the target set
+    /// during the scan and reports a lifetime (`Max-Age`) longer than two weeks, Django's
+    /// default `SESSION_COOKIE_AGE` (exactly two weeks is not reported).
+    ///
+    /// ## Why is this bad?
+    /// A credential that never changes and never expires turns every leak (a log line, a
+    /// backup, an old laptop, a former employee's notes) into permanent access: logging in
+    /// again does not replace it and nothing ever retires it. Long-lived session cookies do
+    /// the same for browsers: a session stolen months ago still works.
+    ///
+    /// ## Example
+    /// ```python
+    /// REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": [
+    ///     "rest_framework.authentication.TokenAuthentication",   # keys never expire
+    /// ]}
+    /// urlpatterns = [path("api-token-auth/", obtain_auth_token)]  # same key every login
+    /// SESSION_COOKIE_AGE = 60 * 60 * 24 * 365                      # one-year sessions
+    /// ```
+    ///
+    /// ## Remediation
+    /// Issue a fresh key per login and expire keys — use `django-rest-knox` (per-login,
+    /// expiring, revocable tokens) or simplejwt, or subclass DRF's token authentication:
+    /// ```python
+    /// class ExpiringTokenAuthentication(TokenAuthentication):
+    ///     def authenticate_credentials(self, key):
+    ///         user, token = super().authenticate_credentials(key)
+    ///         if token.created < timezone.now() - timedelta(hours=1):
+    ///             token.delete()
+    ///             raise AuthenticationFailed("Token has expired.")
+    ///         return user, token
+    ///
+    /// SESSION_COOKIE_AGE = 60 * 60 * 8   # hours, not months
+    /// ```
+    ///
+    /// ## References
+    /// - CWE-613: Insufficient Session Expiration
+    /// - OWASP API2:2023 Broken Authentication
+    /// - DRF: TokenAuthentication — https://www.django-rest-framework.org/api-guide/authentication/#tokenauthentication
+    /// - Django: `SESSION_COOKIE_AGE` — https://docs.djangoproject.com/en/stable/ref/settings/#session-cookie-age
+    pub struct SessionLifetime;
+    meta = CheckMeta {
+        code: "SESS006",
+        slug: "session-lifetime",
+        title: "Static never-expiring token or long-lived session",
+        severity: Severity::Medium,
+        cwe: &[613],
+        owasp: &[owasp::API2],
+        requires: Requirement::LoginFlow,
+        family: Family::Session,
+    };
+}
+
+/// Django's default `SESSION_COOKIE_AGE`: two weeks. Longer is reported.
+const MAX_SESSION_AGE_SECS: i64 = 14 * 24 * 3600;
+
+impl SessionLifetime {
+    async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        let mut findings = Vec::new();
+        let authtoken: Vec<Url> = cx
+            .inventory
+            .of_kind(EndpointKind::TokenObtain)
+            .filter(|e| is_authtoken_path(e.path()))
+            .map(|e| e.url.clone())
+            .collect();
+        if let Some(user) = primary_credential(cx) {
+            for url in &authtoken {
+                if let Some(f) = static_key(cx, url, &user.username, user).await {
+                    findings.push(f);
+                }
+            }
+        }
+        let long_cookie = long_session_cookie(cx);
+        if let Some(f) = long_cookie.as_ref().map(|(endpoint, cookie, exchange)| {
+            Finding::new(
+                Confidence::Confirmed,
+                endpoint.clone(),
+                format!(
+                    "{endpoint} sets the session cookie `{}` with Max-Age {} s ({}), longer than Django's two-week default: a stolen session stays valid that long.",
+                    cookie.name,
+                    cookie.max_age_secs.unwrap_or(0),
+                    human_duration(cookie.max_age_secs.unwrap_or(0))
+                ),
+            )
+            .with_evidence([*exchange])
+        }) {
+            findings.push(f);
+        }
+        if findings.is_empty() && authtoken.is_empty() && !saw_session_cookie(cx) {
+            return CheckOutcome::skipped("no DRF authtoken endpoint was found and the target set no session cookie");
+        }
+        findings.into()
+    }
+}
+
+/// Two logins at `url`; a finding when they return the same key.
+async fn static_key(
+    cx: &ScanContext,
+    url: &Url,
+    username: &str,
+    user: &authprobe_core::config::UserCredential,
+) -> Option<Finding> {
+    let first = login_json(&cx.probe, LoginKind::Authtoken, url, user).await.ok()?;
+    let second = login_json(&cx.probe, LoginKind::Authtoken, url, user).await.ok()?;
+    let (a, b) = (first.token()?.to_string(), second.token()?.to_string());
+    cx.redactor.add_secret(&a);
+    cx.redactor.add_secret(&b);
+    if a != b {
+        return None;
+    }
+    let mut evidence: Vec<_> = [first.login_exchange, second.login_exchange]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut confidence = Confidence::Firm;
+    let mut proof = String::new();
+    if let Ok((oracle_url, baseline)) = oracle(cx).await {
+        let req = ProbeRequest::get(oracle_url.clone()).header("Authorization", format!("Token {a}"));
+        if let Some((verdict, resp)) = judge(cx, &baseline, req).await {
+            if verdict == Verdict::Accepted {
+                confidence = Confidence::Confirmed;
+                proof = format!(" The key authenticates as `{username}` at {}.", oracle_url.path());
+                evidence.push(resp.exchange);
+            }
+        }
+    }
+    Some(
+        Finding::new(
+            confidence,
+            url.path(),
+            format!(
+                "{} returned the same token for `{username}` on two consecutive logins: the key is static — logging in never replaces it, and with DRF's stock TokenAuthentication it never expires, so a key leaked once works until someone deletes it by hand.{proof}",
+                url.path()
+            ),
+        )
+        .with_evidence(evidence),
+    )
+}
+
+/// Session cookies set with a lifetime above two weeks, from every exchange so far.
+fn long_session_cookie(cx: &ScanContext) -> Option<(String, SetCookie, authprobe_core::ExchangeId)> {
+    session_cookies(cx).into_iter().find(|(_, c, _)| too_long(c))
+}
+
+/// A lifetime above Django's two-week default (exactly two weeks is fine).
+fn too_long(cookie: &SetCookie) -> bool {
+    cookie.max_age_secs.is_some_and(|age| age > MAX_SESSION_AGE_SECS)
+}
+
+fn saw_session_cookie(cx: &ScanContext) -> bool {
+    !session_cookies(cx).is_empty()
+}
+
+fn session_cookies(cx: &ScanContext) -> Vec<(String, SetCookie, authprobe_core::ExchangeId)> {
+    let mut out = Vec::new();
+    for x in cx.probe.exchanges() {
+        let Some(resp) = &x.response else { continue };
+        let path = Url::parse(&x.request.url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        for (name, value) in &resp.headers {
+            if !name.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            if let Some(c) = SetCookie::parse(value).filter(|c| !c.deletes && is_session_cookie(&c.name)) {
+                out.push((path.clone(), c, x.id));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn djangos_two_week_default_is_not_too_long() {
+        let parse = |h: &str| SetCookie::parse(h).unwrap();
+        assert!(!too_long(&parse("sessionid=x; Max-Age=1209600; Path=/")));
+        assert!(!too_long(&parse("sessionid=x; Path=/")));
+        assert!(too_long(&parse("sessionid=x; Max-Age=1209601; Path=/")));
+    }
+}
