@@ -5,11 +5,11 @@ use crate::util::{assert_flaw_yields, flaws_table, implemented_codes};
 use std::collections::BTreeSet;
 
 macro_rules! fires_on_its_flaw {
-    ($($name:ident: $code:literal on $flaw:literal;)*) => {
+    ($($name:ident: $code:literal on $flaw:literal $(with $($arg:literal)+)?;)*) => {
         $(
             #[test]
             fn $name() {
-                assert_flaw_yields($flaw, $code);
+                assert_flaw_yields($flaw, $code, &[$($($arg),+)?]);
             }
         )*
 
@@ -42,6 +42,7 @@ fires_on_its_flaw! {
     sess001_fires_on_session_fixation: "SESS001" on "session_fixation";
     sess003_fires_on_logout_no_revoke: "SESS003" on "logout_no_revoke";
     sess004_fires_on_refresh_reuse: "SESS004" on "refresh_reuse";
+    sess005_fires_on_password_change_no_revoke: "SESS005" on "password_change_no_revoke" with "--allow-password-change";
     sess006_fires_on_static_token: "SESS006" on "static_token";
     sess007_fires_on_session_id_in_body: "SESS007" on "session_id_in_body";
     sess008_fires_on_csrf_exempt: "SESS008" on "csrf_exempt";
@@ -154,4 +155,30 @@ fn jwt006_proves_unverified_audience_with_a_recovered_key() {
         "{}",
         report["findings"]
     );
+}
+
+#[test]
+fn sess005_passes_on_the_hardened_testbed_and_restores_the_password() {
+    // Its own testbed: the password of alice changes during the scan.
+    let bed = crate::util::Testbed::start_with("none", false, &[]);
+    let run = crate::util::scan(&bed, &["--allow-password-change"]);
+    let report = run.report();
+    assert!(
+        !crate::util::found_codes(&report).contains("SESS005"),
+        "{}",
+        report["findings"]
+    );
+    let skipped = report["checks_skipped"].to_string();
+    assert!(!skipped.contains("SESS005"), "SESS005 did not run: {skipped}");
+    // The original password works again.
+    let again = crate::util::scan(&bed, &[]);
+    assert_eq!(again.code, 0, "alice's password was not restored: {}", again.stderr);
+}
+
+#[test]
+fn sess005_is_opt_in() {
+    let bed = crate::util::Testbed::shared("password_change_no_revoke", false);
+    let report = crate::util::scan(&bed, &[]).report();
+    let skipped = report["checks_skipped"].to_string();
+    assert!(skipped.contains("--allow-password-change"), "{skipped}");
 }

@@ -198,14 +198,14 @@ pub fn tempfile(contents: &str) -> PathBuf {
 
 /// Scans a testbed with exactly one flaw on and asserts the implemented codes found are
 /// exactly the ones `flaws.toml` lists for it, `code` among them.
-pub fn assert_flaw_yields(flaw: &str, code: &str) {
+pub fn assert_flaw_yields(flaw: &str, code: &str, extra: &[&str]) {
     let (expected, tls) = expected_codes(flaw);
     assert!(
         expected.contains(code),
         "testbed/flaws.toml does not map `{flaw}` to {code}"
     );
     let bed = Testbed::shared(flaw, tls);
-    let run = scan(&bed, &[]);
+    let run = scan(&bed, extra);
     assert_eq!(run.code, 0, "scan failed: {}", run.stderr);
     let report = run.report();
     let found: BTreeSet<String> = found_codes(&report)

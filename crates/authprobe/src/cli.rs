@@ -98,6 +98,11 @@ pub struct ScanArgs {
     #[arg(long = "wordlist", value_name = "FILE")]
     pub wordlists: Vec<PathBuf>,
 
+    /// Let SESS005 change the first --user's password to test that tokens and sessions are
+    /// revoked; authprobe changes it back at the end. Test accounts only.
+    #[arg(long)]
+    pub allow_password_change: bool,
+
     /// Print recovered secrets in full (by default only a prefix and the length).
     #[arg(long)]
     pub show_secrets: bool,

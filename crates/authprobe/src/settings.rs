@@ -108,6 +108,7 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         (None, Some(_)) => bail!("[auth] login_kind needs login_path"),
         (None, None) => None,
     };
+    let allow_password_change = args.allow_password_change || auth.allow_password_change.unwrap_or(false);
     let endpoints = file.endpoints.unwrap_or_default();
     let gate = Gate {
         fail_on: args
@@ -135,6 +136,7 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             wordlists: args.wordlists.clone(),
             show_secrets: args.show_secrets,
             profile: format!("{:?}", args.profile).to_lowercase(),
+            allow_password_change,
         },
         gate,
     ))

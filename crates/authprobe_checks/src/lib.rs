@@ -26,7 +26,7 @@ pub use registry::{all, by_code, ALL};
 /// `sends_post = true;` (before it) marks checks the read-only `safe` profile must skip.
 #[macro_export]
 macro_rules! declare_check {
-    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(sends_post = $post:literal;)? $(runs_last = $last:literal;)?) => {
+    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(sends_post = $post:literal;)? $(changes_account = $changes:literal;)? $(runs_last = $last:literal;)?) => {
         $(#[doc = $doc])*
         pub struct $name;
 
@@ -53,6 +53,12 @@ macro_rules! declare_check {
             $(
                 fn sends_post(&self) -> bool {
                     $post
+                }
+            )?
+
+            $(
+                fn changes_account(&self) -> bool {
+                    $changes
                 }
             )?
 

@@ -26,6 +26,7 @@ pub static ALL: &[&dyn Check] = &[
     &crate::session::session_fixation::SessionFixation,
     &crate::session::logout_not_revoking::LogoutNotRevoking,
     &crate::session::refresh_reuse::RefreshReuse,
+    &crate::session::password_change_not_revoking::PasswordChangeNotRevoking,
     &crate::session::session_lifetime::SessionLifetime,
     &crate::session::token_as_session_id::TokenAsSessionId,
     &crate::session::csrf_unprotected::CsrfUnprotected,

@@ -144,6 +144,13 @@ pub trait Check: Send + Sync {
     fn sends_post(&self) -> bool {
         false
     }
+
+    /// Checks that change the test account itself (its password) run alone, after the
+    /// ordinary checks (which log in with the original password) and before the bursts
+    /// (which trip per-IP limits on token endpoints).
+    fn changes_account(&self) -> bool {
+        false
+    }
 }
 
 /// Returns the body of the `## NAME` section of a check's documentation, trimmed.

@@ -65,6 +65,8 @@ pub struct ScanConfig {
     pub show_secrets: bool,
     /// The profile name, stated in the report (`safe`, `standard`, `thorough`).
     pub profile: String,
+    /// Opt-in for SESS005: change the first account's password (and change it back).
+    pub allow_password_change: bool,
 }
 
 /// Default time budget for cracking one signed value during a scan.
@@ -184,6 +186,8 @@ pub struct FileAuth {
     pub login_kind: Option<LoginKind>,
     pub identity_path: Option<String>,
     pub bearer_env: Option<String>,
+    /// Opt-in for SESS005 (`--allow-password-change`).
+    pub allow_password_change: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -142,9 +142,21 @@ pub async fn scan(
             (check, outcome)
         }
     };
-    // Two waves: ordinary checks concurrently, then the ones that trip the target's defences.
-    let mut outcomes = join_all(checks.iter().copied().filter(|c| !c.runs_last()).map(run_one)).await;
-    outcomes.extend(join_all(checks.iter().copied().filter(|c| c.runs_last()).map(run_one)).await);
+    // Three waves: ordinary checks concurrently, then those that change the test account,
+    // then the ones that trip the target's defences.
+    let ordinary = |c: &&'static dyn Check| !c.runs_last() && !c.changes_account();
+    let mut outcomes = join_all(checks.iter().copied().filter(ordinary).map(run_one)).await;
+    outcomes.extend(join_all(checks.iter().copied().filter(|c| c.changes_account()).map(run_one)).await);
+    outcomes.extend(
+        join_all(
+            checks
+                .iter()
+                .copied()
+                .filter(|c| c.runs_last() && !c.changes_account())
+                .map(run_one),
+        )
+        .await,
+    );
 
     // Obtained credentials may have been issued during checks too.
     for exchange in cx.probe.exchanges() {

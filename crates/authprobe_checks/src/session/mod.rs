@@ -8,6 +8,7 @@
 
 pub mod csrf_unprotected;
 pub mod logout_not_revoking;
+pub mod password_change_not_revoking;
 pub mod refresh_reuse;
 pub mod session_fixation;
 pub mod session_lifetime;

@@ -1,0 +1,231 @@
+use authprobe_core::config::{LoginKind, UserCredential};
+use authprobe_core::identity::login_json;
+use authprobe_core::oracle::Verdict;
+use authprobe_core::probe::ProbeRequest;
+use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+use authprobe_jwt::Jwt;
+use url::Url;
+
+use super::logout_not_revoking::minted_access;
+use super::{human_duration, judge, oracle, primary_credential, refresh_endpoint, simplejwt_issuer};
+use crate::support::owasp;
+
+/// An access token that outlives the change by more than this is reported (medium).
+const LONG_ACCESS_SECS: i64 = 3600;
+
+crate::declare_check! {
+    /// ## What it does
+    /// Opt-in (`--allow-password-change`, test accounts only): logs the first account in
+    /// afresh, changes its password through the API's password-change endpoint, then
+    /// replays the credentials issued *before* the change — the refresh token at the refresh
+    /// endpoint and the access token at a protected endpoint — and judges them with the
+    /// differential oracle. Finally it changes the password back (logging in with the new
+    /// one if the old tokens were revoked). A refresh token that still mints access tokens
+    /// is high; an access token with more than an hour left is medium.
+    ///
+    /// ## Why is this bad?
+    /// Changing the password is what users do when they suspect an account is compromised.
+    /// If tokens and sessions issued before the change keep working, the attacker who stole
+    /// them keeps access (refresh tokens for days), and the user believes the problem fixed.
+    ///
+    /// ## Example
+    /// ```python
+    /// class PasswordChangeView(APIView):
+    ///     def post(self, request):
+    ///         request.user.set_password(request.data["new_password"])
+    ///         request.user.save()
+    ///         update_session_auth_hash(request, request.user)   # "don't log them out everywhere"
+    ///         return Response({"detail": "Password changed."})  # every JWT stays valid
+    /// ```
+    ///
+    /// ## Remediation
+    /// Revoke everything issued before the change: blacklist the user's outstanding refresh
+    /// tokens, rotate DRF keys, and drop other sessions; reject access tokens older than the
+    /// change with a per-user generation claim:
+    /// ```python
+    /// from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+    /// for t in OutstandingToken.objects.filter(user=user):
+    ///     BlacklistedToken.objects.get_or_create(token=t)
+    /// Token.objects.filter(user=user).delete()
+    /// user.profile.token_generation += 1; user.profile.save()   # checked in a custom JWTAuthentication
+    /// ```
+    ///
+    /// ## References
+    /// - OWASP ASVS 3.3.3 / 3.3.4 (sessions after credential change)
+    /// - CWE-613: Insufficient Session Expiration
+    /// - OWASP API2:2023 Broken Authentication
+    pub struct PasswordChangeNotRevoking;
+    meta = CheckMeta {
+        code: "SESS005",
+        slug: "password-change-not-revoking",
+        title: "Tokens survive a password change",
+        severity: Severity::High,
+        cwe: &[613],
+        owasp: &[owasp::API2],
+        requires: Requirement::LoginFlow,
+        family: Family::Session,
+    };
+    sends_post = true;
+    changes_account = true;
+}
+
+/// The API's password-change endpoint, from the inventory.
+fn change_endpoint(cx: &ScanContext) -> Option<Url> {
+    cx.inventory
+        .endpoints
+        .iter()
+        .find(|e| {
+            let p = e.path().to_ascii_lowercase().replace(['-', '_'], "/");
+            (p.contains("password/change") || p.contains("change/password")) && e.anonymously_refused()
+        })
+        .map(|e| e.url.clone())
+}
+
+/// POSTs a password change authenticated with `access`; the body carries the field names
+/// DRF projects commonly use.
+async fn change_password(cx: &ScanContext, url: &Url, access: &str, old: &str, new: &str) -> Option<bool> {
+    let body = serde_json::json!({
+        "old_password": old,
+        "new_password": new,
+        "new_password1": new,
+        "new_password2": new,
+    });
+    let resp = cx
+        .probe
+        .send(ProbeRequest::post_json(url.clone(), &body).bearer(access))
+        .await
+        .ok()?;
+    Some(resp.is_success())
+}
+
+impl PasswordChangeNotRevoking {
+    async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        if !cx.config.allow_password_change {
+            return CheckOutcome::skipped(
+                "opt-in: pass --allow-password-change to let authprobe change the first test account's password (it changes it back)",
+            );
+        }
+        let Some(user) = primary_credential(cx).cloned() else {
+            return CheckOutcome::skipped("needs the primary identity to come from a --user login");
+        };
+        let Some(change_url) = change_endpoint(cx) else {
+            return CheckOutcome::skipped("no password-change endpoint was found");
+        };
+        let Some(issuer) = simplejwt_issuer(cx) else {
+            return CheckOutcome::skipped("no JWT login flow to obtain tokens before the change");
+        };
+        let (oracle_url, baseline) = match oracle(cx).await {
+            Ok(o) => o,
+            Err(why) => return CheckOutcome::skipped(why),
+        };
+        let Ok(before) = login_json(&cx.probe, LoginKind::Simplejwt, &issuer, &user).await else {
+            return CheckOutcome::skipped("the fresh login before the password change failed");
+        };
+        let (Some(access), refresh) = (before.access_jwt.clone(), before.refresh_jwt.clone()) else {
+            return CheckOutcome::skipped("the login issued no access token");
+        };
+        cx.redactor.add_secret(&access);
+        if let Some(r) = &refresh {
+            cx.redactor.add_secret(r);
+        }
+        cx.probe.allow_post(&change_url);
+        let new_password = format!("Authprobe-{:016x}-Pw!", rand::random::<u64>());
+        cx.redactor.add_secret(&new_password);
+        if change_password(cx, &change_url, &access, &user.password, &new_password).await != Some(true) {
+            return CheckOutcome::skipped(format!("the password change at {} was refused", change_url.path()));
+        }
+
+        // Replay what was issued before the change.
+        let mut high = Vec::new();
+        let mut evidence = Vec::new();
+        if let (Some(refresh), Some(refresh_url)) = (&refresh, refresh_endpoint(cx, &issuer)) {
+            let req = ProbeRequest::post_json(refresh_url.clone(), &serde_json::json!({ "refresh": refresh }));
+            if let Ok(resp) = cx.probe.send(req).await {
+                if let Some(minted) = minted_access(cx, &resp) {
+                    if let Some((Verdict::Accepted, ok)) =
+                        judge(cx, &baseline, ProbeRequest::get(oracle_url.clone()).bearer(&minted)).await
+                    {
+                        high.push(format!(
+                            "the refresh token issued before the change still minted an access token at {}",
+                            refresh_url.path()
+                        ));
+                        evidence.extend([resp.exchange, ok.exchange]);
+                    }
+                }
+            }
+        }
+        let mut access_left = None;
+        if let Some((Verdict::Accepted, resp)) =
+            judge(cx, &baseline, ProbeRequest::get(oracle_url.clone()).bearer(&access)).await
+        {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            access_left = Some(
+                Jwt::parse(&access)
+                    .ok()
+                    .and_then(|j| j.numeric_claim("exp"))
+                    .map(|e| e - now),
+            );
+            evidence.push(resp.exchange);
+        }
+
+        let restored = restore(cx, &issuer, &change_url, &user, &new_password, &access).await;
+        let mut parts = high.clone();
+        let severity = match (high.is_empty(), access_left) {
+            (false, _) => Severity::High,
+            (true, Some(None)) => Severity::High,
+            (true, Some(Some(left))) if left > LONG_ACCESS_SECS => Severity::Medium,
+            _ => {
+                if !restored {
+                    return CheckOutcome::skipped(format!(
+                        "authprobe could not change `{}`'s password back after the test; reset it by hand",
+                        user.username
+                    ));
+                }
+                return CheckOutcome::passed();
+            }
+        };
+        match access_left {
+            Some(Some(left)) => parts.push(format!(
+                "the access token was still accepted ({} left until its `exp`)",
+                human_duration(left.max(0))
+            )),
+            Some(None) => parts.push("the access token, which has no `exp`, was still accepted".into()),
+            None => {}
+        }
+        let mut message = format!(
+            "After `{}` changed the password at {}, {}: credentials stolen before the change keep working.",
+            user.username,
+            change_url.path(),
+            parts.join("; ")
+        );
+        if !restored {
+            message.push_str(" authprobe could not change the password back; reset it by hand.");
+        }
+        vec![Finding::new(Confidence::Confirmed, change_url.path(), message)
+            .with_severity(severity)
+            .with_evidence(evidence)]
+        .into()
+    }
+}
+
+/// Changes the password back, with a fresh login under the new password (the old token
+/// may have been revoked, as it should be), else the old token.
+async fn restore(
+    cx: &ScanContext,
+    issuer: &Url,
+    change_url: &Url,
+    user: &UserCredential,
+    new_password: &str,
+    old_access: &str,
+) -> bool {
+    let interim = UserCredential {
+        username: user.username.clone(),
+        password: new_password.to_string(),
+    };
+    let token = match login_json(&cx.probe, LoginKind::Simplejwt, issuer, &interim).await {
+        Ok(id) => id.access_jwt.unwrap_or_else(|| old_access.to_string()),
+        Err(_) => old_access.to_string(),
+    };
+    cx.redactor.add_secret(&token);
+    change_password(cx, change_url, &token, new_password, &user.password).await == Some(true)
+}
