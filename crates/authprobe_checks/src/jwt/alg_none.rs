@@ -1,7 +1,7 @@
-use authprobe_core::{CheckMeta, CheckOutcome, Family as CheckFamily, Finding, Requirement, ScanContext, Severity};
+use authprobe_core::{CheckMeta, CheckOutcome, Family as CheckFamily, Requirement, ScanContext, Severity};
 use authprobe_jwt::forge;
 
-use super::families::{families, no_family_reason, Acceptance};
+use super::families::{families, no_family_reason};
 use crate::support::owasp;
 
 /// Spellings of `none` that case-sensitive deny lists miss.
@@ -75,29 +75,21 @@ impl JwtAlgNone {
                     forge::unsigned(family.header(), family.claims(), "none")
                         .trim_end_matches('.')
                         .to_string(),
-                )));
-            for (spelling, token) in attempts {
-                let (acceptance, resp) = family.try_token(cx, &token).await;
-                if let Acceptance::Inconclusive(why) = &acceptance {
-                    inconclusive.push(why.clone());
-                    break;
-                }
-                if let (Some(confidence), Some(resp)) = (acceptance.confidence(), resp) {
-                    findings.push(
-                        Finding::new(
-                            confidence,
-                            family.endpoint(),
-                            format!(
-                                "{} accepted an unsigned token (alg `{spelling}`, empty signature) built from {}'s token and answered as {}.",
-                                family.endpoint(),
-                                family.issuer.path(),
-                                family.victim_phrase()
-                            ),
-                        )
-                        .with_evidence(family.evidence(&resp)),
-                    );
-                    break;
-                }
+                )))
+                .collect::<Vec<_>>();
+            let found = family
+                .first_accepted(cx, attempts, |spelling| {
+                    format!(
+                        "{} accepted an unsigned token (alg `{spelling}`, empty signature) built from {}'s token and answered as {}.",
+                        family.endpoint(),
+                        family.issuer.path(),
+                        family.victim_phrase()
+                    )
+                })
+                .await;
+            match found {
+                Ok(finding) => findings.extend(finding),
+                Err(why) => inconclusive.push(why),
             }
         }
         if findings.is_empty()

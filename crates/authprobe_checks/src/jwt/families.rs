@@ -13,7 +13,7 @@ use authprobe_core::discovery::EndpointKind;
 use authprobe_core::identity::login_json;
 use authprobe_core::oracle::{responses_match, Baseline, Verdict};
 use authprobe_core::probe::ProbeRequest;
-use authprobe_core::{Confidence, ExchangeId, ProbeResponse, ScanContext};
+use authprobe_core::{Confidence, ExchangeId, Finding, ProbeResponse, ScanContext};
 use authprobe_jwt::Jwt;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -121,6 +121,29 @@ impl Family {
         };
         let verdict = judge(&verifier.baseline, &self.mine, self.other.as_ref(), &resp);
         (verdict, Some(resp))
+    }
+
+    /// Sends `forgeries` (description, token) in order and stops at the first the verifier
+    /// accepts, returning a finding built by `message(description)`; stops early when the
+    /// oracle cannot judge on this family's verifier.
+    pub async fn first_accepted<D: Send + Sync>(
+        &self,
+        cx: &ScanContext,
+        forgeries: Vec<(D, String)>,
+        message: impl Fn(&D) -> String + Send + Sync,
+    ) -> Result<Option<Finding>, String> {
+        for (what, token) in forgeries {
+            let (acceptance, resp) = self.try_token(cx, &token).await;
+            if let Acceptance::Inconclusive(why) = acceptance {
+                return Err(why);
+            }
+            if let (Some(confidence), Some(resp)) = (acceptance.confidence(), resp) {
+                return Ok(Some(
+                    Finding::new(confidence, self.endpoint(), message(&what)).with_evidence(self.evidence(&resp)),
+                ));
+            }
+        }
+        Ok(None)
     }
 
     /// Whether the verifier rejects the victim's token with one signature byte changed.

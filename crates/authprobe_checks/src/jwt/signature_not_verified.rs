@@ -1,7 +1,7 @@
-use authprobe_core::{CheckMeta, CheckOutcome, Family as CheckFamily, Finding, Requirement, ScanContext, Severity};
+use authprobe_core::{CheckMeta, CheckOutcome, Family as CheckFamily, Requirement, ScanContext, Severity};
 use authprobe_jwt::forge;
 
-use super::families::{families, no_family_reason, Acceptance};
+use super::families::{families, no_family_reason};
 use crate::support::owasp;
 
 crate::declare_check! {
@@ -73,33 +73,23 @@ impl JwtSignatureNotVerified {
                 ("a signature with one byte changed", tampered),
                 ("the signature removed", stripped),
             ];
-            for (what, token) in forgeries {
-                // With one identity, the swapped token is the original one: not a forgery.
-                if family.other.is_none() && what.starts_with("claims swapped") {
-                    continue;
-                }
-                let (acceptance, resp) = family.try_token(cx, &token).await;
-                if let Acceptance::Inconclusive(_) = acceptance {
-                    break;
-                }
-                if let (Some(confidence), Some(resp)) = (acceptance.confidence(), resp) {
-                    findings.push(
-                        Finding::new(
-                            confidence,
-                            family.endpoint(),
-                            format!(
-                                "{} accepted a {} token from {} with {what}, and answered as {}: signatures are not verified.",
-                                family.endpoint(),
-                                family.alg(),
-                                family.issuer.path(),
-                                family.victim_phrase()
-                            ),
-                        )
-                        .with_evidence(family.evidence(&resp)),
-                    );
-                    break;
-                }
-            }
+            // With one identity, the swapped token is the original one: not a forgery.
+            let forgeries: Vec<_> = forgeries
+                .into_iter()
+                .filter(|(what, _)| family.other.is_some() || !what.starts_with("claims swapped"))
+                .collect();
+            let found = family
+                .first_accepted(cx, forgeries, |what| {
+                    format!(
+                        "{} accepted a {} token from {} with {what}, and answered as {}: signatures are not verified.",
+                        family.endpoint(),
+                        family.alg(),
+                        family.issuer.path(),
+                        family.victim_phrase()
+                    )
+                })
+                .await;
+            findings.extend(found.ok().flatten());
         }
         findings.into()
     }
