@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
+import http.server
 import json
 import math
 import re
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 import uuid
@@ -295,6 +298,35 @@ def b64url_json(obj: dict) -> str:
     return b64url(json.dumps(obj, separators=(",", ":")).encode())
 
 
+@contextlib.contextmanager
+def serve_json(document: dict):
+    """Serve `document` for any GET on a throwaway 127.0.0.1 port: (URL, fetch counter)."""
+    body = json.dumps(document).encode()
+    fetches = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            fetches.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield "http://127.0.0.1:%d/jwks.json" % server.server_address[1], lambda: len(fetches)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 def caller(s: Scan, path: str, token: str) -> str | None:
     """The username a protected endpoint answers for this token (None: not accepted)."""
     r = s.client.get(path, bearer=token)
@@ -302,7 +334,7 @@ def caller(s: Scan, path: str, token: str) -> str | None:
 
 
 def probe_jwt_headers(s: Scan) -> None:
-    """JWT009 (kid injection, embedded jwk) and JWT010 (psychic ECDSA signature)."""
+    """JWT009 (kid injection, embedded jwk, jku) and JWT010 (psychic ECDSA signature)."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -358,6 +390,15 @@ def probe_jwt_headers(s: Scan) -> None:
     control = rs_sign(rheader, {**rclaims, **as_bob})  # same key, not embedded
     if caller(s, "/api/rs/me/", forged) == "bob" and caller(s, "/api/rs/me/", control) is None:
         s.hit("JWT009", "RS256 token verified with its own embedded jwk accepted as bob")
+
+    # Partner API: RS256 verified with a key fetched from the header's jku URL. The JWKS
+    # (the same fresh key, under its own kid) is served from a throwaway local server.
+    jwks = {"keys": [{**jwk, "kid": "selftest-jku", "alg": "RS256", "use": "sig"}]}
+    with serve_json(jwks) as (jku, fetches):
+        forged = rs_sign({**rheader, "kid": "selftest-jku", "jku": jku}, {**rclaims, **as_bob})
+        control = rs_sign({**rheader, "kid": "selftest-jku"}, {**rclaims, **as_bob})  # no jku
+        if caller(s, "/api/rs/me/", forged) == "bob" and caller(s, "/api/rs/me/", control) is None:
+            s.hit("JWT009", "RS256 token verified with a key from its jku accepted as bob (%d fetch(es))" % fetches())
 
     # ES256 family: the all-zero signature.
     es_token = login("/api/es/token/")

