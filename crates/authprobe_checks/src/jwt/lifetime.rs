@@ -182,17 +182,9 @@ fn now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use authprobe_jwt::encode_segment;
-    use serde_json::{json, Value};
+    use serde_json::json;
 
-    fn jwt(claims: Value) -> Jwt {
-        Jwt::parse(&format!(
-            "{}.{}.c2ln",
-            encode_segment(&json!({"alg":"HS256"})),
-            encode_segment(&claims)
-        ))
-        .unwrap()
-    }
+    use crate::jwt::test_jwt as jwt;
 
     const IAT: i64 = 1_700_000_000;
 

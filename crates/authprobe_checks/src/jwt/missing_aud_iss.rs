@@ -152,17 +152,9 @@ fn has_claim(token: &Jwt, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use authprobe_jwt::encode_segment;
     use serde_json::json;
 
-    fn jwt(claims: Value) -> Jwt {
-        Jwt::parse(&format!(
-            "{}.{}.c2ln",
-            encode_segment(&json!({"alg":"HS256"})),
-            encode_segment(&claims)
-        ))
-        .unwrap()
-    }
+    use crate::jwt::test_jwt as jwt;
 
     #[test]
     fn a_token_with_audience_and_issuer_passes() {

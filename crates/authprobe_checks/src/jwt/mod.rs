@@ -72,3 +72,10 @@ impl IssuedTokens<'_> {
         self.identity.login_exchange.into_iter().collect()
     }
 }
+
+/// A parsed JWT with these claims (HS256 header, dummy signature), for unit tests.
+#[cfg(test)]
+pub(crate) fn test_jwt(claims: serde_json::Value) -> Jwt {
+    let header = authprobe_jwt::encode_segment(&serde_json::json!({"alg": "HS256"}));
+    Jwt::parse(&format!("{header}.{}.c2ln", authprobe_jwt::encode_segment(&claims))).expect("a well-formed test JWT")
+}

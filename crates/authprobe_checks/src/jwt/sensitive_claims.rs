@@ -262,17 +262,9 @@ fn value_reason(value: &Value) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use authprobe_jwt::encode_segment;
     use serde_json::json;
 
-    fn jwt(claims: Value) -> Jwt {
-        Jwt::parse(&format!(
-            "{}.{}.c2ln",
-            encode_segment(&json!({"alg":"HS256"})),
-            encode_segment(&claims)
-        ))
-        .unwrap()
-    }
+    use crate::jwt::test_jwt as jwt;
 
     fn names(claims: Value) -> Vec<(String, Reason)> {
         // Sorted, so the tests do not depend on serde_json's map order.
