@@ -4,6 +4,7 @@
 //! (shown by `authprobe explain` and generated into `docs/checks/`), with the sections
 //! `What it does`, `Why is this bad?`, `Example`, `Remediation`, `References`.
 
+pub mod docs;
 pub mod registry;
 pub mod support;
 
