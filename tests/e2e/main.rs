@@ -5,4 +5,5 @@ mod util;
 mod checks;
 mod cli;
 mod hardened;
+mod precision;
 mod safety;

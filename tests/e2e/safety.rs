@@ -65,7 +65,14 @@ fn the_request_budget_holds_exactly_at_the_target() {
         "a scan that runs out of budget still reports: {}",
         run.stderr
     );
-    assert_eq!(run.report()["stats"]["requests"], 60);
+    let report = run.report();
+    assert_eq!(report["stats"]["requests"], 60);
+    // Checks cut short by the budget say so instead of passing silently.
+    assert!(
+        report["checks_skipped"].to_string().contains("request budget"),
+        "{}",
+        report["checks_skipped"]
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ use url::Url;
 use crate::config::Target;
 use crate::identity::Identity;
 use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
+use crate::similarity::similarity;
 
 /// Paths probed on every scan: API roots, simplejwt/authtoken/dj-rest-auth/djoser login
 /// endpoints, Django login pages, identity endpoints and schema locations.
@@ -176,13 +177,21 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String]) -> In
     }
     let mut inventory = Inventory::default();
     let mut seen: HashSet<Url> = seeds.iter().map(|(u, _)| u.clone()).collect();
+    let soft_404 = soft_not_found(probe, target).await;
     let mut frontier = seeds;
     while !frontier.is_empty() && inventory.endpoints.len() < MAX_ENDPOINTS {
         let fetched = fetch_all(probe, frontier, None).await;
         let mut next = Vec::new();
         for (url, declared, anonymous) in fetched {
+            // A catch-all server answers every path alike: such answers are not endpoints.
+            let like_not_found = |r: &ProbeResponse| {
+                soft_404
+                    .as_ref()
+                    .is_some_and(|nf| nf.status == r.status && similarity(&nf.body, &r.body) >= 0.9)
+            };
             let keep = declared
-                || matches!(&anonymous, Ok(r) if r.status != 404)
+                || url == target.url
+                || matches!(&anonymous, Ok(r) if r.status != 404 && !like_not_found(r))
                 || matches!(&anonymous, Err(ProbeError::Timeout(_)));
             if !keep {
                 continue;
@@ -212,6 +221,18 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String]) -> In
         frontier = next;
     }
     inventory
+}
+
+/// What the target answers for a path that cannot exist, when that answer is a success or
+/// a redirect (catch-all routes, single-page apps); `None` for an honest 404 or a refusal
+/// (a 401 for everything still hides real endpoints behind it).
+async fn soft_not_found(probe: &Probe, target: &Target) -> Option<ProbeResponse> {
+    let url = target.join(&format!("/authprobe-{:08x}-does-not-exist/", rand::random::<u32>()))?;
+    let resp = probe
+        .send(ProbeRequest::get(url).header("Accept", "application/json, text/html;q=0.9, */*;q=0.8"))
+        .await
+        .ok()?;
+    ((200..400).contains(&resp.status)).then_some(resp)
 }
 
 /// Fetches every endpoint as `identity` (the A baselines) and adds the endpoints that only

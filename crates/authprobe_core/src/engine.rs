@@ -136,7 +136,16 @@ pub async fn scan(
                 None if check.sends_post() && cx.probe.settings().read_only => CheckOutcome::skipped(
                     "the safe profile sends GET and HEAD only; this check must POST to login or token endpoints",
                 ),
-                None => check.run(cx).await,
+                None => match check.run(cx).await {
+                    // A pass reached after the budget ran out may be a pass by omission.
+                    CheckOutcome::Ran(findings) if findings.is_empty() && cx.probe.budget_refusals() > 0 => {
+                        CheckOutcome::skipped(format!(
+                            "incomplete: the request budget of {} requests ran out (raise --max-requests)",
+                            cx.probe.settings().max_requests
+                        ))
+                    }
+                    outcome => outcome,
+                },
             };
             observer.step(meta.code);
             (check, outcome)

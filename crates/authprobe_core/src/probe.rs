@@ -236,6 +236,8 @@ pub struct Probe {
     client: reqwest::Client,
     settings: ProbeSettings,
     sent: AtomicUsize,
+    /// Requests refused because the budget was spent.
+    refused: AtomicUsize,
     next_slot: tokio::sync::Mutex<Instant>,
     in_flight: tokio::sync::Semaphore,
     exchanges: Mutex<Vec<Exchange>>,
@@ -258,6 +260,7 @@ impl Probe {
             in_flight: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
             settings,
             sent: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
             next_slot: tokio::sync::Mutex::new(Instant::now()),
             exchanges: Mutex::new(Vec::new()),
             post_allowed: RwLock::new(HashSet::new()),
@@ -271,6 +274,11 @@ impl Probe {
     /// Requests sent so far.
     pub fn requests_sent(&self) -> usize {
         self.sent.load(Ordering::SeqCst).min(self.settings.max_requests)
+    }
+
+    /// Requests refused so far because the budget was spent.
+    pub fn budget_refusals(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
     }
 
     /// Requests the budget still allows.
@@ -320,6 +328,7 @@ impl Probe {
         }
         // Take a budget slot before waiting, so concurrent senders can never overshoot.
         if self.sent.fetch_add(1, Ordering::SeqCst) >= self.settings.max_requests {
+            self.refused.fetch_add(1, Ordering::SeqCst);
             return Err(ProbeError::BudgetExhausted(self.settings.max_requests));
         }
         let _permit = self.in_flight.acquire().await.expect("semaphore never closed");
@@ -588,6 +597,7 @@ mod tests {
             }
         }
         assert_eq!(refused, 13);
+        assert_eq!(probe.budget_refusals(), 13);
         assert_eq!(count.load(Ordering::SeqCst), 7);
         assert_eq!(probe.requests_sent(), 7);
     }
