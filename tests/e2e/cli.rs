@@ -214,3 +214,72 @@ fn recovered_secrets_are_redacted_unless_show_secrets_is_given() {
         "--show-secrets should print the secret"
     );
 }
+
+#[test]
+fn one_scan_writes_every_format_into_the_output_dir() {
+    let bed = Testbed::shared("debug", false);
+    let dir = std::env::temp_dir().join(format!("authprobe-e2e-formats-{}", std::process::id()));
+    let run = authprobe(&[
+        "scan",
+        &bed.url,
+        "--user",
+        ALICE,
+        "-q",
+        "--format",
+        "sarif",
+        "--format",
+        "markdown,junit,json",
+        "--output-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(),
+        authprobe_checks::all().len()
+    );
+    assert!(sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["ruleId"] == "DJ001"));
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.starts_with("## authprobe: score ") && md.contains("DJ001"));
+    let junit = std::fs::read_to_string(dir.join("report.junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), authprobe_checks::all().len());
+    assert!(junit.contains("<failure ") && junit.contains("DJ001"));
+    serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    for f in ["report.sarif", "report.md", "report.junit.xml", "report.json"] {
+        assert!(
+            !std::fs::read_to_string(dir.join(f)).unwrap().contains("alice-pass-1"),
+            "{f} leaks the password"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn several_formats_to_stdout_or_a_missing_directory_are_usage_errors() {
+    assert_usage_error(
+        &["scan", "http://127.0.0.1:9/", "--format", "json", "--format", "sarif"],
+        "--output-dir",
+    );
+    assert_usage_error(
+        &[
+            "scan",
+            "http://127.0.0.1:9/",
+            "--format",
+            "json,sarif",
+            "--output",
+            "r.json",
+        ],
+        "--output-dir",
+    );
+    assert_usage_error(
+        &["scan", "http://127.0.0.1:9/", "--output", "/nonexistent-dir/r.json"],
+        "does not exist",
+    );
+}

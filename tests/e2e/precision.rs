@@ -5,8 +5,8 @@ use crate::util::{authprobe, found_codes};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-/// A server answering every request with the same 200 JSON body (like catch-all routes).
-fn catch_all_server() -> String {
+/// A server answering every request with the same status and JSON body.
+fn uniform_server(status: &'static str, body: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -15,10 +15,9 @@ fn catch_all_server() -> String {
             std::thread::spawn(move || {
                 let mut buf = [0u8; 8192];
                 let _ = stream.read(&mut buf);
-                let body = r#"{"status":"ok","links":{"me":"/api/me/"}}"#;
                 let _ = write!(
                     stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nWWW-Authenticate: Bearer realm=\"api\"\r\nX-Content-Type-Options: nosniff\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
             });
@@ -29,7 +28,7 @@ fn catch_all_server() -> String {
 
 #[test]
 fn a_catch_all_server_yields_no_findings() {
-    let url = catch_all_server();
+    let url = uniform_server("200 OK", r#"{"status":"ok","links":{"me":"/api/me/"}}"#);
     let run = authprobe(&["scan", &url, "--format", "json", "-q"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report = run.report();
@@ -42,5 +41,29 @@ fn a_catch_all_server_yields_no_findings() {
         report["stats"]["endpoints"], 1,
         "catch-all answers are not endpoints: {}",
         report["endpoints"]
+    );
+}
+
+#[test]
+fn a_server_that_refuses_everything_yields_no_findings() {
+    let url = uniform_server(
+        "401 Unauthorized",
+        r#"{"detail":"Authentication credentials were not provided."}"#,
+    );
+    let run = authprobe(&[
+        "scan",
+        &url,
+        "--bearer",
+        "abcdefghijklmnopqrstuvwxyz",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    assert!(
+        found_codes(&report).is_empty(),
+        "false positives: {}",
+        report["findings"]
     );
 }

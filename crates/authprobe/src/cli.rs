@@ -12,7 +12,7 @@ use std::path::PathBuf;
     long_about = "authprobe finds broken authentication in HTTP APIs: unverified or forgeable tokens, tokens in URLs, \
 missing authentication, DEBUG pages, weak transport security, insecure cookies and CORS. It proves each finding \
 with recorded evidence and a curl command, scores the API 0-100 (grade A-F) and gates CI with its exit code.",
-    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe checks\n  authprobe explain JWT005\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error."
+    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe scan http://127.0.0.1:8000/ --format sarif,markdown,junit --output-dir reports/\n  authprobe checks\n  authprobe explain JWT005\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -61,13 +61,25 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = Profile::Standard)]
     pub profile: Profile,
 
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Pretty)]
-    pub format: OutputFormat,
+    /// Output format (repeatable or comma-separated: `--format json --format sarif`).
+    /// Several formats need --output-dir. Default: pretty.
+    #[arg(
+        long = "format",
+        short = 'f',
+        value_enum,
+        value_delimiter = ',',
+        value_name = "FORMAT"
+    )]
+    pub formats: Vec<OutputFormat>,
 
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    /// Write the report to FILE instead of standard output (one format only).
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
+
+    /// Write one file per format into DIR (created if missing): report.txt, report.json,
+    /// report.sarif, report.md, report.junit.xml.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 
     /// Fail (exit 1) when a finding of this severity or worse is reported.
     #[arg(long, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low", "info"])]
@@ -135,6 +147,26 @@ impl Profile {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// The terminal report.
     Pretty,
+    /// The `authprobe.report/v1` JSON document.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// Markdown that fits a pull-request comment.
+    Markdown,
+    /// JUnit XML, one test case per check.
+    Junit,
+}
+
+impl OutputFormat {
+    pub fn emitter(self) -> authprobe_report::Format {
+        match self {
+            OutputFormat::Pretty => authprobe_report::Format::Pretty,
+            OutputFormat::Json => authprobe_report::Format::Json,
+            OutputFormat::Sarif => authprobe_report::Format::Sarif,
+            OutputFormat::Markdown => authprobe_report::Format::Markdown,
+            OutputFormat::Junit => authprobe_report::Format::Junit,
+        }
+    }
 }

@@ -6,10 +6,11 @@ mod crack_cmd;
 mod progress;
 mod settings;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use authprobe_core::{engine, Report};
 use clap::Parser;
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use cli::{Cli, Command, OutputFormat, ScanArgs};
@@ -47,6 +48,8 @@ fn main() -> ExitCode {
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let (config, gate) = settings::build(&args)?;
+    // Decided before the scan, so a mistake in the flags costs no requests.
+    let outputs = plan_outputs(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -56,29 +59,132 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     progress.finish();
     let report = report?;
 
-    let color = args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let format = match args.format {
-        OutputFormat::Pretty => authprobe_report::Format::Pretty,
-        OutputFormat::Json => authprobe_report::Format::Json,
-    };
-    let rendered = format.render(&report, color);
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, rendered).with_context(|| format!("cannot write the report to {}", path.display()))?;
-            if !args.quiet {
-                eprintln!(
-                    "report written to {} (score {}, grade {})",
-                    path.display(),
-                    report.score,
-                    report.grade
-                );
+    let rules = catalog();
+    for (format, destination) in &outputs {
+        match destination {
+            Destination::Stdout => {
+                let color = *format == OutputFormat::Pretty
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                let rendered = format.emitter().render(&report, &rules, color);
+                std::io::stdout().write_all(rendered.as_bytes())?;
+            }
+            Destination::File(path) => {
+                let rendered = format.emitter().render(&report, &rules, false);
+                std::fs::write(path, rendered)
+                    .with_context(|| format!("cannot write the report to {}", path.display()))?;
+                if !args.quiet {
+                    eprintln!(
+                        "report written to {} (score {}, grade {})",
+                        path.display(),
+                        report.score,
+                        report.grade
+                    );
+                }
             }
         }
-        None => std::io::stdout().write_all(rendered.as_bytes())?,
     }
     Ok(gate_exit(&report, &gate, args.quiet))
+}
+
+/// Where one rendered format goes.
+#[derive(Debug, PartialEq)]
+enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+/// Pairs every requested format (default: pretty) with its destination: standard output
+/// for a single format, `--output FILE` for a single format, `--output-dir DIR` for any
+/// number. Creates the directory and checks that the files can be placed.
+fn plan_outputs(args: &ScanArgs) -> Result<Vec<(OutputFormat, Destination)>> {
+    let mut formats: Vec<OutputFormat> = Vec::new();
+    for format in &args.formats {
+        if !formats.contains(format) {
+            formats.push(*format);
+        }
+    }
+    if formats.is_empty() {
+        formats.push(OutputFormat::Pretty);
+    }
+    let names = || {
+        formats
+            .iter()
+            .map(|f| format!("{f:?}").to_lowercase())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (&args.output, &args.output_dir) {
+        (Some(path), _) => {
+            if formats.len() > 1 {
+                bail!(
+                    "--output FILE takes one format, got {}; use --output-dir DIR to write several",
+                    names()
+                );
+            }
+            check_file_destination(path)?;
+            Ok(vec![(formats[0], Destination::File(path.clone()))])
+        }
+        (None, Some(dir)) => {
+            if dir.exists() && !dir.is_dir() {
+                bail!("cannot write reports into {}: it is not a directory", dir.display());
+            }
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
+            Ok(formats
+                .iter()
+                .map(|f| (*f, Destination::File(dir.join(f.emitter().file_name()))))
+                .collect())
+        }
+        (None, None) => {
+            if formats.len() > 1 {
+                bail!(
+                    "several formats ({}) cannot share standard output; give --output-dir DIR",
+                    names()
+                );
+            }
+            Ok(vec![(formats[0], Destination::Stdout)])
+        }
+    }
+}
+
+/// Fails early when `path` cannot become a report file: a directory, or no parent directory.
+fn check_file_destination(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        bail!("cannot write the report to {}: it is a directory", path.display());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        bail!(
+            "cannot write the report to {}: the directory {} does not exist",
+            path.display(),
+            parent.display()
+        );
+    }
+    Ok(())
+}
+
+/// The check catalog as the emitters need it (SARIF rules, JUnit test cases).
+fn catalog() -> Vec<authprobe_report::RuleInfo> {
+    authprobe_checks::all()
+        .iter()
+        .map(|check| {
+            let m = check.meta();
+            authprobe_report::RuleInfo {
+                code: m.code.into(),
+                slug: m.slug.into(),
+                title: m.title.into(),
+                severity: m.severity,
+                cwe: m.cwe.iter().map(|c| format!("CWE-{c}")).collect(),
+                owasp: m.owasp.iter().map(|o| o.to_string()).collect(),
+                category: m.family.name().into(),
+                help_markdown: check.doc().trim().to_string(),
+            }
+        })
+        .collect()
 }
 
 /// Exit 1 when any finding reaches `--fail-on` or the score is under `--min-score`.
@@ -144,4 +250,85 @@ fn explain(code: &str) -> Result<()> {
     )?;
     write!(out, "{}", check.doc())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_args(flags: &[&str]) -> ScanArgs {
+        let argv = ["authprobe", "scan", "http://127.0.0.1:9/"].iter().chain(flags);
+        match Cli::try_parse_from(argv).expect("flags parse").command {
+            Command::Scan(args) => *args,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn pretty_goes_to_stdout_by_default() {
+        let plan = plan_outputs(&scan_args(&[])).unwrap();
+        assert_eq!(plan, vec![(OutputFormat::Pretty, Destination::Stdout)]);
+    }
+
+    #[test]
+    fn formats_repeat_or_split_on_commas_and_each_gets_its_file() {
+        let dir = std::env::temp_dir().join(format!("authprobe-plan-{}", std::process::id()));
+        let plan = plan_outputs(&scan_args(&[
+            "--format",
+            "json",
+            "--format",
+            "sarif,markdown,junit,json",
+            "--output-dir",
+            dir.to_str().unwrap(),
+        ]))
+        .unwrap();
+        let files: Vec<String> = plan
+            .iter()
+            .map(|(_, d)| match d {
+                Destination::File(p) => p.file_name().unwrap().to_string_lossy().into_owned(),
+                Destination::Stdout => "stdout".into(),
+            })
+            .collect();
+        assert_eq!(files, ["report.json", "report.sarif", "report.md", "report.junit.xml"]);
+        assert!(dir.is_dir());
+        std::fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn several_formats_need_an_output_dir() {
+        let err = plan_outputs(&scan_args(&["--format", "json", "--format", "sarif"])).unwrap_err();
+        assert!(err.to_string().contains("--output-dir"), "{err}");
+        let err = plan_outputs(&scan_args(&["-f", "json,sarif", "--output", "r.json"])).unwrap_err();
+        assert!(err.to_string().contains("--output-dir"), "{err}");
+    }
+
+    #[test]
+    fn unwritable_destinations_fail_before_the_scan() {
+        let err = plan_outputs(&scan_args(&["--output", "/nonexistent-dir/report.json"])).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        let tmp = std::env::temp_dir();
+        let err = plan_outputs(&scan_args(&["--output", tmp.to_str().unwrap()])).unwrap_err();
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        let file = tmp.join(format!("authprobe-plan-file-{}", std::process::id()));
+        std::fs::write(&file, "").unwrap();
+        let err = plan_outputs(&scan_args(&["--output-dir", file.to_str().unwrap()])).unwrap_err();
+        assert!(err.to_string().contains("not a directory"), "{err}");
+        std::fs::remove_file(&file).unwrap();
+    }
+
+    #[test]
+    fn output_and_output_dir_conflict() {
+        let argv = ["authprobe", "scan", "http://x/", "--output", "a", "--output-dir", "b"];
+        assert!(Cli::try_parse_from(argv).is_err());
+    }
+
+    #[test]
+    fn the_catalog_names_every_check_with_its_documentation() {
+        let rules = catalog();
+        assert_eq!(rules.len(), authprobe_checks::all().len());
+        for rule in &rules {
+            assert!(rule.help_markdown.contains("## Remediation"), "{}", rule.code);
+            assert!(rule.cwe.iter().all(|c| c.starts_with("CWE-")));
+        }
+    }
 }

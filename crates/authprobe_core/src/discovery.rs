@@ -352,7 +352,9 @@ pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
     if path.ends_with("/schema/") || path.ends_with("openapi.json") || path.ends_with("swagger.json") {
         return EndpointKind::Schema;
     }
-    if post_only || (!html && status != 404) {
+    // Token endpoints take POST only: their GET answers 405. (A server that answers 401 to
+    // every path would otherwise look like it has them all.)
+    if post_only {
         if path.contains("refresh") && path.contains("token") || path.contains("jwt/refresh") {
             return EndpointKind::TokenRefresh;
         }

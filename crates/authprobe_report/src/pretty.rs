@@ -182,63 +182,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use authprobe_core::report::*;
-    use authprobe_core::Confidence;
-
-    pub(crate) fn sample() -> Report {
-        Report {
-            schema: SCHEMA.into(),
-            tool: Tool {
-                name: "authprobe".into(),
-                version: "0.1.0".into(),
-            },
-            target: TargetInfo {
-                url: "http://127.0.0.1:8000/".into(),
-            },
-            started_at: "2026-11-23T10:00:00Z".into(),
-            finished_at: "2026-11-23T10:00:02Z".into(),
-            duration_ms: 2000,
-            stats: Stats {
-                requests: 120,
-                endpoints: 14,
-                checks_run: 17,
-                max_requests: 1500,
-                methods: [("GET".to_string(), 110), ("POST".to_string(), 10)]
-                    .into_iter()
-                    .collect(),
-            },
-            profile: "standard".into(),
-            score: 80,
-            grade: "B".into(),
-            categories: vec![CategoryScore {
-                name: "django".into(),
-                score: 80,
-            }],
-            checks_skipped: vec![SkippedCheck {
-                check: "TLS003".into(),
-                reason: "plain HTTP".into(),
-            }],
-            findings: vec![ReportFinding {
-                check: "DJ001".into(),
-                slug: "django-debug".into(),
-                title: "Django DEBUG mode enabled".into(),
-                severity: Severity::High,
-                confidence: Confidence::Confirmed,
-                cwe: vec!["CWE-215".into()],
-                owasp: vec!["API8:2023 Security Misconfiguration".into()],
-                endpoint: "/x/".into(),
-                message: "<script>alert(1)</script> technical 404 page".into(),
-                evidence: vec![],
-                remediation: "DEBUG = False".into(),
-            }],
-            identities: vec![IdentityInfo {
-                label: "alice".into(),
-                flow: "simplejwt".into(),
-                session: true,
-            }],
-            endpoints: vec![],
-        }
-    }
+    use crate::testing::sample;
 
     #[test]
     fn plain_output_has_no_escape_codes_and_names_everything() {

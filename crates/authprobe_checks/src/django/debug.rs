@@ -71,11 +71,14 @@ impl DjangoDebug {
         let mut findings = Vec::new();
         match cx.probe.send(req).await {
             Ok(resp) if has_debug_page(&resp.text()) => findings.push(
+                // The site, not the random probe path, is what has DEBUG on: a stable endpoint
+                // keeps the finding's fingerprint the same from scan to scan.
                 Finding::new(
                     Confidence::Confirmed,
-                    url.path(),
+                    "/",
                     format!(
-                        "A request for a nonexistent path returned Django's technical {} page (DEBUG = True), which lists the project's URL patterns.",
+                        "A request for a nonexistent path ({}) returned Django's technical {} page (DEBUG = True), which lists the project's URL patterns.",
+                        url.path(),
                         resp.status
                     ),
                 )
