@@ -168,17 +168,9 @@ pub async fn scan(
     );
 
     // Obtained credentials may have been issued during checks too.
-    for exchange in cx.probe.exchanges() {
-        if let Some(resp) = &exchange.response {
-            for (name, value) in &resp.headers {
-                if name.eq_ignore_ascii_case("set-cookie") {
-                    if let Some(c) = crate::cookies::SetCookie::parse(value) {
-                        if c.value.len() >= 16 {
-                            redactor.add_secret(&c.value);
-                        }
-                    }
-                }
-            }
+    for (cookie, _) in cx.probe.set_cookies() {
+        if cookie.value.len() >= 16 {
+            redactor.add_secret(&cookie.value);
         }
     }
     let mut findings = Vec::new();

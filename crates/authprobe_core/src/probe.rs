@@ -309,6 +309,24 @@ impl Probe {
         self.exchanges.lock().expect("exchange lock").clone()
     }
 
+    /// Every cookie the target set so far (deletions left out), in the order it set them,
+    /// with the exchange that set it.
+    pub fn set_cookies(&self) -> Vec<(SetCookie, ExchangeId)> {
+        let exchanges = self.exchanges.lock().expect("exchange lock");
+        let mut out = Vec::new();
+        for exchange in exchanges.iter() {
+            let Some(resp) = &exchange.response else { continue };
+            for (name, value) in &resp.headers {
+                if name.eq_ignore_ascii_case("set-cookie") {
+                    if let Some(cookie) = SetCookie::parse(value).filter(|c| !c.deletes) {
+                        out.push((cookie, exchange.id));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Sends one request under every policy of the probe, and records it.
     pub async fn send(&self, req: ProbeRequest) -> Result<ProbeResponse, ProbeError> {
         if self.settings.read_only && !matches!(req.method, Method::Get | Method::Head) {

@@ -2,7 +2,6 @@
 //! JWT family and every Django-signed cookie the target issued is cracked once, in
 //! parallel with probing (on blocking threads), within `--crack-time` each.
 
-use authprobe_core::cookies::SetCookie;
 use authprobe_core::{ExchangeId, ScanContext};
 use authprobe_jwt::crack::{crack, CrackTarget};
 use std::sync::Arc;
@@ -98,20 +97,10 @@ async fn run(cx: &ScanContext) -> Cracked {
 /// exchange that set them.
 fn django_signed_cookies(cx: &ScanContext) -> Vec<(String, String, ExchangeId)> {
     let mut out: Vec<(String, String, ExchangeId)> = Vec::new();
-    for exchange in cx.probe.exchanges() {
-        let Some(resp) = &exchange.response else { continue };
-        for (name, value) in &resp.headers {
-            if !name.eq_ignore_ascii_case("set-cookie") {
-                continue;
-            }
-            let Some(cookie) = SetCookie::parse(value) else {
-                continue;
-            };
-            let v = cookie.value.trim_matches('"');
-            if cookie.deletes || !v.contains(':') || out.iter().any(|(n, _, _)| *n == cookie.name) {
-                continue;
-            }
-            out.push((cookie.name.clone(), v.to_string(), exchange.id));
+    for (cookie, exchange) in cx.probe.set_cookies() {
+        let value = cookie.value.trim_matches('"');
+        if value.contains(':') && !out.iter().any(|(n, _, _)| *n == cookie.name) {
+            out.push((cookie.name.clone(), value.to_string(), exchange));
         }
     }
     out

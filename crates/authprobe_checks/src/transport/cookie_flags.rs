@@ -100,19 +100,9 @@ impl CookieFlags {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
         // First sighting of each relevant cookie name, with the exchange that set it.
         let mut seen: BTreeMap<String, (SetCookie, ExchangeId)> = BTreeMap::new();
-        for exchange in cx.probe.exchanges() {
-            let Some(resp) = &exchange.response else { continue };
-            for (name, value) in &resp.headers {
-                if !name.eq_ignore_ascii_case("set-cookie") {
-                    continue;
-                }
-                let Some(cookie) = SetCookie::parse(value) else {
-                    continue;
-                };
-                if cookie.deletes || role(&cookie.name).is_none() {
-                    continue;
-                }
-                seen.entry(cookie.name.clone()).or_insert((cookie, exchange.id));
+        for (cookie, exchange) in cx.probe.set_cookies() {
+            if role(&cookie.name).is_some() {
+                seen.entry(cookie.name.clone()).or_insert((cookie, exchange));
             }
         }
         if seen.is_empty() {
