@@ -155,6 +155,16 @@ pub fn found_codes(report: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// The check codes a report lists as skipped.
+pub fn skipped_codes(report: &Value) -> BTreeSet<String> {
+    report["checks_skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["check"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Codes of every check authprobe implements.
 pub fn implemented_codes() -> BTreeSet<String> {
     authprobe_checks::all()
