@@ -109,6 +109,10 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         (None, None) => None,
     };
     let allow_password_change = args.allow_password_change || auth.allow_password_change.unwrap_or(false);
+    let flows = file.flows.unwrap_or_default();
+    if flows.login.is_some() && login.is_some() {
+        bail!("[flows.login] and [auth] login_path both declare the login endpoint: keep one (prefer [flows.login])");
+    }
     let endpoints = file.endpoints.unwrap_or_default();
     let gate = Gate {
         fail_on: args
@@ -137,6 +141,7 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             show_secrets: args.show_secrets,
             profile: format!("{:?}", args.profile).to_lowercase(),
             allow_password_change,
+            flows,
         },
         gate,
     ))

@@ -67,6 +67,9 @@ pub struct ScanConfig {
     pub profile: String,
     /// Opt-in for SESS005: change the first account's password (and change it back).
     pub allow_password_change: bool,
+    /// `[flows.*]`: the login, refresh, logout, password-change and identity flows the user
+    /// declared; detection fills the roles left out.
+    pub flows: crate::flows::FlowSpecs,
 }
 
 /// Default time budget for cracking one signed value during a scan.
@@ -148,6 +151,7 @@ pub struct FileConfig {
     pub identities: Vec<FileIdentity>,
     pub auth: Option<FileAuth>,
     pub endpoints: Option<FileEndpoints>,
+    pub flows: Option<crate::flows::FlowSpecs>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::config::{path_matches, ScanConfig, Target, UserCredential};
 use crate::discovery::{Endpoint, EndpointKind, Inventory};
+use crate::flows::Flows;
 use crate::identity::Identity;
 use crate::oracle::Baseline;
 use crate::probe::{Probe, ProbeRequest, ProbeResponse};
@@ -35,6 +36,8 @@ pub struct ScanContext {
     pub credentials: Vec<UserCredential>,
     /// The scan's configuration (limits, crack time, hints).
     pub config: ScanConfig,
+    /// The login, refresh, logout, password-change and identity flows (configured or detected).
+    pub flows: Flows,
     baselines: Mutex<HashMap<Url, BaselineCell>>,
     shared: Mutex<HashMap<TypeId, SharedCell>>,
 }
@@ -47,6 +50,7 @@ impl ScanContext {
         identities: Vec<Identity>,
         redactor: Arc<Redactor>,
         identity_endpoint: Option<Url>,
+        flows: Flows,
     ) -> Self {
         ScanContext {
             probe,
@@ -58,6 +62,7 @@ impl ScanContext {
             identity_endpoint,
             credentials: config.users.clone(),
             config,
+            flows,
             baselines: Mutex::new(HashMap::new()),
             shared: Mutex::new(HashMap::new()),
         }

@@ -8,11 +8,12 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::check::{doc_section, Check, CheckOutcome, Family, Requirement};
-use crate::config::{LoginKind, ScanConfig, UserCredential};
+use crate::config::{ScanConfig, UserCredential};
 use crate::context::ScanContext;
 use crate::discovery::{discover, discover_authenticated, EndpointKind, Inventory};
 use crate::finding::Finding;
-use crate::identity::{login_form, login_json, Credential, Identity, LoginError};
+use crate::flows::{FlowError, Flows};
+use crate::identity::{Identity, LoginError};
 use crate::probe::{Probe, ProbeError, ProbeRequest};
 use crate::redact::Redactor;
 use crate::report::*;
@@ -25,8 +26,10 @@ pub enum ScanError {
     Unreachable { url: String, error: ProbeError },
     #[error("{0}")]
     Login(#[from] LoginError),
-    #[error("no login endpoint found for `{0}`: none of the simplejwt, DRF authtoken or Django form login paths answered; set [auth] login_path in the config")]
+    #[error("no login endpoint found for `{0}`: none of the simplejwt, DRF authtoken, dj-rest-auth, knox or Django form login paths answered; declare one in [flows.login] in the config")]
     NoLoginEndpoint(String),
+    #[error("{0}")]
+    Flow(#[from] FlowError),
     #[error("{0}")]
     Probe(#[from] ProbeError),
 }
@@ -89,12 +92,17 @@ pub async fn scan(
 
     observer.phase("discovery", 0);
     let mut inventory = discover(&probe, &target, &config.extra_paths).await;
-    if let Some((_, path)) = &config.login {
-        if let Some(url) = target.join(path) {
-            probe.allow_post(&url);
-        }
-    }
     observer.step(&format!("{} endpoints", inventory.endpoints.len()));
+    let flows = Flows::resolve(
+        &config.flows,
+        config.login.as_ref(),
+        config.identity_path.as_deref(),
+        &target,
+        &inventory,
+    )?;
+    for url in flows.post_urls() {
+        probe.allow_post(&url);
+    }
 
     observer.phase("login", config.users.len());
     let mut identities = Vec::new();
@@ -102,7 +110,7 @@ pub async fn scan(
         identities.push(Identity::from_bearer(bearer));
     }
     for user in &config.users {
-        let identity = log_in(&probe, &config, &inventory, user).await?;
+        let identity = log_in(&probe, &flows, user).await?;
         for secret in identity.secrets() {
             redactor.add_secret(&secret);
         }
@@ -110,7 +118,7 @@ pub async fn scan(
         observer.step(&user.username);
     }
     let identity_endpoint = match identities.first_mut() {
-        Some(primary) => find_identity_endpoint(&probe, &target, &inventory, &config, primary).await,
+        Some(primary) => find_identity_endpoint(&probe, &inventory, &flows, primary).await,
         None => None,
     };
     if let Some(primary) = identities.first() {
@@ -125,6 +133,7 @@ pub async fn scan(
         identities,
         redactor.clone(),
         identity_endpoint,
+        flows,
     );
     observer.phase("checks", checks.len());
     let run_one = |check: &'static dyn Check| {
@@ -254,7 +263,7 @@ pub async fn scan(
             .iter()
             .map(|i| IdentityInfo {
                 label: i.label.clone(),
-                flow: i.login.map(LoginKind::as_str).unwrap_or("bearer").to_string(),
+                flow: i.flow.unwrap_or("bearer").to_string(),
                 session: i.session.is_some(),
             })
             .collect(),
@@ -267,6 +276,18 @@ pub async fn scan(
                 kind: format!("{:?}", e.kind),
                 status: e.anonymous.as_ref().ok().map(|r| r.status),
                 error: e.anonymous.as_ref().err().map(ToString::to_string),
+            })
+            .collect(),
+        flows: cx
+            .flows
+            .info()
+            .into_iter()
+            .map(|f| FlowLine {
+                role: f.role.into(),
+                family: f.family.into(),
+                endpoint: f.endpoint,
+                source: format!("{:?}", f.source).to_lowercase(),
+                used: f.used,
             })
             .collect(),
     })
@@ -315,69 +336,29 @@ fn stamp(check: &dyn Check, finding: Finding, cx: &ScanContext) -> ReportFinding
     }
 }
 
-/// Logs a user in: the configured flow, else every detected token endpoint, then the
-/// Django form login (whose session is kept alongside a token credential).
-async fn log_in(
-    probe: &Probe,
-    config: &ScanConfig,
-    inventory: &Inventory,
-    user: &UserCredential,
-) -> Result<Identity, ScanError> {
-    let mut candidates: Vec<(LoginKind, Url)> = Vec::new();
-    if let Some((kind, path)) = &config.login {
-        if let Some(url) = config.target.join(path) {
-            candidates.push((*kind, url));
-        }
-    } else {
-        for e in inventory.of_kind(EndpointKind::TokenObtain) {
-            let kind = if e.path().contains("token-auth") || e.path().contains("authtoken") {
-                LoginKind::Authtoken
-            } else {
-                LoginKind::Simplejwt
-            };
-            candidates.push((kind, e.url.clone()));
-        }
-        // simplejwt first: it is the flow whose tokens most checks examine.
-        candidates.sort_by_key(|(kind, _)| *kind != LoginKind::Simplejwt);
-        for e in inventory.of_kind(EndpointKind::FormLogin) {
-            candidates.push((LoginKind::Form, e.url.clone()));
-        }
-    }
-    if candidates.is_empty() {
+/// Logs a user in through the first login flow that accepts the account (configured
+/// first, then simplejwt, dj-rest-auth, knox, other JSON logins, DRF authtoken); a Django
+/// form login that also succeeds adds its session alongside the token credential.
+async fn log_in(probe: &Probe, flows: &Flows, user: &UserCredential) -> Result<Identity, ScanError> {
+    if flows.login.is_empty() {
         return Err(ScanError::NoLoginEndpoint(user.username.clone()));
     }
     let mut identity: Option<Identity> = None;
     let mut first_error = None;
-    for (kind, url) in &candidates {
-        match kind {
-            LoginKind::Form => match login_form(probe, url, user).await {
-                Ok((jar, exchange)) => match &mut identity {
-                    Some(id) => id.session = Some(jar),
-                    None => {
-                        identity = Some(Identity {
-                            label: user.username.clone(),
-                            username: Some(user.username.clone()),
-                            credential: Credential::Session(jar.clone()),
-                            access_jwt: None,
-                            refresh_jwt: None,
-                            session: Some(jar),
-                            login: Some(LoginKind::Form),
-                            marker: Some(user.username.clone()),
-                            login_exchange: Some(exchange),
-                        })
-                    }
-                },
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
+    for flow in &flows.login {
+        let is_form = flow.spec.body == crate::flows::BodyEncoding::Form;
+        // One token login is enough; form logins still add their session.
+        if identity.is_some() && !is_form || identity.as_ref().is_some_and(|i| i.session.is_some()) {
+            continue;
+        }
+        match flow.log_in(probe, user).await {
+            Ok(id) => match &mut identity {
+                Some(primary) => primary.session = id.session,
+                None => identity = Some(id),
             },
-            _ if identity.is_some() => {}
-            kind => match login_json(probe, *kind, url, user).await {
-                Ok(id) => identity = Some(id),
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            },
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
         }
     }
     match (identity, first_error) {
@@ -387,25 +368,26 @@ async fn log_in(
     }
 }
 
-/// Finds the endpoint that returns the identity's own record, and learns its marker
-/// (for a supplied bearer token, the username the endpoint reports).
+/// Finds the endpoint that returns the identity's own record (the identity flows first,
+/// then identity-like endpoints), and learns its marker (for a supplied bearer token, the
+/// username the endpoint reports).
 async fn find_identity_endpoint(
     probe: &Probe,
-    target: &crate::config::Target,
     inventory: &Inventory,
-    config: &ScanConfig,
+    flows: &Flows,
     identity: &mut Identity,
 ) -> Option<Url> {
-    let mut candidates: Vec<Url> = Vec::new();
-    if let Some(path) = &config.identity_path {
-        candidates.extend(target.join(path));
+    let mut candidates: Vec<(Url, Option<&crate::flows::JsonPathExpr>)> = flows
+        .identity
+        .iter()
+        .map(|f| (f.url.clone(), Some(&f.spec.username)))
+        .collect();
+    for e in inventory.of_kind(EndpointKind::IdentityCandidate) {
+        if !candidates.iter().any(|(u, _)| u == &e.url) {
+            candidates.push((e.url.clone(), None));
+        }
     }
-    candidates.extend(
-        inventory
-            .of_kind(EndpointKind::IdentityCandidate)
-            .map(|e| e.url.clone()),
-    );
-    for url in candidates {
+    for (url, username_path) in candidates {
         let Ok(resp) = probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await else {
             continue;
         };
@@ -417,12 +399,16 @@ async fn find_identity_endpoint(
             Some(marker) if resp.text().contains(marker.as_str()) => return Some(url),
             Some(_) => continue,
             None => {
-                let name = ["username", "email", "user", "name"]
-                    .iter()
-                    .find_map(|k| json.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()));
+                let name = match username_path {
+                    Some(path) => path.first_str(&json),
+                    None => ["username", "email", "user", "name"]
+                        .iter()
+                        .find_map(|k| json.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()))
+                        .map(str::to_string),
+                };
                 if let Some(name) = name {
-                    identity.marker = Some(name.to_string());
-                    identity.username = Some(name.to_string());
+                    identity.marker = Some(name.clone());
+                    identity.username = Some(name);
                     return Some(url);
                 }
             }

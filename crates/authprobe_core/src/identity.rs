@@ -33,8 +33,10 @@ pub struct Identity {
     pub refresh_jwt: Option<String>,
     /// A logged-in Django session, when a form login succeeded.
     pub session: Option<Arc<CookieJar>>,
-    /// The flow that produced the credential; `None` for `--bearer`.
+    /// The kind of credential the login produced; `None` for `--bearer`.
     pub login: Option<LoginKind>,
+    /// The family of the login flow that produced it (`simplejwt`, `knox`, …); `None` for `--bearer`.
+    pub flow: Option<&'static str>,
     /// Text that identifies this identity in responses (its username).
     pub marker: Option<String>,
     /// The exchange that logged it in.
@@ -53,6 +55,7 @@ impl Identity {
             refresh_jwt: None,
             session: None,
             login: None,
+            flow: None,
             marker: None,
             login_exchange: None,
         }
@@ -169,6 +172,11 @@ pub async fn login_json(
         refresh_jwt: refresh,
         session: None,
         login: Some(kind),
+        flow: Some(match kind {
+            LoginKind::Simplejwt => crate::flows::family::SIMPLEJWT,
+            LoginKind::Authtoken => crate::flows::family::AUTHTOKEN,
+            LoginKind::Form => crate::flows::family::DJANGO_FORM,
+        }),
         marker: Some(user.username.clone()),
         login_exchange: Some(resp.exchange),
     })
@@ -225,7 +233,7 @@ pub fn csrf_field(html: &str) -> Option<String> {
         .map(|m| m.as_str().to_string())
 }
 
-fn refused(user: &UserCredential, url: &Url, resp: &ProbeResponse) -> LoginError {
+pub(crate) fn refused(user: &UserCredential, url: &Url, resp: &ProbeResponse) -> LoginError {
     let detail = resp
         .json()
         .and_then(|j| j.get("detail").and_then(|d| d.as_str()).map(str::to_string))

@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod engine;
 pub mod exchange;
 pub mod finding;
+pub mod flows;
 pub mod identity;
 pub mod oracle;
 pub mod probe;

@@ -31,6 +31,23 @@ pub struct Report {
     /// Every endpoint the scan knew, with its anonymous status.
     #[serde(default)]
     pub endpoints: Vec<EndpointInfo>,
+    /// The login/refresh/logout/password-change/identity flows the scan knew, where each
+    /// came from (configured or detected) and whether it was used.
+    #[serde(default)]
+    pub flows: Vec<FlowLine>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FlowLine {
+    /// `login`, `refresh`, `logout`, `password_change` or `identity`.
+    pub role: String,
+    /// `simplejwt`, `authtoken`, `dj-rest-auth`, `knox`, `django-form`, `django-admin`,
+    /// `json-login`, `linked` (a logout the API links to) or `configured`.
+    pub family: String,
+    pub endpoint: String,
+    /// `configured` or `detected`.
+    pub source: String,
+    pub used: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -72,7 +89,8 @@ pub struct SkippedCheck {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IdentityInfo {
     pub label: String,
-    /// `simplejwt`, `authtoken`, `form`, or `bearer` for a supplied token.
+    /// The login flow's family (`simplejwt`, `authtoken`, `dj-rest-auth`, `knox`,
+    /// `django-form`, `configured`, …), or `bearer` for a supplied token.
     pub flow: String,
     /// Whether a Django session was also obtained through the form login.
     pub session: bool,

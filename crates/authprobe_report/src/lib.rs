@@ -145,6 +145,7 @@ pub(crate) mod testing {
                 session: true,
             }],
             endpoints: vec![],
+            flows: vec![],
         }
     }
 

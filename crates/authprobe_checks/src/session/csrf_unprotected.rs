@@ -1,4 +1,5 @@
 use authprobe_core::cookies::CookieJar;
+use authprobe_core::flows::family;
 use authprobe_core::identity::login_form;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
@@ -7,8 +8,7 @@ use std::sync::Arc;
 use url::Url;
 
 use super::{
-    form_login_url, is_session_cookie, logout_endpoints, new_session_value, oracle, post_login_form,
-    primary_credential, replay_session,
+    form_login_url, is_session_cookie, new_session_value, oracle, post_login_form, primary_credential, replay_session,
 };
 use crate::support::owasp;
 
@@ -191,11 +191,11 @@ fn state_changers(cx: &ScanContext) -> Vec<(Url, &'static str)> {
     for url in &out {
         cx.probe.allow_post(&url.0);
     }
-    out.extend(
-        logout_endpoints(cx)
-            .into_iter()
-            .take(1)
-            .map(|u| (u, "logs the session out")),
-    );
+    let session_logout = cx
+        .flows
+        .logout
+        .iter()
+        .find(|f| matches!(f.family, family::LINKED | family::DJANGO_FORM | family::CONFIGURED));
+    out.extend(session_logout.map(|f| (f.url.clone(), "logs the session out")));
     out
 }

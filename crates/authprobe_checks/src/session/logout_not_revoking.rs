@@ -1,28 +1,29 @@
-use authprobe_core::config::LoginKind;
-use authprobe_core::cookies::CookieJar;
-use authprobe_core::identity::{login_form, login_json};
+use authprobe_core::flows::{LoginFlow, LogoutFlow, LogoutScope};
+use authprobe_core::identity::Identity;
 use authprobe_core::oracle::{Baseline, Verdict};
-use authprobe_core::probe::{ProbeRequest, ProbeResponse};
+use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, ExchangeId, Family, Finding, Requirement, ScanContext, Severity,
 };
 use authprobe_jwt::Jwt;
-use std::sync::Arc;
 use url::Url;
 
 use super::{
-    form_login_url, human_duration, is_session_cookie, judge, logout_endpoints, oracle, primary_credential,
-    refresh_endpoint, replay_session, simplejwt_issuer,
+    form_login, fresh_login, human_duration, is_session_cookie, judge, oracle, primary_credential, refresh_with,
+    replay_session, token_login,
 };
 use crate::support::owasp;
 
 crate::declare_check! {
     /// ## What it does
-    /// Logs in afresh (never with the scan's own credential), logs out through the logout
-    /// endpoint the API links to, and replays every credential that login issued:
-    /// - the **refresh token** at the refresh endpoint — does it still mint access tokens
+    /// For every logout flow (declared in `[flows.logout]`, linked from the API's responses,
+    /// or recognised: simplejwt's blacklist, dj-rest-auth and knox logouts), logs in afresh
+    /// through the matching login flow (never with the scan's own credential), logs out, and
+    /// replays every credential that login issued:
+    /// - the **refresh token** at the refresh flow — does it still mint access tokens
     ///   (and are they accepted as the user)?
     /// - the **session cookie** of a fresh form login, logged out with its CSRF token;
+    /// - an **opaque API token** (knox, dj-rest-auth) — logout is its only end;
     /// - the **access token** at an endpoint that serves the identity.
     ///
     /// Each replay is judged with the differential oracle. A short-lived access token
@@ -94,179 +95,148 @@ impl LogoutNotRevoking {
         let Some(user) = primary_credential(cx) else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let logouts = logout_endpoints(cx);
-        if logouts.is_empty() {
-            return CheckOutcome::skipped("no logout endpoint is linked from the API's responses");
+        let logins: Vec<&LoginFlow> = token_login(cx).into_iter().chain(form_login(cx)).collect();
+        let pairs: Vec<(&LoginFlow, Vec<&LogoutFlow>)> = logins
+            .into_iter()
+            .map(|login| (login, cx.flows.logouts_for(login)))
+            .filter(|(_, logouts)| !logouts.is_empty())
+            .collect();
+        if pairs.is_empty() {
+            return CheckOutcome::skipped(
+                "no logout flow: the API links to no logout endpoint and none was recognised or declared in [flows.logout]",
+            );
         }
         let (oracle_url, baseline) = match oracle(cx).await {
             Ok(o) => o,
             Err(why) => return CheckOutcome::skipped(why),
         };
-        let mut survivors = Survivors::default();
-        let mut logged_out_at: Option<Url> = None;
-
-        // JWT flow: a fresh access/refresh pair, logged out with the access token.
-        if let Some(issuer) = simplejwt_issuer(cx) {
-            if let Ok(identity) = login_json(&cx.probe, LoginKind::Simplejwt, &issuer, user).await {
-                if let Some(access) = identity.access_jwt.clone() {
-                    cx.redactor.add_secret(&access);
-                    let refresh = identity.refresh_jwt.clone();
-                    if let Some(r) = &refresh {
-                        cx.redactor.add_secret(r);
-                    }
-                    let body = match &refresh {
-                        Some(r) => serde_json::json!({ "refresh": r }),
-                        None => serde_json::json!({}),
-                    };
-                    for url in &logouts {
-                        let req = ProbeRequest::post_json(url.clone(), &body).bearer(&access);
-                        let Ok(resp) = cx.probe.send(req).await else { continue };
-                        if !resp.is_success() {
-                            continue;
-                        }
-                        survivors.evidence.push(resp.exchange);
-                        logged_out_at = Some(url.clone());
-                        jwt_survivors(
-                            cx,
-                            &issuer,
-                            &oracle_url,
-                            &baseline,
-                            &access,
-                            refresh.as_deref(),
-                            &mut survivors,
-                        )
-                        .await;
-                        break;
-                    }
-                }
-            }
-        }
-
-        // Session flow: a fresh form login, logged out with its CSRF token.
-        if let Some(login_url) = form_login_url(cx) {
-            if let Ok((jar, _)) = login_form(&cx.probe, &login_url, user).await {
-                let cookie = jar.names().into_iter().find(|n| is_session_cookie(n));
-                if let Some((cookie, value)) = cookie.and_then(|c| jar.get(&c).map(|v| (c, v))) {
-                    cx.redactor.add_secret(&value);
-                    let mut order = logouts.clone();
-                    if let Some(first) = &logged_out_at {
-                        order.sort_by_key(|u| u != first);
-                    }
-                    for url in &order {
-                        let Ok(resp) = session_logout(cx, url, jar.clone()).await else {
-                            continue;
-                        };
-                        if !(resp.is_success() || resp.is_redirect()) {
-                            continue;
-                        }
-                        survivors.evidence.push(resp.exchange);
-                        logged_out_at.get_or_insert_with(|| url.clone());
-                        if let Some((Verdict::Accepted, replay)) =
-                            replay_session(cx, &oracle_url, &baseline, &cookie, &value).await
-                        {
-                            survivors.high.push(format!(
-                                "the logged-out `{cookie}` session cookie (logged out at {}) still authenticated as `{}` at {}",
-                                url.path(),
-                                user.username,
-                                oracle_url.path()
-                            ));
-                            survivors.evidence.push(replay.exchange);
-                        }
-                        break;
-                    }
-                }
-            }
-        }
-
-        let Some(logout) = logged_out_at else {
-            return CheckOutcome::skipped(format!(
-                "no logout succeeded at {} with a fresh token or session",
-                logouts.iter().map(|u| u.path()).collect::<Vec<_>>().join(", ")
-            ));
+        let oracle = Oracle {
+            url: &oracle_url,
+            baseline: &baseline,
         };
-        report(&logout, &user.username, survivors).into()
+        // What survived, per logout endpoint (a token login and a session login may both
+        // log out at the same endpoint).
+        let mut by_logout: Vec<(Url, Survivors)> = Vec::new();
+        let mut tried: Vec<String> = Vec::new();
+        for (login, logouts) in pairs {
+            let mut fresh: Option<Identity> = None;
+            for logout in logouts {
+                if fresh.is_none() {
+                    fresh = fresh_login(cx, login, user).await;
+                }
+                let Some(identity) = &fresh else { break };
+                tried.push(logout.path().to_string());
+                let Ok(resp) = logout.log_out(&cx.probe, identity).await else {
+                    continue;
+                };
+                if !(resp.is_success() || resp.is_redirect()) {
+                    // Not this credential's logout: the credential is still fresh, try the next.
+                    continue;
+                }
+                let identity = fresh.take().expect("checked above");
+                let slot = match by_logout.iter().position(|(u, _)| u == &logout.url) {
+                    Some(i) => i,
+                    None => {
+                        by_logout.push((logout.url.clone(), Survivors::default()));
+                        by_logout.len() - 1
+                    }
+                };
+                let survivors = &mut by_logout[slot].1;
+                survivors.evidence.push(resp.exchange);
+                let scope = logout.spec.revokes;
+                replay(cx, login, &identity, &oracle, &user.username, scope, survivors).await;
+            }
+        }
+        if by_logout.is_empty() {
+            tried.dedup();
+            return CheckOutcome::skipped(format!(
+                "no logout succeeded at {} with a fresh login",
+                tried.join(", ")
+            ));
+        }
+        by_logout
+            .into_iter()
+            .flat_map(|(url, survivors)| report(&url, &user.username, survivors))
+            .collect::<Vec<_>>()
+            .into()
     }
 }
 
-/// Replays the refresh and access tokens after logout.
-async fn jwt_survivors(
+/// The endpoint and baselines replays are judged at.
+struct Oracle<'a> {
+    url: &'a Url,
+    baseline: &'a Baseline,
+}
+
+/// Replays every credential a logged-out identity held (only the refresh token when the
+/// endpoint just revokes refresh tokens).
+async fn replay(
     cx: &ScanContext,
-    issuer: &Url,
-    oracle_url: &Url,
-    baseline: &Baseline,
-    access: &str,
-    refresh: Option<&str>,
+    login: &LoginFlow,
+    identity: &Identity,
+    oracle: &Oracle<'_>,
+    username: &str,
+    scope: LogoutScope,
     out: &mut Survivors,
 ) {
-    if let (Some(refresh), Some(refresh_url)) = (refresh, refresh_endpoint(cx, issuer)) {
-        let req = ProbeRequest::post_json(refresh_url.clone(), &serde_json::json!({ "refresh": refresh }));
-        if let Ok(resp) = cx.probe.send(req).await {
-            if let Some(minted) = minted_access(cx, &resp) {
-                let accepted = judge(cx, baseline, ProbeRequest::get(oracle_url.clone()).bearer(&minted)).await;
-                if let Some((Verdict::Accepted, check)) = accepted {
-                    out.high.insert(
-                        0,
-                        format!(
-                            "the refresh token still minted a new access token at {} (accepted at {} as the user)",
-                            refresh_url.path(),
-                            oracle_url.path()
-                        ),
-                    );
-                    out.evidence.extend([resp.exchange, check.exchange]);
-                }
+    let at = oracle.url.path();
+    if let (Some(refresh), Some(flow)) = (&identity.refresh_jwt, cx.flows.refresh_for(login)) {
+        if let Some((Some(minted), _, resp)) = refresh_with(cx, flow, refresh).await {
+            let accepted = judge(
+                cx,
+                oracle.baseline,
+                ProbeRequest::get(oracle.url.clone()).bearer(&minted),
+            )
+            .await;
+            if let Some((Verdict::Accepted, check)) = accepted {
+                out.high.insert(
+                    0,
+                    format!(
+                        "the refresh token still minted a new access token at {} (accepted at {at} as `{username}`)",
+                        flow.path()
+                    ),
+                );
+                out.evidence.extend([resp.exchange, check.exchange]);
             }
         }
     }
-    if let Some((Verdict::Accepted, resp)) =
-        judge(cx, baseline, ProbeRequest::get(oracle_url.clone()).bearer(access)).await
-    {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let left = Jwt::parse(access)
-            .ok()
-            .and_then(|j| j.numeric_claim("exp"))
-            .map(|exp| exp - now);
-        out.access = Some(left);
-        out.evidence.push(resp.exchange);
+    if scope == LogoutScope::Refresh {
+        // A refresh-token revocation endpoint promises nothing about the rest.
+        return;
     }
-}
-
-/// The access JWT a refresh response carries (registered as a secret).
-pub(crate) fn minted_access(cx: &ScanContext, resp: &ProbeResponse) -> Option<String> {
-    if !resp.is_success() {
-        return None;
-    }
-    let json = resp.json()?;
-    for key in ["refresh", "refresh_token"] {
-        if let Some(r) = json.get(key).and_then(|v| v.as_str()) {
-            cx.redactor.add_secret(r);
+    if let Some(jar) = &identity.session {
+        let cookie = jar.names().into_iter().find(|n| is_session_cookie(n));
+        if let Some((cookie, value)) = cookie.and_then(|c| jar.get(&c).map(|v| (c, v))) {
+            if let Some((Verdict::Accepted, replayed)) =
+                replay_session(cx, oracle.url, oracle.baseline, &cookie, &value).await
+            {
+                out.high.push(format!(
+                    "the logged-out `{cookie}` session cookie still authenticated as `{username}` at {at}"
+                ));
+                out.evidence.push(replayed.exchange);
+            }
         }
     }
-    let access = ["access", "access_token", "token"]
-        .iter()
-        .find_map(|k| json.get(k).and_then(|v| v.as_str()))?;
-    cx.redactor.add_secret(access);
-    Jwt::looks_like(access).then(|| access.to_string())
-}
-
-/// A session-cookie logout: the CSRF cookie's value as `X-CSRFToken` and a same-origin
-/// `Referer`, as the site's own JavaScript would send them.
-async fn session_logout(
-    cx: &ScanContext,
-    url: &Url,
-    jar: Arc<CookieJar>,
-) -> Result<ProbeResponse, authprobe_core::ProbeError> {
-    let csrf = jar
-        .names()
-        .into_iter()
-        .find(|n| n.to_ascii_lowercase().contains("csrf"))
-        .and_then(|n| jar.get(&n));
-    let mut req = ProbeRequest::post_json(url.clone(), &serde_json::json!({}))
-        .header("Referer", cx.target.url.as_str())
-        .with_jar(jar);
-    if let Some(token) = csrf {
-        req = req.header("X-CSRFToken", token);
+    if let (Some(scheme), Some(token)) = (identity.scheme(), identity.token()) {
+        let req = ProbeRequest::get(oracle.url.clone()).header("Authorization", format!("{scheme} {token}"));
+        if let Some((Verdict::Accepted, resp)) = judge(cx, oracle.baseline, req).await {
+            out.evidence.push(resp.exchange);
+            match &identity.access_jwt {
+                Some(access) if access == token => {
+                    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                    let left = Jwt::parse(access)
+                        .ok()
+                        .and_then(|j| j.numeric_claim("exp"))
+                        .map(|exp| exp - now);
+                    out.access = Some(left);
+                }
+                // An opaque token has no `exp` of its own: logout is its only end.
+                _ => out.high.push(format!(
+                    "the logged-out API token (`{scheme}` scheme) still authenticated as `{username}` at {at}"
+                )),
+            }
+        }
     }
-    cx.probe.send(req).await
 }
 
 /// Turns what survived into at most one finding.

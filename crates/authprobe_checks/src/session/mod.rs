@@ -14,9 +14,11 @@ pub mod session_fixation;
 pub mod session_lifetime;
 pub mod token_as_session_id;
 
-use authprobe_core::config::{LoginKind, UserCredential};
+use authprobe_core::config::UserCredential;
 use authprobe_core::cookies::CookieJar;
 use authprobe_core::discovery::EndpointKind;
+use authprobe_core::flows::{family, BodyEncoding, LoginFlow, RefreshFlow};
+use authprobe_core::identity::Identity;
 use authprobe_core::oracle::{Baseline, Verdict};
 use authprobe_core::probe::{ProbeError, ProbeRequest, ProbeResponse};
 use authprobe_core::ScanContext;
@@ -26,8 +28,6 @@ use url::Url;
 
 /// Endpoints tried when looking for one where the oracle can judge a replayed credential.
 const MAX_ORACLE_CANDIDATES: usize = 6;
-/// Logout endpoints tried at most.
-const MAX_LOGOUT_CANDIDATES: usize = 3;
 
 /// Django's default session cookie name, used when the target never showed its own.
 const DEFAULT_SESSION_COOKIE: &str = "sessionid";
@@ -115,101 +115,68 @@ pub(crate) async fn replay_session(
     judge(cx, baseline, ProbeRequest::get(url.clone()).with_jar(jar)).await
 }
 
-/// The Django form login page, if discovery found one.
+/// The Django form login page, from the login flows (a configured form login, else the
+/// detected `LoginView`; the admin login only takes staff accounts).
 pub(crate) fn form_login_url(cx: &ScanContext) -> Option<Url> {
-    cx.inventory.first(EndpointKind::FormLogin).map(|e| e.url.clone())
+    form_login(cx).map(|f| f.url.clone())
 }
 
-/// The simplejwt token endpoint: the one the primary identity logged in at, else the first
-/// token endpoint that is not DRF authtoken.
-pub(crate) fn simplejwt_issuer(cx: &ScanContext) -> Option<Url> {
-    if let Some(primary) = cx.primary().filter(|p| p.login == Some(LoginKind::Simplejwt)) {
-        if let Some(url) = primary
-            .login_exchange
-            .and_then(|id| cx.probe.exchange(id))
-            .and_then(|x| Url::parse(&x.request.url).ok())
-        {
-            return Some(url);
-        }
+/// The form login flow (see [`form_login_url`]).
+pub(crate) fn form_login(cx: &ScanContext) -> Option<&LoginFlow> {
+    cx.flows
+        .login
+        .iter()
+        .find(|f| f.spec.body == BodyEncoding::Form && f.family != family::DJANGO_ADMIN)
+}
+
+/// The login flow that issues tokens (a JWT pair, or an opaque API token): the one the
+/// primary identity logged in through when it holds tokens, else the first JSON login
+/// (configured first, then simplejwt, dj-rest-auth, knox).
+pub(crate) fn token_login(cx: &ScanContext) -> Option<&LoginFlow> {
+    let primary_flow = cx
+        .primary()
+        .filter(|p| p.access_jwt.is_some() || p.scheme().is_some())
+        .and_then(|p| p.login_exchange)
+        .and_then(|id| cx.probe.exchange(id))
+        .and_then(|x| Url::parse(&x.request.url).ok())
+        .and_then(|url| cx.flows.login_at(&url).cloned());
+    if let Some(flow) = primary_flow {
+        return cx.flows.login.iter().find(|f| Arc::ptr_eq(f, &flow));
     }
-    cx.inventory
-        .of_kind(EndpointKind::TokenObtain)
-        .find(|e| !is_authtoken_path(e.path()))
-        .map(|e| e.url.clone())
+    cx.flows
+        .login
+        .iter()
+        .find(|f| f.spec.body == BodyEncoding::Json && f.family != family::AUTHTOKEN)
+}
+
+/// Logs `user` in afresh through `flow` and registers every credential it issued with the
+/// redactor.
+pub(crate) async fn fresh_login(cx: &ScanContext, flow: &LoginFlow, user: &UserCredential) -> Option<Identity> {
+    let identity = flow.log_in(&cx.probe, user).await.ok()?;
+    for secret in identity.secrets() {
+        cx.redactor.add_secret(&secret);
+    }
+    Some(identity)
+}
+
+/// Presents a refresh token at `flow`; the access token minted, if any (registered as a
+/// secret, like the rotated refresh token).
+pub(crate) async fn refresh_with(
+    cx: &ScanContext,
+    flow: &RefreshFlow,
+    refresh: &str,
+) -> Option<(Option<String>, Option<String>, ProbeResponse)> {
+    let out = flow.refresh(&cx.probe, refresh).await.ok()?;
+    for secret in out.access.iter().chain(&out.refresh) {
+        cx.redactor.add_secret(secret);
+    }
+    Some((out.access, out.refresh, out.response))
 }
 
 /// DRF authtoken-style login endpoints (`/api-token-auth/`, `.../authtoken/`).
 pub(crate) fn is_authtoken_path(path: &str) -> bool {
     let p = path.to_ascii_lowercase();
     p.contains("token-auth") || p.contains("authtoken") || p.contains("token_auth")
-}
-
-/// The refresh endpoint that belongs to `issuer` (sharing its path prefix), allowed for POST.
-pub(crate) fn refresh_endpoint(cx: &ScanContext, issuer: &Url) -> Option<Url> {
-    let parent = issuer
-        .path()
-        .trim_end_matches('/')
-        .rsplit_once('/')
-        .map(|(p, _)| p)
-        .unwrap_or("");
-    let mut candidates: Vec<&Url> = cx
-        .inventory
-        .of_kind(EndpointKind::TokenRefresh)
-        .map(|e| &e.url)
-        .collect();
-    candidates
-        .sort_by_key(|u| !u.path().starts_with(issuer.path().trim_end_matches('/')) && !u.path().starts_with(parent));
-    let url = candidates.first().map(|u| (*u).clone())?;
-    cx.probe.allow_post(&url);
-    Some(url)
-}
-
-/// Logout endpoints linked from the API's JSON bodies (discovery never requests them),
-/// API paths first. Each is allowed for POST: logout is a flow endpoint.
-pub(crate) fn logout_endpoints(cx: &ScanContext) -> Vec<Url> {
-    let mut found: Vec<Url> = Vec::new();
-    for e in &cx.inventory.endpoints {
-        for resp in e.anonymous_ok().into_iter().chain(e.authenticated.as_ref()) {
-            if let Some(json) = resp.json() {
-                collect_logout_links(&json, cx, &mut found, 0);
-            }
-        }
-    }
-    // JSON API logout endpoints before server-rendered ones.
-    found.sort_by_key(|u| !u.path().starts_with("/api"));
-    found.truncate(MAX_LOGOUT_CANDIDATES);
-    for url in &found {
-        cx.probe.allow_post(url);
-    }
-    found
-}
-
-fn collect_logout_links(value: &serde_json::Value, cx: &ScanContext, out: &mut Vec<Url>, depth: usize) {
-    if depth > 8 {
-        return;
-    }
-    match value {
-        serde_json::Value::String(s) => {
-            let url = if s.starts_with('/') && !s.starts_with("//") {
-                cx.target.join(s)
-            } else if s.starts_with("http://") || s.starts_with("https://") {
-                Url::parse(s).ok().filter(|u| cx.target.same_origin(u))
-            } else {
-                None
-            };
-            if let Some(mut url) = url {
-                url.set_fragment(None);
-                url.set_query(None);
-                let path = url.path().to_ascii_lowercase();
-                if LOGOUT_WORDS.iter().any(|w| path.contains(w)) && !out.contains(&url) {
-                    out.push(url);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_logout_links(v, cx, out, depth + 1)),
-        serde_json::Value::Object(map) => map.values().for_each(|v| collect_logout_links(v, cx, out, depth + 1)),
-        _ => {}
-    }
 }
 
 /// Token-to-session bridges: endpoints that refuse anonymous requests, answer the identity's

@@ -1,13 +1,12 @@
-use authprobe_core::config::{LoginKind, UserCredential};
-use authprobe_core::identity::login_json;
+use authprobe_core::config::UserCredential;
+use authprobe_core::flows::{LoginFlow, PasswordChangeFlow};
+use authprobe_core::identity::Identity;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use authprobe_jwt::Jwt;
-use url::Url;
 
-use super::logout_not_revoking::minted_access;
-use super::{human_duration, judge, oracle, primary_credential, refresh_endpoint, simplejwt_issuer};
+use super::{fresh_login, human_duration, judge, oracle, primary_credential, refresh_with, token_login};
 use crate::support::owasp;
 
 /// An access token that outlives the change by more than this is reported (medium).
@@ -69,35 +68,6 @@ crate::declare_check! {
     changes_account = true;
 }
 
-/// The API's password-change endpoint, from the inventory.
-fn change_endpoint(cx: &ScanContext) -> Option<Url> {
-    cx.inventory
-        .endpoints
-        .iter()
-        .find(|e| {
-            let p = e.path().to_ascii_lowercase().replace(['-', '_'], "/");
-            (p.contains("password/change") || p.contains("change/password")) && e.anonymously_refused()
-        })
-        .map(|e| e.url.clone())
-}
-
-/// POSTs a password change authenticated with `access`; the body carries the field names
-/// DRF projects commonly use.
-async fn change_password(cx: &ScanContext, url: &Url, access: &str, old: &str, new: &str) -> Option<bool> {
-    let body = serde_json::json!({
-        "old_password": old,
-        "new_password": new,
-        "new_password1": new,
-        "new_password2": new,
-    });
-    let resp = cx
-        .probe
-        .send(ProbeRequest::post_json(url.clone(), &body).bearer(access))
-        .await
-        .ok()?;
-    Some(resp.is_success())
-}
-
 impl PasswordChangeNotRevoking {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
         if !cx.config.allow_password_change {
@@ -108,67 +78,65 @@ impl PasswordChangeNotRevoking {
         let Some(user) = primary_credential(cx).cloned() else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let Some(change_url) = change_endpoint(cx) else {
-            return CheckOutcome::skipped("no password-change endpoint was found");
+        let Some(change) = cx.flows.password_change.first() else {
+            return CheckOutcome::skipped(
+                "no password-change flow: none was found or declared in [flows.password_change]",
+            );
         };
-        let Some(issuer) = simplejwt_issuer(cx) else {
-            return CheckOutcome::skipped("no JWT login flow to obtain tokens before the change");
+        let Some(login) = token_login(cx) else {
+            return CheckOutcome::skipped("no token login flow to obtain tokens before the change");
         };
         let (oracle_url, baseline) = match oracle(cx).await {
             Ok(o) => o,
             Err(why) => return CheckOutcome::skipped(why),
         };
-        let Ok(before) = login_json(&cx.probe, LoginKind::Simplejwt, &issuer, &user).await else {
+        let Some(before) = fresh_login(cx, login, &user).await else {
             return CheckOutcome::skipped("the fresh login before the password change failed");
         };
-        let (Some(access), refresh) = (before.access_jwt.clone(), before.refresh_jwt.clone()) else {
-            return CheckOutcome::skipped("the login issued no access token");
+        let (Some(scheme), Some(token)) = (before.scheme(), before.token().map(str::to_string)) else {
+            return CheckOutcome::skipped("the login issued no token");
         };
-        cx.redactor.add_secret(&access);
-        if let Some(r) = &refresh {
-            cx.redactor.add_secret(r);
-        }
-        cx.probe.allow_post(&change_url);
         let new_password = format!("Authprobe-{:016x}-Pw!", rand::random::<u64>());
         cx.redactor.add_secret(&new_password);
-        if change_password(cx, &change_url, &access, &user.password, &new_password).await != Some(true) {
-            return CheckOutcome::skipped(format!("the password change at {} was refused", change_url.path()));
+        let changed = change.change(&cx.probe, &before, &user.password, &new_password).await;
+        if !changed.as_ref().is_ok_and(|r| r.is_success()) {
+            return CheckOutcome::skipped(format!("the password change at {} was refused", change.path()));
         }
 
         // Replay what was issued before the change.
         let mut high = Vec::new();
         let mut evidence = Vec::new();
-        if let (Some(refresh), Some(refresh_url)) = (&refresh, refresh_endpoint(cx, &issuer)) {
-            let req = ProbeRequest::post_json(refresh_url.clone(), &serde_json::json!({ "refresh": refresh }));
-            if let Ok(resp) = cx.probe.send(req).await {
-                if let Some(minted) = minted_access(cx, &resp) {
-                    if let Some((Verdict::Accepted, ok)) =
-                        judge(cx, &baseline, ProbeRequest::get(oracle_url.clone()).bearer(&minted)).await
-                    {
-                        high.push(format!(
-                            "the refresh token issued before the change still minted an access token at {}",
-                            refresh_url.path()
-                        ));
-                        evidence.extend([resp.exchange, ok.exchange]);
-                    }
+        if let (Some(refresh), Some(flow)) = (&before.refresh_jwt, cx.flows.refresh_for(login)) {
+            if let Some((Some(minted), _, resp)) = refresh_with(cx, flow, refresh).await {
+                if let Some((Verdict::Accepted, ok)) =
+                    judge(cx, &baseline, ProbeRequest::get(oracle_url.clone()).bearer(&minted)).await
+                {
+                    high.push(format!(
+                        "the refresh token issued before the change still minted an access token at {}",
+                        flow.path()
+                    ));
+                    evidence.extend([resp.exchange, ok.exchange]);
                 }
             }
         }
         let mut access_left = None;
-        if let Some((Verdict::Accepted, resp)) =
-            judge(cx, &baseline, ProbeRequest::get(oracle_url.clone()).bearer(&access)).await
-        {
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            access_left = Some(
-                Jwt::parse(&access)
-                    .ok()
-                    .and_then(|j| j.numeric_claim("exp"))
-                    .map(|e| e - now),
-            );
+        let replay = ProbeRequest::get(oracle_url.clone()).header("Authorization", format!("{scheme} {token}"));
+        if let Some((Verdict::Accepted, resp)) = judge(cx, &baseline, replay).await {
             evidence.push(resp.exchange);
+            if before.access_jwt.as_deref() == Some(token.as_str()) {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                access_left = Some(
+                    Jwt::parse(&token)
+                        .ok()
+                        .and_then(|j| j.numeric_claim("exp"))
+                        .map(|e| e - now),
+                );
+            } else {
+                high.push("the API token issued before the change was still accepted".to_string());
+            }
         }
 
-        let restored = restore(cx, &issuer, &change_url, &user, &new_password, &access).await;
+        let restored = restore(cx, login, change, &user, &new_password, &before).await;
         let mut parts = high.clone();
         let severity = match (high.is_empty(), access_left) {
             (false, _) => Severity::High,
@@ -195,13 +163,13 @@ impl PasswordChangeNotRevoking {
         let mut message = format!(
             "After `{}` changed the password at {}, {}: credentials stolen before the change keep working.",
             user.username,
-            change_url.path(),
+            change.path(),
             parts.join("; ")
         );
         if !restored {
             message.push_str(" authprobe could not change the password back; reset it by hand.");
         }
-        vec![Finding::new(Confidence::Confirmed, change_url.path(), message)
+        vec![Finding::new(Confidence::Confirmed, change.path(), message)
             .with_severity(severity)
             .with_evidence(evidence)]
         .into()
@@ -209,23 +177,23 @@ impl PasswordChangeNotRevoking {
 }
 
 /// Changes the password back, with a fresh login under the new password (the old token
-/// may have been revoked, as it should be), else the old token.
+/// may have been revoked, as it should be), else the old credential.
 async fn restore(
     cx: &ScanContext,
-    issuer: &Url,
-    change_url: &Url,
+    login: &LoginFlow,
+    change: &PasswordChangeFlow,
     user: &UserCredential,
     new_password: &str,
-    old_access: &str,
+    before: &Identity,
 ) -> bool {
     let interim = UserCredential {
         username: user.username.clone(),
         password: new_password.to_string(),
     };
-    let token = match login_json(&cx.probe, LoginKind::Simplejwt, issuer, &interim).await {
-        Ok(id) => id.access_jwt.unwrap_or_else(|| old_access.to_string()),
-        Err(_) => old_access.to_string(),
-    };
-    cx.redactor.add_secret(&token);
-    change_password(cx, change_url, &token, new_password, &user.password).await == Some(true)
+    let identity = fresh_login(cx, login, &interim).await;
+    let identity = identity.as_ref().unwrap_or(before);
+    change
+        .change(&cx.probe, identity, new_password, &user.password)
+        .await
+        .is_ok_and(|r| r.is_success())
 }

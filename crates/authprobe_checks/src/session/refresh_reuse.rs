@@ -1,11 +1,8 @@
-use authprobe_core::config::LoginKind;
-use authprobe_core::identity::login_json;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 
-use super::logout_not_revoking::minted_access;
-use super::{judge, oracle, primary_credential, refresh_endpoint, simplejwt_issuer};
+use super::{fresh_login, judge, oracle, primary_credential, refresh_with, token_login};
 use crate::support::owasp;
 
 crate::declare_check! {
@@ -66,49 +63,43 @@ impl RefreshReuse {
         let Some(user) = primary_credential(cx) else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let Some(issuer) = simplejwt_issuer(cx) else {
-            return CheckOutcome::skipped("no JWT token endpoint (simplejwt) was found");
+        let Some(login) = token_login(cx) else {
+            return CheckOutcome::skipped("no token login flow (simplejwt, dj-rest-auth, or [flows.login]) was found");
         };
-        let Some(refresh_url) = refresh_endpoint(cx, &issuer) else {
-            return CheckOutcome::skipped("no refresh endpoint was found");
+        let Some(refresh_flow) = cx.flows.refresh_for(login) else {
+            return CheckOutcome::skipped(
+                "no refresh flow: no refresh endpoint was found or declared in [flows.refresh]",
+            );
         };
-        let identity = match login_json(&cx.probe, LoginKind::Simplejwt, &issuer, user).await {
-            Ok(i) => i,
-            Err(e) => return CheckOutcome::skipped(format!("the fresh login failed: {e}")),
+        let refresh_url = refresh_flow.url.clone();
+        let Some(identity) = fresh_login(cx, login, user).await else {
+            return CheckOutcome::skipped(format!("the fresh login at {} failed", login.path()));
         };
-        for secret in identity.secrets() {
-            cx.redactor.add_secret(&secret);
-        }
         let Some(original) = identity.refresh_jwt.clone() else {
-            return CheckOutcome::skipped(format!("{} issued no refresh token", issuer.path()));
+            return CheckOutcome::skipped(format!("{} issued no refresh token", login.path()));
         };
-        let refresh =
-            |token: &str| ProbeRequest::post_json(refresh_url.clone(), &serde_json::json!({ "refresh": token }));
-        let Ok(first) = cx.probe.send(refresh(&original)).await else {
+        let Some((minted, rotated_to, first)) = refresh_with(cx, refresh_flow, &original).await else {
             return CheckOutcome::skipped("the refresh endpoint did not answer");
         };
-        if minted_access(cx, &first).is_none() {
+        if minted.is_none() {
             return CheckOutcome::skipped(format!(
                 "refreshing a fresh refresh token at {} failed (HTTP {})",
                 refresh_url.path(),
                 first.status
             ));
         }
-        let rotated = first
-            .json()
-            .and_then(|j| j.get("refresh").and_then(|v| v.as_str()).map(str::to_string))
-            .is_some_and(|r| r != original);
+        let rotated = rotated_to.is_some_and(|r| r != original);
         if !rotated {
             // No rotation: reusing the refresh token is the design, not a bypass of it.
             return CheckOutcome::passed();
         }
-        let Ok(reuse) = cx.probe.send(refresh(&original)).await else {
+        let Some((minted, _, reuse)) = refresh_with(cx, refresh_flow, &original).await else {
             return CheckOutcome::skipped("the refresh endpoint did not answer the reuse");
         };
         if reuse.status == 429 {
             return CheckOutcome::skipped("the refresh endpoint rate-limited the reuse (HTTP 429)");
         }
-        let Some(minted) = minted_access(cx, &reuse) else {
+        let Some(minted) = minted.filter(|_| reuse.is_success()) else {
             return CheckOutcome::passed();
         };
         let (oracle_url, baseline) = match oracle(cx).await {

@@ -1,0 +1,488 @@
+//! Login flows: how the scan logs in, refreshes, logs out, changes a password and asks
+//! "who am I". Each role comes from `[flows.*]` in `authprobe.toml` when the user wrote
+//! one, else from detection, which recognises the common Django stacks from the endpoint
+//! inventory: simplejwt, DRF authtoken, dj-rest-auth, knox, the `LoginView` form and the
+//! admin login. The stateful checks (fixation, revocation, rotation, password change) work
+//! through these flows only, and the report lists every flow and whether it was used.
+
+mod run;
+pub mod spec;
+
+pub use run::Refreshed;
+pub use spec::{
+    AuthScheme, BodyEncoding, FlowSpecs, IdentitySpec, JsonPathExpr, LoginSpec, LogoutScope, LogoutSpec,
+    PasswordChangeSpec, RefreshSpec,
+};
+
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use url::Url;
+
+use crate::config::{LoginKind, Target};
+use crate::discovery::{EndpointKind, Inventory};
+
+/// Where a flow came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowSource {
+    /// Written in `[flows.*]` (or `[auth] login_path`) by the user.
+    Configured,
+    /// Recognised by authprobe from the endpoint inventory.
+    Detected,
+}
+
+/// The Django stack a flow belongs to; flows of one family are used together (a simplejwt
+/// login with the simplejwt refresh and blacklist endpoints).
+pub mod family {
+    pub const CONFIGURED: &str = "configured";
+    pub const SIMPLEJWT: &str = "simplejwt";
+    pub const AUTHTOKEN: &str = "authtoken";
+    pub const DJ_REST_AUTH: &str = "dj-rest-auth";
+    pub const KNOX: &str = "knox";
+    pub const JSON_LOGIN: &str = "json-login";
+    pub const DJANGO_FORM: &str = "django-form";
+    pub const DJANGO_ADMIN: &str = "django-admin";
+    /// A logout endpoint the API links to from its own responses.
+    pub const LINKED: &str = "linked";
+}
+
+/// One flow: a role's spec bound to a URL on the target.
+#[derive(Debug)]
+pub struct Flow<S> {
+    pub family: &'static str,
+    pub url: Url,
+    pub spec: S,
+    pub source: FlowSource,
+    used: AtomicBool,
+}
+
+impl<S> Flow<S> {
+    fn new(family: &'static str, url: Url, spec: S, source: FlowSource) -> Arc<Flow<S>> {
+        Arc::new(Flow {
+            family,
+            url,
+            spec,
+            source,
+            used: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether the scan sent at least one request through this flow.
+    pub fn was_used(&self) -> bool {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    fn mark_used(&self) {
+        self.used.store(true, Ordering::Relaxed);
+    }
+
+    pub fn path(&self) -> &str {
+        self.url.path()
+    }
+}
+
+pub type LoginFlow = Arc<Flow<LoginSpec>>;
+pub type RefreshFlow = Arc<Flow<RefreshSpec>>;
+pub type LogoutFlow = Arc<Flow<LogoutSpec>>;
+pub type PasswordChangeFlow = Arc<Flow<PasswordChangeSpec>>;
+pub type IdentityFlow = Arc<Flow<IdentitySpec>>;
+
+/// Every flow the scan knows, per role, configured ones first.
+#[derive(Debug, Default)]
+pub struct Flows {
+    pub login: Vec<LoginFlow>,
+    pub refresh: Vec<RefreshFlow>,
+    pub logout: Vec<LogoutFlow>,
+    pub password_change: Vec<PasswordChangeFlow>,
+    pub identity: Vec<IdentityFlow>,
+}
+
+/// A configured flow that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("[flows.{role}] path `{path}` is not a path or URL on the target's origin")]
+pub struct FlowError {
+    pub role: &'static str,
+    pub path: String,
+}
+
+/// One line of the report's flow list.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowInfo {
+    pub role: &'static str,
+    pub family: &'static str,
+    pub endpoint: String,
+    pub source: FlowSource,
+    pub used: bool,
+}
+
+/// Most logout flows detection keeps (each costs a fresh login when tested).
+const MAX_LOGOUTS: usize = 5;
+
+impl Flows {
+    /// Builds the flows: the configured roles first, then what detection recognises in the
+    /// inventory. `legacy_login` and `legacy_identity` are `[auth] login_path`/`identity_path`.
+    pub fn resolve(
+        specs: &FlowSpecs,
+        legacy_login: Option<&(LoginKind, String)>,
+        legacy_identity: Option<&str>,
+        target: &Target,
+        inventory: &Inventory,
+    ) -> Result<Flows, FlowError> {
+        let mut flows = Flows::default();
+        let join = |role: &'static str, path: &str| -> Result<Url, FlowError> {
+            target
+                .join(path)
+                .filter(|u| target.same_origin(u))
+                .ok_or_else(|| FlowError {
+                    role,
+                    path: path.to_string(),
+                })
+        };
+        let configured = FlowSource::Configured;
+        if let Some(s) = &specs.login {
+            let url = join("login", &s.path)?;
+            flows
+                .login
+                .push(Flow::new(family::CONFIGURED, url, s.clone(), configured));
+        } else if let Some((kind, path)) = legacy_login {
+            let url = join("login", path)?;
+            let (fam, spec) = match kind {
+                LoginKind::Form => (family::DJANGO_FORM, LoginSpec::form_preset(path)),
+                LoginKind::Authtoken => (family::AUTHTOKEN, LoginSpec::json_preset(path)),
+                LoginKind::Simplejwt => (family::SIMPLEJWT, LoginSpec::json_preset(path)),
+            };
+            flows.login.push(Flow::new(fam, url, spec, configured));
+        }
+        if let Some(s) = &specs.refresh {
+            let url = join("refresh", &s.path)?;
+            flows
+                .refresh
+                .push(Flow::new(family::CONFIGURED, url, s.clone(), configured));
+        }
+        if let Some(s) = &specs.logout {
+            let url = join("logout", &s.path)?;
+            flows
+                .logout
+                .push(Flow::new(family::CONFIGURED, url, s.clone(), configured));
+        }
+        if let Some(s) = &specs.password_change {
+            let url = join("password_change", &s.path)?;
+            flows
+                .password_change
+                .push(Flow::new(family::CONFIGURED, url, s.clone(), configured));
+        }
+        if let Some(s) = &specs.identity {
+            let url = join("identity", &s.path)?;
+            flows
+                .identity
+                .push(Flow::new(family::CONFIGURED, url, s.clone(), configured));
+        } else if let Some(path) = legacy_identity {
+            let url = join("identity", path)?;
+            flows.identity.push(Flow::new(
+                family::CONFIGURED,
+                url,
+                IdentitySpec::preset(path),
+                configured,
+            ));
+        }
+        flows.detect(target, inventory);
+        Ok(flows)
+    }
+
+    /// Adds the flows detection recognises, skipping URLs a configured flow already has.
+    fn detect(&mut self, target: &Target, inventory: &Inventory) {
+        let detected = FlowSource::Detected;
+        let configured_login = self.login.iter().any(|f| f.source == FlowSource::Configured);
+        // Logouts the API itself advertises come first.
+        for url in linked_logouts(target, inventory) {
+            self.add_logout(family::LINKED, Some(url), Some("refresh"));
+        }
+        let mut logins: Vec<(&'static str, Url)> = inventory
+            .of_kind(EndpointKind::TokenObtain)
+            .map(|e| (login_family(e.path()), e.url.clone()))
+            .collect();
+        // simplejwt first: its tokens are what most checks examine.
+        logins.sort_by_key(|(fam, _)| login_rank(fam));
+        for (fam, url) in logins {
+            let prefix = parent(url.path());
+            match fam {
+                family::SIMPLEJWT => {
+                    for e in inventory.of_kind(EndpointKind::TokenBlacklist) {
+                        if self.logout.len() < MAX_LOGOUTS && !self.logout.iter().any(|f| f.url == e.url) {
+                            let spec = LogoutSpec::blacklist_preset(e.path());
+                            self.logout
+                                .push(Flow::new(fam, e.url.clone(), spec, FlowSource::Detected));
+                        }
+                    }
+                }
+                family::DJ_REST_AUTH => {
+                    self.add_logout(fam, sibling(target, &prefix, "logout/"), Some("refresh"));
+                    self.add_refresh(fam, sibling(target, &prefix, "token/refresh/"));
+                    self.add_password_change(fam, sibling(target, &prefix, "password/change/"));
+                    self.add_identity(fam, sibling(target, &prefix, "user/"));
+                }
+                family::KNOX | family::JSON_LOGIN => {
+                    self.add_logout(fam, sibling(target, &prefix, "logout/"), None);
+                }
+                _ => {}
+            }
+            if !configured_login && !self.login.iter().any(|f| f.url == url) {
+                let spec = LoginSpec::json_preset(url.path());
+                self.login.push(Flow::new(fam, url, spec, detected));
+            }
+        }
+        for e in inventory.of_kind(EndpointKind::TokenRefresh) {
+            let fam = login_family(e.path());
+            self.add_refresh(
+                if fam == family::JSON_LOGIN {
+                    family::SIMPLEJWT
+                } else {
+                    fam
+                },
+                Some(e.url.clone()),
+            );
+        }
+        for (kind, fam) in [
+            (EndpointKind::FormLogin, family::DJANGO_FORM),
+            (EndpointKind::AdminLogin, family::DJANGO_ADMIN),
+        ] {
+            for e in inventory.of_kind(kind) {
+                if !self.login.iter().any(|f| f.url == e.url) {
+                    let spec = LoginSpec::form_preset(e.path());
+                    self.login.push(Flow::new(fam, e.url.clone(), spec, detected));
+                }
+            }
+        }
+        for e in &inventory.endpoints {
+            let p = e.path().to_ascii_lowercase().replace(['-', '_'], "/");
+            if (p.contains("password/change") || p.contains("change/password")) && e.anonymously_refused() {
+                self.add_password_change(login_family(e.path()), Some(e.url.clone()));
+            }
+        }
+    }
+
+    fn add_logout(&mut self, fam: &'static str, url: Option<Url>, refresh_field: Option<&str>) {
+        let Some(url) = url else { return };
+        if self.logout.len() < MAX_LOGOUTS && !self.logout.iter().any(|f| f.url == url) {
+            let spec = LogoutSpec::preset(url.path(), refresh_field);
+            self.logout.push(Flow::new(fam, url, spec, FlowSource::Detected));
+        }
+    }
+
+    fn add_refresh(&mut self, fam: &'static str, url: Option<Url>) {
+        let Some(url) = url else { return };
+        if !self.refresh.iter().any(|f| f.url == url) {
+            let spec = RefreshSpec::preset(url.path());
+            self.refresh.push(Flow::new(fam, url, spec, FlowSource::Detected));
+        }
+    }
+
+    fn add_password_change(&mut self, fam: &'static str, url: Option<Url>) {
+        let Some(url) = url else { return };
+        if !self.password_change.iter().any(|f| f.url == url) {
+            let spec = PasswordChangeSpec::preset(url.path());
+            self.password_change
+                .push(Flow::new(fam, url, spec, FlowSource::Detected));
+        }
+    }
+
+    fn add_identity(&mut self, fam: &'static str, url: Option<Url>) {
+        let Some(url) = url else { return };
+        if !self.identity.iter().any(|f| f.url == url) {
+            let spec = IdentitySpec::preset(url.path());
+            self.identity.push(Flow::new(fam, url, spec, FlowSource::Detected));
+        }
+    }
+
+    /// Every URL a flow POSTs to (the method policy allows POST there and nowhere else).
+    pub fn post_urls(&self) -> Vec<Url> {
+        let mut urls: Vec<Url> = Vec::new();
+        urls.extend(self.login.iter().map(|f| f.url.clone()));
+        urls.extend(self.refresh.iter().map(|f| f.url.clone()));
+        urls.extend(self.logout.iter().map(|f| f.url.clone()));
+        urls.extend(self.password_change.iter().map(|f| f.url.clone()));
+        urls
+    }
+
+    /// The first login flow of `family`.
+    pub fn login_of(&self, fam: &str) -> Option<&LoginFlow> {
+        self.login.iter().find(|f| f.family == fam)
+    }
+
+    /// The login flow an identity came from, by URL.
+    pub fn login_at(&self, url: &Url) -> Option<&LoginFlow> {
+        self.login.iter().find(|f| &f.url == url)
+    }
+
+    /// The refresh flow that goes with `login`: a configured one, else the same family's
+    /// (closest path first), else any.
+    pub fn refresh_for(&self, login: &Flow<LoginSpec>) -> Option<&RefreshFlow> {
+        let mut candidates: Vec<&RefreshFlow> = self.refresh.iter().collect();
+        let prefix = parent(login.url.path());
+        candidates.sort_by_key(|f| {
+            (
+                f.source != FlowSource::Configured,
+                f.family != login.family,
+                !f.url.path().starts_with(&prefix),
+            )
+        });
+        candidates.into_iter().next()
+    }
+
+    /// Logout flows that can end a credential `login` issued: configured ones, the same
+    /// family's, and logouts the API links to. Session logins also take form-family ones.
+    pub fn logouts_for(&self, login: &Flow<LoginSpec>) -> Vec<&LogoutFlow> {
+        let session = login.spec.body == BodyEncoding::Form;
+        self.logout
+            .iter()
+            .filter(|f| {
+                f.source == FlowSource::Configured
+                    || f.family == login.family
+                    || f.family == family::LINKED
+                    || (session && f.family == family::DJANGO_FORM)
+            })
+            .collect()
+    }
+
+    /// The report's list of flows.
+    pub fn info(&self) -> Vec<FlowInfo> {
+        fn line<S>(role: &'static str, f: &Flow<S>) -> FlowInfo {
+            FlowInfo {
+                role,
+                family: f.family,
+                endpoint: f.url.path().to_string(),
+                source: f.source,
+                used: f.was_used(),
+            }
+        }
+        let mut out = Vec::new();
+        out.extend(self.login.iter().map(|f| line("login", f)));
+        out.extend(self.refresh.iter().map(|f| line("refresh", f)));
+        out.extend(self.logout.iter().map(|f| line("logout", f)));
+        out.extend(self.password_change.iter().map(|f| line("password_change", f)));
+        out.extend(self.identity.iter().map(|f| line("identity", f)));
+        out
+    }
+}
+
+/// The Django package a token endpoint's path points to.
+fn login_family(path: &str) -> &'static str {
+    let p = path.to_ascii_lowercase();
+    if p.contains("rest-auth") || p.contains("rest_auth") {
+        family::DJ_REST_AUTH
+    } else if p.contains("knox") {
+        family::KNOX
+    } else if p.contains("token-auth") || p.contains("authtoken") || p.contains("token_auth") {
+        family::AUTHTOKEN
+    } else if p.contains("jwt") || p.contains("/token/") {
+        family::SIMPLEJWT
+    } else {
+        family::JSON_LOGIN
+    }
+}
+
+fn login_rank(fam: &str) -> u8 {
+    match fam {
+        family::SIMPLEJWT => 0,
+        family::DJ_REST_AUTH => 1,
+        family::KNOX => 2,
+        family::JSON_LOGIN => 3,
+        _ => 4,
+    }
+}
+
+/// `/a/b/login/` → `/a/b/`.
+fn parent(path: &str) -> String {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some((p, _)) => format!("{p}/"),
+        None => "/".into(),
+    }
+}
+
+fn sibling(target: &Target, prefix: &str, rest: &str) -> Option<Url> {
+    target.join(&format!("{prefix}{rest}"))
+}
+
+/// Path fragments of logout endpoints.
+const LOGOUT_WORDS: &[&str] = &["logout", "log-out", "log_out", "signout", "sign-out", "sign_out"];
+
+/// Logout endpoints linked from the API's JSON bodies (discovery never requests them),
+/// API paths first.
+fn linked_logouts(target: &Target, inventory: &Inventory) -> Vec<Url> {
+    let mut found: Vec<Url> = Vec::new();
+    for e in &inventory.endpoints {
+        for resp in e.anonymous_ok().into_iter().chain(e.authenticated.as_ref()) {
+            if let Some(json) = resp.json() {
+                collect_logout_links(&json, target, &mut found, 0);
+            }
+        }
+    }
+    found.sort_by_key(|u| !u.path().starts_with("/api"));
+    found
+}
+
+fn collect_logout_links(value: &serde_json::Value, target: &Target, out: &mut Vec<Url>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    match value {
+        serde_json::Value::String(s) => {
+            let url = if s.starts_with('/') && !s.starts_with("//") {
+                target.join(s)
+            } else if s.starts_with("http://") || s.starts_with("https://") {
+                Url::parse(s).ok().filter(|u| target.same_origin(u))
+            } else {
+                None
+            };
+            if let Some(mut url) = url {
+                url.set_fragment(None);
+                url.set_query(None);
+                let path = url.path().to_ascii_lowercase();
+                if LOGOUT_WORDS.iter().any(|w| path.contains(w)) && !out.contains(&url) {
+                    out.push(url);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_logout_links(v, target, out, depth + 1)),
+        serde_json::Value::Object(map) => map
+            .values()
+            .for_each(|v| collect_logout_links(v, target, out, depth + 1)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_endpoints_are_told_apart_by_package() {
+        assert_eq!(login_family("/api/token/"), family::SIMPLEJWT);
+        assert_eq!(login_family("/auth/jwt/create/"), family::SIMPLEJWT);
+        assert_eq!(login_family("/dj-rest-auth/login/"), family::DJ_REST_AUTH);
+        assert_eq!(login_family("/api/knox/login/"), family::KNOX);
+        assert_eq!(login_family("/api-token-auth/"), family::AUTHTOKEN);
+        assert_eq!(login_family("/api/auth/login/"), family::JSON_LOGIN);
+    }
+
+    #[test]
+    fn the_parent_of_a_login_path_keeps_its_slash() {
+        assert_eq!(parent("/dj-rest-auth/login/"), "/dj-rest-auth/");
+        assert_eq!(parent("/login/"), "/");
+    }
+
+    #[test]
+    fn configured_flows_must_stay_on_the_target() {
+        let target = Target::parse("http://127.0.0.1:8000/").unwrap();
+        let specs: FlowSpecs = toml::from_str("[logout]\npath = \"https://evil.example/logout/\"").unwrap();
+        let err = Flows::resolve(&specs, None, None, &target, &Inventory::default()).unwrap_err();
+        assert_eq!(err.role, "logout");
+        let specs: FlowSpecs = toml::from_str("[logout]\npath = \"/api/logout/\"").unwrap();
+        let flows = Flows::resolve(&specs, None, None, &target, &Inventory::default()).unwrap();
+        assert_eq!(flows.logout[0].source, FlowSource::Configured);
+        assert_eq!(flows.post_urls()[0].path(), "/api/logout/");
+    }
+}

@@ -1,0 +1,368 @@
+//! `[flows.*]` in `authprobe.toml`: how to log in, refresh, log out, change a password and
+//! ask "who am I", written down declaratively. Detection builds the same specs from presets.
+
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+
+/// A JSON path into a response body (RFC 9535): `$.access`, `$.data.tokens[0].key`,
+/// `$['access','access_token']` (the first that exists wins). A bare `access` or
+/// `data.key` is read as `$.access` / `$.data.key`.
+#[derive(Clone)]
+pub struct JsonPathExpr {
+    raw: String,
+    path: serde_json_path::JsonPath,
+}
+
+impl JsonPathExpr {
+    pub fn parse(raw: &str) -> Result<JsonPathExpr, String> {
+        let trimmed = raw.trim();
+        let full = if trimmed.starts_with('$') {
+            trimmed.to_string()
+        } else {
+            format!("$.{trimmed}")
+        };
+        serde_json_path::JsonPath::parse(&full)
+            .map(|path| JsonPathExpr { raw: full, path })
+            .map_err(|e| format!("`{raw}` is not a valid JSON path: {e}"))
+    }
+
+    /// The first non-empty string the path selects.
+    pub fn first_str(&self, value: &serde_json::Value) -> Option<String> {
+        self.path
+            .query(value)
+            .all()
+            .into_iter()
+            .find_map(|v| v.as_str().filter(|s| !s.is_empty()))
+            .map(str::to_string)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl std::fmt::Debug for JsonPathExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.raw)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonPathExpr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        JsonPathExpr::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How a flow's request body is encoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyEncoding {
+    /// `application/json` (DRF APIs).
+    #[default]
+    Json,
+    /// `application/x-www-form-urlencoded`, with Django's CSRF token (server-rendered forms).
+    Form,
+}
+
+/// The `Authorization` scheme a token is sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum AuthScheme {
+    /// `Authorization: Bearer …` (simplejwt, OAuth-style APIs).
+    Bearer,
+    /// `Authorization: Token …` (DRF authtoken, knox, dj-rest-auth without JWT).
+    Token,
+}
+
+/// `[flows]`: every role optional; detection fills the roles left out.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowSpecs {
+    pub login: Option<LoginSpec>,
+    pub refresh: Option<RefreshSpec>,
+    pub logout: Option<LogoutSpec>,
+    pub password_change: Option<PasswordChangeSpec>,
+    pub identity: Option<IdentitySpec>,
+}
+
+/// `[flows.login]`: the request that trades a username and password for credentials, and
+/// where in the answer those credentials are.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginSpec {
+    /// Path (or same-origin URL) of the login endpoint.
+    pub path: String,
+    #[serde(default)]
+    pub body: BodyEncoding,
+    #[serde(default = "default_username_field")]
+    pub username_field: String,
+    #[serde(default = "default_password_field")]
+    pub password_field: String,
+    /// Constant fields sent with every login (`remember = "1"`).
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
+    /// JSON path of the access token (a JWT, sent as `Bearer`).
+    pub access: Option<JsonPathExpr>,
+    /// JSON path of the refresh token.
+    pub refresh: Option<JsonPathExpr>,
+    /// JSON path of an opaque API token (sent as `Token` unless `scheme` says otherwise).
+    pub token: Option<JsonPathExpr>,
+    /// The `Authorization` scheme for `access`/`token`.
+    pub scheme: Option<AuthScheme>,
+    /// Cookie the access token arrives in instead of the body (dj-rest-auth `JWT_AUTH_COOKIE`).
+    pub access_cookie: Option<String>,
+    /// Cookie the refresh token arrives in (dj-rest-auth `JWT_AUTH_REFRESH_COOKIE`).
+    pub refresh_cookie: Option<String>,
+    /// The session cookie a successful login sets (`sessionid`); for form logins any new
+    /// session-like cookie counts when this is left out.
+    pub session_cookie: Option<String>,
+}
+
+/// `[flows.refresh]`: trades a refresh token for a new access token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshSpec {
+    pub path: String,
+    /// Body field that carries the refresh token.
+    #[serde(default = "default_refresh_field")]
+    pub field: String,
+    /// JSON path of the new access token.
+    #[serde(default = "default_access_path")]
+    pub access: JsonPathExpr,
+    /// JSON path of the rotated refresh token, if the server rotates.
+    #[serde(default = "default_refresh_path")]
+    pub refresh: JsonPathExpr,
+}
+
+/// `[flows.logout]`: ends a session, sent with the credential being logged out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutSpec {
+    pub path: String,
+    #[serde(default)]
+    pub body: BodyEncoding,
+    /// Body field that carries the refresh token (simplejwt blacklist, dj-rest-auth), if any.
+    pub refresh_field: Option<String>,
+    /// What the endpoint promises to end: `everything` the login issued (a logout), or only
+    /// the `refresh` token (simplejwt's `TokenBlacklistView`: access tokens live to `exp`).
+    #[serde(default)]
+    pub revokes: LogoutScope,
+}
+
+/// What a logout promises to end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogoutScope {
+    #[default]
+    Everything,
+    Refresh,
+}
+
+/// `[flows.password_change]`: changes the logged-in account's password.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeSpec {
+    pub path: String,
+    #[serde(default)]
+    pub body: BodyEncoding,
+    /// Field for the current password; `""` when the endpoint does not ask for it.
+    #[serde(default = "default_old_password_field")]
+    pub old_field: String,
+    /// Fields that each carry the new password (Django's form and dj-rest-auth ask twice,
+    /// as `new_password1`/`new_password2`; many DRF views take `new_password`).
+    #[serde(default = "default_new_password_fields")]
+    pub new_fields: Vec<String>,
+}
+
+/// `[flows.identity]`: the endpoint that returns the caller's own user record.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySpec {
+    pub path: String,
+    /// JSON path of the username in the record.
+    #[serde(default = "default_username_path")]
+    pub username: JsonPathExpr,
+}
+
+fn default_username_field() -> String {
+    "username".into()
+}
+fn default_password_field() -> String {
+    "password".into()
+}
+fn default_refresh_field() -> String {
+    "refresh".into()
+}
+fn default_old_password_field() -> String {
+    "old_password".into()
+}
+fn default_new_password_fields() -> Vec<String> {
+    vec!["new_password".into(), "new_password1".into(), "new_password2".into()]
+}
+fn path(raw: &str) -> JsonPathExpr {
+    JsonPathExpr::parse(raw).expect("preset JSON paths are valid")
+}
+fn default_access_path() -> JsonPathExpr {
+    path("$['access','access_token','token']")
+}
+fn default_refresh_path() -> JsonPathExpr {
+    path("$['refresh','refresh_token']")
+}
+fn default_username_path() -> JsonPathExpr {
+    path("$['username','email','user','name']")
+}
+
+impl LoginSpec {
+    /// A JSON login that finds whatever the common Django packages return: simplejwt and
+    /// dj-rest-auth (`access`/`refresh`), DRF authtoken and dj-rest-auth (`token`/`key`),
+    /// knox (`token` + `expiry`).
+    pub fn json_preset(path_: &str) -> LoginSpec {
+        LoginSpec {
+            path: path_.into(),
+            body: BodyEncoding::Json,
+            username_field: default_username_field(),
+            password_field: default_password_field(),
+            extra: BTreeMap::new(),
+            access: Some(path("$['access','access_token']")),
+            refresh: Some(path("$['refresh','refresh_token']")),
+            token: Some(path("$['token','key','auth_token']")),
+            scheme: None,
+            access_cookie: None,
+            refresh_cookie: None,
+            session_cookie: None,
+        }
+    }
+
+    /// A Django `LoginView` form: CSRF cookie and field, session cookie on success.
+    pub fn form_preset(path_: &str) -> LoginSpec {
+        LoginSpec {
+            body: BodyEncoding::Form,
+            access: None,
+            refresh: None,
+            token: None,
+            ..LoginSpec::json_preset(path_)
+        }
+    }
+}
+
+impl RefreshSpec {
+    pub fn preset(path_: &str) -> RefreshSpec {
+        RefreshSpec {
+            path: path_.into(),
+            field: default_refresh_field(),
+            access: default_access_path(),
+            refresh: default_refresh_path(),
+        }
+    }
+}
+
+impl LogoutSpec {
+    pub fn preset(path_: &str, refresh_field: Option<&str>) -> LogoutSpec {
+        LogoutSpec {
+            path: path_.into(),
+            body: BodyEncoding::Json,
+            refresh_field: refresh_field.map(str::to_string),
+            revokes: LogoutScope::Everything,
+        }
+    }
+
+    /// simplejwt's `TokenBlacklistView`: ends the refresh token only.
+    pub fn blacklist_preset(path_: &str) -> LogoutSpec {
+        LogoutSpec {
+            revokes: LogoutScope::Refresh,
+            ..LogoutSpec::preset(path_, Some("refresh"))
+        }
+    }
+}
+
+impl PasswordChangeSpec {
+    pub fn preset(path_: &str) -> PasswordChangeSpec {
+        PasswordChangeSpec {
+            path: path_.into(),
+            body: BodyEncoding::Json,
+            old_field: default_old_password_field(),
+            new_fields: default_new_password_fields(),
+        }
+    }
+}
+
+impl IdentitySpec {
+    pub fn preset(path_: &str) -> IdentitySpec {
+        IdentitySpec {
+            path: path_.into(),
+            username: default_username_path(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bare_paths_read_as_members_of_the_root() {
+        let p = JsonPathExpr::parse("data.tokens.access").unwrap();
+        assert_eq!(p.as_str(), "$.data.tokens.access");
+        let body = json!({"data": {"tokens": {"access": "abc"}}});
+        assert_eq!(p.first_str(&body).as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn a_union_takes_the_first_member_present() {
+        let p = JsonPathExpr::parse("$['access','access_token']").unwrap();
+        assert_eq!(p.first_str(&json!({"access_token": "x"})).as_deref(), Some("x"));
+        assert_eq!(
+            p.first_str(&json!({"access": "a", "access_token": "x"})).as_deref(),
+            Some("a")
+        );
+        assert_eq!(p.first_str(&json!({"other": "x"})), None);
+    }
+
+    #[test]
+    fn an_invalid_path_is_a_clear_error() {
+        let err = JsonPathExpr::parse("$[").unwrap_err();
+        assert!(err.contains("`$[` is not a valid JSON path"), "{err}");
+    }
+
+    #[test]
+    fn flows_parse_from_toml_with_defaults() {
+        let specs: FlowSpecs = toml::from_str(
+            r#"
+            [login]
+            path = "/dj-rest-auth/login/"
+            access = "$.access"
+            refresh = "$.refresh"
+            [refresh]
+            path = "/dj-rest-auth/token/refresh/"
+            [logout]
+            path = "/dj-rest-auth/logout/"
+            refresh_field = "refresh"
+            [password_change]
+            path = "/dj-rest-auth/password/change/"
+            [identity]
+            path = "/dj-rest-auth/user/"
+            "#,
+        )
+        .unwrap();
+        let login = specs.login.unwrap();
+        assert_eq!(login.username_field, "username");
+        assert_eq!(login.body, BodyEncoding::Json);
+        assert_eq!(specs.refresh.unwrap().field, "refresh");
+        assert_eq!(
+            specs.password_change.unwrap().new_fields,
+            ["new_password", "new_password1", "new_password2"]
+        );
+        assert_eq!(
+            specs.identity.unwrap().username.as_str(),
+            "$['username','email','user','name']"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_paths_are_refused() {
+        assert!(toml::from_str::<FlowSpecs>("[login]\npath = \"/x/\"\nacess = \"$.a\"").is_err());
+        let err = toml::from_str::<FlowSpecs>("[login]\npath = \"/x/\"\naccess = \"$[\"").unwrap_err();
+        assert!(err.to_string().contains("not a valid JSON path"), "{err}");
+    }
+}
