@@ -1,4 +1,4 @@
-"""Run the authprobe testbed: `testbed/serve --port PORT --flaws LIST [--tls] [--exit-with-stdin]`.
+"""Run the authprobe testbed: `testbed/serve --port PORT --flaws LIST [--tls] [--apps dj-rest-auth,knox] [--exit-with-stdin]`.
 
 One process, a threaded WSGI server (stdlib wsgiref) per listener, bound to 127.0.0.1:
 
@@ -278,6 +278,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--tls", action="store_true", help="HTTPS on PORT, plain HTTP on PORT+1")
     parser.add_argument("--exit-with-stdin", action="store_true", help="exit when stdin reaches EOF")
     parser.add_argument("--access-log", metavar="FILE", help='append one "METHOD PATH" line per request to FILE')
+    parser.add_argument(
+        "--apps",
+        default="",
+        help="extra third-party auth stacks to mount: dj-rest-auth (/dj-rest-auth/, JWT mode), knox (/api/auth/)",
+    )
     args = parser.parse_args(argv)
     if args.access_log:
         global ACCESS_LOG
@@ -298,6 +303,11 @@ def main(argv: list[str]) -> int:
     except ValueError as exc:
         return fail(str(exc))
 
+    apps = {a.strip() for a in args.apps.split(",") if a.strip()}
+    unknown_apps = sorted(apps - {"dj-rest-auth", "knox"})
+    if unknown_apps:
+        return fail("unknown app(s): %s (known: dj-rest-auth, knox)" % ", ".join(unknown_apps))
+
     try:
         listeners = bind_listeners(args.port, args.tls)
     except OSError as exc:
@@ -311,6 +321,7 @@ def main(argv: list[str]) -> int:
         db_path = workdir / "db.sqlite3"
         os.environ.update(
             TESTBED_FLAWS=",".join(sorted(flaws)),
+            TESTBED_APPS=",".join(sorted(apps)),
             TESTBED_DB=str(db_path),
             TESTBED_TLS="1" if args.tls else "0",
             TESTBED_PORT=str(port),
@@ -363,6 +374,8 @@ def main(argv: list[str]) -> int:
         scheme = "https" if args.tls else "http"
         print("ready %s://127.0.0.1:%d" % (scheme, port), flush=True)
         log("flaws: %s" % (", ".join(sorted(flaws)) or "none"))
+        if apps:
+            log("apps: %s" % ", ".join(sorted(apps)))
         while not stop.wait(0.5):
             pass
     finally:

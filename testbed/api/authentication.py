@@ -13,7 +13,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from knox.auth import TokenAuthentication as KnoxAuthentication
+from knox.settings import knox_settings
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication, get_authorization_header
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
@@ -116,3 +118,14 @@ class CsrfExemptSessionAuthentication(SessionAuthentication):
 
     def enforce_csrf(self, request):
         return None
+
+
+class KnoxTokenAuthentication(KnoxAuthentication):
+    """knox tokens (64 characters) share the `Token` scheme with DRF authtoken keys (40):
+    leave anything that is not a knox token to the next authentication class."""
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if len(parts) == 2 and len(parts[1]) != knox_settings.AUTH_TOKEN_CHARACTER_LENGTH:
+            return None
+        return super().authenticate(request)

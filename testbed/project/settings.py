@@ -60,8 +60,15 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
+    # Third-party auth stacks; their URLs are mounted only with `serve --apps` (the apps
+    # are always installed so that one template database serves every run).
+    "dj_rest_auth",
+    "knox",
     "api",
 ]
+
+# `serve --apps dj-rest-auth,knox`: which extra auth stacks are mounted.
+TESTBED_APPS = frozenset(a for a in os.environ.get("TESTBED_APPS", "").split(",") if a)
 
 # Header-setting middleware sits outermost so that every response carries the headers,
 # including the HTTPS redirect issued by SecurityMiddleware and CORS preflight answers.
@@ -217,6 +224,8 @@ else:
 # --- Django REST framework --------------------------------------------------------------
 
 _auth_classes = ["api.authentication.ApiJWTAuthentication"]
+if "knox" in TESTBED_APPS:
+    _auth_classes.append("api.authentication.KnoxTokenAuthentication")
 if flaw_on("query_token"):
     # INTENTIONALLY VULNERABLE (query_token): tokens also read from ?access_token= / ?token=
     # "for the CSV download links".
@@ -310,6 +319,22 @@ JWT_KEYS_DIR = os.environ.get("TESTBED_KEYS_DIR") or ""
 
 # Lifetime of DRF authtoken keys (api.authentication.ExpiringTokenAuthentication).
 AUTHTOKEN_LIFETIME = timedelta(hours=1)
+
+# --- dj-rest-auth (JWT mode) and knox, mounted with `serve --apps` -----------------------
+
+REST_AUTH = {
+    "USE_JWT": True,
+    "JWT_AUTH_HTTPONLY": False,  # the refresh token is returned in the body
+    "SESSION_LOGIN": False,
+    "OLD_PASSWORD_FIELD_ENABLED": True,
+    "LOGOUT_ON_PASSWORD_CHANGE": False,
+    # The testbed's own token classes (audience, issuer, revocation generation).
+    "JWT_TOKEN_CLAIMS_SERIALIZER": "api.serializers.ApiTokenObtainPairSerializer",
+}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=10),
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 # --- Logging: quiet unless TESTBED_VERBOSE=1 ---------------------------------------------
 

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import routers
 
 from api import es256, kid, rs256
-from api.views import auth, data, root
+from api.views import auth, data, root, stacks
 from api.views.accounts import AccountLoginView, AccountLogoutView
 from project.flaws import flaw_on
 
@@ -61,6 +61,9 @@ urlpatterns = [
     # The admin: at settings.ADMIN_URL (unguessable unless the admin_exposed flaw is on).
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+
+# Third-party auth stacks (`serve --apps dj-rest-auth,knox`).
+urlpatterns += stacks.urlpatterns_for(settings.TESTBED_APPS)
 
 if flaw_on("predictable_tokens"):
     urlpatterns.append(path("api/invites/", data.InviteCodeView.as_view(), name="invites"))

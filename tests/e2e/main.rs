@@ -4,6 +4,7 @@ mod util;
 
 mod checks;
 mod cli;
+mod flows;
 mod hardened;
 mod precision;
 mod safety;

@@ -345,7 +345,16 @@ async fn log_in(probe: &Probe, flows: &Flows, user: &UserCredential) -> Result<I
     }
     let mut identity: Option<Identity> = None;
     let mut first_error = None;
-    for flow in &flows.login {
+    // A declared login is the one identities use; detected ones serve the checks.
+    let declared = flows
+        .login
+        .iter()
+        .any(|f| f.source == crate::flows::FlowSource::Configured);
+    for flow in flows
+        .login
+        .iter()
+        .filter(|f| !declared || f.source == crate::flows::FlowSource::Configured)
+    {
         let is_form = flow.spec.body == crate::flows::BodyEncoding::Form;
         // One token login is enough; form logins still add their session.
         if identity.is_some() && !is_form || identity.as_ref().is_some_and(|i| i.session.is_some()) {

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
+from knox.models import AuthToken as KnoxAuthToken
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
@@ -165,7 +166,7 @@ class LogoutView(APIView):
             refresh.blacklist()
         if isinstance(request.auth, dict):  # JWT: deny-list this access token's jti
             revoke_access_payload(request.auth)
-        elif isinstance(request.auth, Token):  # DRF authtoken: delete the key
+        elif isinstance(request.auth, (Token, KnoxAuthToken)):  # DRF authtoken / knox: delete the key
             request.auth.delete()
         if request.session.get(SESSION_KEY):  # session (cookie) login: flush it
             logout(request._request)
@@ -206,6 +207,7 @@ def revoke_all_credentials(user) -> None:
     for outstanding in OutstandingToken.objects.filter(user=user):
         BlacklistedToken.objects.get_or_create(token=outstanding)
     Token.objects.filter(user=user).delete()
+    KnoxAuthToken.objects.filter(user=user).delete()
     # Sessions: Django rejects every session whose stored hash no longer matches the new
     # password (get_session_auth_hash), including the current one.
 

@@ -77,6 +77,9 @@ crate::declare_check! {
     };
 }
 
+/// Login flows logged out at most (each costs a fresh login per logout endpoint).
+const MAX_LOGINS: usize = 4;
+
 /// Remaining access-token lifetime above which surviving logout is a finding on its own.
 const LONG_ACCESS_SECS: i64 = 3600;
 
@@ -95,7 +98,16 @@ impl LogoutNotRevoking {
         let Some(user) = primary_credential(cx) else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let logins: Vec<&LoginFlow> = token_login(cx).into_iter().chain(form_login(cx)).collect();
+        // The scan's token login and form login, then every other login whose package has
+        // its own logout (dj-rest-auth, knox).
+        let mut logins: Vec<&LoginFlow> = token_login(cx).into_iter().chain(form_login(cx)).collect();
+        for flow in &cx.flows.login {
+            let own_logout = cx.flows.logout.iter().any(|l| l.family == flow.family);
+            let family_covered = logins.iter().any(|l| l.family == flow.family);
+            if own_logout && !family_covered && logins.len() < MAX_LOGINS {
+                logins.push(flow);
+            }
+        }
         let pairs: Vec<(&LoginFlow, Vec<&LogoutFlow>)> = logins
             .into_iter()
             .map(|login| (login, cx.flows.logouts_for(login)))

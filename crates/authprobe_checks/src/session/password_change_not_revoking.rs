@@ -9,6 +9,9 @@ use authprobe_jwt::Jwt;
 use super::{fresh_login, human_duration, judge, oracle, primary_credential, refresh_with, token_login};
 use crate::support::owasp;
 
+/// Password-change endpoints tried at most (a guessed one may not exist).
+const MAX_CHANGE_FLOWS: usize = 3;
+
 /// An access token that outlives the change by more than this is reported (medium).
 const LONG_ACCESS_SECS: i64 = 3600;
 
@@ -78,14 +81,15 @@ impl PasswordChangeNotRevoking {
         let Some(user) = primary_credential(cx).cloned() else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let Some(change) = cx.flows.password_change.first() else {
-            return CheckOutcome::skipped(
-                "no password-change flow: none was found or declared in [flows.password_change]",
-            );
-        };
         let Some(login) = token_login(cx) else {
             return CheckOutcome::skipped("no token login flow to obtain tokens before the change");
         };
+        let changes = cx.flows.password_changes_for(login);
+        if changes.is_empty() {
+            return CheckOutcome::skipped(
+                "no password-change flow: none was found or declared in [flows.password_change]",
+            );
+        }
         let (oracle_url, baseline) = match oracle(cx).await {
             Ok(o) => o,
             Err(why) => return CheckOutcome::skipped(why),
@@ -98,10 +102,18 @@ impl PasswordChangeNotRevoking {
         };
         let new_password = format!("Authprobe-{:016x}-Pw!", rand::random::<u64>());
         cx.redactor.add_secret(&new_password);
-        let changed = change.change(&cx.probe, &before, &user.password, &new_password).await;
-        if !changed.as_ref().is_ok_and(|r| r.is_success()) {
-            return CheckOutcome::skipped(format!("the password change at {} was refused", change.path()));
+        let mut changed_at = None;
+        for change in changes.iter().take(MAX_CHANGE_FLOWS) {
+            let resp = change.change(&cx.probe, &before, &user.password, &new_password).await;
+            if resp.is_ok_and(|r| r.is_success()) {
+                changed_at = Some(*change);
+                break;
+            }
         }
+        let Some(change) = changed_at else {
+            let tried: Vec<&str> = changes.iter().take(MAX_CHANGE_FLOWS).map(|c| c.path()).collect();
+            return CheckOutcome::skipped(format!("the password change was refused at {}", tried.join(", ")));
+        };
 
         // Replay what was issued before the change.
         let mut high = Vec::new();

@@ -16,7 +16,7 @@ pub use spec::{
 
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use url::Url;
 
 use crate::config::{LoginKind, Target};
@@ -40,7 +40,8 @@ pub mod family {
     pub const AUTHTOKEN: &str = "authtoken";
     pub const DJ_REST_AUTH: &str = "dj-rest-auth";
     pub const KNOX: &str = "knox";
-    pub const JSON_LOGIN: &str = "json-login";
+    /// A JSON login of no recognised package (refined to `knox` when its answer says so).
+    pub const JSON_LOGIN: &str = "custom";
     pub const DJANGO_FORM: &str = "django-form";
     pub const DJANGO_ADMIN: &str = "django-admin";
     /// A logout endpoint the API links to from its own responses.
@@ -55,6 +56,9 @@ pub struct Flow<S> {
     pub spec: S,
     pub source: FlowSource,
     used: AtomicBool,
+    /// The package a login's answer revealed (knox's `{"token", "expiry"}`), when its path
+    /// did not.
+    seen_as: OnceLock<&'static str>,
 }
 
 impl<S> Flow<S> {
@@ -65,7 +69,13 @@ impl<S> Flow<S> {
             spec,
             source,
             used: AtomicBool::new(false),
+            seen_as: OnceLock::new(),
         })
+    }
+
+    /// The family for reports: what the flow's answers revealed, else what its path said.
+    pub fn family_label(&self) -> &'static str {
+        self.seen_as.get().copied().unwrap_or(self.family)
     }
 
     /// Whether the scan sent at least one request through this flow.
@@ -345,12 +355,20 @@ impl Flows {
             .collect()
     }
 
+    /// Password-change flows to try for a credential `login` issued: configured, then the
+    /// same family's, then the rest.
+    pub fn password_changes_for(&self, login: &Flow<LoginSpec>) -> Vec<&PasswordChangeFlow> {
+        let mut out: Vec<&PasswordChangeFlow> = self.password_change.iter().collect();
+        out.sort_by_key(|f| (f.source != FlowSource::Configured, f.family != login.family));
+        out
+    }
+
     /// The report's list of flows.
     pub fn info(&self) -> Vec<FlowInfo> {
         fn line<S>(role: &'static str, f: &Flow<S>) -> FlowInfo {
             FlowInfo {
                 role,
-                family: f.family,
+                family: f.family_label(),
                 endpoint: f.url.path().to_string(),
                 source: f.source,
                 used: f.was_used(),

@@ -82,6 +82,9 @@ impl Flow<LoginSpec> {
         if !ok {
             return Err(refused(user, &self.url, &resp));
         }
+        if json.get("expiry").is_some() && token.is_some() {
+            let _ = self.seen_as.set(super::family::KNOX);
+        }
         let scheme = spec.scheme;
         let (credential, kind) = match (&access, &token) {
             (Some(a), _) if scheme != Some(AuthScheme::Token) => (Credential::Bearer(a.clone()), LoginKind::Simplejwt),
@@ -108,7 +111,7 @@ impl Flow<LoginSpec> {
             refresh_jwt: refresh,
             session: session.then_some(jar),
             login: Some(kind),
-            flow: Some(self.family),
+            flow: Some(self.family_label()),
             marker: Some(user.username.clone()),
             login_exchange: Some(resp.exchange),
         })
