@@ -479,6 +479,11 @@ def probe_sessions(s: Scan) -> None:
     new_sid = r.cookies().get("sessionid", {}).get("value")
     if new_sid and new_sid in r.text:
         s.hit("SESS007", "session id echoed in the token-login body")
+    # SESS002: a live session id accepted from the URL.
+    r, _, after = s.form_login()
+    sid = after.get("sessionid")
+    if sid and s.client.get("/api/me/?sessionid=" + sid).status == 200:
+        s.hit("SESS002", "session id accepted from ?sessionid=")
 
     # SESS003: logout.
     pair = s.jwt_login()

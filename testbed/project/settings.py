@@ -84,6 +84,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
+if flaw_on("session_in_url"):
+    # INTENTIONALLY VULNERABLE (session_in_url): see api.middleware.SessionFromQueryMiddleware.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "api.middleware.SessionFromQueryMiddleware",
+    )
+
 if flaw_on("no_csp"):
     # INTENTIONALLY VULNERABLE (no_csp): the CSP middleware was dropped "because it broke
     # the admin"; HTML pages (login form, admin, error pages) carry no CSP.

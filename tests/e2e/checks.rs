@@ -40,6 +40,7 @@ fires_on_its_flaw! {
     bola001_fires_on_missing_auth: "BOLA001" on "missing_auth";
     jwt001_fires_on_alg_none: "JWT001" on "alg_none";
     sess001_fires_on_session_fixation: "SESS001" on "session_fixation";
+    sess002_fires_on_session_in_url: "SESS002" on "session_in_url";
     sess003_fires_on_logout_no_revoke: "SESS003" on "logout_no_revoke";
     sess004_fires_on_refresh_reuse: "SESS004" on "refresh_reuse";
     sess005_fires_on_password_change_no_revoke: "SESS005" on "password_change_no_revoke" with "--allow-password-change";

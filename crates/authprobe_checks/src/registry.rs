@@ -24,6 +24,7 @@ pub static ALL: &[&dyn Check] = &[
     &jwt::header_injection::JwtHeaderInjection,
     &jwt::psychic_signature::JwtPsychicSignature,
     &crate::session::session_fixation::SessionFixation,
+    &crate::session::session_id_in_url::SessionIdInUrl,
     &crate::session::logout_not_revoking::LogoutNotRevoking,
     &crate::session::refresh_reuse::RefreshReuse,
     &crate::session::password_change_not_revoking::PasswordChangeNotRevoking,

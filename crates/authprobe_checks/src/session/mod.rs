@@ -11,6 +11,7 @@ pub mod logout_not_revoking;
 pub mod password_change_not_revoking;
 pub mod refresh_reuse;
 pub mod session_fixation;
+pub mod session_id_in_url;
 pub mod session_lifetime;
 pub mod token_as_session_id;
 
