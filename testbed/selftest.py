@@ -187,6 +187,11 @@ class Scan:
         assert r.status == 200, ("jwt login failed", user[0], r.status, r.text)
         return r.json()
 
+    def first_note_path(self) -> str:
+        """The path of alice's first note (by public id, or integer id with enumerable_ids)."""
+        notes = self.client.get("/api/notes/", bearer=self.jwt_login()["access"]).json()
+        return "/api/notes/%s/" % notes[0]["id"]
+
     def form_login_page(self, path="/accounts/login/") -> tuple[Resp, dict[str, str]]:
         r = self.client.get(path)
         cookies = {k: v["value"] for k, v in r.cookies().items()}
@@ -421,7 +426,8 @@ def probe_auth(s: Scan) -> None:
     if (a.status, a.json()) != (b.status, b.json()) or (c.status, c.json()) != (d.status, d.json()):
         s.hit("AUTH005", "login/reset answers differ for unknown users")
 
-    for path in ("/api/me/", "/api/notes/", "/api/notes/1/", "/api/export/", "/api/kid/me/", "/api/es/me/"):
+    alice_note = s.first_note_path()
+    for path in ("/api/me/", "/api/notes/", alice_note, "/api/export/", "/api/kid/me/", "/api/es/me/"):
         if s.client.get(path).status == 200:
             s.hit("AUTH001", "%s served without credentials" % path)
     for path in ("/api/me/", "/api/notes/"):
@@ -457,9 +463,12 @@ def probe_auth(s: Scan) -> None:
             s.hit("TOKEN004", "rejected token echoed at %s" % path)
 
     bob = s.jwt_login(BOB)
-    r = s.client.get("/api/notes/1/", bearer=bob["access"])
+    r = s.client.get(alice_note, bearer=bob["access"])
     if r.status == 200 and (r.json() or {}).get("owner") == "alice":
-        s.hit("BOLA001", "bob reads alice's note 1")
+        s.hit("BOLA001", "bob reads alice's first note")
+    ids = [n["id"] for who in (s.jwt_login(), bob) for n in s.client.get("/api/notes/", bearer=who["access"]).json()]
+    if all(isinstance(i, int) for i in ids):
+        s.hit("BOLA002", "notes keyed by sequential integers: %s" % ids)
 
 
 def probe_sessions(s: Scan) -> None:

@@ -1,5 +1,7 @@
 """Models of the testbed API."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -21,6 +23,9 @@ class Note(models.Model):
     """A private note: only its owner may read it (unless a flaw says otherwise)."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    # The id the API shows and routes by: random, so note URLs cannot be enumerated
+    # (the integer primary key stays internal unless the enumerable_ids flaw is on).
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=200)
     body = models.TextField()
     created = models.DateTimeField(auto_now_add=True)

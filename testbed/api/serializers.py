@@ -123,9 +123,16 @@ class PasswordChangeSerializer(serializers.Serializer):
         return value
 
 
+# INTENTIONALLY VULNERABLE (enumerable_ids): notes are shown and routed by their integer
+# primary key (1, 2, 3, ...) instead of their random public_id.
+NOTE_LOOKUP_FIELD = "pk" if flaw_on("enumerable_ids") else "public_id"
+
+
 class NoteSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="note-detail")
+    url = serializers.HyperlinkedIdentityField(view_name="note-detail", lookup_field=NOTE_LOOKUP_FIELD)
     owner = serializers.CharField(source="owner.username", read_only=True)
+    if NOTE_LOOKUP_FIELD == "public_id":
+        id = serializers.UUIDField(source="public_id", read_only=True)
 
     class Meta:
         model = Note

@@ -37,6 +37,7 @@ fires_on_its_flaw! {
     token004_fires_on_token_in_error: "TOKEN004" on "token_in_error";
     web003_fires_on_open_redirect: "WEB003" on "open_redirect";
     bola001_fires_on_bola: "BOLA001" on "bola";
+    bola002_fires_on_enumerable_ids: "BOLA002" on "enumerable_ids";
     bola001_fires_on_missing_auth: "BOLA001" on "missing_auth";
     jwt001_fires_on_alg_none: "JWT001" on "alg_none";
     sess001_fires_on_session_fixation: "SESS001" on "session_fixation";

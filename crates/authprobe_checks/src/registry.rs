@@ -44,6 +44,7 @@ pub static ALL: &[&dyn Check] = &[
     &ratelimit::no_token_endpoint_rate_limit::NoTokenEndpointRateLimit,
     &ratelimit::rate_limit_bypass::RateLimitBypass,
     &authorization::cross_identity_access::CrossIdentityAccess,
+    &authorization::enumerable_ids::EnumerableIds,
     &django::debug::DjangoDebug,
     &django::admin_exposed::DjangoAdminExposed,
     &django::verbose_errors::VerboseErrors,

@@ -16,7 +16,7 @@ from project.flaws import flaw_on
 
 from ..authentication import ApiJWTAuthentication, DemoFallbackJWTAuthentication
 from ..models import ApiKey, Note, Post
-from ..serializers import NoteSerializer, PostSerializer, UserSerializer
+from ..serializers import NOTE_LOOKUP_FIELD, NoteSerializer, PostSerializer, UserSerializer
 
 
 class MeView(APIView):
@@ -36,9 +36,10 @@ class MeView(APIView):
 
 
 class NoteViewSet(viewsets.ReadOnlyModelViewSet):
-    """GET /api/notes/ (the caller's notes) and /api/notes/<id>/ (owner only)."""
+    """GET /api/notes/ (the caller's notes) and /api/notes/<public_id>/ (owner only)."""
 
     serializer_class = NoteSerializer
+    lookup_field = NOTE_LOOKUP_FIELD
 
     def get_permissions(self):
         if self.action == "retrieve" and flaw_on("missing_auth"):

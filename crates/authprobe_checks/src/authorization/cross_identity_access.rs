@@ -141,7 +141,7 @@ impl CrossIdentityAccess {
 }
 
 /// Whether `link` is directly under `collection` (`/api/notes/` → `/api/notes/1/`).
-fn is_child(collection: &Url, link: &Url) -> bool {
+pub(super) fn is_child(collection: &Url, link: &Url) -> bool {
     let base = collection.path().trim_end_matches('/');
     match link.path().strip_prefix(base) {
         Some(rest) => {
