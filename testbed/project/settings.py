@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     # are always installed so that one template database serves every run).
     "dj_rest_auth",
     "knox",
+    "drf_spectacular",
     "api",
 ]
 
@@ -264,6 +265,8 @@ REST_FRAMEWORK = {
     # Nothing sits in front of the app: the client address is REMOTE_ADDR.
     "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_RATES": {"register": "30/minute"},
+    # drf-spectacular serves the OpenAPI 3 schema at /api/schema/ (what the API declares).
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 if flaw_on("xff_throttle_bypass"):
     # INTENTIONALLY VULNERABLE (xff_throttle_bypass): NUM_PROXIES left at DRF's default
@@ -326,6 +329,17 @@ JWT_KEYS_DIR = os.environ.get("TESTBED_KEYS_DIR") or ""
 
 # Lifetime of DRF authtoken keys (api.authentication.ExpiringTokenAuthentication).
 AUTHTOKEN_LIFETIME = timedelta(hours=1)
+
+# --- drf-spectacular ---------------------------------------------------------------------
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "authprobe testbed API",
+    "VERSION": "1.0.0",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "DISABLE_ERRORS_AND_WARNINGS": True,
+}
 
 # --- dj-rest-auth (JWT mode) and knox, mounted with `serve --apps` -----------------------
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import routers
 
 from api import es256, kid, rs256
@@ -28,6 +29,7 @@ if flaw_on("csrf_exempt"):
 
 urlpatterns = [
     path("", root.api_root, name="root"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(".well-known/jwks.json", rs256.JwksView.as_view(), name="jwks"),
     # simplejwt
     path("api/token/", auth.TokenObtainView.as_view(), name="token_obtain_pair"),

@@ -53,7 +53,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "TOKEN")]
     pub bearer: Option<String>,
 
-    /// OpenAPI spec to drive the scan (not available yet: endpoints are discovered).
+    /// OpenAPI 3.0/3.1 or Swagger 2.0 spec (JSON or YAML, file or URL) that drives the scan:
+    /// its operations are the inventory (no path guessing), and operations it declares
+    /// secured are checked for missing authentication. Without it, a spec the target serves
+    /// at /api/schema/, /openapi.json or /swagger.json is used alongside discovery.
     #[arg(long, value_name = "FILE|URL")]
     pub spec: Option<String>,
 

@@ -28,10 +28,8 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         Some(path) => load_file(path)?,
         None => FileConfig::default(),
     };
-    if args.spec.is_some() {
-        bail!("--spec is not supported yet: authprobe discovers endpoints itself; list extra paths under [endpoints] in the config");
-    }
     let file_target = file.target.unwrap_or_default();
+    let spec_from_file = file_target.spec.clone();
     let raw_url = args.url.clone().or(file_target.url).ok_or_else(|| {
         anyhow!("no target: give a URL (authprobe scan https://api.example.com/) or [target] url in the config")
     })?;
@@ -110,6 +108,7 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
     };
     let allow_password_change = args.allow_password_change || auth.allow_password_change.unwrap_or(false);
     let flows = file.flows.unwrap_or_default();
+    let spec = args.spec.clone().or(spec_from_file);
     if flows.login.is_some() && login.is_some() {
         bail!("[flows.login] and [auth] login_path both declare the login endpoint: keep one (prefer [flows.login])");
     }
@@ -142,6 +141,7 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             profile: format!("{:?}", args.profile).to_lowercase(),
             allow_password_change,
             flows,
+            spec,
         },
         gate,
     ))

@@ -70,6 +70,8 @@ pub struct ScanConfig {
     /// `[flows.*]`: the login, refresh, logout, password-change and identity flows the user
     /// declared; detection fills the roles left out.
     pub flows: crate::flows::FlowSpecs,
+    /// `--spec FILE|URL`: an OpenAPI/Swagger spec that drives the inventory (no guessing).
+    pub spec: Option<String>,
 }
 
 /// Default time budget for cracking one signed value during a scan.
@@ -160,6 +162,8 @@ pub struct FileTarget {
     pub url: Option<String>,
     /// The plain-HTTP origin of an HTTPS target on a non-default port.
     pub http_url: Option<String>,
+    /// An OpenAPI/Swagger spec (file path or URL), as `--spec`.
+    pub spec: Option<String>,
     pub insecure: Option<bool>,
 }
 

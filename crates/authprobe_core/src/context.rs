@@ -38,6 +38,8 @@ pub struct ScanContext {
     pub config: ScanConfig,
     /// The login, refresh, logout, password-change and identity flows (configured or detected).
     pub flows: Flows,
+    /// The spec that drove (or joined) the inventory, if any.
+    pub spec: Option<crate::spec::ApiSpec>,
     baselines: Mutex<HashMap<Url, BaselineCell>>,
     shared: Mutex<HashMap<TypeId, SharedCell>>,
 }
@@ -63,6 +65,7 @@ impl ScanContext {
             credentials: config.users.clone(),
             config,
             flows,
+            spec: None,
             baselines: Mutex::new(HashMap::new()),
             shared: Mutex::new(HashMap::new()),
         }

@@ -41,6 +41,9 @@ pub const COMMON_PATHS: &[&str] = &[
     "/.well-known/jwks.json",
 ];
 
+static COMMON_PATHS_OWNED: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| COMMON_PATHS.iter().map(|p| p.to_string()).collect());
+
 /// Path fragments never requested, even when linked: following them could log the
 /// scanner out or change state on a misbehaving server that acts on GET.
 const NEVER_FOLLOW: &[&str] = &[
@@ -158,8 +161,15 @@ impl Inventory {
 }
 
 /// Discovers endpoints anonymously: the common paths, the declared ones, the target's own
-/// URL, then same-origin links found in JSON bodies (breadth first, bounded).
-pub async fn discover(probe: &Probe, target: &Target, declared: &[String]) -> Inventory {
+/// URL, then same-origin links found in JSON bodies (breadth first, bounded). With
+/// `spec_paths` (a spec drives the scan) the spec's paths replace the guessing: no common
+/// paths, no link crawl.
+pub async fn discover(
+    probe: &Probe,
+    target: &Target,
+    declared: &[String],
+    spec_paths: Option<&[String]>,
+) -> Inventory {
     let mut seeds: Vec<(Url, bool)> = Vec::new();
     let push = |url: Option<Url>, declared: bool, seeds: &mut Vec<(Url, bool)>| {
         if let Some(url) = url {
@@ -169,7 +179,8 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String]) -> In
         }
     };
     push(Some(target.url.clone()), false, &mut seeds);
-    for path in COMMON_PATHS {
+    let guess = spec_paths.is_none();
+    for path in spec_paths.unwrap_or(COMMON_PATHS_OWNED.as_slice()) {
         push(target.join(path), false, &mut seeds);
     }
     for path in declared {
@@ -196,7 +207,7 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String]) -> In
             if !keep {
                 continue;
             }
-            if let Ok(resp) = &anonymous {
+            if let (true, Ok(resp)) = (guess, &anonymous) {
                 for link in links_in(resp, target) {
                     if seen.insert(link.clone()) {
                         next.push((link, false));
@@ -279,6 +290,36 @@ pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &
             });
         }
         frontier = new_links;
+    }
+}
+
+/// Adds `urls` that the inventory lacks (a spec's operations, object URLs built from ids
+/// seen in lists), with their anonymous answer and, given an identity, its answer too.
+pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<Url>, identity: Option<&Identity>) {
+    let mut urls: Vec<Url> = urls.into_iter().filter(|u| !inventory.contains(u)).collect();
+    urls.dedup();
+    urls.truncate(MAX_ENDPOINTS.saturating_sub(inventory.endpoints.len()));
+    let anonymous = fetch_all(probe, urls.iter().map(|u| (u.clone(), false)).collect(), None).await;
+    let authenticated = match identity {
+        Some(id) => fetch_all(probe, urls.iter().map(|u| (u.clone(), false)).collect(), Some(id)).await,
+        None => Vec::new(),
+    };
+    for (url, _, anonymous) in anonymous {
+        let kind = classify(&url, anonymous.as_ref().ok());
+        if kind.takes_credentials() {
+            probe.allow_post(&url);
+        }
+        let authenticated = authenticated
+            .iter()
+            .find(|(u, ..)| u == &url)
+            .and_then(|(_, _, r)| r.as_ref().ok().cloned());
+        inventory.endpoints.push(Endpoint {
+            url,
+            kind,
+            anonymous,
+            authenticated,
+            declared: false,
+        });
     }
 }
 

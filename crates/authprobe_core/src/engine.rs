@@ -10,9 +10,10 @@ use url::Url;
 use crate::check::{doc_section, Check, CheckOutcome, Family, Requirement};
 use crate::config::{ScanConfig, UserCredential};
 use crate::context::ScanContext;
-use crate::discovery::{discover, discover_authenticated, EndpointKind, Inventory};
+use crate::discovery::{add_endpoints, discover, discover_authenticated, EndpointKind, Inventory};
 use crate::finding::Finding;
 use crate::flows::{FlowError, Flows};
+use crate::spec::{inventory as spec_inventory, ApiSpec, SpecError, SpecVersion};
 use crate::identity::{Identity, LoginError};
 use crate::probe::{Probe, ProbeError, ProbeRequest};
 use crate::redact::Redactor;
@@ -30,6 +31,8 @@ pub enum ScanError {
     NoLoginEndpoint(String),
     #[error("{0}")]
     Flow(#[from] FlowError),
+    #[error("{0}")]
+    Spec(#[from] SpecError),
     #[error("{0}")]
     Probe(#[from] ProbeError),
 }
@@ -90,8 +93,40 @@ pub async fn scan(
     }
     observer.step("target reachable");
 
+    let given_spec = match &config.spec {
+        Some(source) => {
+            observer.phase("spec", 1);
+            let spec = load_spec(&probe, source).await?;
+            observer.step(&format!("{} operations", spec.operations.len()));
+            Some(spec)
+        }
+        None => None,
+    };
     observer.phase("discovery", 0);
-    let mut inventory = discover(&probe, &target, &config.extra_paths).await;
+    let spec_paths = given_spec.as_ref().map(spec_inventory::seed_paths);
+    let mut inventory = discover(&probe, &target, &config.extra_paths, spec_paths.as_deref()).await;
+    let spec = match given_spec {
+        Some(spec) => Some((spec, "given")),
+        None => match served_spec(&inventory) {
+            Some(spec) => {
+                let urls = spec_inventory::seed_paths(&spec)
+                    .iter()
+                    .filter_map(|p| target.join(p))
+                    .collect();
+                add_endpoints(&probe, &mut inventory, urls, None).await;
+                Some((spec, "discovered"))
+            }
+            None => None,
+        },
+    };
+    let mut config = config;
+    if let Some((spec, _)) = &spec {
+        for pattern in spec_inventory::protected_patterns(spec) {
+            if !config.protected_paths.contains(&pattern) {
+                config.protected_paths.push(pattern);
+            }
+        }
+    }
     observer.step(&format!("{} endpoints", inventory.endpoints.len()));
     let flows = Flows::resolve(
         &config.flows,
@@ -125,6 +160,11 @@ pub async fn scan(
         observer.phase("authenticated discovery", 0);
         discover_authenticated(&probe, &target, &mut inventory, primary).await;
     }
+    if let Some((spec, _)) = &spec {
+        // Templated operations without examples: ids the API listed fill them in.
+        let urls = spec_inventory::urls_from_lists(spec, &inventory, &target);
+        add_endpoints(&probe, &mut inventory, urls, identities.first()).await;
+    }
 
     let cx = ScanContext::new(
         probe,
@@ -135,6 +175,19 @@ pub async fn scan(
         identity_endpoint,
         flows,
     );
+    let spec_info = spec.as_ref().map(|(s, origin)| SpecInfo {
+        source: s.source.clone(),
+        version: match s.version {
+            SpecVersion::Swagger2 => "swagger-2.0",
+            SpecVersion::OpenApi30 => "openapi-3.0",
+            SpecVersion::OpenApi31 => "openapi-3.1",
+        }
+        .to_string(),
+        operations: s.operations.len(),
+        origin: origin.to_string(),
+    });
+    let mut cx = cx;
+    cx.spec = spec.map(|(s, _)| s);
     observer.phase("checks", checks.len());
     let run_one = |check: &'static dyn Check| {
         let cx = &cx;
@@ -290,7 +343,41 @@ pub async fn scan(
                 used: f.used,
             })
             .collect(),
+        spec: spec_info,
     })
+}
+
+/// Reads `--spec`: a URL is fetched through the probe (it counts against the budget), anything
+/// else is a file.
+async fn load_spec(probe: &Probe, source: &str) -> Result<ApiSpec, SpecError> {
+    if source.starts_with("http://") || source.starts_with("https://") {
+        let url = Url::parse(source).map_err(|e| SpecError::Fetch {
+            url: source.to_string(),
+            error: e.to_string(),
+        })?;
+        let req = ProbeRequest::get(url).header("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5");
+        let resp = probe.send(req).await.map_err(|e| SpecError::Fetch {
+            url: source.to_string(),
+            error: e.to_string(),
+        })?;
+        if !resp.is_success() {
+            return Err(SpecError::Fetch {
+                url: source.to_string(),
+                error: format!("HTTP {}", resp.status),
+            });
+        }
+        ApiSpec::from_text(&resp.text(), source)
+    } else {
+        ApiSpec::from_file(std::path::Path::new(source))
+    }
+}
+
+/// A spec the target serves anonymously at a schema location discovery found.
+fn served_spec(inventory: &Inventory) -> Option<ApiSpec> {
+    inventory
+        .of_kind(EndpointKind::Schema)
+        .filter_map(|e| e.anonymous_ok().filter(|r| r.is_success()).map(|r| (e, r)))
+        .find_map(|(e, r)| ApiSpec::from_text(&r.text(), e.url.as_str()).ok())
 }
 
 /// How many requests of each method the scan sent.

@@ -21,6 +21,7 @@ pub mod redact;
 pub mod report;
 pub mod score;
 pub mod similarity;
+pub mod spec;
 
 pub use check::{Check, CheckMeta, CheckOutcome, Family, Requirement};
 pub use config::ScanConfig;

@@ -35,6 +35,21 @@ pub struct Report {
     /// came from (configured or detected) and whether it was used.
     #[serde(default)]
     pub flows: Vec<FlowLine>,
+    /// The OpenAPI/Swagger spec the scan used, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<SpecInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SpecInfo {
+    /// File path or URL.
+    pub source: String,
+    /// `swagger-2.0`, `openapi-3.0` or `openapi-3.1`.
+    pub version: String,
+    pub operations: usize,
+    /// `given` (`--spec`: the inventory came from it alone) or `discovered` (served by the
+    /// target and added to discovery).
+    pub origin: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

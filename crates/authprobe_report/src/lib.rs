@@ -146,6 +146,7 @@ pub(crate) mod testing {
             }],
             endpoints: vec![],
             flows: vec![],
+            spec: None,
         }
     }
 

@@ -212,8 +212,9 @@ impl Flows {
             .of_kind(EndpointKind::TokenObtain)
             .map(|e| (login_family(e.path()), e.url.clone()))
             .collect();
-        // simplejwt first: its tokens are what most checks examine.
-        logins.sort_by_key(|(fam, _)| login_rank(fam));
+        // simplejwt first: its tokens are what most checks examine; within a family the
+        // shallowest path (`/api/token/` before `/api/es/token/`) is the main one.
+        logins.sort_by_key(|(fam, url)| (login_rank(fam), url.path().matches('/').count(), url.path().len()));
         for (fam, url) in logins {
             let prefix = parent(url.path());
             match fam {

@@ -1,0 +1,128 @@
+//! From a spec to the scan's inventory: the paths to request, the paths declared
+//! protected, and object URLs built from ids the API listed.
+
+use serde_json::Value;
+use url::Url;
+
+use super::{ApiSpec, Security};
+use crate::config::Target;
+use crate::discovery::Inventory;
+
+/// Item fields tried for a lone path parameter whose name the list items do not carry.
+const ID_FIELDS: &[&str] = &["id", "pk", "uuid", "public_id", "slug", "key"];
+
+/// Every operation's concrete path, once (any method: the GET of a POST-only login path
+/// tells discovery what it is).
+pub fn seed_paths(spec: &ApiSpec) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for op in &spec.operations {
+        if let Some(path) = op.concrete_path() {
+            if !out.contains(&path) {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Protected-path patterns (`/api/notes/*/`) of the GET operations whose every security
+/// alternative needs a credential.
+pub fn protected_patterns(spec: &ApiSpec) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for op in spec.operations.iter().filter(|o| o.method == "GET") {
+        if matches!(op.security, Security::Required(_)) {
+            let pattern = op.pattern();
+            if !out.contains(&pattern) {
+                out.push(pattern);
+            }
+        }
+    }
+    out
+}
+
+/// URLs for templated GET operations the spec gives no example for, with the ids the
+/// parent collection listed (`/api/notes/{id}/` ← the `id` of `/api/notes/`'s first items).
+pub fn urls_from_lists(spec: &ApiSpec, inventory: &Inventory, target: &Target) -> Vec<Url> {
+    let mut out = Vec::new();
+    for op in spec.operations.iter().filter(|o| o.method == "GET" && o.concrete_path().is_none()) {
+        let Some(brace) = op.path.find('{') else { continue };
+        let parent = &op.path[..brace];
+        let Some(collection) = inventory.endpoints.iter().find(|e| e.path() == parent) else {
+            continue;
+        };
+        let listed = collection
+            .authenticated
+            .as_ref()
+            .filter(|r| r.is_success())
+            .or_else(|| collection.anonymous_ok().filter(|r| r.is_success()))
+            .and_then(|r| r.json());
+        let Some(json) = listed else { continue };
+        let items = json
+            .as_array()
+            .or_else(|| json.get("results").and_then(Value::as_array))
+            .cloned()
+            .unwrap_or_default();
+        for item in items.iter().take(2) {
+            if let Some(url) = fill(op, item).and_then(|p| target.join(&p)) {
+                if !out.contains(&url) {
+                    out.push(url);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The operation's path with each parameter taken from a listed item.
+fn fill(op: &super::Operation, item: &Value) -> Option<String> {
+    let scalar = |v: &Value| match v {
+        Value::String(s) if !s.is_empty() && !s.contains('/') => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let mut path = op.path.clone();
+    for param in &op.params {
+        let value = item.get(&param.name).and_then(scalar).or_else(|| {
+            (op.params.len() == 1)
+                .then(|| ID_FIELDS.iter().find_map(|f| item.get(*f).and_then(scalar)))
+                .flatten()
+        })?;
+        path = path.replace(&format!("{{{}}}", param.name), &value);
+    }
+    (!path.contains('{')).then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec() -> ApiSpec {
+        ApiSpec::from_text(
+            r#"{"openapi": "3.0.0", "paths": {
+                "/api/notes/": {"get": {"security": [{"jwt": []}]}},
+                "/api/notes/{note_pk}/": {"get": {"security": [{"jwt": []}],
+                    "parameters": [{"name": "note_pk", "in": "path"}]}},
+                "/api/token/": {"post": {"security": []}},
+                "/api/public/": {"get": {"security": [{"jwt": []}, {}]}}}}"#,
+            "s",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn seeds_are_the_concrete_paths_and_only_required_gets_are_protected() {
+        let s = spec();
+        assert_eq!(seed_paths(&s), vec!["/api/notes/", "/api/token/", "/api/public/"]);
+        assert_eq!(protected_patterns(&s), vec!["/api/notes/", "/api/notes/*/"]);
+    }
+
+    #[test]
+    fn a_lone_parameter_takes_the_items_id() {
+        let s = spec();
+        let op = s.operations.iter().find(|o| o.path.contains('{')).unwrap();
+        assert_eq!(fill(op, &json!({"id": "abc", "title": "x"})).as_deref(), Some("/api/notes/abc/"));
+        assert_eq!(fill(op, &json!({"note_pk": 7})).as_deref(), Some("/api/notes/7/"));
+        assert_eq!(fill(op, &json!({"title": "x"})), None);
+    }
+}
