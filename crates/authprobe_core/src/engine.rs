@@ -224,7 +224,7 @@ pub async fn scan(
         })
         .collect();
     let finished_at = OffsetDateTime::now_utc();
-    Ok(Report {
+    let mut report = Report {
         schema: SCHEMA.to_string(),
         tool: Tool {
             name: "authprobe".into(),
@@ -269,7 +269,10 @@ pub async fn scan(
                 error: e.anonymous.as_ref().err().map(ToString::to_string),
             })
             .collect(),
-    })
+        baseline: None,
+    };
+    crate::baseline::stamp_fingerprints(&mut report);
+    Ok(report)
 }
 
 /// How many requests of each method the scan sent.
@@ -312,6 +315,10 @@ fn stamp(check: &dyn Check, finding: Finding, cx: &ScanContext) -> ReportFinding
         message: cx.redactor.text(&finding.message),
         evidence,
         remediation: doc_section(check.doc(), "Remediation").unwrap_or_default().to_string(),
+        fingerprint: String::new(),
+        suppressed: false,
+        suppression_reason: None,
+        baseline: None,
     }
 }
 

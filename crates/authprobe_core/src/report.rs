@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::exchange::Evidence;
 use crate::finding::{Confidence, Severity};
+use crate::score::{grade, score, Scored};
 
 pub const SCHEMA: &str = "authprobe.report/v1";
 
@@ -31,6 +32,39 @@ pub struct Report {
     /// Every endpoint the scan knew, with its anonymous status.
     #[serde(default)]
     pub endpoints: Vec<EndpointInfo>,
+    /// How this scan compares with `--baseline FILE` (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
+}
+
+/// The comparison with a baseline report: what the `--baseline` gate looked at.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BaselineSummary {
+    /// The baseline's score.
+    pub score: u8,
+    /// Findings not in the baseline (the only ones `--fail-on` counts).
+    pub new: usize,
+    /// Findings also in the baseline.
+    pub unchanged: usize,
+    /// Baseline findings this scan no longer reports.
+    pub resolved: usize,
+}
+
+/// Whether a finding was already in the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Unchanged,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -104,11 +138,61 @@ pub struct ReportFinding {
     pub message: String,
     pub evidence: Vec<Evidence>,
     pub remediation: String,
+    /// A stable identity across scans (see [`crate::baseline::fingerprint`]).
+    #[serde(default)]
+    pub fingerprint: String,
+    /// Accepted through an `[[ignore]]` entry: still reported, but counted by neither the
+    /// score nor the gate.
+    #[serde(default)]
+    pub suppressed: bool,
+    /// The `reason` of the `[[ignore]]` entry that suppressed the finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression_reason: Option<String>,
+    /// `new` or `unchanged` against `--baseline FILE` (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
 }
 
 impl Report {
     /// Findings at or above `severity`.
     pub fn findings_at_least(&self, severity: Severity) -> impl Iterator<Item = &ReportFinding> {
         self.findings.iter().filter(move |f| f.severity >= severity)
+    }
+
+    /// Recomputes the score, the grade and every category's score from the findings that
+    /// are not suppressed; `category_of` maps a check code to its category name.
+    pub fn rescore(&mut self, category_of: impl Fn(&str) -> Option<String>) {
+        let counted: Vec<(Scored<'_>, Option<String>)> = self
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed)
+            .map(|f| {
+                let scored = Scored {
+                    check: &f.check,
+                    severity: f.severity,
+                    confidence: f.confidence,
+                };
+                (scored, category_of(&f.check))
+            })
+            .collect();
+        let all: Vec<Scored<'_>> = counted.iter().map(|(s, _)| *s).collect();
+        let total = score(&all);
+        let categories: Vec<u8> = self
+            .categories
+            .iter()
+            .map(|c| {
+                let within: Vec<Scored<'_>> = counted
+                    .iter()
+                    .filter(|(_, cat)| cat.as_deref() == Some(c.name.as_str()))
+                    .map(|(s, _)| *s)
+                    .collect();
+                score(&within)
+            })
+            .collect();
+        self.score = total;
+        self.grade = grade(total).to_string();
+        for (category, score) in self.categories.iter_mut().zip(categories) {
+            category.score = score;
+        }
     }
 }

@@ -124,6 +124,10 @@ pub(crate) mod testing {
                         curl: "curl -i 'http://127.0.0.1:8000/x/'".into(),
                     }],
                     remediation: "Set `DEBUG = False` in production settings.".into(),
+                    fingerprint: "0123456789abcdef0123456789abcdef".into(),
+                    suppressed: false,
+                    suppression_reason: None,
+                    baseline: None,
                 },
                 ReportFinding {
                     check: "DJ002".into(),
@@ -137,6 +141,10 @@ pub(crate) mod testing {
                     message: "The admin login answers *anonymously* & [links](x) | pipes @team".into(),
                     evidence: vec![],
                     remediation: "Move the admin to a private network.".into(),
+                    fingerprint: "fedcba9876543210fedcba9876543210".into(),
+                    suppressed: false,
+                    suppression_reason: None,
+                    baseline: None,
                 },
             ],
             identities: vec![IdentityInfo {
@@ -145,6 +153,7 @@ pub(crate) mod testing {
                 session: true,
             }],
             endpoints: vec![],
+            baseline: None,
         }
     }
 
