@@ -32,6 +32,26 @@ pub enum Command {
     },
     /// Recover the HMAC secret of a JWT (HS256/384/512) or a Django-signed value, offline.
     Crack(Box<crate::crack_cmd::CrackArgs>),
+    /// Compare two JSON reports: new, resolved and unchanged findings and the score change.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (`--format json`).
+    pub old: PathBuf,
+    /// The later report (`--format json`).
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Pretty)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Pretty,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +108,11 @@ pub struct ScanArgs {
     /// Fail (exit 1) when the score is below N (0-100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub min_score: Option<u8>,
+
+    /// A JSON report of an earlier scan: the gate then counts only findings that are new
+    /// since it (--min-score fails only on a score below N and below the baseline's).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 
     /// Hard cap on the number of requests sent (overrides the profile).
     #[arg(long, value_name = "N")]

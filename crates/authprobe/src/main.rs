@@ -5,6 +5,7 @@ mod cli;
 mod crack_cmd;
 mod progress;
 mod settings;
+mod triage;
 
 use anyhow::{bail, Context, Result};
 use authprobe_core::{engine, Report};
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         Command::Checks => list_checks().map(|_| ExitCode::SUCCESS),
         Command::Explain { code } => explain(&code).map(|_| ExitCode::SUCCESS),
         Command::Crack(args) => crack_cmd::run(*args),
+        Command::Diff(args) => diff(&args).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -57,7 +59,11 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let progress = progress::Progress::new(args.quiet);
     let report = runtime.block_on(engine::scan(config, authprobe_checks::all(), &progress));
     progress.finish();
-    let report = report?;
+    let mut report = report?;
+    triage::suppress(&mut report, &gate.ignores);
+    if let Some(baseline) = &gate.baseline {
+        triage::compare_with_baseline(&mut report, baseline);
+    }
 
     let rules = catalog();
     for (format, destination) in &outputs {
@@ -187,18 +193,40 @@ fn catalog() -> Vec<authprobe_report::RuleInfo> {
         .collect()
 }
 
-/// Exit 1 when any finding reaches `--fail-on` or the score is under `--min-score`.
+/// Each check's category (family) name, by code.
+fn check_categories() -> std::collections::HashMap<String, String> {
+    authprobe_checks::all()
+        .iter()
+        .map(|c| (c.meta().code.to_string(), c.meta().family.name().to_string()))
+        .collect()
+}
+
+/// Exit 1 when any counted finding reaches `--fail-on` or the score is under `--min-score`.
+/// Suppressed findings never count; with a baseline only new findings count, and the
+/// score fails only when it is also below the baseline's.
 fn gate_exit(report: &Report, gate: &Gate, quiet: bool) -> ExitCode {
     let mut reasons = Vec::new();
     if let Some(severity) = gate.fail_on {
-        let n = report.findings_at_least(severity).count();
+        let n = report
+            .findings_at_least(severity)
+            .filter(|f| !f.suppressed)
+            .filter(|f| f.baseline != Some(authprobe_core::report::BaselineState::Unchanged))
+            .count();
         if n > 0 {
-            reasons.push(format!("{n} finding(s) at or above {severity}"));
+            let new = if report.baseline.is_some() { "new " } else { "" };
+            reasons.push(format!("{n} {new}finding(s) at or above {severity}"));
         }
     }
     if let Some(min) = gate.min_score {
-        if report.score < min {
-            reasons.push(format!("score {} is below {min}", report.score));
+        match &report.baseline {
+            Some(b) if report.score < min && report.score < b.score => {
+                reasons.push(format!(
+                    "score {} is below {min} and below the baseline's {}",
+                    report.score, b.score
+                ));
+            }
+            None if report.score < min => reasons.push(format!("score {} is below {min}", report.score)),
+            _ => {}
         }
     }
     if reasons.is_empty() {
@@ -209,6 +237,20 @@ fn gate_exit(report: &Report, gate: &Gate, quiet: bool) -> ExitCode {
         }
         ExitCode::from(1)
     }
+}
+
+/// `authprobe diff OLD NEW`.
+fn diff(args: &cli::DiffArgs) -> Result<()> {
+    let old = triage::load_report(&args.old)?;
+    let new = triage::load_report(&args.new)?;
+    let diff = authprobe_report::diff::Diff::new(&old, &new);
+    let text = match args.format {
+        cli::DiffFormat::Pretty => authprobe_report::diff::pretty(&diff),
+        cli::DiffFormat::Markdown => authprobe_report::diff::markdown(&diff),
+        cli::DiffFormat::Json => authprobe_report::diff::json(&diff),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(())
 }
 
 fn list_checks() -> Result<()> {

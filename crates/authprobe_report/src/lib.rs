@@ -4,6 +4,7 @@
 //! Formats that describe the whole catalog (SARIF rules, one JUnit test case per check)
 //! receive it as data, a slice of [`RuleInfo`], so this crate does not depend on the checks.
 
+pub mod diff;
 pub mod json;
 pub mod junit;
 pub mod markdown;
