@@ -97,7 +97,7 @@ pub struct ScanArgs {
     pub output: Option<PathBuf>,
 
     /// Write one file per format into DIR (created if missing): report.txt, report.json,
-    /// report.sarif, report.md, report.junit.xml.
+    /// report.sarif, report.md, report.junit.xml, report.html.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 
@@ -182,6 +182,8 @@ pub enum OutputFormat {
     Markdown,
     /// JUnit XML, one test case per check.
     Junit,
+    /// One self-contained HTML page (no scripts, nothing fetched).
+    Html,
 }
 
 impl OutputFormat {
@@ -192,6 +194,7 @@ impl OutputFormat {
             OutputFormat::Sarif => authprobe_report::Format::Sarif,
             OutputFormat::Markdown => authprobe_report::Format::Markdown,
             OutputFormat::Junit => authprobe_report::Format::Junit,
+            OutputFormat::Html => authprobe_report::Format::Html,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! receive it as data, a slice of [`RuleInfo`], so this crate does not depend on the checks.
 
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -41,6 +42,7 @@ pub enum Format {
     Sarif,
     Markdown,
     Junit,
+    Html,
 }
 
 impl Format {
@@ -52,6 +54,7 @@ impl Format {
             Format::Sarif => sarif::render(report, rules),
             Format::Markdown => markdown::render(report),
             Format::Junit => junit::render(report, rules),
+            Format::Html => html::render(report),
         }
     }
 
@@ -63,6 +66,7 @@ impl Format {
             Format::Sarif => "report.sarif",
             Format::Markdown => "report.md",
             Format::Junit => "report.junit.xml",
+            Format::Html => "report.html",
         }
     }
 }
