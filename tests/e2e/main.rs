@@ -6,4 +6,5 @@ mod checks;
 mod cli;
 mod hardened;
 mod precision;
+mod reports;
 mod safety;

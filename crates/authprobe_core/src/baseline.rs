@@ -13,8 +13,14 @@
 //!   markers lose their hash (tokens differ per login) and every run of digits becomes `0`
 //!   (timings, counts, ids, ports).
 //!
-//! Matching pairs findings with equal fingerprints first, then pairs what is left by check
-//! and location (the same weakness whose wording changed), one to one.
+//! Matching pairs findings one to one, in three passes over what is still unpaired:
+//! 1. equal fingerprints;
+//! 2. the same check and location (the same weakness, reworded);
+//! 3. the same check and the same *statement*, the first sentence of the normalised
+//!    message (the same weakness confirmed somewhere else: e.g. a cracked JWT key is
+//!    reported at whichever endpoint accepted the forged token, and that can change while
+//!    the key does not). Checks that report one finding per place name the place in that
+//!    first sentence, so this pass does not pair two different places.
 
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -99,6 +105,15 @@ pub fn fingerprint(check: &str, endpoint: &str, message: &str, target: &str) -> 
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// The first sentence of the normalised message.
+fn statement(message: &str, target: &str) -> String {
+    let normalized = normalize_message(message, target);
+    match normalized.find(". ") {
+        Some(end) => normalized[..end].to_string(),
+        None => normalized,
+    }
+}
+
 /// Fills every finding's `fingerprint`.
 pub fn stamp_fingerprints(report: &mut Report) {
     let target = report.target.url.clone();
@@ -118,20 +133,27 @@ pub struct Comparison {
     pub resolved: Vec<usize>,
 }
 
+/// What a finding is matched on.
+struct Key {
+    check: String,
+    location: String,
+    fingerprint: String,
+    statement: String,
+}
+
 /// Pairs the findings of `old` and `new` (see the module documentation). The fingerprints
 /// are recomputed from each report's own data, so reports written before fingerprints
 /// existed compare too.
 pub fn compare(old: &Report, new: &Report) -> Comparison {
-    let keys = |report: &Report| -> Vec<(String, String, String)> {
+    let keys = |report: &Report| -> Vec<Key> {
         report
             .findings
             .iter()
-            .map(|f: &ReportFinding| {
-                (
-                    f.check.clone(),
-                    location(&f.endpoint, &report.target.url),
-                    fingerprint(&f.check, &f.endpoint, &f.message, &report.target.url),
-                )
+            .map(|f: &ReportFinding| Key {
+                check: f.check.clone(),
+                location: location(&f.endpoint, &report.target.url),
+                fingerprint: fingerprint(&f.check, &f.endpoint, &f.message, &report.target.url),
+                statement: statement(&f.message, &report.target.url),
             })
             .collect()
     };
@@ -139,10 +161,10 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
     let new_keys = keys(new);
     let mut old_taken = vec![false; old_keys.len()];
     let mut new_match: Vec<Option<usize>> = vec![None; new_keys.len()];
-    // Pass 1: the same fingerprint. Pass 2: the same check and location.
     for same in [
-        |a: &(String, String, String), b: &(String, String, String)| a.2 == b.2,
-        |a: &(String, String, String), b: &(String, String, String)| a.0 == b.0 && a.1 == b.1,
+        |a: &Key, b: &Key| a.fingerprint == b.fingerprint,
+        |a: &Key, b: &Key| a.check == b.check && a.location == b.location,
+        |a: &Key, b: &Key| a.check == b.check && a.statement == b.statement,
     ] {
         for (n, new_key) in new_keys.iter().enumerate() {
             if new_match[n].is_some() {
@@ -254,6 +276,44 @@ mod tests {
         unchanged.sort();
         assert_eq!(unchanged, vec![(0, 1), (1, 2), (3, 0)]);
         assert_eq!(c.resolved, vec![2]);
+    }
+
+    #[test]
+    fn the_same_statement_confirmed_elsewhere_is_the_same_finding() {
+        let old = report(
+            T1,
+            &[
+                (
+                    "JWT003",
+                    "/api/notes/",
+                    "The HS256 key was recovered in 56 ms. Accepted by /api/notes/.",
+                ),
+                (
+                    "AUTH001",
+                    "/api/notes/1/",
+                    "/api/notes/1/ answers without credentials. Also /api/notes/2/.",
+                ),
+            ],
+        );
+        let new = report(
+            T2,
+            &[
+                (
+                    "JWT003",
+                    "/api/me/",
+                    "The HS256 key was recovered in 30 ms. Accepted by /api/me/.",
+                ),
+                (
+                    "AUTH001",
+                    "/api/admin/",
+                    "/api/admin/ answers without credentials. Also /api/notes/2/.",
+                ),
+            ],
+        );
+        let c = compare(&old, &new);
+        assert_eq!(c.unchanged, vec![(0, 0)]);
+        assert_eq!(c.new, vec![1], "another place is another finding");
+        assert_eq!(c.resolved, vec![1]);
     }
 
     #[test]
