@@ -196,3 +196,88 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(check: &str, severity: Severity) -> ReportFinding {
+        ReportFinding {
+            check: check.into(),
+            slug: String::new(),
+            title: String::new(),
+            severity,
+            confidence: Confidence::Confirmed,
+            cwe: vec![],
+            owasp: vec![],
+            endpoint: "/".into(),
+            message: String::new(),
+            evidence: vec![],
+            remediation: String::new(),
+            fingerprint: String::new(),
+            suppressed: false,
+            suppression_reason: None,
+            baseline: None,
+        }
+    }
+
+    fn report(findings: Vec<ReportFinding>) -> Report {
+        Report {
+            schema: SCHEMA.into(),
+            tool: Tool {
+                name: "authprobe".into(),
+                version: "0".into(),
+            },
+            target: TargetInfo {
+                url: "http://x/".into(),
+            },
+            started_at: String::new(),
+            finished_at: String::new(),
+            duration_ms: 0,
+            profile: String::new(),
+            stats: Stats {
+                requests: 0,
+                endpoints: 0,
+                checks_run: 0,
+                max_requests: 0,
+                methods: Default::default(),
+            },
+            score: 0,
+            grade: "F".into(),
+            categories: vec![
+                CategoryScore {
+                    name: "jwt".into(),
+                    score: 0,
+                },
+                CategoryScore {
+                    name: "django".into(),
+                    score: 0,
+                },
+            ],
+            checks_skipped: vec![],
+            findings,
+            identities: vec![],
+            endpoints: vec![],
+            baseline: None,
+        }
+    }
+
+    fn category(code: &str) -> Option<String> {
+        Some(if code.starts_with("JWT") { "jwt" } else { "django" }.to_string())
+    }
+
+    #[test]
+    fn rescoring_leaves_suppressed_findings_out_of_score_grade_and_categories() {
+        let mut r = report(vec![
+            finding("JWT003", Severity::Critical),
+            finding("DJ001", Severity::High),
+        ]);
+        r.rescore(category);
+        assert_eq!((r.score, r.grade.as_str()), (40, "F"));
+        assert_eq!((r.categories[0].score, r.categories[1].score), (59, 80));
+        r.findings[0].suppressed = true;
+        r.rescore(category);
+        assert_eq!((r.score, r.grade.as_str()), (80, "B"));
+        assert_eq!((r.categories[0].score, r.categories[1].score), (100, 80));
+    }
+}
