@@ -536,6 +536,12 @@ fn diff_lists_new_resolved_and_unchanged_findings_and_the_score_change() {
         .stdout
         .contains(&format!("### Resolved ({})", codes("resolved").len())));
 
+    for output in [&run.stdout, &pretty.stdout, &md.stdout] {
+        for password in ["alice-pass-1", "bob-pass-2"] {
+            assert!(!output.contains(password), "a diff contains a supplied password");
+        }
+    }
+
     let broken = tempfile("not json");
     let run = authprobe(&["diff", old.to_str().unwrap(), broken.to_str().unwrap()]);
     assert_eq!(run.code, 2);

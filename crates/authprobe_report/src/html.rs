@@ -303,6 +303,29 @@ mod tests {
     }
 
     #[test]
+    fn suppressed_and_baseline_findings_are_marked() {
+        let mut report = sample();
+        report.findings[0].suppressed = true;
+        report.findings[0].suppression_reason = Some("accepted in SEC-9".into());
+        report.findings[1].baseline = Some(authprobe_core::report::BaselineState::New);
+        report.baseline = Some(authprobe_core::report::BaselineSummary {
+            score: 70,
+            new: 1,
+            unchanged: 1,
+            resolved: 3,
+        });
+        let page = render(&report);
+        assert!(
+            page.contains("<details class=\"finding suppressed\">"),
+            "a suppressed finding is folded"
+        );
+        assert!(page.contains("(not counted): accepted in SEC-9"));
+        assert!(page.contains("1 suppressed (listed, not counted by the score or the gate)"));
+        assert!(page.contains("<span class=\"tag tag-new\">new</span>"));
+        assert!(page.contains("Against the baseline (score 70): 1 new, 1 unchanged, 3 resolved"));
+    }
+
+    #[test]
     fn the_page_is_self_contained_with_a_strict_csp() {
         let page = render(&sample());
         let csp = content_security_policy();

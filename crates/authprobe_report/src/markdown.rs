@@ -264,6 +264,22 @@ mod tests {
     }
 
     #[test]
+    fn suppressed_and_new_findings_are_marked_in_table_and_details() {
+        let mut report = sample();
+        report.findings[0].suppressed = true;
+        report.findings[0].suppression_reason = Some("accepted_in [SEC-9]".into());
+        report.findings[1].baseline = Some(authprobe_core::report::BaselineState::New);
+        let text = render(&report);
+        assert!(text.contains("| high (suppressed) | DJ001"), "{text}");
+        assert!(text.contains("| info (new) | DJ002"), "{text}");
+        assert!(
+            text.contains("**Suppressed** (not counted): accepted\\_in \\[SEC\\-9\\]"),
+            "{text}"
+        );
+        assert!(text.contains("1 suppressed (listed, not counted by the score or the gate)."));
+    }
+
+    #[test]
     fn a_clean_report_says_so() {
         let mut report = sample();
         report.findings.clear();
