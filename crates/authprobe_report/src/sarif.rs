@@ -20,6 +20,10 @@ pub const TARGET_BASE_ID: &str = "TARGET";
 /// The `partialFingerprints` key; bump the suffix if the hashed fields ever change.
 const FINGERPRINT_KEY: &str = "authprobeFinding/v1";
 
+/// The `partialFingerprints` key of [`authprobe_core::baseline::fingerprint`], the identity
+/// `--baseline` and `authprobe diff` match on.
+const BASELINE_FINGERPRINT_KEY: &str = "authprobeFinding/v2";
+
 /// Renders the SARIF log.
 pub fn render(report: &Report, rules: &[RuleInfo]) -> String {
     let mut out = serde_json::to_string_pretty(&log(report, rules)).expect("a SARIF log always serializes");
@@ -137,6 +141,10 @@ fn result(f: &ReportFinding, rules: &[RuleInfo], base: Option<&Url>) -> Value {
     });
     if let Some(index) = rules.iter().position(|r| r.code == f.check) {
         value["ruleIndex"] = json!(index);
+    }
+    if !f.fingerprint.is_empty() {
+        // The baseline fingerprint: independent of the target's host and port.
+        value["partialFingerprints"][BASELINE_FINGERPRINT_KEY] = json!(f.fingerprint);
     }
     if f.suppressed {
         value["suppressions"] = json!([{
