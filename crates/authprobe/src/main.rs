@@ -364,6 +364,69 @@ mod tests {
         assert!(Cli::try_parse_from(argv).is_err());
     }
 
+    fn gated(findings: serde_json::Value, score: u8, baseline: Option<u8>) -> Report {
+        let mut value = serde_json::json!({
+            "schema": "authprobe.report/v1", "tool": {"name": "authprobe", "version": "0"},
+            "target": {"url": "http://x/"}, "started_at": "", "finished_at": "", "duration_ms": 0,
+            "stats": {"requests": 0, "endpoints": 0}, "score": score, "grade": "F",
+            "categories": [], "checks_skipped": [], "findings": []
+        });
+        for f in findings.as_array().unwrap() {
+            let mut finding = serde_json::json!({
+                "check": "DJ001", "slug": "", "title": "", "severity": "high", "confidence": "confirmed",
+                "cwe": [], "owasp": [], "endpoint": "/", "message": "", "evidence": [], "remediation": ""
+            });
+            for (k, v) in f.as_object().unwrap() {
+                finding[k] = v.clone();
+            }
+            value["findings"].as_array_mut().unwrap().push(finding);
+        }
+        if let Some(b) = baseline {
+            value["baseline"] = serde_json::json!({"score": b, "new": 0, "unchanged": 0, "resolved": 0});
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn exit(report: &Report, fail_on: Option<Severity>, min_score: Option<u8>) -> ExitCode {
+        let gate = Gate {
+            fail_on,
+            min_score,
+            ..Gate::default()
+        };
+        gate_exit(report, &gate, true)
+    }
+
+    use authprobe_core::Severity;
+
+    #[test]
+    fn the_gate_counts_neither_suppressed_nor_baseline_findings() {
+        let high = Some(Severity::High);
+        let open = gated(serde_json::json!([{}]), 80, None);
+        assert_eq!(exit(&open, high, None), ExitCode::from(1));
+        let suppressed = gated(serde_json::json!([{"suppressed": true}]), 100, None);
+        assert_eq!(exit(&suppressed, high, None), ExitCode::SUCCESS);
+        let known = gated(serde_json::json!([{"baseline": "unchanged"}]), 80, Some(80));
+        assert_eq!(exit(&known, high, None), ExitCode::SUCCESS);
+        let new = gated(serde_json::json!([{"baseline": "new"}]), 80, Some(80));
+        assert_eq!(exit(&new, high, None), ExitCode::from(1));
+        assert_eq!(exit(&open, Some(Severity::Critical), None), ExitCode::SUCCESS);
+    }
+
+    #[test]
+    fn min_score_with_a_baseline_fails_only_below_both() {
+        let r = |score, baseline| gated(serde_json::json!([]), score, baseline);
+        assert_eq!(exit(&r(70, None), None, Some(80)), ExitCode::from(1));
+        assert_eq!(exit(&r(70, Some(60)), None, Some(80)), ExitCode::SUCCESS);
+        assert_eq!(exit(&r(70, Some(70)), None, Some(80)), ExitCode::SUCCESS);
+        assert_eq!(exit(&r(70, Some(75)), None, Some(80)), ExitCode::from(1));
+        assert_eq!(exit(&r(85, Some(95)), None, Some(80)), ExitCode::SUCCESS);
+        // Both set: either condition fails the gate.
+        let both = gated(serde_json::json!([{"severity": "low"}]), 70, None);
+        assert_eq!(exit(&both, Some(Severity::High), Some(80)), ExitCode::from(1));
+        assert_eq!(exit(&both, Some(Severity::Low), Some(60)), ExitCode::from(1));
+        assert_eq!(exit(&both, Some(Severity::High), Some(60)), ExitCode::SUCCESS);
+    }
+
     #[test]
     fn the_catalog_names_every_check_with_its_documentation() {
         let rules = catalog();
