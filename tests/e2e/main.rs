@@ -7,4 +7,5 @@ mod cli;
 mod flows;
 mod hardened;
 mod precision;
+mod reports;
 mod safety;

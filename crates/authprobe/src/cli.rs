@@ -12,7 +12,7 @@ use std::path::PathBuf;
     long_about = "authprobe finds broken authentication in HTTP APIs: unverified or forgeable tokens, tokens in URLs, \
 missing authentication, DEBUG pages, weak transport security, insecure cookies and CORS. It proves each finding \
 with recorded evidence and a curl command, scores the API 0-100 (grade A-F) and gates CI with its exit code.",
-    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe scan http://127.0.0.1:8000/ --format sarif,markdown,junit --output-dir reports/\n  authprobe checks\n  authprobe explain JWT005\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error."
+    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe scan http://127.0.0.1:8000/ --format sarif,markdown,junit --output-dir reports/\n  authprobe diff old.json new.json --format markdown\n  authprobe checks\n  authprobe explain JWT005\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,6 +32,26 @@ pub enum Command {
     },
     /// Recover the HMAC secret of a JWT (HS256/384/512) or a Django-signed value, offline.
     Crack(Box<crate::crack_cmd::CrackArgs>),
+    /// Compare two JSON reports: new, resolved and unchanged findings and the score change.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (`--format json`).
+    pub old: PathBuf,
+    /// The later report (`--format json`).
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Pretty)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Pretty,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -80,17 +100,24 @@ pub struct ScanArgs {
     pub output: Option<PathBuf>,
 
     /// Write one file per format into DIR (created if missing): report.txt, report.json,
-    /// report.sarif, report.md, report.junit.xml.
+    /// report.sarif, report.md, report.junit.xml, report.html.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 
-    /// Fail (exit 1) when a finding of this severity or worse is reported.
+    /// Fail (exit 1) when a finding of this severity or worse is reported. Suppressed
+    /// findings (`[[ignore]]`) never count; with --baseline only new findings do.
     #[arg(long, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low", "info"])]
     pub fail_on: Option<String>,
 
-    /// Fail (exit 1) when the score is below N (0-100).
+    /// Fail (exit 1) when the score is below N (0-100). The score leaves suppressed
+    /// findings out.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub min_score: Option<u8>,
+
+    /// A JSON report of an earlier scan: the gate then counts only findings that are new
+    /// since it (--min-score fails only on a score below N and below the baseline's).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 
     /// Hard cap on the number of requests sent (overrides the profile).
     #[arg(long, value_name = "N")]
@@ -160,6 +187,8 @@ pub enum OutputFormat {
     Markdown,
     /// JUnit XML, one test case per check.
     Junit,
+    /// One self-contained HTML page (no scripts, nothing fetched).
+    Html,
 }
 
 impl OutputFormat {
@@ -170,6 +199,7 @@ impl OutputFormat {
             OutputFormat::Sarif => authprobe_report::Format::Sarif,
             OutputFormat::Markdown => authprobe_report::Format::Markdown,
             OutputFormat::Junit => authprobe_report::Format::Junit,
+            OutputFormat::Html => authprobe_report::Format::Html,
         }
     }
 }

@@ -5,6 +5,7 @@ mod cli;
 mod crack_cmd;
 mod progress;
 mod settings;
+mod triage;
 
 use anyhow::{bail, Context, Result};
 use authprobe_core::{engine, Report};
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         Command::Checks => list_checks().map(|_| ExitCode::SUCCESS),
         Command::Explain { code } => explain(&code).map(|_| ExitCode::SUCCESS),
         Command::Crack(args) => crack_cmd::run(*args),
+        Command::Diff(args) => diff(&args).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -57,7 +59,11 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let progress = progress::Progress::new(args.quiet);
     let report = runtime.block_on(engine::scan(config, authprobe_checks::all(), &progress));
     progress.finish();
-    let report = report?;
+    let mut report = report?;
+    triage::suppress(&mut report, &gate.ignores);
+    if let Some(baseline) = &gate.baseline {
+        triage::compare_with_baseline(&mut report, baseline);
+    }
 
     let rules = catalog();
     for (format, destination) in &outputs {
@@ -187,18 +193,40 @@ fn catalog() -> Vec<authprobe_report::RuleInfo> {
         .collect()
 }
 
-/// Exit 1 when any finding reaches `--fail-on` or the score is under `--min-score`.
+/// Each check's category (family) name, by code.
+fn check_categories() -> std::collections::HashMap<String, String> {
+    authprobe_checks::all()
+        .iter()
+        .map(|c| (c.meta().code.to_string(), c.meta().family.name().to_string()))
+        .collect()
+}
+
+/// Exit 1 when any counted finding reaches `--fail-on` or the score is under `--min-score`.
+/// Suppressed findings never count; with a baseline only new findings count, and the
+/// score fails only when it is also below the baseline's.
 fn gate_exit(report: &Report, gate: &Gate, quiet: bool) -> ExitCode {
     let mut reasons = Vec::new();
     if let Some(severity) = gate.fail_on {
-        let n = report.findings_at_least(severity).count();
+        let n = report
+            .findings_at_least(severity)
+            .filter(|f| !f.suppressed)
+            .filter(|f| f.baseline != Some(authprobe_core::report::BaselineState::Unchanged))
+            .count();
         if n > 0 {
-            reasons.push(format!("{n} finding(s) at or above {severity}"));
+            let new = if report.baseline.is_some() { "new " } else { "" };
+            reasons.push(format!("{n} {new}finding(s) at or above {severity}"));
         }
     }
     if let Some(min) = gate.min_score {
-        if report.score < min {
-            reasons.push(format!("score {} is below {min}", report.score));
+        match &report.baseline {
+            Some(b) if report.score < min && report.score < b.score => {
+                reasons.push(format!(
+                    "score {} is below {min} and below the baseline's {}",
+                    report.score, b.score
+                ));
+            }
+            None if report.score < min => reasons.push(format!("score {} is below {min}", report.score)),
+            _ => {}
         }
     }
     if reasons.is_empty() {
@@ -209,6 +237,20 @@ fn gate_exit(report: &Report, gate: &Gate, quiet: bool) -> ExitCode {
         }
         ExitCode::from(1)
     }
+}
+
+/// `authprobe diff OLD NEW`.
+fn diff(args: &cli::DiffArgs) -> Result<()> {
+    let old = triage::load_report(&args.old)?;
+    let new = triage::load_report(&args.new)?;
+    let diff = authprobe_report::diff::Diff::new(&old, &new);
+    let text = match args.format {
+        cli::DiffFormat::Pretty => authprobe_report::diff::pretty(&diff),
+        cli::DiffFormat::Markdown => authprobe_report::diff::markdown(&diff),
+        cli::DiffFormat::Json => authprobe_report::diff::json(&diff),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(())
 }
 
 fn list_checks() -> Result<()> {
@@ -320,6 +362,69 @@ mod tests {
     fn output_and_output_dir_conflict() {
         let argv = ["authprobe", "scan", "http://x/", "--output", "a", "--output-dir", "b"];
         assert!(Cli::try_parse_from(argv).is_err());
+    }
+
+    fn gated(findings: serde_json::Value, score: u8, baseline: Option<u8>) -> Report {
+        let mut value = serde_json::json!({
+            "schema": "authprobe.report/v1", "tool": {"name": "authprobe", "version": "0"},
+            "target": {"url": "http://x/"}, "started_at": "", "finished_at": "", "duration_ms": 0,
+            "stats": {"requests": 0, "endpoints": 0}, "score": score, "grade": "F",
+            "categories": [], "checks_skipped": [], "findings": []
+        });
+        for f in findings.as_array().unwrap() {
+            let mut finding = serde_json::json!({
+                "check": "DJ001", "slug": "", "title": "", "severity": "high", "confidence": "confirmed",
+                "cwe": [], "owasp": [], "endpoint": "/", "message": "", "evidence": [], "remediation": ""
+            });
+            for (k, v) in f.as_object().unwrap() {
+                finding[k] = v.clone();
+            }
+            value["findings"].as_array_mut().unwrap().push(finding);
+        }
+        if let Some(b) = baseline {
+            value["baseline"] = serde_json::json!({"score": b, "new": 0, "unchanged": 0, "resolved": 0});
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn exit(report: &Report, fail_on: Option<Severity>, min_score: Option<u8>) -> ExitCode {
+        let gate = Gate {
+            fail_on,
+            min_score,
+            ..Gate::default()
+        };
+        gate_exit(report, &gate, true)
+    }
+
+    use authprobe_core::Severity;
+
+    #[test]
+    fn the_gate_counts_neither_suppressed_nor_baseline_findings() {
+        let high = Some(Severity::High);
+        let open = gated(serde_json::json!([{}]), 80, None);
+        assert_eq!(exit(&open, high, None), ExitCode::from(1));
+        let suppressed = gated(serde_json::json!([{"suppressed": true}]), 100, None);
+        assert_eq!(exit(&suppressed, high, None), ExitCode::SUCCESS);
+        let known = gated(serde_json::json!([{"baseline": "unchanged"}]), 80, Some(80));
+        assert_eq!(exit(&known, high, None), ExitCode::SUCCESS);
+        let new = gated(serde_json::json!([{"baseline": "new"}]), 80, Some(80));
+        assert_eq!(exit(&new, high, None), ExitCode::from(1));
+        assert_eq!(exit(&open, Some(Severity::Critical), None), ExitCode::SUCCESS);
+    }
+
+    #[test]
+    fn min_score_with_a_baseline_fails_only_below_both() {
+        let r = |score, baseline| gated(serde_json::json!([]), score, baseline);
+        assert_eq!(exit(&r(70, None), None, Some(80)), ExitCode::from(1));
+        assert_eq!(exit(&r(70, Some(60)), None, Some(80)), ExitCode::SUCCESS);
+        assert_eq!(exit(&r(70, Some(70)), None, Some(80)), ExitCode::SUCCESS);
+        assert_eq!(exit(&r(70, Some(75)), None, Some(80)), ExitCode::from(1));
+        assert_eq!(exit(&r(85, Some(95)), None, Some(80)), ExitCode::SUCCESS);
+        // Both set: either condition fails the gate.
+        let both = gated(serde_json::json!([{"severity": "low"}]), 70, None);
+        assert_eq!(exit(&both, Some(Severity::High), Some(80)), ExitCode::from(1));
+        assert_eq!(exit(&both, Some(Severity::Low), Some(60)), ExitCode::from(1));
+        assert_eq!(exit(&both, Some(Severity::High), Some(60)), ExitCode::SUCCESS);
     }
 
     #[test]

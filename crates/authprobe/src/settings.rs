@@ -15,6 +15,10 @@ use crate::cli::{Profile, ScanArgs};
 pub struct Gate {
     pub fail_on: Option<Severity>,
     pub min_score: Option<u8>,
+    /// `[[ignore]]` entries (validated: none expired).
+    pub ignores: Vec<crate::triage::Ignore>,
+    /// The `--baseline` report.
+    pub baseline: Option<authprobe_core::Report>,
 }
 
 pub fn load_file(path: &Path) -> Result<FileConfig> {
@@ -121,6 +125,8 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             .map(|s| s.parse::<Severity>().map_err(|e| anyhow!(e)))
             .transpose()?,
         min_score: args.min_score.or(scan.min_score),
+        ignores: crate::triage::ignores(file.ignores, crate::triage::today())?,
+        baseline: args.baseline.as_deref().map(crate::triage::load_report).transpose()?,
     };
     if gate.min_score.is_some_and(|s| s > 100) {
         bail!("min_score must be between 0 and 100");

@@ -154,6 +154,9 @@ pub struct FileConfig {
     pub auth: Option<FileAuth>,
     pub endpoints: Option<FileEndpoints>,
     pub flows: Option<crate::flows::FlowSpecs>,
+    /// `[[ignore]]` entries: accepted findings (suppressions).
+    #[serde(default, rename = "ignore")]
+    pub ignores: Vec<FileIgnore>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,6 +210,19 @@ pub struct FileEndpoints {
     pub extra: Vec<String>,
 }
 
+/// One `[[ignore]]` entry: findings of `check` (at `endpoint`, if given) are accepted for
+/// `reason` until `expires` (a `YYYY-MM-DD` date, inclusive).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileIgnore {
+    /// A check code (`JWT003`) or slug (`jwt-weak-secret`).
+    pub check: String,
+    /// A path pattern as in `[endpoints]` (`*` for one segment or a suffix), or a full URL.
+    pub endpoint: Option<String>,
+    pub reason: String,
+    pub expires: Option<String>,
+}
+
 /// Whether `path` matches a declared pattern: exact, or `*` standing for one segment,
 /// or a trailing `*` standing for any suffix.
 pub fn path_matches(pattern: &str, path: &str) -> bool {
@@ -257,5 +273,15 @@ mod tests {
         assert!(toml::from_str::<FileConfig>("[target]\nurll = 'x'").is_err());
         let ok: FileConfig = toml::from_str("[[identity]]\nusername='alice'\npassword_env='P'").unwrap();
         assert_eq!(ok.identities[0].username, "alice");
+    }
+
+    #[test]
+    fn ignore_entries_need_a_check_and_a_reason() {
+        let ok: FileConfig =
+            toml::from_str("[[ignore]]\ncheck='DJ002'\nreason='admin is VPN-only'\nexpires='2030-01-31'").unwrap();
+        assert_eq!(ok.ignores[0].check, "DJ002");
+        assert_eq!(ok.ignores[0].expires.as_deref(), Some("2030-01-31"));
+        assert!(toml::from_str::<FileConfig>("[[ignore]]\ncheck='DJ002'").is_err());
+        assert!(toml::from_str::<FileConfig>("[[ignore]]\ncheck='DJ002'\nreason='x'\nuntil='2030-01-01'").is_err());
     }
 }

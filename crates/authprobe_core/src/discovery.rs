@@ -164,12 +164,7 @@ impl Inventory {
 /// URL, then same-origin links found in JSON bodies (breadth first, bounded). With
 /// `spec_paths` (a spec drives the scan) the spec's paths replace the guessing: no common
 /// paths, no link crawl.
-pub async fn discover(
-    probe: &Probe,
-    target: &Target,
-    declared: &[String],
-    spec_paths: Option<&[String]>,
-) -> Inventory {
+pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_paths: Option<&[String]>) -> Inventory {
     let mut seeds: Vec<(Url, bool)> = Vec::new();
     let push = |url: Option<Url>, declared: bool, seeds: &mut Vec<(Url, bool)>| {
         if let Some(url) = url {

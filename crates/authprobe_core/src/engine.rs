@@ -13,12 +13,12 @@ use crate::context::ScanContext;
 use crate::discovery::{add_endpoints, discover, discover_authenticated, EndpointKind, Inventory};
 use crate::finding::Finding;
 use crate::flows::{FlowError, Flows};
-use crate::spec::{inventory as spec_inventory, ApiSpec, SpecError, SpecVersion};
 use crate::identity::{Identity, LoginError};
 use crate::probe::{Probe, ProbeError, ProbeRequest};
 use crate::redact::Redactor;
 use crate::report::*;
 use crate::score::{grade, score, Scored};
+use crate::spec::{inventory as spec_inventory, ApiSpec, SpecError, SpecVersion};
 
 /// Why a scan could not produce a report.
 #[derive(Debug, thiserror::Error)]
@@ -286,7 +286,7 @@ pub async fn scan(
         })
         .collect();
     let finished_at = OffsetDateTime::now_utc();
-    Ok(Report {
+    let mut report = Report {
         schema: SCHEMA.to_string(),
         tool: Tool {
             name: "authprobe".into(),
@@ -344,7 +344,10 @@ pub async fn scan(
             })
             .collect(),
         spec: spec_info,
-    })
+        baseline: None,
+    };
+    crate::baseline::stamp_fingerprints(&mut report);
+    Ok(report)
 }
 
 /// Reads `--spec`: a URL is fetched through the probe (it counts against the budget), anything
@@ -420,6 +423,10 @@ fn stamp(check: &dyn Check, finding: Finding, cx: &ScanContext) -> ReportFinding
         message: cx.redactor.text(&finding.message),
         evidence,
         remediation: doc_section(check.doc(), "Remediation").unwrap_or_default().to_string(),
+        fingerprint: String::new(),
+        suppressed: false,
+        suppression_reason: None,
+        baseline: None,
     }
 }
 

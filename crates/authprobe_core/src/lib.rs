@@ -5,6 +5,7 @@
 //! shared [`ScanContext`], and turns their [`Finding`]s into a scored [`Report`]. Emitters (in
 //! `authprobe_report`) only ever see the finished report.
 
+pub mod baseline;
 pub mod check;
 pub mod config;
 pub mod context;

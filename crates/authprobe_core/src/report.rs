@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::exchange::Evidence;
 use crate::finding::{Confidence, Severity};
+use crate::score::{grade, score, Scored};
 
 pub const SCHEMA: &str = "authprobe.report/v1";
 
@@ -38,6 +39,9 @@ pub struct Report {
     /// The OpenAPI/Swagger spec the scan used, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<SpecInfo>,
+    /// How this scan compares with `--baseline FILE` (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -57,12 +61,42 @@ pub struct FlowLine {
     /// `login`, `refresh`, `logout`, `password_change` or `identity`.
     pub role: String,
     /// `simplejwt`, `authtoken`, `dj-rest-auth`, `knox`, `django-form`, `django-admin`,
-    /// `json-login`, `linked` (a logout the API links to) or `configured`.
+    /// `custom`, `linked` (a logout the API links to) or `configured`.
     pub family: String,
     pub endpoint: String,
     /// `configured` or `detected`.
     pub source: String,
     pub used: bool,
+}
+
+/// The comparison with a baseline report: what the `--baseline` gate looked at.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BaselineSummary {
+    /// The baseline's score.
+    pub score: u8,
+    /// Findings not in the baseline (the only ones `--fail-on` counts).
+    pub new: usize,
+    /// Findings also in the baseline.
+    pub unchanged: usize,
+    /// Baseline findings this scan no longer reports.
+    pub resolved: usize,
+}
+
+/// Whether a finding was already in the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Unchanged,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -137,11 +171,148 @@ pub struct ReportFinding {
     pub message: String,
     pub evidence: Vec<Evidence>,
     pub remediation: String,
+    /// A stable identity across scans (see [`crate::baseline::fingerprint`]).
+    #[serde(default)]
+    pub fingerprint: String,
+    /// Accepted through an `[[ignore]]` entry: still reported, but counted by neither the
+    /// score nor the gate.
+    #[serde(default)]
+    pub suppressed: bool,
+    /// The `reason` of the `[[ignore]]` entry that suppressed the finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression_reason: Option<String>,
+    /// `new` or `unchanged` against `--baseline FILE` (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
 }
 
 impl Report {
     /// Findings at or above `severity`.
     pub fn findings_at_least(&self, severity: Severity) -> impl Iterator<Item = &ReportFinding> {
         self.findings.iter().filter(move |f| f.severity >= severity)
+    }
+
+    /// Recomputes the score, the grade and every category's score from the findings that
+    /// are not suppressed; `category_of` maps a check code to its category name.
+    pub fn rescore(&mut self, category_of: impl Fn(&str) -> Option<String>) {
+        let counted: Vec<(Scored<'_>, Option<String>)> = self
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed)
+            .map(|f| {
+                let scored = Scored {
+                    check: &f.check,
+                    severity: f.severity,
+                    confidence: f.confidence,
+                };
+                (scored, category_of(&f.check))
+            })
+            .collect();
+        let all: Vec<Scored<'_>> = counted.iter().map(|(s, _)| *s).collect();
+        let total = score(&all);
+        let categories: Vec<u8> = self
+            .categories
+            .iter()
+            .map(|c| {
+                let within: Vec<Scored<'_>> = counted
+                    .iter()
+                    .filter(|(_, cat)| cat.as_deref() == Some(c.name.as_str()))
+                    .map(|(s, _)| *s)
+                    .collect();
+                score(&within)
+            })
+            .collect();
+        self.score = total;
+        self.grade = grade(total).to_string();
+        for (category, score) in self.categories.iter_mut().zip(categories) {
+            category.score = score;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(check: &str, severity: Severity) -> ReportFinding {
+        ReportFinding {
+            check: check.into(),
+            slug: String::new(),
+            title: String::new(),
+            severity,
+            confidence: Confidence::Confirmed,
+            cwe: vec![],
+            owasp: vec![],
+            endpoint: "/".into(),
+            message: String::new(),
+            evidence: vec![],
+            remediation: String::new(),
+            fingerprint: String::new(),
+            suppressed: false,
+            suppression_reason: None,
+            baseline: None,
+        }
+    }
+
+    fn report(findings: Vec<ReportFinding>) -> Report {
+        Report {
+            schema: SCHEMA.into(),
+            tool: Tool {
+                name: "authprobe".into(),
+                version: "0".into(),
+            },
+            target: TargetInfo {
+                url: "http://x/".into(),
+            },
+            started_at: String::new(),
+            finished_at: String::new(),
+            duration_ms: 0,
+            profile: String::new(),
+            stats: Stats {
+                requests: 0,
+                endpoints: 0,
+                checks_run: 0,
+                max_requests: 0,
+                methods: Default::default(),
+            },
+            score: 0,
+            grade: "F".into(),
+            categories: vec![
+                CategoryScore {
+                    name: "jwt".into(),
+                    score: 0,
+                },
+                CategoryScore {
+                    name: "django".into(),
+                    score: 0,
+                },
+            ],
+            checks_skipped: vec![],
+            findings,
+            identities: vec![],
+            endpoints: vec![],
+            flows: vec![],
+            spec: None,
+            baseline: None,
+        }
+    }
+
+    fn category(code: &str) -> Option<String> {
+        Some(if code.starts_with("JWT") { "jwt" } else { "django" }.to_string())
+    }
+
+    #[test]
+    fn rescoring_leaves_suppressed_findings_out_of_score_grade_and_categories() {
+        let mut r = report(vec![
+            finding("JWT003", Severity::Critical),
+            finding("DJ001", Severity::High),
+        ]);
+        r.rescore(category);
+        assert_eq!((r.score, r.grade.as_str()), (40, "F"));
+        assert_eq!((r.categories[0].score, r.categories[1].score), (59, 80));
+        r.findings[0].suppressed = true;
+        r.rescore(category);
+        assert_eq!((r.score, r.grade.as_str()), (80, "B"));
+        assert_eq!((r.categories[0].score, r.categories[1].score), (100, 80));
     }
 }

@@ -1,8 +1,10 @@
 //! `--format junit`: JUnit XML for CI test dashboards. One test suite, `authprobe`, with one
 //! test case per check of the catalog: failed when it found anything above info, skipped
-//! (with the reason) when it could not run, passed otherwise.
+//! (with the reason) when it could not run, passed otherwise. Findings the gate does not
+//! count (suppressed, or unchanged since `--baseline`) are listed in the case's output and
+//! never fail it.
 
-use authprobe_core::report::ReportFinding;
+use authprobe_core::report::{BaselineState, ReportFinding};
 use authprobe_core::{Report, Severity};
 use std::fmt::Write as _;
 
@@ -89,7 +91,7 @@ fn case<'a>(report: &'a Report, code: &'a str, name: String, category: &str) -> 
         .findings
         .iter()
         .filter(|f| f.check == code)
-        .partition(|f| f.severity > Severity::Info);
+        .partition(|f| f.severity > Severity::Info && counts(f));
     let outcome = if !failing.is_empty() {
         Outcome::Failed(failing)
     } else if let Some(s) = report.checks_skipped.iter().find(|s| s.check == code) {
@@ -146,11 +148,27 @@ fn render_case(out: &mut String, case: &Case) {
     out.push_str("    </testcase>\n");
 }
 
+/// Whether a finding can fail its test case: not suppressed, and not already in the
+/// baseline (the gate's rule).
+fn counts(f: &ReportFinding) -> bool {
+    !f.suppressed && f.baseline != Some(BaselineState::Unchanged)
+}
+
 fn finding_text(f: &ReportFinding) -> String {
     let mut text = format!(
         "[{}/{}] {} {}: {}\n",
         f.severity, f.confidence, f.check, f.endpoint, f.message
     );
+    if f.suppressed {
+        let _ = writeln!(
+            text,
+            "  suppressed (not counted): {}",
+            f.suppression_reason.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(state) = f.baseline {
+        let _ = writeln!(text, "  baseline: {}", state.as_str());
+    }
     if let Some(e) = f.evidence.first() {
         let _ = writeln!(text, "  reproduce: {}", e.curl);
     }

@@ -4,6 +4,8 @@
 //! Formats that describe the whole catalog (SARIF rules, one JUnit test case per check)
 //! receive it as data, a slice of [`RuleInfo`], so this crate does not depend on the checks.
 
+pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -40,6 +42,7 @@ pub enum Format {
     Sarif,
     Markdown,
     Junit,
+    Html,
 }
 
 impl Format {
@@ -51,6 +54,7 @@ impl Format {
             Format::Sarif => sarif::render(report, rules),
             Format::Markdown => markdown::render(report),
             Format::Junit => junit::render(report, rules),
+            Format::Html => html::render(report),
         }
     }
 
@@ -62,6 +66,7 @@ impl Format {
             Format::Sarif => "report.sarif",
             Format::Markdown => "report.md",
             Format::Junit => "report.junit.xml",
+            Format::Html => "report.html",
         }
     }
 }
@@ -124,6 +129,10 @@ pub(crate) mod testing {
                         curl: "curl -i 'http://127.0.0.1:8000/x/'".into(),
                     }],
                     remediation: "Set `DEBUG = False` in production settings.".into(),
+                    fingerprint: "0123456789abcdef0123456789abcdef".into(),
+                    suppressed: false,
+                    suppression_reason: None,
+                    baseline: None,
                 },
                 ReportFinding {
                     check: "DJ002".into(),
@@ -137,6 +146,10 @@ pub(crate) mod testing {
                     message: "The admin login answers *anonymously* & [links](x) | pipes @team".into(),
                     evidence: vec![],
                     remediation: "Move the admin to a private network.".into(),
+                    fingerprint: "fedcba9876543210fedcba9876543210".into(),
+                    suppressed: false,
+                    suppression_reason: None,
+                    baseline: None,
                 },
             ],
             identities: vec![IdentityInfo {
@@ -147,6 +160,7 @@ pub(crate) mod testing {
             endpoints: vec![],
             flows: vec![],
             spec: None,
+            baseline: None,
         }
     }
 

@@ -37,12 +37,27 @@ pub fn render(report: &Report) -> String {
         let n = report.findings.len();
         let noun = if n == 1 { "finding" } else { "findings" };
         let _ = writeln!(out, "**{n} {noun}:** {}\n", severity_counts(report));
+        let suppressed = report.findings.iter().filter(|f| f.suppressed).count();
+        if suppressed > 0 {
+            let _ = writeln!(
+                out,
+                "{suppressed} suppressed (listed, not counted by the score or the gate).\n"
+            );
+        }
+        if let Some(b) = &report.baseline {
+            let _ = writeln!(
+                out,
+                "Against the baseline (score {}): {} new, {} unchanged, {} resolved.\n",
+                b.score, b.new, b.unchanged, b.resolved
+            );
+        }
         out.push_str("| Severity | Check | Endpoint | Title |\n|---|---|---|---|\n");
         for f in &report.findings {
             let _ = writeln!(
                 out,
-                "| {} | {} {} | {} | {} |",
+                "| {}{} | {} {} | {} | {} |",
                 f.severity,
+                status_note(f),
                 md(&f.check),
                 md(&f.slug),
                 md(&f.endpoint),
@@ -109,6 +124,10 @@ fn details(f: &ReportFinding) -> String {
         html(&f.endpoint)
     );
     let _ = writeln!(out, "{}\n", md(&f.message));
+    if f.suppressed {
+        let reason = f.suppression_reason.as_deref().unwrap_or("");
+        let _ = writeln!(out, "**Suppressed** (not counted): {}\n", md(reason));
+    }
     let mut facts = vec![format!("confidence {}", f.confidence)];
     facts.extend(f.cwe.iter().map(|c| md(c)));
     facts.extend(f.owasp.iter().map(|o| format!("OWASP {}", md(o))));
@@ -122,6 +141,22 @@ fn details(f: &ReportFinding) -> String {
     }
     let _ = writeln!(out, "`authprobe explain {}`\n\n</details>\n", md(&f.check));
     out
+}
+
+/// ` (suppressed)` / ` (new)` after the severity in the table.
+fn status_note(f: &ReportFinding) -> String {
+    let mut notes = Vec::new();
+    if f.suppressed {
+        notes.push("suppressed");
+    }
+    if let Some(state) = f.baseline {
+        notes.push(state.as_str());
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join(", "))
+    }
 }
 
 /// A code fence longer than any run of backticks in `code`, so it cannot be closed early.
@@ -226,6 +261,22 @@ mod tests {
         let mut report = sample();
         report.findings.truncate(1);
         assert!(render(&report).contains("**1 finding:** 1 high"));
+    }
+
+    #[test]
+    fn suppressed_and_new_findings_are_marked_in_table_and_details() {
+        let mut report = sample();
+        report.findings[0].suppressed = true;
+        report.findings[0].suppression_reason = Some("accepted_in [SEC-9]".into());
+        report.findings[1].baseline = Some(authprobe_core::report::BaselineState::New);
+        let text = render(&report);
+        assert!(text.contains("| high (suppressed) | DJ001"), "{text}");
+        assert!(text.contains("| info (new) | DJ002"), "{text}");
+        assert!(
+            text.contains("**Suppressed** (not counted): accepted\\_in \\[SEC\\-9\\]"),
+            "{text}"
+        );
+        assert!(text.contains("1 suppressed (listed, not counted by the score or the gate)."));
     }
 
     #[test]

@@ -102,6 +102,20 @@ pub fn render(report: &Report, color: bool) -> String {
             })
             .collect();
         let _ = writeln!(out, "{} findings: {}", report.findings.len(), counts.join(", "));
+        let suppressed = report.findings.iter().filter(|f| f.suppressed).count();
+        if suppressed > 0 {
+            let _ = writeln!(
+                out,
+                "{suppressed} suppressed (listed, not counted by the score or the gate)"
+            );
+        }
+        if let Some(b) = &report.baseline {
+            let _ = writeln!(
+                out,
+                "baseline (score {}): {} new, {} unchanged, {} resolved",
+                b.score, b.new, b.unchanged, b.resolved
+            );
+        }
         out.push('\n');
         for finding in &report.findings {
             render_finding(&mut out, &p, finding);
@@ -152,6 +166,13 @@ fn render_finding(out: &mut String, p: &Paint, f: &ReportFinding) {
     );
     for line in wrap(&f.message, 90) {
         let _ = writeln!(out, "         {line}");
+    }
+    if f.suppressed {
+        let reason = f.suppression_reason.as_deref().unwrap_or("");
+        let _ = writeln!(out, "         {} {reason}", p.bold("suppressed (not counted):"));
+    }
+    if let Some(state) = f.baseline {
+        let _ = writeln!(out, "         {} {}", p.dim("baseline:"), state.as_str());
     }
     if let Some(e) = f.evidence.first() {
         let _ = writeln!(out, "         {} {}", p.dim("reproduce:"), e.curl);

@@ -20,6 +20,10 @@ pub const TARGET_BASE_ID: &str = "TARGET";
 /// The `partialFingerprints` key; bump the suffix if the hashed fields ever change.
 const FINGERPRINT_KEY: &str = "authprobeFinding/v1";
 
+/// The `partialFingerprints` key of [`authprobe_core::baseline::fingerprint`], the identity
+/// `--baseline` and `authprobe diff` match on.
+const BASELINE_FINGERPRINT_KEY: &str = "authprobeFinding/v2";
+
 /// Renders the SARIF log.
 pub fn render(report: &Report, rules: &[RuleInfo]) -> String {
     let mut out = serde_json::to_string_pretty(&log(report, rules)).expect("a SARIF log always serializes");
@@ -137,6 +141,20 @@ fn result(f: &ReportFinding, rules: &[RuleInfo], base: Option<&Url>) -> Value {
     });
     if let Some(index) = rules.iter().position(|r| r.code == f.check) {
         value["ruleIndex"] = json!(index);
+    }
+    if !f.fingerprint.is_empty() {
+        // The baseline fingerprint: independent of the target's host and port.
+        value["partialFingerprints"][BASELINE_FINGERPRINT_KEY] = json!(f.fingerprint);
+    }
+    if f.suppressed {
+        value["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": f.suppression_reason.as_deref().unwrap_or(""),
+        }]);
+    }
+    if let Some(state) = f.baseline {
+        value["baselineState"] = json!(state.as_str());
     }
     value
 }
@@ -317,6 +335,22 @@ mod tests {
         let other = log_without_base(&report);
         let errors: Vec<String> = validator.iter_errors(&other).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:#?}");
+        // Suppressions and baseline states use SARIF's own properties.
+        let mut report = sample();
+        report.findings[0].suppressed = true;
+        report.findings[0].suppression_reason = Some("accepted until the key rotates".into());
+        report.findings[1].baseline = Some(authprobe_core::report::BaselineState::New);
+        let marked = super::log(&report, &rules());
+        let errors: Vec<String> = validator.iter_errors(&marked).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        let results = &marked["runs"][0]["results"];
+        assert_eq!(results[0]["suppressions"][0]["status"], "accepted");
+        assert_eq!(
+            results[0]["suppressions"][0]["justification"],
+            "accepted until the key rotates"
+        );
+        assert_eq!(results[1]["baselineState"], "new");
+        assert!(results[1].get("suppressions").is_none());
     }
 
     fn log_without_base(report: &Report) -> Value {

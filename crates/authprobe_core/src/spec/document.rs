@@ -86,7 +86,8 @@ impl Document {
             ));
         };
         let path = dir.join(file);
-        let text = std::fs::read_to_string(&path).map_err(|e| broken(format!("cannot read {}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| broken(format!("cannot read {}: {e}", path.display())))?;
         parse_text(&text, &path.display().to_string())
     }
 
@@ -167,7 +168,9 @@ mod tests {
     #[test]
     fn yaml_errors_name_the_line() {
         let err = parse_text("openapi: 3.0.0\npaths:\n  /a: [unclosed\n", "spec.yaml").unwrap_err();
-        let SpecError::Syntax { line, file, .. } = &err else { panic!("{err}") };
+        let SpecError::Syntax { line, file, .. } = &err else {
+            panic!("{err}")
+        };
         assert_eq!(file, "spec.yaml");
         assert!(*line >= 3, "{err}");
         assert!(err.to_string().contains("spec.yaml:"), "{err}");
@@ -213,7 +216,10 @@ mod tests {
         let x = json!({"$ref": "params.yaml#/Id"});
         assert_eq!(doc.resolve(&x)["in"], "path");
         let missing = json!({"y": {"$ref": "missing.yaml#/Id"}});
-        let err = Document::new(missing, "s", Some(&dir)).check_refs().unwrap_err().to_string();
+        let err = Document::new(missing, "s", Some(&dir))
+            .check_refs()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("missing.yaml") && err.contains("$.y"), "{err}");
     }
 }

@@ -243,7 +243,9 @@ fn version_of(root: &Value) -> Option<SpecVersion> {
             None
         };
     }
-    text("swagger").filter(|v| v.starts_with("2")).map(|_| SpecVersion::Swagger2)
+    text("swagger")
+        .filter(|v| v.starts_with("2"))
+        .map(|_| SpecVersion::Swagger2)
 }
 
 /// The server's base path: `servers[0].url`'s path (3.x) or `basePath` (2.0).
@@ -414,7 +416,10 @@ paths:
         assert_eq!(get("/api/feed/").security, Security::Optional);
         let delete = spec.operations.iter().find(|o| o.method == "DELETE").unwrap();
         assert!(!delete.is_safe());
-        assert_eq!(spec.scheme("cookieAuth").unwrap().kind, SchemeKind::Cookie("sessionid".into()));
+        assert_eq!(
+            spec.scheme("cookieAuth").unwrap().kind,
+            SchemeKind::Cookie("sessionid".into())
+        );
         assert_eq!(spec.scheme("jwtAuth").unwrap().kind, SchemeKind::Bearer);
     }
 
