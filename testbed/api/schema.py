@@ -39,3 +39,20 @@ class KnoxScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "Authorization", "description": 'knox token, prefix "Token"'}
+
+
+def spec_drift_hook(result, generator, request, public):
+    """INTENTIONALLY VULNERABLE (spec_drift): the schema was "enriched" by hand with an HTTP
+    Basic scheme copied from another project; the API has never accepted Basic auth."""
+    from project.flaws import flaw_on
+
+    if not flaw_on("spec_drift"):
+        return result
+    schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["basicAuth"] = {"type": "http", "scheme": "basic"}
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            security = operation.get("security") if isinstance(operation, dict) else None
+            if security and {} not in security:
+                security.insert(0, {"basicAuth": []})
+    return result

@@ -339,6 +339,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SERVE_INCLUDE_SCHEMA": False,
     "DISABLE_ERRORS_AND_WARNINGS": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.spec_drift_hook",
+    ],
 }
 
 # --- dj-rest-auth (JWT mode) and knox, mounted with `serve --apps` -----------------------

@@ -28,6 +28,7 @@ fires_on_its_flaw! {
     auth002_fires_on_invalid_token_accepted: "AUTH002" on "invalid_token_accepted";
     auth003_fires_on_query_token: "AUTH003" on "query_token";
     auth007_fires_on_no_www_authenticate: "AUTH007" on "no_www_authenticate";
+    spec001_fires_on_spec_drift: "SPEC001" on "spec_drift";
     auth005_fires_on_user_enum: "AUTH005" on "user_enum";
     auth006_fires_on_token_type_confusion: "AUTH006" on "token_type_confusion";
     rate001_fires_on_no_login_throttle: "RATE001" on "no_login_throttle";
@@ -131,7 +132,7 @@ fn regex_lite_code() -> impl Fn(&str) -> bool {
         let prefix: String = c.chars().take_while(|ch| ch.is_ascii_uppercase()).collect();
         let digits = &c[prefix.len()..];
         [
-            "AUTH", "JWT", "SESS", "TOKEN", "RATE", "TLS", "WEB", "DJ", "BOLA", "AUTHZ",
+            "AUTH", "JWT", "SESS", "TOKEN", "RATE", "TLS", "WEB", "DJ", "BOLA", "AUTHZ", "SPEC",
         ]
         .contains(&prefix.as_str())
             && digits.len() == 3

@@ -13,6 +13,7 @@ pub static ALL: &[&dyn Check] = &[
     &authentication::user_enumeration::UserEnumeration,
     &authentication::token_type_confusion::TokenTypeConfusion,
     &authentication::missing_www_authenticate::MissingWwwAuthenticate,
+    &authentication::spec_drift::SpecDrift,
     &jwt::alg_none::JwtAlgNone,
     &jwt::signature_not_verified::JwtSignatureNotVerified,
     &jwt::weak_secret::JwtWeakSecret,

@@ -11,6 +11,7 @@ pub mod owasp {
     pub const API4: &str = "API4:2023 Unrestricted Resource Consumption";
     pub const API5: &str = "API5:2023 Broken Function Level Authorization";
     pub const API8: &str = "API8:2023 Security Misconfiguration";
+    pub const API9: &str = "API9:2023 Improper Inventory Management";
 }
 
 /// Strips the one leading space rustdoc leaves on each `///` line.
