@@ -169,10 +169,12 @@ pub struct Analysis {
     pub min_len: usize,
     pub max_len: usize,
     pub alphabet: Alphabet,
+    /// Positions whose character varies across the sample.
+    pub varying_positions: usize,
     pub reliability: Reliability,
     pub significance: f64,
-    /// Upper bound from the alphabet and the lengths (constant positions excluded once the
-    /// sample shows them): no generator can put more entropy into this format.
+    /// Upper bound from the alphabet and the lengths: no generator can put more entropy
+    /// into this format.
     pub bound_bits: f64,
     /// Effective entropy per token at [`Analysis::significance`]: positions that fail their
     /// tests count with their observed entropy, and the estimate is capped by the
@@ -312,9 +314,19 @@ pub fn analyze<S: AsRef<str>>(tokens: &[S], options: &Options) -> Result<Analysi
         lengths.dedup();
         lengths.len()
     };
+    // The hard bound: every position from the alphabet of every character seen (constant
+    // ones included), every observed length.
+    let mut all_used = used;
+    for c in &counts {
+        for (b, &n) in c.iter().enumerate() {
+            all_used[b] |= n > 0;
+        }
+    }
+    let full = Alphabet::smallest_holding(&all_used);
+    let bound_bits = max_len as f64 * full.bits() + (distinct_lengths as f64).log2();
+    // What the sample shows varying: constant positions carry nothing, restricted ones the
+    // bits of their own character set.
     let varying = constant.iter().filter(|&&c| !c).count() + (max_len - min_len);
-    let bound_bits =
-        (0..max_len).map(|pos| (size_at(pos) as f64).log2()).sum::<f64>() + (distinct_lengths as f64).log2();
 
     // Character-level tests: uniformity per position and transitions between neighbours.
     let mut positions = Vec::with_capacity(min_len);
@@ -451,8 +463,8 @@ pub fn analyze<S: AsRef<str>>(tokens: &[S], options: &Options) -> Result<Analysi
                 Strength::Weak
             },
             summary: format!(
-                "the format holds at most {bound_bits:.1} bits: {varying} varying {} character(s) of {k} symbols",
-                alphabet.name
+                "the format holds at most {bound_bits:.1} bits: {max_len} {} character(s) of {} symbols",
+                full.name, full.size
             ),
         });
     }
@@ -472,15 +484,20 @@ pub fn analyze<S: AsRef<str>>(tokens: &[S], options: &Options) -> Result<Analysi
         });
     }
     if effective_bits < WEAK_BITS && bound_bits >= WEAK_BITS && n >= FORMAT_EVIDENCE {
-        let why = match (compression_bits, collision_bits) {
-            (Some(c), _) if (c - effective_bits).abs() < 1e-9 => {
-                format!("the sample compresses to {c:.1} bits per token")
-            }
-            _ => format!(
-                "{} statistical test(s) failed at significance {}",
+        let why = if compression_bits.is_some_and(|c| c <= effective_bits + 1e-9) {
+            format!(
+                "the sample compresses to {:.1} bits per token",
+                compression_bits.unwrap_or(0.0)
+            )
+        } else if !failed_tests.is_empty() {
+            format!(
+                "{} statistical test(s) failed at significance {} ({})",
                 failed_tests.len(),
-                options.significance
-            ),
+                options.significance,
+                failed_tests.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+            )
+        } else {
+            format!("only {varying} of {max_len} positions vary, some over a reduced character set")
         };
         verdicts.push(Verdict {
             weakness: Weakness::LowEntropy,
@@ -505,6 +522,7 @@ pub fn analyze<S: AsRef<str>>(tokens: &[S], options: &Options) -> Result<Analysi
         min_len,
         max_len,
         alphabet,
+        varying_positions: varying,
         reliability,
         significance: options.significance,
         bound_bits,

@@ -232,7 +232,13 @@ fn biased_characters_lower_the_effective_entropy() {
         .map(|_| (0..20).map(|_| b"05af"[rng.random_range(0..4)] as char).collect())
         .collect();
     let a = analyze(&narrow, &Options::default()).unwrap();
-    assert!(a.bound_bits <= 41.0, "{}", a.bound_bits);
+    assert!(
+        a.bound_bits >= 80.0 && a.effective_bits <= 41.0,
+        "{} {}",
+        a.bound_bits,
+        a.effective_bits
+    );
+    assert!(a.verdict(Weakness::LowEntropy).is_some());
 }
 
 #[test]
