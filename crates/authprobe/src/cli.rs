@@ -32,6 +32,8 @@ pub enum Command {
     },
     /// Recover the HMAC secret of a JWT (HS256/384/512) or a Django-signed value, offline.
     Crack(Box<crate::crack_cmd::CrackArgs>),
+    /// Analyse token samples offline (entropy, predictability, identity derivation).
+    Tokens(crate::tokens_cmd::TokensArgs),
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod cli;
 mod crack_cmd;
 mod progress;
 mod settings;
+mod tokens_cmd;
 
 use anyhow::{bail, Context, Result};
 use authprobe_core::{engine, Report};
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         Command::Checks => list_checks().map(|_| ExitCode::SUCCESS),
         Command::Explain { code } => explain(&code).map(|_| ExitCode::SUCCESS),
         Command::Crack(args) => crack_cmd::run(*args),
+        Command::Tokens(args) => tokens_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -198,9 +198,9 @@ pub fn predict(tokens: &[&str], reference_time: Option<i64>) -> Vec<Prediction> 
     }
     let last = tokens[tokens.len() - 1];
     for view in views(tokens) {
-        if let Some(p) = sequential(&view, last) {
-            out.push(p);
-        } else if let Some(p) = lcg(&view, last) {
+        let found = sequential(&view, last).or_else(|| lcg(&view, last));
+        // Two readings of the same digits find the same structure once.
+        if let Some(p) = found.filter(|p| !out.iter().any(|o: &Prediction| o.summary == p.summary)) {
             out.push(p);
         }
     }
