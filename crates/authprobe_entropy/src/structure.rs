@@ -20,6 +20,9 @@ pub struct Prediction {
 
 /// Largest step of a monotonic sequence that still makes the next token guessable online.
 const GUESSABLE_STEP: u128 = 1 << 24;
+/// Candidates a counter or monotonic prediction names for the next token: other clients may
+/// be issued tokens between two of ours.
+pub const PREDICTION_WINDOW: u128 = 256;
 /// Tokens the structural predictors look at (the first ones of the sample).
 const STRUCTURE_SAMPLE: usize = 2_000;
 /// Unix times tokens may embed: 2000-01-01 to 2100-01-01.
@@ -113,12 +116,23 @@ fn views(tokens: &[&str]) -> Vec<View> {
         ("base62", B62A),
         ("base62", B62B),
     ] {
+        // The common prefix and suffix keep only what is not a digit of this radix, so a
+        // number that grows into them (40000099 → 40000100) is read whole.
+        let first = tokens[0].as_bytes();
+        let mut start = prefix;
+        while start > 0 && digits.contains(&first[start - 1]) {
+            start -= 1;
+        }
+        let mut end_trim = suffix;
+        while end_trim > 0 && digits.contains(&first[first.len() - end_trim]) {
+            end_trim -= 1;
+        }
         let values: Option<Vec<u128>> = tokens
             .iter()
             .map(|t| {
                 let b = t.as_bytes();
-                (b.len() > prefix + suffix)
-                    .then(|| decode(&b[prefix..b.len() - suffix], digits))
+                (b.len() > start + end_trim)
+                    .then(|| decode(&b[start..b.len() - end_trim], digits))
                     .flatten()
             })
             .collect();
@@ -126,8 +140,8 @@ fn views(tokens: &[&str]) -> Vec<View> {
             out.push(View {
                 name,
                 digits,
-                start: prefix,
-                end_trim: suffix,
+                start,
+                end_trim,
                 fixed_width,
                 values,
             });
@@ -151,7 +165,7 @@ fn views(tokens: &[&str]) -> Vec<View> {
             while c < len && digit_col[c] {
                 c += 1;
             }
-            let whole = start == prefix && len - c == suffix;
+            let whole = out.first().is_some_and(|v| v.start == start && v.end_trim == len - c);
             if c - start <= 38 && !whole && out.len() < 8 {
                 let values = tokens
                     .iter()
@@ -238,12 +252,14 @@ fn sequential(view: &View, last: &str) -> Option<Prediction> {
     }
     let pairs = diffs.len();
     let last_value = *v.last()?;
-    let step_at = |k: i128| -> Option<u128> {
-        let next = (last_value as i128).checked_add(mode.checked_mul(k)?)?;
-        u128::try_from(next).ok()
-    };
     if mode != 0 && mode_count * 10 >= pairs * 9 {
-        let next: Vec<String> = (1..=16).filter_map(step_at).map(|x| view.render(last, x)).collect();
+        // Other clients advance a shared counter too: the next token we get is a few strides
+        // on, the stride being what every observed step is a multiple of.
+        let stride = diffs.iter().fold(0u128, |g, d| gcd(g, d.unsigned_abs())).max(1) as i128 * mode.signum();
+        let next: Vec<String> = (1..=PREDICTION_WINDOW as i128)
+            .filter_map(|k| u128::try_from((last_value as i128).checked_add(stride.checked_mul(k)?)?).ok())
+            .map(|x| view.render(last, x))
+            .collect();
         return Some(Prediction {
             kind: "counter",
             strength: crate::Strength::Conclusive,
@@ -271,7 +287,7 @@ fn sequential(view: &View, last: &str) -> Option<Prediction> {
     if max_step > GUESSABLE_STEP {
         return None;
     }
-    let next: Vec<String> = (1..=max_step.min(64) as i128)
+    let next: Vec<String> = (1..=(max_step * 4).clamp(64, PREDICTION_WINDOW) as i128)
         .filter_map(|k| u128::try_from(last_value as i128 + dir * k).ok())
         .map(|x| view.render(last, x))
         .collect();

@@ -78,6 +78,15 @@ fn a_counter_is_predictable_and_low_entropy() {
     assert_eq!(weaknesses(&a), vec![Weakness::LowEntropy, Weakness::Predictable]);
     let p = a.predictions.iter().find(|p| p.kind == "counter").unwrap();
     assert_eq!(p.next[0], "40000061");
+    // Another client takes every other code for a while: the stride stays 1, and the
+    // number carries into the common prefix.
+    let shared: Vec<String> = (0..60u64)
+        .map(|i| (40_000_000 + i + i.min(3)).to_string())
+        .chain(["40000099".to_string()])
+        .collect();
+    let a = analyze(&shared[..], &Options::default()).unwrap();
+    let p = a.predictions.iter().find(|p| p.kind == "counter").unwrap();
+    assert_eq!(&p.next[..2], ["40000100", "40000101"]);
     // A counter behind random-looking padding is still a counter.
     let padded: Vec<String> = (0..40u64)
         .map(|i| {

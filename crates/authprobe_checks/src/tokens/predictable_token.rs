@@ -74,7 +74,10 @@ impl PredictableToken {
                     evidence.push(*id);
                     (
                         Confidence::Confirmed,
-                        format!(" The scanner predicted the next token from the {kind} and the server then issued exactly one of its predictions."),
+                        format!(
+                            " The scanner predicted the next token from the {kind} (at most {} candidates) and the server then issued one of them.",
+                            authprobe_entropy::structure::PREDICTION_WINDOW
+                        ),
                     )
                 }
                 None if source.prediction_missed => (
