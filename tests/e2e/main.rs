@@ -7,3 +7,4 @@ mod cli;
 mod hardened;
 mod precision;
 mod safety;
+mod tokens;
