@@ -16,7 +16,8 @@ use url::Url;
 /// Samples per issuing source in the `standard` and `safe` profiles, and in `thorough`.
 pub const STANDARD_SAMPLES: usize = 48;
 pub const THOROUGH_SAMPLES: usize = 400;
-/// Requests left to the other checks whatever the token checks want (they need ~450).
+/// Requests left to the other checks whatever the token checks want (they need ~450; at
+/// most a third of a small budget, e.g. the `safe` profile's 300).
 pub const RESERVE: usize = 450;
 /// Fewest samples an issuing source is analysed with.
 pub const MIN_SAMPLES: usize = 20;
@@ -45,6 +46,12 @@ const TOKEN_FIELDS: &[&str] = &[
     "csrf_token",
     "csrftoken",
     "jti",
+];
+
+/// Cookie names that hold credentials or anti-forgery tokens (substrings, lower case);
+/// analytics and preference cookies are not secrets and are left alone.
+const TOKEN_COOKIES: &[&str] = &[
+    "sess", "sid", "csrf", "xsrf", "token", "auth", "key", "jwt", "remember", "login",
 ];
 
 /// Where tokens come from and how to get another one.
@@ -259,6 +266,9 @@ fn candidates(cx: &ScanContext) -> Vec<Candidate> {
             || has_header(&x.request.headers, "cookie")
             || has_header(&x.request.headers, "authorization")
             || cookie.value.len() < 4
+            || !TOKEN_COOKIES
+                .iter()
+                .any(|n| cookie.name.to_ascii_lowercase().contains(n))
         {
             continue;
         }
@@ -350,11 +360,12 @@ async fn sample_all(cx: &ScanContext) -> Sampling {
         STANDARD_SAMPLES
     };
     let found = candidates(cx);
-    let available = cx.probe.remaining_budget().saturating_sub(RESERVE);
+    let reserve = RESERVE.min(cx.probe.settings().max_requests / 3);
+    let available = cx.probe.remaining_budget().saturating_sub(reserve);
     sampling.per_source = target.min(available / found.len().max(1));
     if sampling.per_source < target {
         sampling.notes.push(format!(
-            "the request budget allowed {} samples per source ({} requests left, {RESERVE} kept for the other checks)",
+            "the request budget allowed {} samples per source ({} requests left, {reserve} kept for the other checks)",
             sampling.per_source,
             cx.probe.remaining_budget()
         ));
