@@ -105,9 +105,15 @@ fn common_suffix(tokens: &[&str], prefix: usize) -> usize {
 /// radix that decodes every token, then every maximal all-digit column range.
 fn views(tokens: &[&str]) -> Vec<View> {
     let mut out = Vec::new();
-    let prefix = common_prefix(tokens);
+    let mut prefix = common_prefix(tokens);
+    while !tokens[0].is_char_boundary(prefix) {
+        prefix -= 1;
+    }
     let fixed_width = tokens.iter().all(|t| t.len() == tokens[0].len());
-    let suffix = common_suffix(tokens, prefix);
+    let mut suffix = common_suffix(tokens, prefix);
+    while !tokens[0].is_char_boundary(tokens[0].len() - suffix) {
+        suffix -= 1;
+    }
     for (name, digits) in [
         ("decimal", DEC),
         ("hex", HEX),

@@ -251,6 +251,27 @@ fn biased_characters_lower_the_effective_entropy() {
 }
 
 #[test]
+fn any_text_is_analysed_without_panicking() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let pool = ['a', 'é', 'è', '1', '9', '-', '€', '😀', ' ', '='];
+    for round in 0..300 {
+        let n = 2 + round % 40;
+        let tokens: Vec<String> = (0..n)
+            .map(|i| {
+                let len = rng.random_range(0..12);
+                let mut s: String = (0..len).map(|_| pool[rng.random_range(0..pool.len())]).collect();
+                if round % 3 == 0 {
+                    s = format!("é{}{i}è", "x".repeat(round % 5));
+                }
+                s
+            })
+            .collect();
+        let options = if round % 30 == 0 { hints() } else { Options::default() };
+        let _ = analyze(&tokens, &options);
+    }
+}
+
+#[test]
 fn too_few_tokens_is_an_error() {
     assert_eq!(
         analyze(&["abc"], &Options::default()),
