@@ -468,7 +468,8 @@ pub fn analyze<S: AsRef<str>>(tokens: &[S], options: &Options) -> Result<Analysi
             ),
         });
     }
-    if distinct < n && distinct > 0 {
+    // Repeats say something once the sample is more than a handful of tokens.
+    if distinct < n && distinct > 0 && n >= 10 {
         verdicts.push(Verdict {
             weakness: Weakness::LowEntropy,
             strength: if duplicate_pairs >= 2 || distinct * 2 <= n {
