@@ -398,6 +398,16 @@ fn embedded_time(tokens: &[&str], reference: Option<i64>) -> Option<Prediction> 
                 // All digits: the decimal reading is the one that applies.
                 continue;
             }
+            let plausible = |t: &&str| {
+                decode(&t.as_bytes()[offset..offset + width], digits)
+                    .map(|v| (v / scale as u128).min(i64::MAX as u128) as i64)
+                    .is_some_and(|t| TIME_RANGE.contains(&t) && reference.is_none_or(|r| (t - r).abs() <= TIME_SLACK))
+            };
+            // The first tokens decide quickly whether this place can hold times at all.
+            let head = &tokens[..n.min(32)];
+            if head.iter().filter(|t| plausible(t)).count() * 10 < head.len() * 9 {
+                continue;
+            }
             let times: Vec<i64> = tokens
                 .iter()
                 .filter_map(|t| decode(&t.as_bytes()[offset..offset + width], digits))
