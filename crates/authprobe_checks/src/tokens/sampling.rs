@@ -535,6 +535,42 @@ mod tests {
         assert_eq!(http_date("yesterday"), None);
     }
 
+    fn source(issued: bool, n: usize) -> Source {
+        Source {
+            label: "JSON field `key` of an authenticated GET /api/v1/keys/".into(),
+            endpoint: "/api/v1/keys/".into(),
+            issued,
+            tokens: vec!["x".repeat(32); n],
+            evidence: Vec::new(),
+            analysis: None,
+            identity: Vec::new(),
+            prediction_hit: None,
+            prediction_missed: false,
+        }
+    }
+
+    #[test]
+    fn skip_reasons_name_the_sources_and_their_sample_counts() {
+        let none = Sampling::default();
+        assert!(none
+            .statistics_skip_reason()
+            .unwrap()
+            .starts_with("no token source found"));
+        let only_static = Sampling {
+            sources: vec![source(false, 2)],
+            per_source: 48,
+            notes: vec!["the request budget allowed 10 samples per source".into()],
+        };
+        let reason = only_static.statistics_skip_reason().unwrap();
+        assert!(
+            reason.contains("2 token(s) from JSON field `key` of an authenticated GET /api/v1/keys/")
+                && reason.contains("budget allowed 10"),
+            "{reason}"
+        );
+        assert_eq!(confidence(Strength::Conclusive), Confidence::Confirmed);
+        assert_eq!(confidence(Strength::Weak), Confidence::Tentative);
+    }
+
     #[test]
     fn urls_jwts_and_short_values_are_not_tokens() {
         assert!(looks_like_token("40000001"));
