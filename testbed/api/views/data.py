@@ -151,8 +151,10 @@ class IssuedCodeView(ApiKeyView):
     """
 
     def get(self, request):
+        # No row id in the answer: the code is what the caller needs (and ids are not
+        # this endpoint's subject).
         key = ApiKey.objects.create(owner=request.user, key=self.make_key(request), scheme=self.scheme)
-        return Response({"id": key.pk, "key": key.key, "scheme": key.scheme})
+        return Response({"key": key.key, "scheme": key.scheme})
 
 
 _invite_lock = threading.Lock()
