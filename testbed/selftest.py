@@ -573,11 +573,17 @@ def entropy_bits(samples: list[str]) -> float:
 
 def probe_tokens(s: Scan) -> None:
     alice = s.jwt_login()
-    for path in ("/api/keys/", "/api/invites/", "/api/v1/keys/", "/api/pairing-codes/"):
+    # /api/keys/ creates keys by POST; the code endpoints also issue one per GET.
+    for path, method, created in (
+        ("/api/keys/", "post", 201),
+        ("/api/invites/", "get", 200),
+        ("/api/v1/keys/", "get", 200),
+        ("/api/pairing-codes/", "get", 200),
+    ):
         samples = []
         for _ in range(8):
-            r = s.client.post(path, bearer=alice["access"])
-            if r.status != 201:
+            r = getattr(s.client, method)(path, bearer=alice["access"])
+            if r.status != created:
                 break
             samples.append(r.json()["key"])
         if not samples:

@@ -1,6 +1,8 @@
 //! Benchmarks that print their ratio against a naive baseline measured in the same process,
 //! so the figures compare on whatever machine runs them.
 
+pub mod entropy;
+
 use authprobe_jwt::crack::bench::{
     candidates_per_second, BENCHMARK_KEY, SIMPLEJWT_ACCESS_TOKEN, SIMPLEJWT_PROFILE_TOKEN,
 };

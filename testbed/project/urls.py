@@ -47,6 +47,11 @@ urlpatterns = [
     path("api/me/", data.MeView.as_view(), name="me"),
     path("api/export/", data.ExportView.as_view(), name="export"),
     path("api/keys/", data.ApiKeyView.as_view(), name="api_keys"),
+    # Codes issued on GET; their generators are weak under predictable_tokens,
+    # identity_tokens and low_entropy_tokens.
+    path("api/invites/", data.InviteCodeView.as_view(), name="invites"),
+    path("api/v1/keys/", data.LegacyApiKeyView.as_view(), name="legacy_api_keys"),
+    path("api/pairing-codes/", data.PairingCodeView.as_view(), name="pairing_codes"),
     # partner API (RS256)
     path("api/rs/token/", rs256.PartnerTokenView.as_view(), name="partner_token"),
     path("api/rs/me/", rs256.PartnerMeView.as_view(), name="partner_me"),
@@ -66,10 +71,3 @@ urlpatterns = [
 
 # Third-party auth stacks (`serve --apps dj-rest-auth,knox`).
 urlpatterns += stacks.urlpatterns_for(settings.TESTBED_APPS)
-
-if flaw_on("predictable_tokens"):
-    urlpatterns.append(path("api/invites/", data.InviteCodeView.as_view(), name="invites"))
-if flaw_on("identity_tokens"):
-    urlpatterns.append(path("api/v1/keys/", data.LegacyApiKeyView.as_view(), name="legacy_api_keys"))
-if flaw_on("low_entropy_tokens"):
-    urlpatterns.append(path("api/pairing-codes/", data.PairingCodeView.as_view(), name="pairing_codes"))

@@ -36,6 +36,10 @@ fires_on_its_flaw! {
     rate003_fires_on_xff_throttle_bypass: "RATE003" on "xff_throttle_bypass";
     auth004_fires_on_method_bypass: "AUTH004" on "method_bypass";
     token004_fires_on_token_in_error: "TOKEN004" on "token_in_error";
+    token001_fires_on_low_entropy_tokens: "TOKEN001" on "low_entropy_tokens";
+    token001_fires_on_predictable_tokens: "TOKEN001" on "predictable_tokens";
+    token002_fires_on_predictable_tokens: "TOKEN002" on "predictable_tokens";
+    token003_fires_on_identity_tokens: "TOKEN003" on "identity_tokens";
     web003_fires_on_open_redirect: "WEB003" on "open_redirect";
     bola001_fires_on_bola: "BOLA001" on "bola";
     bola002_fires_on_enumerable_ids: "BOLA002" on "enumerable_ids";

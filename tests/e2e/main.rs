@@ -9,3 +9,4 @@ mod hardened;
 mod precision;
 mod reports;
 mod safety;
+mod tokens;

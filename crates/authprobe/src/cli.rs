@@ -34,6 +34,8 @@ pub enum Command {
     Crack(Box<crate::crack_cmd::CrackArgs>),
     /// Compare two JSON reports: new, resolved and unchanged findings and the score change.
     Diff(DiffArgs),
+    /// Analyse token samples offline (entropy, predictability, identity derivation).
+    Tokens(crate::tokens_cmd::TokensArgs),
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod cli;
 mod crack_cmd;
 mod progress;
 mod settings;
+mod tokens_cmd;
 mod triage;
 
 use anyhow::{bail, Context, Result};
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         Command::Explain { code } => explain(&code).map(|_| ExitCode::SUCCESS),
         Command::Crack(args) => crack_cmd::run(*args),
         Command::Diff(args) => diff(&args).map(|_| ExitCode::SUCCESS),
+        Command::Tokens(args) => tokens_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -7,7 +7,9 @@ import itertools
 import secrets
 import threading
 
+from django.utils.crypto import get_random_string
 from rest_framework import status, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -142,46 +144,61 @@ class ApiKeyView(APIView):
         return Response({"id": key.pk, "key": key.key, "scheme": key.scheme}, status=status.HTTP_201_CREATED)
 
 
+class IssuedCodeView(ApiKeyView):
+    """Codes the caller fetches with GET (one new code per request) or creates with POST.
+
+    Hardened, each scheme uses the framework's own generator: Django's
+    ``get_random_string`` or DRF's ``Token.generate_key`` (hex of 20 random bytes).
+    """
+
+    def get(self, request):
+        # No row id in the answer: the code is what the caller needs (and ids are not
+        # this endpoint's subject).
+        key = ApiKey.objects.create(owner=request.user, key=self.make_key(request), scheme=self.scheme)
+        return Response({"key": key.key, "scheme": key.scheme})
+
+
 _invite_lock = threading.Lock()
 _invite_counter = itertools.count(1)
 
 
-class InviteCodeView(ApiKeyView):
-    """POST /api/invites/ (flaw predictable_tokens only).
-
-    INTENTIONALLY VULNERABLE (predictable_tokens): invite codes are a counter on top of a
-    fixed base ("human-friendly, easy to read out on the phone") - whoever receives one
-    knows the next ones, and there are only ~10^8 of them.
-    """
+class InviteCodeView(IssuedCodeView):
+    """GET/POST /api/invites/ -> a new invite code; hardened: get_random_string(32)."""
 
     scheme = "invite"
 
     def make_key(self, request) -> str:
+        if not flaw_on("predictable_tokens"):
+            return get_random_string(32)
+        # INTENTIONALLY VULNERABLE (predictable_tokens): invite codes are a counter on top
+        # of a fixed base ("human-friendly, easy to read out on the phone") - whoever
+        # receives one knows the next ones, and there are only ~10^8 of them.
         with _invite_lock:
             return str(40_000_000 + next(_invite_counter))
 
 
-class LegacyApiKeyView(ApiKeyView):
-    """POST /api/v1/keys/ (flaw identity_tokens only).
-
-    INTENTIONALLY VULNERABLE (identity_tokens): the v1 key scheme kept for the old mobile
-    app, which recomputes the key itself: md5(username). Anybody can compute anybody's key.
-    """
+class LegacyApiKeyView(IssuedCodeView):
+    """GET/POST /api/v1/keys/ -> a key for the v1 API; hardened: DRF's Token.generate_key()."""
 
     scheme = "legacy"
 
     def make_key(self, request) -> str:
+        if not flaw_on("identity_tokens"):
+            return Token.generate_key()
+        # INTENTIONALLY VULNERABLE (identity_tokens): the v1 key scheme kept for the old
+        # mobile app, which recomputes the key itself: md5(username). Anybody can compute
+        # anybody's key.
         return hashlib.md5(request.user.get_username().encode()).hexdigest()
 
 
-class PairingCodeView(ApiKeyView):
-    """POST /api/pairing-codes/ (flaw low_entropy_tokens only).
-
-    INTENTIONALLY VULNERABLE (low_entropy_tokens): device pairing codes that "must fit on a
-    TV screen": 6 hex digits, 24 bits, guessable online.
-    """
+class PairingCodeView(IssuedCodeView):
+    """GET/POST /api/pairing-codes/ -> a device pairing code; hardened: get_random_string(24)."""
 
     scheme = "pairing"
 
     def make_key(self, request) -> str:
+        if not flaw_on("low_entropy_tokens"):
+            return get_random_string(24)
+        # INTENTIONALLY VULNERABLE (low_entropy_tokens): device pairing codes that "must
+        # fit on a TV screen": 6 hex digits, 24 bits, guessable online.
         return secrets.token_hex(3)

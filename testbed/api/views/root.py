@@ -36,13 +36,13 @@ LINKS = {
     "kid_me": "/api/kid/me/",
     "es_token": "/api/es/token/",
     "es_me": "/api/es/me/",
+    "invites": "/api/invites/",
+    "legacy_api_keys": "/api/v1/keys/",
+    "pairing_codes": "/api/pairing-codes/",
 }
 
 # Endpoints that only exist while their flaw is on (legacy features the team kept).
 FLAW_LINKS = {
-    "predictable_tokens": ("invites", "/api/invites/"),
-    "identity_tokens": ("legacy_api_keys", "/api/v1/keys/"),
-    "low_entropy_tokens": ("pairing_codes", "/api/pairing-codes/"),
     "admin_exposed": ("admin", "/admin/"),
 }
 

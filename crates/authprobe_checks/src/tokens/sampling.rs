@@ -1,0 +1,584 @@
+//! Token sampling shared by TOKEN001–TOKEN003: finds cheap token sources (cookies set on
+//! anonymous GETs, token-like JSON fields of GET endpoints, the identities' own tokens),
+//! samples them within the request budget, and runs `authprobe_entropy` on each once per
+//! scan. Only GET requests; tokens never leave this module unredacted.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use authprobe_core::exchange::ExchangeId;
+use authprobe_core::identity::Identity;
+use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse};
+use authprobe_core::{Confidence, ScanContext};
+use authprobe_entropy::{Analysis, Options, Strength, Verdict};
+use url::Url;
+
+/// Samples per issuing source in the `standard` and `safe` profiles, and in `thorough`.
+pub const STANDARD_SAMPLES: usize = 48;
+pub const THOROUGH_SAMPLES: usize = 400;
+/// Requests left to the other checks whatever the token checks want (they need ~450; at
+/// most a third of a small budget, e.g. the `safe` profile's 300).
+pub const RESERVE: usize = 450;
+/// Fewest samples an issuing source is analysed with.
+pub const MIN_SAMPLES: usize = 20;
+/// Sources sampled at most.
+const MAX_SOURCES: usize = 6;
+
+/// JSON fields whose string values are tokens (exact names, case-insensitive).
+const TOKEN_FIELDS: &[&str] = &[
+    "key",
+    "token",
+    "code",
+    "api_key",
+    "apikey",
+    "access_key",
+    "auth_token",
+    "invite",
+    "invite_code",
+    "pairing_code",
+    "reset_token",
+    "reset_code",
+    "otp",
+    "secret",
+    "session_key",
+    "sessionid",
+    "nonce",
+    "csrf_token",
+    "csrftoken",
+    "jti",
+];
+
+/// Cookie names that hold credentials or anti-forgery tokens (substrings, lower case);
+/// analytics and preference cookies are not secrets and are left alone.
+const TOKEN_COOKIES: &[&str] = &[
+    "sess", "sid", "csrf", "xsrf", "token", "auth", "key", "jwt", "remember", "login",
+];
+
+/// Where tokens come from and how to get another one.
+#[derive(Debug, Clone)]
+enum Fetch {
+    /// A cookie set by an anonymous GET.
+    Cookie { url: Url, name: String },
+    /// A string field of a JSON GET response, fetched as the identity with this index
+    /// (`None`: anonymously).
+    Field {
+        url: Url,
+        field: String,
+        identity: Option<usize>,
+    },
+}
+
+/// One token source and what its sample showed.
+#[derive(Debug)]
+pub struct Source {
+    /// What the tokens are, e.g. "cookie `csrftoken` set by an anonymous GET /accounts/login/".
+    pub label: String,
+    /// The path the tokens come from.
+    pub endpoint: String,
+    /// Whether each request issues a new token (statistics apply) or the token belongs to
+    /// the identity (only derivation from the identity is checked).
+    pub issued: bool,
+    pub tokens: Vec<String>,
+    /// The first and the last sampling exchanges.
+    pub evidence: Vec<ExchangeId>,
+    pub analysis: Option<Analysis>,
+    /// Identity-derivation verdicts of per-identity sources.
+    pub identity: Vec<Verdict>,
+    /// The structure whose predicted next token the server then issued, and that exchange.
+    pub prediction_hit: Option<(String, ExchangeId)>,
+    /// A prediction was made and checked against one more token, which did not match.
+    pub prediction_missed: bool,
+}
+
+impl Source {
+    /// "48 tokens from cookie `csrftoken` …", for messages and skip reasons.
+    pub fn describe(&self) -> String {
+        format!("{} token(s) from {}", self.tokens.len(), self.label)
+    }
+
+    /// The sample's entropy figures in one sentence.
+    pub fn figures(&self) -> String {
+        match &self.analysis {
+            Some(a) => format!(
+                "Sample: {} tokens (reliability {}), {} alphabet, length {}{}; alphabet × length bound {:.1} bits, effective entropy ≈ {:.1} bits at significance {}.",
+                a.analysed,
+                a.reliability.as_str(),
+                a.alphabet.name,
+                a.min_len,
+                if a.max_len > a.min_len { format!("-{}", a.max_len) } else { String::new() },
+                a.bound_bits,
+                a.effective_bits,
+                a.significance
+            ),
+            None => format!("Sample: {} token(s).", self.tokens.len()),
+        }
+    }
+}
+
+/// Every source the scan sampled, and why some could not be.
+#[derive(Debug, Default)]
+pub struct Sampling {
+    pub sources: Vec<Source>,
+    /// Samples per issuing source the budget allowed.
+    pub per_source: usize,
+    pub notes: Vec<String>,
+}
+
+impl Sampling {
+    pub fn issued(&self) -> impl Iterator<Item = &Source> {
+        self.sources.iter().filter(|s| s.issued && s.analysis.is_some())
+    }
+
+    /// The reason a statistics check cannot run, or `None` when an issuing source was analysed.
+    pub fn statistics_skip_reason(&self) -> Option<String> {
+        if self.issued().next().is_some() {
+            return None;
+        }
+        let found: Vec<String> = self.sources.iter().map(Source::describe).collect();
+        let mut reason = if found.is_empty() {
+            "no token source found: no cookie set by an anonymous GET and no token-like JSON field (key, token, code, …) on a GET endpoint".to_string()
+        } else {
+            format!(
+                "no source issues a new token per request with at least {MIN_SAMPLES} samples (found: {})",
+                found.join("; ")
+            )
+        };
+        for note in &self.notes {
+            reason.push_str("; ");
+            reason.push_str(note);
+        }
+        Some(reason)
+    }
+}
+
+/// Maps the strength of an offline verdict to a finding's confidence.
+pub fn confidence(strength: Strength) -> Confidence {
+    match strength {
+        Strength::Conclusive => Confidence::Confirmed,
+        Strength::Strong => Confidence::Firm,
+        Strength::Weak => Confidence::Tentative,
+    }
+}
+
+/// The scan's sampling, done once by whichever token check asks first.
+pub async fn sampling(cx: &ScanContext) -> Arc<Sampling> {
+    cx.shared(|| sample_all(cx)).await
+}
+
+/// Identity values tokens could be derived from: usernames, and the id and email the
+/// identity endpoint returned.
+fn identity_hints(cx: &ScanContext) -> Vec<String> {
+    let mut hints: Vec<String> = Vec::new();
+    let mut push = |v: String| {
+        if !v.is_empty() && !hints.contains(&v) {
+            hints.push(v);
+        }
+    };
+    for identity in &cx.identities {
+        if let Some(u) = &identity.username {
+            push(u.clone());
+        }
+    }
+    if let Some(url) = &cx.identity_endpoint {
+        if let Some(json) = cx
+            .inventory
+            .get(url)
+            .and_then(|e| e.authenticated.as_ref())
+            .and_then(|r| r.json())
+        {
+            for field in ["id", "pk", "user_id", "uuid", "username", "email"] {
+                match json.get(field) {
+                    Some(serde_json::Value::String(s)) => push(s.clone()),
+                    Some(serde_json::Value::Number(n)) => push(n.to_string()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    hints
+}
+
+fn looks_like_token(value: &str) -> bool {
+    value.len() >= 4
+        && value.len() <= 512
+        && !value.starts_with('/')
+        && !value.contains("://")
+        && !value.chars().any(char::is_whitespace)
+        && !authprobe_jwt::Jwt::looks_like(value)
+}
+
+fn token_fields(resp: &ProbeResponse) -> Vec<String> {
+    let Some(serde_json::Value::Object(map)) = resp.json() else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(k, v)| {
+            TOKEN_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(k)) && v.as_str().is_some_and(looks_like_token)
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn has_header(headers: &[(String, String)], name: &str) -> bool {
+    headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+}
+
+/// A source worth sampling: how to fetch, its label, and the first token with its exchange.
+type Candidate = (Fetch, String, Option<(String, ExchangeId)>);
+
+/// Sources worth sampling, each with a first token and its exchange when known.
+fn candidates(cx: &ScanContext) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for e in &cx.inventory.endpoints {
+        let views = [(e.authenticated.as_ref(), Some(0usize)), (e.anonymous_ok(), None)];
+        for (resp, identity) in views {
+            let Some(resp) = resp.filter(|r| r.is_success()) else {
+                continue;
+            };
+            for field in token_fields(resp) {
+                if !seen.insert(format!("field {} {field}", e.url)) {
+                    continue;
+                }
+                let value = resp
+                    .json()
+                    .and_then(|j| j.get(&field).and_then(|v| v.as_str()).map(str::to_string));
+                let who = if identity.is_some() {
+                    "an authenticated"
+                } else {
+                    "an anonymous"
+                };
+                out.push((
+                    Fetch::Field {
+                        url: e.url.clone(),
+                        field: field.clone(),
+                        identity,
+                    },
+                    format!("JSON field `{field}` of {who} GET {}", e.url.path()),
+                    value.map(|v| (v, resp.exchange)),
+                ));
+            }
+        }
+    }
+    for (cookie, id) in cx.probe.set_cookies() {
+        let Some(x) = cx.probe.exchange(id) else { continue };
+        if x.request.method != "GET"
+            || has_header(&x.request.headers, "cookie")
+            || has_header(&x.request.headers, "authorization")
+            || cookie.value.len() < 4
+            || !TOKEN_COOKIES
+                .iter()
+                .any(|n| cookie.name.to_ascii_lowercase().contains(n))
+        {
+            continue;
+        }
+        if !seen.insert(format!("cookie {}", cookie.name)) {
+            continue;
+        }
+        let Ok(url) = Url::parse(&x.request.url) else { continue };
+        let label = format!("cookie `{}` set by an anonymous GET {}", cookie.name, url.path());
+        out.push((
+            Fetch::Cookie {
+                url,
+                name: cookie.name.clone(),
+            },
+            label,
+            Some((cookie.value.clone(), id)),
+        ));
+    }
+    out.truncate(MAX_SOURCES);
+    out
+}
+
+/// One more token from a source, with the exchange and the response `Date`.
+async fn fetch(
+    cx: &ScanContext,
+    how: &Fetch,
+    as_identity: Option<&Identity>,
+) -> Option<(String, ExchangeId, Option<i64>)> {
+    match how {
+        Fetch::Cookie { url, name } => {
+            let resp = cx.probe.send(ProbeRequest::get(url.clone())).await.ok()?;
+            let value = resp
+                .set_cookies()
+                .into_iter()
+                .find(|c| &c.name == name && !c.deletes)?
+                .value;
+            Some((value, resp.exchange, date(&resp)))
+        }
+        Fetch::Field { url, field, .. } => {
+            let req = ProbeRequest::method(Method::Get, url.clone());
+            let req = match as_identity {
+                Some(identity) => identity.authorize(req),
+                None => req,
+            };
+            let resp = cx.probe.send(req).await.ok()?;
+            if !resp.is_success() {
+                return None;
+            }
+            let value = resp.json()?.get(field)?.as_str()?.to_string();
+            Some((value, resp.exchange, date(&resp)))
+        }
+    }
+}
+
+/// The response `Date` (IMF-fixdate, e.g. `Mon, 23 Nov 2026 13:42:22 GMT`) as Unix time.
+fn date(resp: &ProbeResponse) -> Option<i64> {
+    http_date(resp.header("date")?)
+}
+
+fn http_date(raw: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = raw.split_whitespace().collect();
+    let [_, day, month, year, clock, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| m == month)? as u8 + 1;
+    let date = time::Date::from_calendar_date(
+        year.parse().ok()?,
+        time::Month::try_from(month).ok()?,
+        day.parse().ok()?,
+    )
+    .ok()?;
+    let mut hms = clock.split(':').map(|p| p.parse::<u8>().ok());
+    let t = time::Time::from_hms(hms.next()??, hms.next()??, hms.next()??).ok()?;
+    Some(time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp())
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+async fn sample_all(cx: &ScanContext) -> Sampling {
+    let mut sampling = Sampling::default();
+    let hints = identity_hints(cx);
+    let target = if cx.config.profile == "thorough" {
+        THOROUGH_SAMPLES
+    } else {
+        STANDARD_SAMPLES
+    };
+    let found = candidates(cx);
+    let reserve = RESERVE.min(cx.probe.settings().max_requests / 3);
+    let available = cx.probe.remaining_budget().saturating_sub(reserve);
+    sampling.per_source = target.min(available / found.len().max(1));
+    if sampling.per_source < target {
+        sampling.notes.push(format!(
+            "the request budget allowed {} samples per source ({} requests left, {reserve} kept for the other checks)",
+            sampling.per_source,
+            cx.probe.remaining_budget()
+        ));
+    }
+
+    for (how, label, first) in found {
+        let primary = match &how {
+            Fetch::Field { identity: Some(i), .. } => cx.identities.get(*i),
+            _ => None,
+        };
+        let endpoint = match &how {
+            Fetch::Cookie { url, .. } | Fetch::Field { url, .. } => url.path().to_string(),
+        };
+        let mut tokens = Vec::new();
+        let mut evidence = Vec::new();
+        let mut reference = None;
+        if let Some((value, id)) = first {
+            tokens.push(value);
+            evidence.push(id);
+        }
+        // A second token tells issuing sources from per-identity ones.
+        let Some((second, id, d)) = fetch(cx, &how, primary).await else {
+            continue;
+        };
+        reference = d.or(reference);
+        let issued = tokens.first().is_none_or(|t| *t != second);
+        tokens.push(second);
+        evidence.push(id);
+        if !issued {
+            // The identity's own token: one per identity, checked for derivation only.
+            tokens.truncate(1);
+            if matches!(how, Fetch::Field { identity: Some(_), .. }) {
+                for other in cx.identities.iter().skip(1) {
+                    if let Some((v, id, _)) = fetch(cx, &how, Some(other)).await {
+                        tokens.push(v);
+                        evidence.push(id);
+                    }
+                }
+            }
+            register(cx, &tokens);
+            let strs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+            let identity = authprobe_entropy::identity::derived(&strs, &hints, reference.or(Some(now())));
+            sampling.sources.push(Source {
+                label,
+                endpoint,
+                issued: false,
+                tokens,
+                evidence: vec![evidence[0]],
+                analysis: None,
+                identity,
+                prediction_hit: None,
+                prediction_missed: false,
+            });
+            continue;
+        }
+        let mut last = id;
+        while tokens.len() < sampling.per_source {
+            match fetch(cx, &how, primary).await {
+                Some((v, id, d)) => {
+                    tokens.push(v);
+                    last = id;
+                    reference = d.or(reference);
+                }
+                None => break,
+            }
+        }
+        evidence = vec![evidence[0], last];
+        register(cx, &tokens);
+        let mut source = Source {
+            label,
+            endpoint,
+            issued: true,
+            tokens,
+            evidence,
+            analysis: None,
+            identity: Vec::new(),
+            prediction_hit: None,
+            prediction_missed: false,
+        };
+        if source.tokens.len() < MIN_SAMPLES {
+            sampling.notes.push(format!(
+                "{} (fewer than {MIN_SAMPLES}: not analysed)",
+                source.describe()
+            ));
+            sampling.sources.push(source);
+            continue;
+        }
+        let options = Options {
+            identities: hints.clone(),
+            reference_time: reference.or(Some(now())),
+            ..Options::default()
+        };
+        let analysis = authprobe_entropy::analyze(&source.tokens, &options).ok();
+        // A structure that names the next tokens is put to the test: one more request.
+        if let Some(p) = analysis
+            .as_ref()
+            .and_then(|a| a.predictions.iter().find(|p| !p.next.is_empty()))
+        {
+            if let Some((next, id, _)) = fetch(cx, &how, primary).await {
+                cx.redactor.add_secret(&next);
+                if p.next.contains(&next) {
+                    source.prediction_hit = Some((p.kind.to_string(), id));
+                } else {
+                    source.prediction_missed = true;
+                }
+            }
+        }
+        source.analysis = analysis;
+        sampling.sources.push(source);
+    }
+
+    // The identities' own credentials: DRF keys, session ids, JWT ids (no request needed).
+    let mut held: Vec<(String, Vec<String>)> = Vec::new();
+    for identity in &cx.identities {
+        let mut add = |what: &str, v: String| match held.iter_mut().find(|(w, _)| w == what) {
+            Some((_, vs)) => vs.push(v),
+            None => held.push((what.to_string(), vec![v])),
+        };
+        if let (Some(t), Some("Token")) = (identity.token(), identity.scheme()) {
+            add("the identities' `Authorization: Token` keys", t.to_string());
+        }
+        for jwt in [&identity.access_jwt, &identity.refresh_jwt].into_iter().flatten() {
+            if let Some(jti) = authprobe_jwt::Jwt::parse(jwt).ok().and_then(|j| j.string_claim("jti")) {
+                add("the `jti` claims of the identities' JWTs", jti);
+            }
+        }
+        if let Some(jar) = &identity.session {
+            for name in jar.names() {
+                if let Some(v) = jar.get(&name).filter(|v| v.len() >= 8) {
+                    add(&format!("the identities' session cookie `{name}`"), v);
+                }
+            }
+        }
+    }
+    for (label, tokens) in held {
+        let strs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        let identity = authprobe_entropy::identity::derived(&strs, &hints, Some(now()));
+        sampling.sources.push(Source {
+            label,
+            endpoint: cx.target.url.path().to_string(),
+            issued: false,
+            tokens,
+            evidence: cx.identities.iter().filter_map(|i| i.login_exchange).take(1).collect(),
+            analysis: None,
+            identity,
+            prediction_hit: None,
+            prediction_missed: false,
+        });
+    }
+    sampling
+}
+
+/// Sampled tokens are secrets like any other: the report shows fingerprints only.
+fn register(cx: &ScanContext, tokens: &[String]) {
+    for t in tokens.iter().filter(|t| t.len() >= 6) {
+        cx.redactor.add_secret(t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_parse_to_unix_time() {
+        assert_eq!(http_date("Mon, 23 Nov 2026 13:42:22 GMT"), Some(1_795_441_342));
+        assert_eq!(http_date("yesterday"), None);
+    }
+
+    fn source(issued: bool, n: usize) -> Source {
+        Source {
+            label: "JSON field `key` of an authenticated GET /api/v1/keys/".into(),
+            endpoint: "/api/v1/keys/".into(),
+            issued,
+            tokens: vec!["x".repeat(32); n],
+            evidence: Vec::new(),
+            analysis: None,
+            identity: Vec::new(),
+            prediction_hit: None,
+            prediction_missed: false,
+        }
+    }
+
+    #[test]
+    fn skip_reasons_name_the_sources_and_their_sample_counts() {
+        let none = Sampling::default();
+        assert!(none
+            .statistics_skip_reason()
+            .unwrap()
+            .starts_with("no token source found"));
+        let only_static = Sampling {
+            sources: vec![source(false, 2)],
+            per_source: 48,
+            notes: vec!["the request budget allowed 10 samples per source".into()],
+        };
+        let reason = only_static.statistics_skip_reason().unwrap();
+        assert!(
+            reason.contains("2 token(s) from JSON field `key` of an authenticated GET /api/v1/keys/")
+                && reason.contains("budget allowed 10"),
+            "{reason}"
+        );
+        assert_eq!(confidence(Strength::Conclusive), Confidence::Confirmed);
+        assert_eq!(confidence(Strength::Weak), Confidence::Tentative);
+    }
+
+    #[test]
+    fn urls_jwts_and_short_values_are_not_tokens() {
+        assert!(looks_like_token("40000001"));
+        assert!(!looks_like_token("/api/token/"));
+        assert!(!looks_like_token("abc"));
+        assert!(!looks_like_token("https://x.example/a"));
+        assert!(!looks_like_token(
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
+        ));
+    }
+}
