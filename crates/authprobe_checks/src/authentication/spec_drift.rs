@@ -112,7 +112,17 @@ impl SpecDrift {
                         let Ok(resp) = cx.probe.send(req.header("Accept", "application/json")).await else {
                             continue;
                         };
-                        if !same_answer(&resp, usual) {
+                        if same_answer(&resp, usual) {
+                            continue;
+                        }
+                        // The usual credential must still work now (another check may have
+                        // rotated it since discovery, e.g. by logging in again).
+                        let again =
+                            identity.authorize(ProbeRequest::get(url.clone()).header("Accept", "application/json"));
+                        let Ok(usual_now) = cx.probe.send(again).await else {
+                            continue;
+                        };
+                        if same_answer(&usual_now, usual) {
                             findings.push(
                                 Finding::new(
                                     Confidence::Confirmed,
@@ -125,7 +135,7 @@ impl SpecDrift {
                                         resp.status
                                     ),
                                 )
-                                .with_evidence([resp.exchange, usual.exchange]),
+                                .with_evidence([resp.exchange, usual_now.exchange]),
                             );
                         }
                     }
