@@ -9,4 +9,5 @@ mod hardened;
 mod precision;
 mod reports;
 mod safety;
+mod spec;
 mod tokens;
