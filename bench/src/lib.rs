@@ -2,6 +2,7 @@
 //! so the figures compare on whatever machine runs them.
 
 pub mod entropy;
+pub mod scan;
 
 use authprobe_jwt::crack::bench::{
     candidates_per_second, BENCHMARK_KEY, SIMPLEJWT_ACCESS_TOKEN, SIMPLEJWT_PROFILE_TOKEN,

@@ -1,16 +1,22 @@
 //! `cargo run --release -p authprobe_bench`: HMAC secret cracking and token analysis speed
-//! against baselines (`-- entropy` or `-- crack` runs one of them).
+//! against baselines, and a spec-driven scan at scale (`-- crack`, `-- entropy` or `-- scan`
+//! runs one of them).
 
 use std::io::Write;
 
 fn main() {
     let only = std::env::args().nth(1);
+    let run = |name: &str| only.is_none() || only.as_deref() == Some(name);
     let out = &mut std::io::stdout().lock();
-    if only.as_deref() != Some("entropy") {
+    if run("crack") {
         authprobe_bench::crack_report(out).expect("stdout");
     }
-    if only.as_deref() != Some("crack") {
+    if run("entropy") {
         writeln!(out).expect("stdout");
         authprobe_bench::entropy::entropy_report(out, 7).expect("stdout");
+    }
+    if run("scan") {
+        writeln!(out).expect("stdout");
+        authprobe_bench::scan::scan_report(out).expect("stdout");
     }
 }

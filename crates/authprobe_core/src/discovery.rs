@@ -60,6 +60,8 @@ const NEVER_FOLLOW: &[&str] = &[
 
 /// Most endpoints an inventory holds (discovery stops growing it there).
 pub const MAX_ENDPOINTS: usize = 200;
+/// Most endpoints a spec-driven inventory holds (every operation of a large API).
+pub const MAX_SPEC_ENDPOINTS: usize = 10_000;
 
 /// What an endpoint appears to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -184,8 +186,9 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
     let mut inventory = Inventory::default();
     let mut seen: HashSet<Url> = seeds.iter().map(|(u, _)| u.clone()).collect();
     let soft_404 = soft_not_found(probe, target).await;
+    let limit = if guess { MAX_ENDPOINTS } else { MAX_SPEC_ENDPOINTS };
     let mut frontier = seeds;
-    while !frontier.is_empty() && inventory.endpoints.len() < MAX_ENDPOINTS {
+    while !frontier.is_empty() && inventory.endpoints.len() < limit {
         let fetched = fetch_all(probe, frontier, None).await;
         let mut next = Vec::new();
         for (url, declared, anonymous) in fetched {
@@ -220,7 +223,7 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
                 authenticated: None,
                 declared,
             });
-            if inventory.endpoints.len() >= MAX_ENDPOINTS {
+            if inventory.endpoints.len() >= limit {
                 break;
             }
         }
@@ -293,7 +296,7 @@ pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &
 pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<Url>, identity: Option<&Identity>) {
     let mut urls: Vec<Url> = urls.into_iter().filter(|u| !inventory.contains(u)).collect();
     urls.dedup();
-    urls.truncate(MAX_ENDPOINTS.saturating_sub(inventory.endpoints.len()));
+    urls.truncate(MAX_SPEC_ENDPOINTS.saturating_sub(inventory.endpoints.len()));
     let anonymous = fetch_all(probe, urls.iter().map(|u| (u.clone(), false)).collect(), None).await;
     let authenticated = match identity {
         Some(id) => fetch_all(probe, urls.iter().map(|u| (u.clone(), false)).collect(), Some(id)).await,
