@@ -3,7 +3,9 @@
 
 mod cli;
 mod crack_cmd;
+mod history_cmd;
 mod progress;
+mod serve_cmd;
 mod settings;
 
 use anyhow::{bail, Context, Result};
@@ -23,6 +25,9 @@ fn main() -> ExitCode {
         Command::Checks => list_checks().map(|_| ExitCode::SUCCESS),
         Command::Explain { code } => explain(&code).map(|_| ExitCode::SUCCESS),
         Command::Crack(args) => crack_cmd::run(*args),
+        Command::History(args) => history_cmd::history(args).map(|_| ExitCode::SUCCESS),
+        Command::Show(args) => history_cmd::show(args).map(|_| ExitCode::SUCCESS),
+        Command::Serve(args) => serve_cmd::run(args).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -50,6 +55,8 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let (config, gate) = settings::build(&args)?;
     // Decided before the scan, so a mistake in the flags costs no requests.
     let outputs = plan_outputs(&args)?;
+    // Opened before the scan too: an unusable history database costs no requests.
+    let mut store = history_cmd::open_for_scan(gate.store.as_ref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -58,6 +65,14 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let report = runtime.block_on(engine::scan(config, authprobe_checks::all(), &progress));
     progress.finish();
     let report = report?;
+    if let (Some(store), Some(settings)) = (store.as_mut(), gate.store.as_ref()) {
+        let id = store
+            .save(&report, settings.retention)
+            .with_context(|| format!("cannot save the scan in {}", settings.path.display()))?;
+        if !args.quiet {
+            eprintln!("scan saved as #{id} in {}", settings.path.display());
+        }
+    }
 
     let rules = catalog();
     for (format, destination) in &outputs {
@@ -168,7 +183,7 @@ fn check_file_destination(path: &Path) -> Result<()> {
 }
 
 /// The check catalog as the emitters need it (SARIF rules, JUnit test cases).
-fn catalog() -> Vec<authprobe_report::RuleInfo> {
+pub(crate) fn catalog() -> Vec<authprobe_report::RuleInfo> {
     authprobe_checks::all()
         .iter()
         .map(|check| {
