@@ -785,3 +785,80 @@ fn the_monitor_rescans_and_sends_a_signed_webhook_on_a_grade_drop() {
         .collect();
     assert!(new.contains(&"DJ001"), "the DEBUG page is a new high finding: {new:?}");
 }
+
+/// A hostile API: every answer is an HTML page whose headers and body carry script
+/// payloads, so they end up in the findings' evidence of a real scan.
+fn hostile_target() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = [0u8; 8192];
+                let _ = stream.read(&mut buf);
+                let body = format!("<html><body><h1>{SCRIPT_PAYLOAD}</h1><a href=\"/next{IMG_PAYLOAD}\">{IMG_PAYLOAD}</a></body></html>");
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Debug: {SCRIPT_PAYLOAD}\r\nSet-Cookie: sessionid=x{}; Path=/\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    url_encode(IMG_PAYLOAD),
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn payloads_a_scanned_target_returns_are_escaped_in_the_dashboard() {
+    let target = hostile_target();
+    let db = fresh_db("hostile");
+    let run = authprobe(&[
+        "scan",
+        &target,
+        "-f",
+        "json",
+        "-q",
+        "--max-requests",
+        "200",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(run.code <= 1, "the scan ran: {}", run.stderr);
+    let printed = run.stdout;
+    assert!(
+        printed.contains("<script>document.title") || printed.contains("\\u003cscript>document.title"),
+        "the payload reached the findings (else this test proves nothing): {printed}"
+    );
+    let server = serve(&db, &[], &[]);
+    for page in [
+        "/".to_string(),
+        "/scan/1".to_string(),
+        format!("/target?url={}", url_encode(&target)),
+    ] {
+        let (status, _, body) = get(&format!("{}{page}", server.base));
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            !body.contains("<script") && !body.contains("<img"),
+            "{page}: a payload reached the HTML"
+        );
+        let dom = browser_dom(&format!("{}{page}", server.base));
+        let title = dom
+            .split("<title>")
+            .nth(1)
+            .and_then(|t| t.split("</title>").next())
+            .unwrap_or("");
+        assert!(!title.starts_with("XSS-"), "{page}: a payload ran in Chromium");
+        assert!(
+            dom.contains("<body>"),
+            "{page}: a payload ran in Chromium and marked the body"
+        );
+    }
+    let (_, _, scan_page) = get(&format!("{}/scan/1", server.base));
+    assert!(
+        scan_page.contains("&lt;script&gt;document.title"),
+        "the evidence shows the payload as text"
+    );
+}

@@ -5,7 +5,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-use crate::pages::{load_diff, DiffQuery, TargetQuery};
+use crate::pages::{load_diff, DiffQuery};
 use crate::{parse_id, AppError, AppState};
 
 pub async fn targets(State(state): State<Arc<AppState>>) -> Result<Json<Value>, AppError> {
@@ -13,11 +13,22 @@ pub async fn targets(State(state): State<Arc<AppState>>) -> Result<Json<Value>, 
     Ok(Json(json!({ "targets": targets })))
 }
 
-pub async fn target(State(state): State<Arc<AppState>>, Query(q): Query<TargetQuery>) -> Result<Json<Value>, AppError> {
+#[derive(serde::Deserialize)]
+pub struct TargetApiQuery {
+    pub url: Option<String>,
+    /// Newest scans returned (default 100, at most 1000).
+    pub limit: Option<usize>,
+}
+
+pub async fn target(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<TargetApiQuery>,
+) -> Result<Json<Value>, AppError> {
     let url = q.url.ok_or_else(|| AppError::BadRequest("give ?url=TARGET".into()))?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let key = url.clone();
     let (scans, categories) = state
-        .with_store(move |store| Ok((store.scans(Some(&key), 500)?, store.category_history(&key, 500)?)))
+        .with_store(move |store| Ok((store.scans(Some(&key), limit)?, store.category_history(&key, limit)?)))
         .await?;
     if scans.is_empty() {
         return Err(AppError::NotFound(format!("no stored scan of {url}")));

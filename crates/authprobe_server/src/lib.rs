@@ -228,5 +228,10 @@ pub async fn serve(config: ServerConfig, scanner: Option<Scanner>) -> Result<(),
         tokio::spawn(monitor::run(state.clone(), monitor));
     }
     println!("listening on http://{addr}/");
+    serve_on(listener, state).await
+}
+
+/// Serves the application on a bound listener (no monitors started).
+pub async fn serve_on(listener: tokio::net::TcpListener, state: Arc<AppState>) -> Result<(), ServerError> {
     axum::serve(listener, router(state)).await.map_err(ServerError::Serve)
 }

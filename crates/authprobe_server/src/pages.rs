@@ -15,8 +15,10 @@ use crate::{parse_id, AppError, AppState};
 use authprobe_core::report::ReportFinding;
 use authprobe_store::{ScanSummary, StoredScan};
 
-/// Scans drawn on a target's chart and listed on its page.
-const TARGET_SCANS: usize = 500;
+/// Scans drawn on a target's chart.
+const TARGET_SCANS: usize = 1000;
+/// Scans listed in a target's table.
+const TABLE_SCANS: usize = 100;
 /// Scores in a targets-list sparkline.
 const SPARK_SCANS: usize = 20;
 
@@ -187,7 +189,7 @@ pub async fn target(
             h1 { "Target " span.target { (url) } }
             @if q.started.is_some() { p.notice { "Scan started; reload this page to see it when it finishes." } }
             p { "Latest: " (grade_badge(&latest.grade)) " " strong { (latest.score) } " / 100 · "
-                a href=(format!("/scan/{}", latest.id)) { "scan #" (latest.id) } " · " (scans.len()) " scans shown" }
+                a href=(format!("/scan/{}", latest.id)) { "scan #" (latest.id) } " · " (scans.len()) " scans charted" @if scans.len() > TABLE_SCANS { ", the newest " (TABLE_SCANS) " listed" } }
             @if configured { (scan_form(&state, &url)) }
             h2 { "Score over time" }
             (chart::score_chart(&points))
@@ -204,7 +206,7 @@ pub async fn target(
             table id="scans" {
                 thead { tr { th { "Scan" } th { "Finished" } th { "Score" } th { "Grade" } th { "Findings" } th { "Diff" } } }
                 tbody {
-                    @for (i, s) in scans.iter().enumerate() {
+                    @for (i, s) in scans.iter().enumerate().take(TABLE_SCANS) {
                         tr {
                             td { a.scan-link href=(format!("/scan/{}", s.id)) { "#" (s.id) } }
                             td { (date(&s.finished_at)) }
