@@ -65,6 +65,22 @@ fn every_scan_is_saved_without_any_supplied_secret() {
     assert_eq!(shown.code, 0, "{}", shown.stderr);
     assert_eq!(shown.report(), printed, "show returns the report the scan printed");
 
+    // The table, filtered by the target as a user types it (no trailing slash).
+    let table = authprobe(&["history", bed.url.trim_end_matches('/'), "--db", db.to_str().unwrap()]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(table.stdout.starts_with("   ID"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains(bed.url.as_str()) && table.stdout.chars().any(|c| ('▁'..='█').contains(&c)),
+        "{}",
+        table.stdout
+    );
+    let other = authprobe(&["history", "http://elsewhere.test/", "--db", db.to_str().unwrap()]);
+    assert!(
+        other.stdout.is_empty() && other.stderr.contains("no stored scans"),
+        "{}",
+        other.stderr
+    );
+
     let bytes = db_bytes(&db);
     assert!(bytes.len() > 4096, "the database holds the report");
     assert!(contains(&bytes, "/api/"), "the grep can see report text");

@@ -87,8 +87,14 @@ fn open_existing(settings: &StoreSettings) -> Result<Option<Store>> {
 
 pub fn history(args: HistoryArgs) -> Result<()> {
     let settings = store_for(args.db.as_deref(), args.config.as_deref())?;
+    // Targets are stored as the scan normalised them (`http://host` → `http://host/`).
+    let target = args.target.as_deref().map(|t| {
+        authprobe_core::config::Target::parse(t)
+            .map(|t| t.url.to_string())
+            .unwrap_or_else(|_| t.to_string())
+    });
     let scans = match open_existing(&settings)? {
-        Some(store) => store.scans(args.target.as_deref(), args.limit)?,
+        Some(store) => store.scans(target.as_deref(), args.limit)?,
         None => Vec::new(),
     };
     let mut out = std::io::stdout().lock();

@@ -65,14 +65,6 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let report = runtime.block_on(engine::scan(config, authprobe_checks::all(), &progress));
     progress.finish();
     let report = report?;
-    if let (Some(store), Some(settings)) = (store.as_mut(), gate.store.as_ref()) {
-        let id = store
-            .save(&report, settings.retention)
-            .with_context(|| format!("cannot save the scan in {}", settings.path.display()))?;
-        if !args.quiet {
-            eprintln!("scan saved as #{id} in {}", settings.path.display());
-        }
-    }
 
     let rules = catalog();
     for (format, destination) in &outputs {
@@ -97,6 +89,15 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
                     );
                 }
             }
+        }
+    }
+    // Saved after the report is out, so a failing database never costs the user the report.
+    if let (Some(store), Some(settings)) = (store.as_mut(), gate.store.as_ref()) {
+        let id = store
+            .save(&report, settings.retention)
+            .with_context(|| format!("cannot save the scan in {}", settings.path.display()))?;
+        if !args.quiet {
+            eprintln!("scan saved as #{id} in {}", settings.path.display());
         }
     }
     Ok(gate_exit(&report, &gate, args.quiet))
