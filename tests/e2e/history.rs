@@ -272,9 +272,12 @@ fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, 
     let mut stream = TcpStream::connect(host).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: {host}\r\n"));
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -545,6 +548,26 @@ fn hostile_text_in_findings_is_shown_and_never_executed() {
             "{page}: the browser built a hostile element"
         );
     }
+    // A page that rebinds its own name to 127.0.0.1 is not loopback.
+    let (status, _, _) = http(
+        "GET",
+        &format!("{}/api/targets", server.base),
+        &[("Host", "evil.test:80")],
+        "",
+    );
+    assert_eq!(status, 403, "DNS rebinding is refused");
+    let port = server.base.rsplit(':').next().unwrap();
+    let localhost = format!("localhost:{port}");
+    assert_eq!(
+        http(
+            "GET",
+            &format!("{}/api/targets", server.base),
+            &[("Host", &localhost)],
+            ""
+        )
+        .0,
+        200
+    );
     // The target URL is text, never a link to the target.
     let (_, _, body) = get(&format!("{}/", server.base));
     assert!(!body.contains("href=\"http://evil.test"), "target URLs are not links");

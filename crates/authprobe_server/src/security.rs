@@ -53,6 +53,15 @@ fn session_cookie(req: &Request) -> Option<String> {
 /// needs `Authorization: Bearer TOKEN` or the session cookie that logging in sets.
 pub async fn require_token(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let Some(token) = &state.config.token else {
+        // Without a token the dashboard trusts whoever reaches loopback; a page elsewhere
+        // that rebinds its DNS name to 127.0.0.1 must not count as such.
+        if !loopback_host(&req) {
+            return (
+                StatusCode::FORBIDDEN,
+                "this dashboard answers to 127.0.0.1, [::1] and localhost only",
+            )
+                .into_response();
+        }
         return next.run(req).await;
     };
     let path = req.uri().path();
@@ -78,6 +87,18 @@ pub async fn require_token(State(state): State<Arc<AppState>>, req: Request, nex
         "access token required",
     )
         .into_response()
+}
+
+/// Whether the request's `Host` names a loopback address or `localhost` (any port).
+fn loopback_host(req: &Request) -> bool {
+    let Some(host) = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The `Set-Cookie` value of a session.
