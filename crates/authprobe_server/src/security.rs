@@ -117,3 +117,41 @@ pub async fn headers(mut response: Response) -> Response {
         .or_insert(HeaderValue::from_static("no-store"));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_host(host: &str) -> Request {
+        Request::builder()
+            .uri("/")
+            .header(header::HOST, host)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    }
+
+    #[test]
+    fn only_loopback_host_names_count_as_loopback() {
+        for ok in ["127.0.0.1:8700", "localhost:1", "LOCALHOST", "[::1]:8700", "127.0.0.2"] {
+            assert!(loopback_host(&with_host(ok)), "{ok}");
+        }
+        for bad in [
+            "evil.test",
+            "evil.test:8700",
+            "10.0.0.1:8700",
+            "127.0.0.1.evil.test",
+            "[::2]:80",
+            "",
+        ] {
+            assert!(!loopback_host(&with_host(bad)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "abcd"));
+        assert!(!constant_time_eq("", "a"));
+    }
+}
