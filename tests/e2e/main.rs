@@ -6,6 +6,7 @@ mod checks;
 mod cli;
 mod flows;
 mod hardened;
+mod history;
 mod precision;
 mod reports;
 mod safety;

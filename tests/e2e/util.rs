@@ -109,6 +109,8 @@ pub fn authprobe(args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_authprobe"))
         .args(args)
         .env("NO_COLOR", "1")
+        // Scans save their history: into a throwaway database, never the user's.
+        .env("AUTHPROBE_DB", test_db())
         .stdin(Stdio::null())
         .output()
         .expect("run authprobe");
@@ -118,6 +120,11 @@ pub fn authprobe(args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         elapsed: started.elapsed(),
     }
+}
+
+/// The history database of this test process (tests pass `--db` for one of their own).
+pub fn test_db() -> PathBuf {
+    std::env::temp_dir().join(format!("authprobe-e2e-{}.db", std::process::id()))
 }
 
 /// Scans a testbed as alice and bob with a JSON report; TLS testbeds get a config that

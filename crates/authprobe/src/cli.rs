@@ -12,7 +12,7 @@ use std::path::PathBuf;
     long_about = "authprobe finds broken authentication in HTTP APIs: unverified or forgeable tokens, tokens in URLs, \
 missing authentication, DEBUG pages, weak transport security, insecure cookies and CORS. It proves each finding \
 with recorded evidence and a curl command, scores the API 0-100 (grade A-F) and gates CI with its exit code.",
-    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe scan http://127.0.0.1:8000/ --format sarif,markdown,junit --output-dir reports/\n  authprobe diff old.json new.json --format markdown\n  authprobe checks\n  authprobe explain JWT005\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error."
+    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe scan http://127.0.0.1:8000/ --format sarif,markdown,junit --output-dir reports/\n  authprobe diff old.json new.json --format markdown\n  authprobe checks\n  authprobe explain JWT005\n  authprobe history\n  authprobe serve --config authprobe.toml\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,6 +36,12 @@ pub enum Command {
     Diff(DiffArgs),
     /// Analyse token samples offline (entropy, predictability, identity derivation).
     Tokens(crate::tokens_cmd::TokensArgs),
+    /// List stored scans (all targets, or one) with a score sparkline.
+    History(crate::history_cmd::HistoryArgs),
+    /// Print a stored scan's report in any format.
+    Show(crate::history_cmd::ShowArgs),
+    /// Serve the dashboard and JSON API over the scan history; rescan `[[monitor]]` targets.
+    Serve(crate::serve_cmd::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +164,15 @@ pub struct ScanArgs {
     /// No progress output on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Scan history database (default: AUTHPROBE_DB, then [store] path, then
+    /// ~/.local/share/authprobe/history.db). Every scan is saved there.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Do not save this scan in the history.
+    #[arg(long, conflicts_with = "db")]
+    pub no_store: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

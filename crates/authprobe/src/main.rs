@@ -3,7 +3,9 @@
 
 mod cli;
 mod crack_cmd;
+mod history_cmd;
 mod progress;
+mod serve_cmd;
 mod settings;
 mod tokens_cmd;
 mod triage;
@@ -27,6 +29,9 @@ fn main() -> ExitCode {
         Command::Crack(args) => crack_cmd::run(*args),
         Command::Diff(args) => diff(&args).map(|_| ExitCode::SUCCESS),
         Command::Tokens(args) => tokens_cmd::run(args),
+        Command::History(args) => history_cmd::history(args).map(|_| ExitCode::SUCCESS),
+        Command::Show(args) => history_cmd::show(args).map(|_| ExitCode::SUCCESS),
+        Command::Serve(args) => serve_cmd::run(args).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -54,6 +59,8 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let (config, gate) = settings::build(&args)?;
     // Decided before the scan, so a mistake in the flags costs no requests.
     let outputs = plan_outputs(&args)?;
+    // Opened before the scan too: an unusable history database costs no requests.
+    let mut store = history_cmd::open_for_scan(gate.store.as_ref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -90,6 +97,15 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
                     );
                 }
             }
+        }
+    }
+    // Saved after the report is out, so a failing database never costs the user the report.
+    if let (Some(store), Some(settings)) = (store.as_mut(), gate.store.as_ref()) {
+        let id = store
+            .save(&report, settings.retention)
+            .with_context(|| format!("cannot save the scan in {}", settings.path.display()))?;
+        if !args.quiet {
+            eprintln!("scan saved as #{id} in {}", settings.path.display());
         }
     }
     Ok(gate_exit(&report, &gate, args.quiet))
@@ -176,7 +192,7 @@ fn check_file_destination(path: &Path) -> Result<()> {
 }
 
 /// The check catalog as the emitters need it (SARIF rules, JUnit test cases).
-fn catalog() -> Vec<authprobe_report::RuleInfo> {
+pub(crate) fn catalog() -> Vec<authprobe_report::RuleInfo> {
     authprobe_checks::all()
         .iter()
         .map(|check| {

@@ -19,6 +19,35 @@ pub struct Gate {
     pub ignores: Vec<crate::triage::Ignore>,
     /// The `--baseline` report.
     pub baseline: Option<authprobe_core::Report>,
+    /// Where the scan is saved (`None` with `--no-store`) and how much history to keep.
+    pub store: Option<StoreSettings>,
+}
+
+/// The history database and its retention.
+#[derive(Debug, Clone, Default)]
+pub struct StoreSettings {
+    pub path: std::path::PathBuf,
+    pub retention: authprobe_store::Retention,
+}
+
+/// The history database: `--db` < `AUTHPROBE_DB` < `[store] path` < the per-user default
+/// (flags win), with the `[store]` retention.
+pub fn store_settings(flag: Option<&Path>, file: Option<&authprobe_core::config::FileStore>) -> StoreSettings {
+    let env = std::env::var_os("AUTHPROBE_DB")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let path = flag
+        .map(Path::to_path_buf)
+        .or(env)
+        .or_else(|| file.and_then(|f| f.path.clone()))
+        .unwrap_or_else(authprobe_store::default_path);
+    StoreSettings {
+        path,
+        retention: authprobe_store::Retention {
+            keep: file.and_then(|f| f.keep),
+            days: file.and_then(|f| f.days),
+        },
+    }
 }
 
 pub fn load_file(path: &Path) -> Result<FileConfig> {
@@ -117,7 +146,12 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         bail!("[flows.login] and [auth] login_path both declare the login endpoint: keep one (prefer [flows.login])");
     }
     let endpoints = file.endpoints.unwrap_or_default();
+    if file.store.as_ref().is_some_and(|s| s.keep == Some(0)) {
+        bail!("[store] keep must be at least 1 (use --no-store to keep no history)");
+    }
+    let store = (!args.no_store).then(|| store_settings(args.db.as_deref(), file.store.as_ref()));
     let gate = Gate {
+        store,
         fail_on: args
             .fail_on
             .clone()

@@ -157,6 +157,34 @@ pub struct FileConfig {
     /// `[[ignore]]` entries: accepted findings (suppressions).
     #[serde(default, rename = "ignore")]
     pub ignores: Vec<FileIgnore>,
+    /// `[store]`: where scan history goes and how much of it to keep.
+    pub store: Option<FileStore>,
+    /// `[[monitor]]`: targets `authprobe serve` rescans on a schedule.
+    #[serde(default, rename = "monitor")]
+    pub monitors: Vec<FileMonitor>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileStore {
+    /// The history database (`--db` and `AUTHPROBE_DB` override it).
+    pub path: Option<std::path::PathBuf>,
+    /// Keep at most this many scans per target.
+    pub keep: Option<usize>,
+    /// Drop scans older than this many days.
+    pub days: Option<u32>,
+}
+
+/// A target `authprobe serve` rescans every `interval` (`90s`, `30m`, `6h`, `1d`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMonitor {
+    pub target: String,
+    pub interval: String,
+    /// Where to POST a signed alert on a grade drop or new high/critical findings.
+    pub webhook: Option<String>,
+    /// Environment variable holding the webhook's HMAC-SHA256 secret (kept out of the file).
+    pub webhook_secret_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

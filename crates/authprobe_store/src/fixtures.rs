@@ -1,0 +1,73 @@
+//! Builders of well-formed reports for tests and benchmarks of the store and the
+//! dashboard (a real scan needs the testbed; these need nothing).
+
+use authprobe_core::exchange::Evidence;
+use authprobe_core::report::{CategoryScore, ReportFinding, Stats, TargetInfo, Tool, SCHEMA};
+use authprobe_core::{Confidence, Report, Severity};
+
+/// A finding of `check` on `endpoint` with `message`; evidence and remediation quote the
+/// message so target-controlled text reaches every field a page shows.
+pub fn finding(check: &str, severity: Severity, endpoint: &str, message: &str) -> ReportFinding {
+    ReportFinding {
+        check: check.into(),
+        slug: format!("{}-slug", check.to_lowercase()),
+        title: format!("{check} title"),
+        severity,
+        confidence: Confidence::Confirmed,
+        cwe: vec!["CWE-287".into()],
+        owasp: vec!["API2:2023".into()],
+        endpoint: endpoint.into(),
+        message: message.into(),
+        evidence: vec![Evidence {
+            request: format!("GET {endpoint}\n"),
+            response: format!("HTTP/1.1 200 OK\nserver: {message}\n\n{message}"),
+            curl: format!("curl -i '{endpoint}'"),
+        }],
+        remediation: format!("Fix {check}."),
+        fingerprint: String::new(),
+        suppressed: false,
+        suppression_reason: None,
+        baseline: None,
+    }
+}
+
+/// A report on `target` with `score` (grade derived) and `findings`, started at
+/// `started_at` (RFC 3339).
+pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFinding>) -> Report {
+    Report {
+        schema: SCHEMA.into(),
+        tool: Tool {
+            name: "authprobe".into(),
+            version: "test".into(),
+        },
+        target: TargetInfo { url: target.into() },
+        started_at: started_at.into(),
+        finished_at: started_at.into(),
+        duration_ms: 1000,
+        profile: "standard".into(),
+        stats: Stats {
+            requests: 100,
+            endpoints: 10,
+            checks_run: 40,
+            max_requests: 1500,
+            methods: Default::default(),
+        },
+        score,
+        grade: authprobe_core::score::grade(score).to_string(),
+        categories: ["authentication", "jwt", "session", "transport"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| CategoryScore {
+                name: (*name).into(),
+                score: score.saturating_add(i as u8 * 3).min(100),
+            })
+            .collect(),
+        checks_skipped: vec![],
+        findings,
+        identities: vec![],
+        endpoints: vec![],
+        flows: vec![],
+        spec: None,
+        baseline: None,
+    }
+}
