@@ -96,6 +96,17 @@ impl ScanContext {
     }
 
     /// Whether the user declared `path` protected.
+    /// How many endpoints a per-endpoint check covers: `default` (a sample) for a
+    /// discovered inventory, every endpoint when a spec drove it (`--spec`) or with the
+    /// thorough profile. The request budget and rate limit still bound the whole scan.
+    pub fn endpoint_limit(&self, default: usize) -> usize {
+        if self.config.spec.is_some() || self.config.profile == "thorough" {
+            usize::MAX
+        } else {
+            default
+        }
+    }
+
     pub fn declared_protected(&self, path: &str) -> bool {
         self.protected_paths.iter().any(|p| path_matches(p, path))
     }

@@ -59,7 +59,8 @@ crate::declare_check! {
     };
 }
 
-/// Protected endpoints probed at most (each costs one to four requests).
+/// Protected endpoints probed at most on a discovered inventory (each costs one to four
+/// requests); a spec-driven scan covers them all.
 const MAX_ENDPOINTS: usize = 25;
 
 impl InvalidTokenAccepted {
@@ -70,7 +71,7 @@ impl InvalidTokenAccepted {
                 urls.push(e.url.clone());
             }
         }
-        urls.truncate(MAX_ENDPOINTS);
+        urls.truncate(cx.endpoint_limit(MAX_ENDPOINTS));
         if urls.is_empty() {
             return CheckOutcome::skipped(
                 "no endpoint was found that serves the identity and refuses anonymous requests",

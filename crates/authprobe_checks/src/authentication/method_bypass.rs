@@ -59,7 +59,10 @@ crate::declare_check! {
 
 impl MethodAuthBypass {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let endpoints: Vec<_> = cx.protected_endpoints().take(MAX_ENDPOINTS).collect();
+        let endpoints: Vec<_> = cx
+            .protected_endpoints()
+            .take(cx.endpoint_limit(MAX_ENDPOINTS))
+            .collect();
         if endpoints.is_empty() {
             return CheckOutcome::skipped(
                 "no endpoint was found that serves the identity and refuses anonymous requests",

@@ -97,7 +97,7 @@ impl CrossIdentityAccess {
         }
         let mut exposed = Vec::new();
         let mut evidence = Vec::new();
-        for object in objects.into_iter().take(MAX_OBJECTS) {
+        for object in objects.into_iter().take(cx.endpoint_limit(MAX_OBJECTS)) {
             let owner_view = match cx.inventory.get(&object).and_then(|e| e.authenticated.clone()) {
                 Some(r) => r,
                 None => match cx.probe.send(owner.authorize(ProbeRequest::get(object.clone()))).await {

@@ -53,7 +53,7 @@ impl TokenLeak {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
         let mut targets: Vec<url::Url> = cx.oracle_endpoint().into_iter().collect();
         for e in cx.inventory.endpoints.iter().filter(|e| e.anonymously_refused()) {
-            if targets.len() >= MAX_ENDPOINTS {
+            if targets.len() >= cx.endpoint_limit(MAX_ENDPOINTS) {
                 break;
             }
             if !targets.contains(&e.url) {
