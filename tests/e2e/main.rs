@@ -6,5 +6,6 @@ mod checks;
 mod cli;
 mod flows;
 mod hardened;
+mod hostile;
 mod precision;
 mod safety;

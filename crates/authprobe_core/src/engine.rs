@@ -275,7 +275,7 @@ pub async fn scan(
                 url: e.url.to_string(),
                 kind: format!("{:?}", e.kind),
                 status: e.anonymous.as_ref().ok().map(|r| r.status),
-                error: e.anonymous.as_ref().err().map(ToString::to_string),
+                error: endpoint_error(&e.anonymous, &cx.probe),
             })
             .collect(),
         flows: cx
@@ -291,6 +291,15 @@ pub async fn scan(
             })
             .collect(),
     })
+}
+
+/// Why an endpoint's anonymous GET failed, or why its answer is incomplete (a body over
+/// the size limit, or ended early by a timeout or a closed connection).
+fn endpoint_error(anonymous: &Result<crate::probe::ProbeResponse, ProbeError>, probe: &Probe) -> Option<String> {
+    match anonymous {
+        Err(e) => Some(e.to_string()),
+        Ok(r) => probe.exchange(r.exchange).and_then(|x| x.error),
+    }
 }
 
 /// How many requests of each method the scan sent.

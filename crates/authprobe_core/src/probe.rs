@@ -379,7 +379,8 @@ impl Probe {
             body: req.body.clone(),
         };
         match outcome {
-            Ok((status, resp_headers, body, truncated)) => {
+            Ok((status, resp_headers, body, cut)) => {
+                let truncated = cut.is_some();
                 let response = RecordedResponse {
                     status,
                     headers: resp_headers
@@ -389,7 +390,8 @@ impl Probe {
                     body: String::from_utf8_lossy(&body[..body.len().min(RECORDED_BODY_LIMIT)]).into_owned(),
                     body_truncated: truncated || body.len() > RECORDED_BODY_LIMIT,
                 };
-                let id = self.record(recorded_request, Some(response), None, elapsed);
+                // A body cut short is an error recorded beside the response.
+                let id = self.record(recorded_request, Some(response), cut, elapsed);
                 let resp = ProbeResponse {
                     exchange: id,
                     url: req.url,
@@ -431,36 +433,37 @@ impl Probe {
         &self,
         builder: reqwest::RequestBuilder,
         url: &Url,
-    ) -> Result<(u16, HeaderMap, Bytes, bool), ProbeError> {
+    ) -> Result<(u16, HeaderMap, Bytes, Option<String>), ProbeError> {
         let mut resp = builder.send().await.map_err(|e| self.classify(e, url))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let mut body = Vec::new();
-        let mut truncated = false;
-        loop {
+        let cap = self.settings.max_body_bytes;
+        let cut = loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = self.settings.max_body_bytes - body.len();
+                    let room = cap - body.len();
                     if chunk.len() > room {
                         body.extend_from_slice(&chunk[..room]);
-                        truncated = true;
-                        break;
+                        break Some(format!(
+                            "response body larger than the {cap}-byte limit: read {cap} bytes and dropped the rest"
+                        ));
                     }
                     body.extend_from_slice(&chunk);
                 }
-                Ok(None) => break,
+                Ok(None) => break None,
                 // A body cut short still yields what arrived; the status was real.
-                Err(e) if e.is_timeout() => {
-                    truncated = true;
-                    break;
-                }
-                Err(_) => {
-                    truncated = true;
-                    break;
+                Err(e) => {
+                    let why = if e.is_timeout() {
+                        format!("timed out after {:?}", self.settings.timeout)
+                    } else {
+                        last_cause(&e)
+                    };
+                    break Some(format!("response body cut short after {} bytes: {why}", body.len()));
                 }
             }
-        }
-        Ok((status, headers, Bytes::from(body), truncated))
+        };
+        Ok((status, headers, Bytes::from(body), cut))
     }
 
     fn classify(&self, err: reqwest::Error, url: &Url) -> ProbeError {

@@ -102,7 +102,8 @@ pub struct EndpointInfo {
     pub kind: String,
     /// The anonymous GET status, or `null` when it failed.
     pub status: Option<u16>,
-    /// Why the anonymous GET failed (the per-endpoint error).
+    /// Why the anonymous GET failed (the per-endpoint error), or, next to a status, why its
+    /// answer is incomplete (body over the size limit, cut short by a timeout or a close).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

@@ -128,7 +128,7 @@ pub fn render(report: &Report, color: bool) -> String {
     if !failed.is_empty() {
         let _ = writeln!(
             out,
-            "{} {} endpoint(s) did not answer:",
+            "{} {} endpoint(s) did not answer in full:",
             p.bold("Errors:"),
             failed.len()
         );
