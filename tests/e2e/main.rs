@@ -7,5 +7,6 @@ mod cli;
 mod flows;
 mod hardened;
 mod hostile;
+mod interrupt;
 mod precision;
 mod safety;

@@ -5,6 +5,7 @@ mod cli;
 mod crack_cmd;
 mod progress;
 mod settings;
+mod signals;
 
 use anyhow::{bail, Context, Result};
 use authprobe_core::{engine, Report};
@@ -55,7 +56,14 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let progress = progress::Progress::new(args.quiet);
-    let report = runtime.block_on(engine::scan(config, authprobe_checks::all(), &progress));
+    let interrupt = authprobe_core::interrupt::Interrupt::new();
+    runtime.spawn(signals::stop_scan_on_signal(interrupt.clone()));
+    let report = runtime.block_on(engine::scan_until(
+        config,
+        authprobe_checks::all(),
+        &progress,
+        interrupt,
+    ));
     progress.finish();
     let report = report?;
 
@@ -83,6 +91,14 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
                 }
             }
         }
+    }
+    if report.incomplete {
+        // A partial scan never passes the gate: what it did not reach was not checked.
+        eprintln!(
+            "error: the scan was {}: the report is partial (\"incomplete\": true)",
+            report.incomplete_reason.as_deref().unwrap_or("stopped")
+        );
+        return Ok(ExitCode::from(2));
     }
     Ok(gate_exit(&report, &gate, args.quiet))
 }

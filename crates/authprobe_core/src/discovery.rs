@@ -208,7 +208,7 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String]) -> In
                 || matches!(&anonymous, Ok(r) if r.status != 404 && !like_not_found(r))
                 // A path that timed out, broke the connection or sent a malformed answer is
                 // kept: the report names its error. Refusals by the probe's own policy are not.
-                || matches!(&anonymous, Err(e) if !matches!(e, ProbeError::BudgetExhausted(_) | ProbeError::MethodForbidden { .. }));
+                || matches!(&anonymous, Err(e) if !matches!(e, ProbeError::BudgetExhausted(_) | ProbeError::MethodForbidden { .. } | ProbeError::Interrupted(_)));
             if !keep {
                 continue;
             }

@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::cookies::{CookieJar, SetCookie};
 use crate::exchange::{Exchange, ExchangeId, RecordedRequest, RecordedResponse, RECORDED_BODY_LIMIT};
+use crate::interrupt::Interrupt;
 
 /// Limits and behaviour of the probe.
 #[derive(Debug, Clone)]
@@ -227,6 +228,9 @@ pub enum ProbeError {
     Tls { host: String, detail: String },
     #[error("could not connect to {host}: {detail}")]
     Connect { host: String, detail: String },
+    /// The scan was stopped (Ctrl-C, SIGTERM): nothing more is sent.
+    #[error("not sent: the scan was {0}")]
+    Interrupted(String),
     #[error("{0}")]
     Other(String),
 }
@@ -242,6 +246,7 @@ pub struct Probe {
     in_flight: tokio::sync::Semaphore,
     exchanges: Mutex<Vec<Exchange>>,
     post_allowed: RwLock<HashSet<String>>,
+    interrupt: Arc<Interrupt>,
 }
 
 impl Probe {
@@ -264,7 +269,24 @@ impl Probe {
             next_slot: tokio::sync::Mutex::new(Instant::now()),
             exchanges: Mutex::new(Vec::new()),
             post_allowed: RwLock::new(HashSet::new()),
+            interrupt: Interrupt::new(),
         })
+    }
+
+    /// Obeys this stop switch: once pulled, requests are refused and those in flight
+    /// abandoned with [`ProbeError::Interrupted`].
+    pub fn with_interrupt(mut self, interrupt: Arc<Interrupt>) -> Self {
+        self.interrupt = interrupt;
+        self
+    }
+
+    /// Whether the scan was stopped.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.is_triggered()
+    }
+
+    fn interrupted_error(&self) -> ProbeError {
+        ProbeError::Interrupted(self.interrupt.reason().unwrap_or_else(|| "interrupted".into()))
     }
 
     pub fn settings(&self) -> &ProbeSettings {
@@ -344,13 +366,27 @@ impl Probe {
         if !matches!(req.url.scheme(), "http" | "https") {
             return Err(ProbeError::Other(format!("unsupported URL scheme in {}", req.url)));
         }
+        if self.interrupted() {
+            return Err(self.interrupted_error());
+        }
         // Take a budget slot before waiting, so concurrent senders can never overshoot.
         if self.sent.fetch_add(1, Ordering::SeqCst) >= self.settings.max_requests {
             self.refused.fetch_add(1, Ordering::SeqCst);
             return Err(ProbeError::BudgetExhausted(self.settings.max_requests));
         }
-        let _permit = self.in_flight.acquire().await.expect("semaphore never closed");
-        self.wait_for_rate_slot().await;
+        let ready = async {
+            let permit = self.in_flight.acquire().await.expect("semaphore never closed");
+            self.wait_for_rate_slot().await;
+            permit
+        };
+        let _permit = tokio::select! {
+            permit = ready => permit,
+            _ = self.interrupt.triggered() => {
+                // Never sent: the slot goes back, so the count stays what the target saw.
+                self.sent.fetch_sub(1, Ordering::SeqCst);
+                return Err(self.interrupted_error());
+            }
+        };
 
         let mut headers = req.headers.clone();
         if let Some(cookie) = req.jar.as_ref().and_then(|jar| jar.header()) {
@@ -370,7 +406,10 @@ impl Probe {
         }
 
         let started = Instant::now();
-        let outcome = self.fetch(builder, &req.url).await;
+        let outcome = tokio::select! {
+            outcome = self.fetch(builder, &req.url) => outcome,
+            _ = self.interrupt.triggered() => Err(self.interrupted_error()),
+        };
         let elapsed = started.elapsed();
         let recorded_request = RecordedRequest {
             method: req.method.as_str().to_string(),

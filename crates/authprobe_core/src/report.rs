@@ -16,6 +16,14 @@ pub struct Report {
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u64,
+    /// `true` when the scan was stopped before it finished (Ctrl-C, SIGTERM): the findings
+    /// are those made until then, and the checks that had not finished are in
+    /// `checks_skipped` with the reason. An incomplete scan never passes the CLI's gate.
+    #[serde(default)]
+    pub incomplete: bool,
+    /// Why the scan is incomplete, e.g. `interrupted by SIGTERM`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete_reason: Option<String>,
     /// The profile the scan ran with (`safe`, `standard`, `thorough`).
     #[serde(default)]
     pub profile: String,
