@@ -10,3 +10,4 @@ mod hostile;
 mod interrupt;
 mod precision;
 mod safety;
+mod secrets;
