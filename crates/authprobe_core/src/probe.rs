@@ -25,8 +25,14 @@ pub struct ProbeSettings {
     pub rate_per_sec: u32,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Whole-request timeout (connect, headers and body); a timeout is not retried.
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// Retries of a GET/HEAD/OPTIONS that failed to connect or lost its connection before
+    /// the answer (POST never is); each retry counts against `max_requests`.
+    pub retries: u32,
+    /// Wait before the first retry, doubled for each further one.
+    pub retry_backoff: Duration,
     /// Response bytes read at most; the rest is discarded and the body marked truncated.
     pub max_body_bytes: usize,
     /// Skip TLS certificate verification (`--insecure`).
@@ -44,6 +50,8 @@ impl Default for ProbeSettings {
             concurrency: 8,
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
+            retries: 1,
+            retry_backoff: Duration::from_millis(250),
             max_body_bytes: 2 * 1024 * 1024,
             insecure: false,
             read_only: false,
@@ -235,6 +243,28 @@ pub enum ProbeError {
     Other(String),
 }
 
+impl ProbeError {
+    /// Whether the request never got an answer because the connection failed: refused,
+    /// not established, or closed before the response was complete. Timeouts are not.
+    pub fn is_connection_error(&self) -> bool {
+        match self {
+            ProbeError::ConnectionRefused(_) | ProbeError::Connect { .. } => true,
+            ProbeError::Other(detail) => {
+                let detail = detail.to_ascii_lowercase();
+                [
+                    "connection closed",
+                    "connection reset",
+                    "broken pipe",
+                    "incomplete message",
+                ]
+                .iter()
+                .any(|w| detail.contains(w))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The gateway itself. Cheap to share by reference across concurrent checks.
 pub struct Probe {
     client: reqwest::Client,
@@ -369,30 +399,10 @@ impl Probe {
         if self.interrupted() {
             return Err(self.interrupted_error());
         }
-        // Take a budget slot before waiting, so concurrent senders can never overshoot.
-        if self.sent.fetch_add(1, Ordering::SeqCst) >= self.settings.max_requests {
-            self.refused.fetch_add(1, Ordering::SeqCst);
-            return Err(ProbeError::BudgetExhausted(self.settings.max_requests));
-        }
-        let ready = async {
-            let permit = self.in_flight.acquire().await.expect("semaphore never closed");
-            self.wait_for_rate_slot().await;
-            permit
-        };
-        let _permit = tokio::select! {
-            permit = ready => permit,
-            _ = self.interrupt.triggered() => {
-                // Never sent: the slot goes back, so the count stays what the target saw.
-                self.sent.fetch_sub(1, Ordering::SeqCst);
-                return Err(self.interrupted_error());
-            }
-        };
-
         let mut headers = req.headers.clone();
         if let Some(cookie) = req.jar.as_ref().and_then(|jar| jar.header()) {
             headers.push(("Cookie".to_string(), cookie));
         }
-        let mut builder = self.client.request(req.method.to_reqwest(), req.url.clone());
         let mut header_map = HeaderMap::new();
         for (name, value) in &headers {
             let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
@@ -400,23 +410,79 @@ impl Probe {
             };
             header_map.append(name, value);
         }
-        builder = builder.headers(header_map);
+        let mut builder = self
+            .client
+            .request(req.method.to_reqwest(), req.url.clone())
+            .headers(header_map);
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
         }
-
-        let started = Instant::now();
-        let outcome = tokio::select! {
-            outcome = self.fetch(builder, &req.url) => outcome,
-            _ = self.interrupt.triggered() => Err(self.interrupted_error()),
-        };
-        let elapsed = started.elapsed();
+        let request = builder
+            .build()
+            .map_err(|e| ProbeError::Other(format!("cannot build the request: {e}")))?;
         let recorded_request = RecordedRequest {
             method: req.method.as_str().to_string(),
             url: req.url.to_string(),
             headers,
             body: req.body.clone(),
         };
+
+        // Connection errors are retried with backoff, GET/HEAD/OPTIONS only (never POST),
+        // each attempt a request of its own: it takes a budget slot and a rate slot.
+        let retries = if req.method == Method::Post {
+            0
+        } else {
+            self.settings.retries
+        };
+        let mut attempt = 0;
+        let (outcome, started) = loop {
+            if attempt > 0 {
+                let backoff = self.settings.retry_backoff * 2u32.saturating_pow(attempt - 1);
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = self.interrupt.triggered() => return Err(self.interrupted_error()),
+                }
+            }
+            // Take a budget slot before waiting, so concurrent senders can never overshoot.
+            if self.sent.fetch_add(1, Ordering::SeqCst) >= self.settings.max_requests {
+                self.refused.fetch_add(1, Ordering::SeqCst);
+                return Err(ProbeError::BudgetExhausted(self.settings.max_requests));
+            }
+            let ready = async {
+                let permit = self.in_flight.acquire().await.expect("semaphore never closed");
+                self.wait_for_rate_slot().await;
+                permit
+            };
+            let _permit = tokio::select! {
+                permit = ready => permit,
+                _ = self.interrupt.triggered() => {
+                    // Never sent: the slot goes back, so the count stays what the target saw.
+                    self.sent.fetch_sub(1, Ordering::SeqCst);
+                    return Err(self.interrupted_error());
+                }
+            };
+            let Some(this_attempt) = request.try_clone() else {
+                return Err(ProbeError::Other("cannot repeat a streamed request".into()));
+            };
+            let started = Instant::now();
+            let outcome = tokio::select! {
+                outcome = self.fetch(this_attempt, &req.url) => outcome,
+                _ = self.interrupt.triggered() => Err(self.interrupted_error()),
+            };
+            match outcome {
+                Err(err) if attempt < retries && err.is_connection_error() => {
+                    self.record(
+                        recorded_request.clone(),
+                        None,
+                        Some(format!("{err} (retried)")),
+                        started.elapsed(),
+                    );
+                    attempt += 1;
+                }
+                outcome => break (outcome, started),
+            }
+        };
+        let elapsed = started.elapsed();
         match outcome {
             Ok((status, resp_headers, body, cut)) => {
                 let truncated = cut.is_some();
@@ -470,10 +536,10 @@ impl Probe {
 
     async fn fetch(
         &self,
-        builder: reqwest::RequestBuilder,
+        request: reqwest::Request,
         url: &Url,
     ) -> Result<(u16, HeaderMap, Bytes, Option<String>), ProbeError> {
-        let mut resp = builder.send().await.map_err(|e| self.classify(e, url))?;
+        let mut resp = self.client.execute(request).await.map_err(|e| self.classify(e, url))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let mut body = Vec::new();
@@ -761,6 +827,82 @@ mod tests {
         let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
         let err = probe.send(ProbeRequest::get(url)).await.unwrap_err();
         assert!(matches!(err, ProbeError::ConnectionRefused(_)), "{err:?}");
-        assert_eq!(probe.exchanges()[0].error.as_deref(), Some(err.to_string().as_str()));
+        let exchanges = probe.exchanges();
+        assert_eq!(exchanges.len(), 2, "one retry by default");
+        assert_eq!(exchanges[1].error.as_deref(), Some(err.to_string().as_str()));
+    }
+
+    /// A server that closes the first `drops` connections as soon as a request arrives,
+    /// then answers OK; counts requests.
+    async fn flaky_server(drops: usize) -> (Url, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let mut buf = vec![0u8; 8192];
+                let _ = sock.read(&mut buf).await;
+                if n >= drops {
+                    let _ = sock
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                        .await;
+                }
+            }
+        });
+        (Url::parse(&format!("http://{addr}/")).unwrap(), count)
+    }
+
+    #[tokio::test]
+    async fn lost_connections_are_retried_with_backoff_for_get_only() {
+        let (url, count) = flaky_server(2).await;
+        let probe = Probe::new(ProbeSettings {
+            retries: 2,
+            retry_backoff: Duration::from_millis(100),
+            ..Default::default()
+        })
+        .unwrap();
+        let started = Instant::now();
+        let resp = probe.send(ProbeRequest::get(url.clone())).await.unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+        assert_eq!(probe.requests_sent(), 3, "retries count against the budget");
+        assert_eq!(probe.exchanges().len(), 3);
+        assert!(started.elapsed() >= Duration::from_millis(300), "backoff 100 + 200 ms");
+
+        let (url, count) = flaky_server(1).await;
+        let probe = Probe::new(ProbeSettings {
+            retries: 2,
+            retry_backoff: Duration::from_millis(10),
+            ..Default::default()
+        })
+        .unwrap();
+        probe.allow_post(&url);
+        let err = probe
+            .send(ProbeRequest::post_json(url, &serde_json::json!({})))
+            .await
+            .unwrap_err();
+        assert!(err.is_connection_error(), "{err:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 1, "POST is never retried");
+    }
+
+    #[tokio::test]
+    async fn retries_stop_at_the_budget() {
+        let (url, count) = flaky_server(10).await;
+        let probe = Probe::new(ProbeSettings {
+            max_requests: 2,
+            retries: 5,
+            retry_backoff: Duration::from_millis(1),
+            ..Default::default()
+        })
+        .unwrap();
+        let err = probe.send(ProbeRequest::get(url)).await.unwrap_err();
+        assert_eq!(err, ProbeError::BudgetExhausted(2));
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert_eq!(probe.requests_sent(), 2);
     }
 }
