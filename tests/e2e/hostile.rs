@@ -548,7 +548,24 @@ fn scan_hostile(server: &HostileServer, extra: &[&str], limit: Duration) -> (Val
         run.peak_rss_kb,
         RSS_LIMIT_KB
     );
-    (run.report(), run)
+    // The method policy and the budget hold here too, counted at the target.
+    let seen = server.requests();
+    for s in &seen {
+        assert!(
+            ["GET", "HEAD", "OPTIONS", "POST"].contains(&s.method.as_str()),
+            "the scan sent {} {}",
+            s.method,
+            s.path
+        );
+    }
+    let report = run.report();
+    let budget = report["stats"]["max_requests"].as_u64().unwrap() as usize;
+    assert!(
+        seen.len() <= budget,
+        "{} requests over a budget of {budget}",
+        seen.len()
+    );
+    (report, run)
 }
 
 /// The report's endpoints other than `/`, each with its status and error.

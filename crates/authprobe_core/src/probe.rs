@@ -525,13 +525,12 @@ impl Probe {
             return;
         }
         let interval = Duration::from_secs_f64(1.0 / f64::from(self.settings.rate_per_sec));
-        let slot = {
-            let mut next = self.next_slot.lock().await;
-            let slot = (*next).max(Instant::now());
-            *next = slot + interval;
-            slot
-        };
-        tokio::time::sleep_until(slot.into()).await;
+        // The lock is held through the wait and the next slot counted from the moment this
+        // request really goes: a sender woken late must not let the next ones catch up in
+        // a burst (the target would see more than the rate in some second).
+        let mut next = self.next_slot.lock().await;
+        tokio::time::sleep_until((*next).into()).await;
+        *next = Instant::now() + interval;
     }
 
     async fn fetch(
