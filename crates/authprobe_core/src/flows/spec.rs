@@ -21,6 +21,16 @@ impl JsonPathExpr {
         } else {
             format!("$.{trimmed}")
         };
+        // The parser backtracks exponentially on nested filters (a 180-character path took
+        // 13 s, found by fuzzing); a login flow's path needs neither many filters nor length.
+        if full.len() > MAX_PATH_LEN
+            || full.matches('?').count() > MAX_FILTERS
+            || full.matches('[').count() > MAX_BRACKETS
+        {
+            return Err(format!(
+                "`{raw}` is too complex a JSON path: at most {MAX_PATH_LEN} characters, {MAX_FILTERS} filters (`?`) and {MAX_BRACKETS} brackets"
+            ));
+        }
         if ends_inside_unicode_escape(&full) {
             return Err(format!("`{raw}` is not a valid JSON path: it ends inside a \\u escape"));
         }
@@ -48,6 +58,10 @@ impl JsonPathExpr {
         &self.raw
     }
 }
+
+const MAX_PATH_LEN: usize = 256;
+const MAX_FILTERS: usize = 3;
+const MAX_BRACKETS: usize = 12;
 
 /// Whether a `\u` escape (one preceded by an odd run of backslashes) lacks the characters
 /// it needs: four hex digits, and for a high surrogate (`\uD800`-`\uDBFF`) a second
@@ -350,6 +364,20 @@ mod tests {
         assert_eq!(pair.first_str(&json!({"😀": "smile"})).as_deref(), Some("smile"));
         // An escaped backslash followed by `u` is no escape.
         assert!(JsonPathExpr::parse("$['a\\\\u']").is_ok());
+    }
+
+    /// Fuzz regression (json_path, timeout-d3b70c1a): nested filters made the parser
+    /// backtrack for 30 s on 210 characters; such paths are refused at once.
+    #[test]
+    fn pathologically_nested_filters_are_refused_quickly() {
+        let slow = "$..[?@.t.a[?@.ta[?@.t.a.aa .at.a[?@.a[?@.ta[?@.t.a.aa .a[?@.tt.a[?@.tt.a[?@.a[?@.ta[?@.t.a.aa .a[?@.tt.a[?@.t.a[?@.ta[?@.t.a.aa .at.a[?@.a[?@.ta[?@.t.a.aa .a[?@.tt.a[?@.tt.a[?@.a[?@.ta[?@?@.a[?aa .a[?}aa .a[?}]";
+        let started = std::time::Instant::now();
+        let err = JsonPathExpr::parse(slow).unwrap_err();
+        assert!(err.contains("too complex"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        let filter = JsonPathExpr::parse("$.tokens[?@.type == 'access'].value").unwrap();
+        let body = json!({"tokens": [{"type": "refresh", "value": "r"}, {"type": "access", "value": "a"}]});
+        assert_eq!(filter.first_str(&body).as_deref(), Some("a"));
     }
 
     #[test]
