@@ -97,7 +97,7 @@ pub async fn scan_until(
     observer.phase("preflight", 1);
     if let Err(error) = probe.send(ProbeRequest::get(target.url.clone())).await {
         if probe.interrupted() {
-            return Ok(interrupted_early(&config, started_at, clock, &interrupt));
+            return Ok(interrupted_early(&config, &probe, started_at, clock, &interrupt));
         }
         return Err(ScanError::Unreachable {
             url: target.url.to_string(),
@@ -340,7 +340,13 @@ fn endpoint_error(anonymous: &Result<crate::probe::ProbeResponse, ProbeError>, p
 
 /// The report of a scan stopped before its target answered the preflight: nothing found,
 /// nothing run, marked incomplete.
-fn interrupted_early(config: &ScanConfig, started_at: OffsetDateTime, clock: Instant, interrupt: &Interrupt) -> Report {
+fn interrupted_early(
+    config: &ScanConfig,
+    probe: &Probe,
+    started_at: OffsetDateTime,
+    clock: Instant,
+    interrupt: &Interrupt,
+) -> Report {
     Report {
         schema: SCHEMA.to_string(),
         tool: Tool {
@@ -356,11 +362,15 @@ fn interrupted_early(config: &ScanConfig, started_at: OffsetDateTime, clock: Ins
         incomplete: true,
         incomplete_reason: interrupt.reason(),
         stats: Stats {
-            requests: 0,
+            // The preflight, abandoned in flight, may have reached the target.
+            requests: probe.requests_sent(),
             endpoints: 0,
             checks_run: 0,
             max_requests: config.probe.max_requests,
-            methods: Default::default(),
+            methods: [("GET".to_string(), probe.requests_sent())]
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect(),
         },
         profile: config.profile.clone(),
         score: 0,
