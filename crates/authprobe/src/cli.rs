@@ -12,7 +12,7 @@ use std::path::PathBuf;
     long_about = "authprobe finds broken authentication in HTTP APIs: unverified or forgeable tokens, tokens in URLs, \
 missing authentication, DEBUG pages, weak transport security, insecure cookies and CORS. It proves each finding \
 with recorded evidence and a curl command, scores the API 0-100 (grade A-F) and gates CI with its exit code.",
-    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe scan http://127.0.0.1:8000/ --format sarif,markdown,junit --output-dir reports/\n  authprobe diff old.json new.json --format markdown\n  authprobe checks\n  authprobe explain JWT005\n  authprobe history\n  authprobe serve --config authprobe.toml\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error."
+    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe scan http://127.0.0.1:8000/ --format sarif,markdown,junit --output-dir reports/\n  authprobe diff old.json new.json --format markdown\n  authprobe checks\n  authprobe explain JWT005\n  authprobe history\n  authprobe serve --config authprobe.toml\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error, or a scan interrupted by Ctrl-C/SIGTERM (its partial report is still written, marked incomplete)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -135,9 +135,20 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N")]
     pub rate: Option<u32>,
 
-    /// Per-request timeout in seconds.
+    /// Per-request timeout in seconds: connecting, the headers and the whole body
+    /// (default 10). A request that times out is not retried.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+
+    /// Seconds to wait for a connection (default 5).
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<u64>,
+
+    /// Retries of a GET/HEAD/OPTIONS whose connection failed or was lost before the answer
+    /// (default 1; POST is never retried). Each retry counts against --max-requests and
+    /// waits 250 ms, doubled for every further retry.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=5))]
+    pub retries: Option<u32>,
 
     /// Seconds of offline cracking allowed per signed value (JWT, Django-signed cookie)
     /// found during the scan; cracking runs alongside probing.

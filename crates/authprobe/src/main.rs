@@ -7,6 +7,7 @@ mod history_cmd;
 mod progress;
 mod serve_cmd;
 mod settings;
+mod signals;
 mod tokens_cmd;
 mod triage;
 
@@ -66,7 +67,14 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let progress = progress::Progress::new(args.quiet);
-    let report = runtime.block_on(engine::scan(config, authprobe_checks::all(), &progress));
+    let interrupt = authprobe_core::interrupt::Interrupt::new();
+    runtime.spawn(signals::stop_scan_on_signal(interrupt.clone()));
+    let report = runtime.block_on(engine::scan_until(
+        config,
+        authprobe_checks::all(),
+        &progress,
+        interrupt,
+    ));
     progress.finish();
     let mut report = report?;
     triage::suppress(&mut report, &gate.ignores);
@@ -98,6 +106,14 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
                 }
             }
         }
+    }
+    if report.incomplete {
+        // A partial scan never passes the gate: what it did not reach was not checked.
+        eprintln!(
+            "error: the scan was {}: the report is partial (\"incomplete\": true)",
+            report.incomplete_reason.as_deref().unwrap_or("stopped")
+        );
+        return Ok(ExitCode::from(2));
     }
     // Saved after the report is out, so a failing database never costs the user the report.
     if let (Some(store), Some(settings)) = (store.as_mut(), gate.store.as_ref()) {

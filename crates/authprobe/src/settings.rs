@@ -91,6 +91,21 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         }
         probe.timeout = Duration::from_secs(secs);
     }
+    if let Some(secs) = args.connect_timeout.or(scan.connect_timeout_secs) {
+        if secs == 0 {
+            bail!("the connect timeout must be at least 1 second");
+        }
+        probe.connect_timeout = Duration::from_secs(secs);
+    }
+    if let Some(retries) = args.retries.or(scan.retries) {
+        if retries > 5 {
+            bail!("[scan] retries must be between 0 and 5");
+        }
+        probe.retries = retries;
+    }
+    if let Some(ms) = scan.retry_backoff_ms {
+        probe.retry_backoff = Duration::from_millis(ms.min(60_000));
+    }
     if probe.max_requests == 0 {
         bail!("--max-requests must be at least 1");
     }
@@ -247,6 +262,43 @@ mod tests {
         assert!(parse_user("alice").is_err());
         assert!(parse_user(":pw").is_err());
         assert!(parse_user("alice:").is_err());
+    }
+
+    fn args(argv: &[&str]) -> ScanArgs {
+        use clap::Parser;
+        let argv = ["authprobe", "scan", "http://127.0.0.1:9/"].iter().chain(argv);
+        match crate::cli::Cli::try_parse_from(argv).expect("flags parse").command {
+            crate::cli::Command::Scan(args) => *args,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn timeouts_and_retries_come_from_the_file_and_flags_override_them() {
+        let (config, _) = build(&args(&[])).unwrap();
+        assert_eq!(config.probe.retries, 1);
+        assert_eq!(config.probe.timeout, Duration::from_secs(10));
+        let file = std::env::temp_dir().join(format!("authprobe-retries-{}.toml", std::process::id()));
+        std::fs::write(
+            &file,
+            "[scan]\ntimeout_secs = 4\nconnect_timeout_secs = 2\nretries = 3\nretry_backoff_ms = 50\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let (config, _) = build(&args(&["--config", path])).unwrap();
+        assert_eq!(config.probe.timeout, Duration::from_secs(4));
+        assert_eq!(config.probe.connect_timeout, Duration::from_secs(2));
+        assert_eq!(
+            (config.probe.retries, config.probe.retry_backoff),
+            (3, Duration::from_millis(50))
+        );
+        let (config, _) = build(&args(&["--config", path, "--retries", "0", "--connect-timeout", "7"])).unwrap();
+        assert_eq!(
+            (config.probe.retries, config.probe.connect_timeout),
+            (0, Duration::from_secs(7))
+        );
+        assert!(build(&args(&["--connect-timeout", "0"])).is_err());
+        std::fs::remove_file(&file).unwrap();
     }
 
     #[test]

@@ -205,6 +205,10 @@ pub struct FileScan {
     pub rate: Option<u32>,
     pub concurrency: Option<usize>,
     pub timeout_secs: Option<u64>,
+    pub connect_timeout_secs: Option<u64>,
+    /// Retries of an idempotent probe after a connection error (0-5).
+    pub retries: Option<u32>,
+    pub retry_backoff_ms: Option<u64>,
     pub fail_on: Option<String>,
     pub min_score: Option<u8>,
 }

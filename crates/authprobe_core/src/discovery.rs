@@ -63,6 +63,20 @@ pub const MAX_ENDPOINTS: usize = 200;
 /// Most endpoints a spec-driven inventory holds (every operation of a large API).
 pub const MAX_SPEC_ENDPOINTS: usize = 10_000;
 
+/// Body bytes an inventory keeps per response: a hostile target linking
+/// [`MAX_ENDPOINTS`] endpoints with bodies at the probe's size limit must not hold
+/// hundreds of megabytes for the whole scan. Checks that need more fetch again.
+pub const KEPT_BODY_BYTES: usize = 256 * 1024;
+
+/// Cuts a response kept in the inventory to [`KEPT_BODY_BYTES`] (marked truncated).
+fn kept(mut resp: ProbeResponse) -> ProbeResponse {
+    if resp.body.len() > KEPT_BODY_BYTES {
+        resp.body = resp.body.slice(..KEPT_BODY_BYTES);
+        resp.body_truncated = true;
+    }
+    resp
+}
+
 /// What an endpoint appears to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EndpointKind {
@@ -201,7 +215,9 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
             let keep = declared
                 || url == target.url
                 || matches!(&anonymous, Ok(r) if r.status != 404 && !like_not_found(r))
-                || matches!(&anonymous, Err(ProbeError::Timeout(_)));
+                // A path that timed out, broke the connection or sent a malformed answer is
+                // kept: the report names its error. Refusals by the probe's own policy are not.
+                || matches!(&anonymous, Err(e) if !matches!(e, ProbeError::BudgetExhausted(_) | ProbeError::MethodForbidden { .. } | ProbeError::Interrupted(_)));
             if !keep {
                 continue;
             }
@@ -219,7 +235,7 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
             inventory.endpoints.push(Endpoint {
                 url,
                 kind,
-                anonymous,
+                anonymous: anonymous.map(kept),
                 authenticated: None,
                 declared,
             });
@@ -271,7 +287,7 @@ pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &
                 }
             }
             if let Some(e) = inventory.get_mut(&url) {
-                e.authenticated = Some(resp);
+                e.authenticated = Some(kept(resp));
             }
         }
         let room = MAX_ENDPOINTS.saturating_sub(inventory.endpoints.len());
@@ -282,7 +298,7 @@ pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &
             inventory.endpoints.push(Endpoint {
                 url,
                 kind,
-                anonymous,
+                anonymous: anonymous.map(kept),
                 authenticated: None,
                 declared: false,
             });

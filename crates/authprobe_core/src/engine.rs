@@ -14,6 +14,7 @@ use crate::discovery::{add_endpoints, discover, discover_authenticated, Endpoint
 use crate::finding::Finding;
 use crate::flows::{FlowError, Flows};
 use crate::identity::{Identity, LoginError};
+use crate::interrupt::Interrupt;
 use crate::probe::{Probe, ProbeError, ProbeRequest};
 use crate::redact::Redactor;
 use crate::report::*;
@@ -72,6 +73,18 @@ pub async fn scan(
     checks: &[&'static dyn Check],
     observer: &dyn ScanObserver,
 ) -> Result<Report, ScanError> {
+    scan_until(config, checks, observer, Interrupt::new()).await
+}
+
+/// Runs a whole scan that `interrupt` can stop at any point: the probe then sends nothing
+/// more, checks that had not finished are listed as skipped, and the report built from
+/// what was found so far is marked `incomplete`.
+pub async fn scan_until(
+    config: ScanConfig,
+    checks: &[&'static dyn Check],
+    observer: &dyn ScanObserver,
+    interrupt: std::sync::Arc<Interrupt>,
+) -> Result<Report, ScanError> {
     let started_at = OffsetDateTime::now_utc();
     let clock = Instant::now();
     let redactor = Arc::new(Redactor::default());
@@ -81,11 +94,14 @@ pub async fn scan(
     if let Some(bearer) = &config.bearer {
         redactor.add_secret(bearer);
     }
-    let probe = Probe::new(config.probe.clone())?;
+    let probe = Probe::new(config.probe.clone())?.with_interrupt(interrupt.clone());
     let target = config.target.clone();
 
     observer.phase("preflight", 1);
     if let Err(error) = probe.send(ProbeRequest::get(target.url.clone())).await {
+        if probe.interrupted() {
+            return Ok(interrupted_early(&config, &probe, started_at, clock, &interrupt));
+        }
         return Err(ScanError::Unreachable {
             url: target.url.to_string(),
             error,
@@ -145,7 +161,12 @@ pub async fn scan(
         identities.push(Identity::from_bearer(bearer));
     }
     for user in &config.users {
-        let identity = log_in(&probe, &flows, user).await?;
+        let identity = match log_in(&probe, &flows, user).await {
+            Ok(identity) => identity,
+            // Stopped mid-login: the report goes on with the identities logged in so far.
+            Err(_) if probe.interrupted() => break,
+            Err(e) => return Err(e),
+        };
         for secret in identity.secrets() {
             redactor.add_secret(&secret);
         }
@@ -191,10 +212,15 @@ pub async fn scan(
     observer.phase("checks", checks.len());
     let run_one = |check: &'static dyn Check| {
         let cx = &cx;
+        let interrupt = &interrupt;
         async move {
             let meta = check.meta();
             let outcome = match unmet_requirement(meta.requires, cx) {
                 Some(reason) => CheckOutcome::skipped(reason),
+                None if cx.probe.interrupted() => CheckOutcome::skipped(format!(
+                    "not run: the scan was {}",
+                    interrupt.reason().unwrap_or_default()
+                )),
                 None if check.sends_post() && cx.probe.settings().read_only => CheckOutcome::skipped(
                     "the safe profile sends GET and HEAD only; this check must POST to login or token endpoints",
                 ),
@@ -204,6 +230,13 @@ pub async fn scan(
                         CheckOutcome::skipped(format!(
                             "incomplete: the request budget of {} requests ran out (raise --max-requests)",
                             cx.probe.settings().max_requests
+                        ))
+                    }
+                    // A pass reached after the stop may be a pass by omission too.
+                    CheckOutcome::Ran(findings) if findings.is_empty() && cx.probe.interrupted() => {
+                        CheckOutcome::skipped(format!(
+                            "incomplete: the scan was {} before this check finished",
+                            interrupt.reason().unwrap_or_default()
                         ))
                     }
                     outcome => outcome,
@@ -229,6 +262,7 @@ pub async fn scan(
         .await,
     );
 
+    let incomplete_reason = interrupt.reason();
     // Obtained credentials may have been issued during checks too.
     for (cookie, _) in cx.probe.set_cookies() {
         if cookie.value.len() >= 16 {
@@ -298,6 +332,8 @@ pub async fn scan(
         started_at: started_at.format(&Rfc3339).unwrap_or_default(),
         finished_at: finished_at.format(&Rfc3339).unwrap_or_default(),
         duration_ms: clock.elapsed().as_millis() as u64,
+        incomplete: incomplete_reason.is_some(),
+        incomplete_reason,
         stats: Stats {
             requests: cx.probe.requests_sent(),
             endpoints: cx.inventory.endpoints.len(),
@@ -328,7 +364,7 @@ pub async fn scan(
                 url: e.url.to_string(),
                 kind: format!("{:?}", e.kind),
                 status: e.anonymous.as_ref().ok().map(|r| r.status),
-                error: e.anonymous.as_ref().err().map(ToString::to_string),
+                error: endpoint_error(&e.anonymous, &cx.probe),
             })
             .collect(),
         flows: cx
@@ -381,6 +417,63 @@ fn served_spec(inventory: &Inventory) -> Option<ApiSpec> {
         .of_kind(EndpointKind::Schema)
         .filter_map(|e| e.anonymous_ok().filter(|r| r.is_success()).map(|r| (e, r)))
         .find_map(|(e, r)| ApiSpec::from_text(&r.text(), e.url.as_str()).ok())
+}
+
+/// Why an endpoint's anonymous GET failed, or why its answer is incomplete (a body over
+/// the size limit, or ended early by a timeout or a closed connection).
+fn endpoint_error(anonymous: &Result<crate::probe::ProbeResponse, ProbeError>, probe: &Probe) -> Option<String> {
+    match anonymous {
+        Err(e) => Some(e.to_string()),
+        Ok(r) => probe.exchange(r.exchange).and_then(|x| x.error),
+    }
+}
+
+/// The report of a scan stopped before its target answered the preflight: nothing found,
+/// nothing run, marked incomplete.
+fn interrupted_early(
+    config: &ScanConfig,
+    probe: &Probe,
+    started_at: OffsetDateTime,
+    clock: Instant,
+    interrupt: &Interrupt,
+) -> Report {
+    Report {
+        schema: SCHEMA.to_string(),
+        tool: Tool {
+            name: "authprobe".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        target: TargetInfo {
+            url: crate::redact::strip_userinfo(config.target.url.as_str()),
+        },
+        started_at: started_at.format(&Rfc3339).unwrap_or_default(),
+        finished_at: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+        duration_ms: clock.elapsed().as_millis() as u64,
+        incomplete: true,
+        incomplete_reason: interrupt.reason(),
+        stats: Stats {
+            // The preflight, abandoned in flight, may have reached the target.
+            requests: probe.requests_sent(),
+            endpoints: 0,
+            checks_run: 0,
+            max_requests: config.probe.max_requests,
+            methods: [("GET".to_string(), probe.requests_sent())]
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        },
+        profile: config.profile.clone(),
+        score: 0,
+        grade: "F".into(),
+        categories: Vec::new(),
+        checks_skipped: Vec::new(),
+        findings: Vec::new(),
+        identities: Vec::new(),
+        endpoints: Vec::new(),
+        flows: Vec::new(),
+        spec: None,
+        baseline: None,
+    }
 }
 
 /// How many requests of each method the scan sent.

@@ -28,7 +28,8 @@ pub struct RecordedResponse {
     pub body_truncated: bool,
 }
 
-/// One request and what came back (or the error that came instead).
+/// One request and what came back (or the error that came instead, or beside a response
+/// whose body was cut at the size limit or ended early).
 #[derive(Debug, Clone)]
 pub struct Exchange {
     pub id: ExchangeId,

@@ -16,6 +16,7 @@ pub mod exchange;
 pub mod finding;
 pub mod flows;
 pub mod identity;
+pub mod interrupt;
 pub mod oracle;
 pub mod probe;
 pub mod redact;

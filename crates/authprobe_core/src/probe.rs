@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::cookies::{CookieJar, SetCookie};
 use crate::exchange::{Exchange, ExchangeId, RecordedRequest, RecordedResponse, RECORDED_BODY_LIMIT};
+use crate::interrupt::Interrupt;
 
 /// Limits and behaviour of the probe.
 #[derive(Debug, Clone)]
@@ -24,8 +25,14 @@ pub struct ProbeSettings {
     pub rate_per_sec: u32,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Whole-request timeout (connect, headers and body); a timeout is not retried.
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// Retries of a GET/HEAD/OPTIONS that failed to connect or lost its connection before
+    /// the answer (POST never is); each retry counts against `max_requests`.
+    pub retries: u32,
+    /// Wait before the first retry, doubled for each further one.
+    pub retry_backoff: Duration,
     /// Response bytes read at most; the rest is discarded and the body marked truncated.
     pub max_body_bytes: usize,
     /// Skip TLS certificate verification (`--insecure`).
@@ -43,6 +50,8 @@ impl Default for ProbeSettings {
             concurrency: 8,
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
+            retries: 1,
+            retry_backoff: Duration::from_millis(250),
             max_body_bytes: 2 * 1024 * 1024,
             insecure: false,
             read_only: false,
@@ -227,8 +236,33 @@ pub enum ProbeError {
     Tls { host: String, detail: String },
     #[error("could not connect to {host}: {detail}")]
     Connect { host: String, detail: String },
+    /// The scan was stopped (Ctrl-C, SIGTERM): nothing more is sent.
+    #[error("not sent: the scan was {0}")]
+    Interrupted(String),
     #[error("{0}")]
     Other(String),
+}
+
+impl ProbeError {
+    /// Whether the request never got an answer because the connection failed: refused,
+    /// not established, or closed before the response was complete. Timeouts are not.
+    pub fn is_connection_error(&self) -> bool {
+        match self {
+            ProbeError::ConnectionRefused(_) | ProbeError::Connect { .. } => true,
+            ProbeError::Other(detail) => {
+                let detail = detail.to_ascii_lowercase();
+                [
+                    "connection closed",
+                    "connection reset",
+                    "broken pipe",
+                    "incomplete message",
+                ]
+                .iter()
+                .any(|w| detail.contains(w))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// The gateway itself. Cheap to share by reference across concurrent checks.
@@ -242,6 +276,7 @@ pub struct Probe {
     in_flight: tokio::sync::Semaphore,
     exchanges: Mutex<Vec<Exchange>>,
     post_allowed: RwLock<HashSet<String>>,
+    interrupt: Arc<Interrupt>,
 }
 
 impl Probe {
@@ -264,7 +299,24 @@ impl Probe {
             next_slot: tokio::sync::Mutex::new(Instant::now()),
             exchanges: Mutex::new(Vec::new()),
             post_allowed: RwLock::new(HashSet::new()),
+            interrupt: Interrupt::new(),
         })
+    }
+
+    /// Obeys this stop switch: once pulled, requests are refused and those in flight
+    /// abandoned with [`ProbeError::Interrupted`].
+    pub fn with_interrupt(mut self, interrupt: Arc<Interrupt>) -> Self {
+        self.interrupt = interrupt;
+        self
+    }
+
+    /// Whether the scan was stopped.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.is_triggered()
+    }
+
+    fn interrupted_error(&self) -> ProbeError {
+        ProbeError::Interrupted(self.interrupt.reason().unwrap_or_else(|| "interrupted".into()))
     }
 
     pub fn settings(&self) -> &ProbeSettings {
@@ -344,19 +396,13 @@ impl Probe {
         if !matches!(req.url.scheme(), "http" | "https") {
             return Err(ProbeError::Other(format!("unsupported URL scheme in {}", req.url)));
         }
-        // Take a budget slot before waiting, so concurrent senders can never overshoot.
-        if self.sent.fetch_add(1, Ordering::SeqCst) >= self.settings.max_requests {
-            self.refused.fetch_add(1, Ordering::SeqCst);
-            return Err(ProbeError::BudgetExhausted(self.settings.max_requests));
+        if self.interrupted() {
+            return Err(self.interrupted_error());
         }
-        let _permit = self.in_flight.acquire().await.expect("semaphore never closed");
-        self.wait_for_rate_slot().await;
-
         let mut headers = req.headers.clone();
         if let Some(cookie) = req.jar.as_ref().and_then(|jar| jar.header()) {
             headers.push(("Cookie".to_string(), cookie));
         }
-        let mut builder = self.client.request(req.method.to_reqwest(), req.url.clone());
         let mut header_map = HeaderMap::new();
         for (name, value) in &headers {
             let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
@@ -364,22 +410,82 @@ impl Probe {
             };
             header_map.append(name, value);
         }
-        builder = builder.headers(header_map);
+        let mut builder = self
+            .client
+            .request(req.method.to_reqwest(), req.url.clone())
+            .headers(header_map);
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
         }
-
-        let started = Instant::now();
-        let outcome = self.fetch(builder, &req.url).await;
-        let elapsed = started.elapsed();
+        let request = builder
+            .build()
+            .map_err(|e| ProbeError::Other(format!("cannot build the request: {e}")))?;
         let recorded_request = RecordedRequest {
             method: req.method.as_str().to_string(),
             url: req.url.to_string(),
             headers,
             body: req.body.clone(),
         };
+
+        // Connection errors are retried with backoff, GET/HEAD/OPTIONS only (never POST),
+        // each attempt a request of its own: it takes a budget slot and a rate slot.
+        let retries = if req.method == Method::Post {
+            0
+        } else {
+            self.settings.retries
+        };
+        let mut attempt = 0;
+        let (outcome, started) = loop {
+            if attempt > 0 {
+                let backoff = self.settings.retry_backoff * 2u32.saturating_pow(attempt - 1);
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = self.interrupt.triggered() => return Err(self.interrupted_error()),
+                }
+            }
+            // Take a budget slot before waiting, so concurrent senders can never overshoot.
+            if self.sent.fetch_add(1, Ordering::SeqCst) >= self.settings.max_requests {
+                self.refused.fetch_add(1, Ordering::SeqCst);
+                return Err(ProbeError::BudgetExhausted(self.settings.max_requests));
+            }
+            let ready = async {
+                let permit = self.in_flight.acquire().await.expect("semaphore never closed");
+                self.wait_for_rate_slot().await;
+                permit
+            };
+            let _permit = tokio::select! {
+                permit = ready => permit,
+                _ = self.interrupt.triggered() => {
+                    // Never sent: the slot goes back, so the count stays what the target saw.
+                    self.sent.fetch_sub(1, Ordering::SeqCst);
+                    return Err(self.interrupted_error());
+                }
+            };
+            let Some(this_attempt) = request.try_clone() else {
+                return Err(ProbeError::Other("cannot repeat a streamed request".into()));
+            };
+            let started = Instant::now();
+            let outcome = tokio::select! {
+                outcome = self.fetch(this_attempt, &req.url) => outcome,
+                _ = self.interrupt.triggered() => Err(self.interrupted_error()),
+            };
+            match outcome {
+                Err(err) if attempt < retries && err.is_connection_error() => {
+                    self.record(
+                        recorded_request.clone(),
+                        None,
+                        Some(format!("{err} (retried)")),
+                        started.elapsed(),
+                    );
+                    attempt += 1;
+                }
+                outcome => break (outcome, started),
+            }
+        };
+        let elapsed = started.elapsed();
         match outcome {
-            Ok((status, resp_headers, body, truncated)) => {
+            Ok((status, resp_headers, body, cut)) => {
+                let truncated = cut.is_some();
                 let response = RecordedResponse {
                     status,
                     headers: resp_headers
@@ -389,7 +495,8 @@ impl Probe {
                     body: String::from_utf8_lossy(&body[..body.len().min(RECORDED_BODY_LIMIT)]).into_owned(),
                     body_truncated: truncated || body.len() > RECORDED_BODY_LIMIT,
                 };
-                let id = self.record(recorded_request, Some(response), None, elapsed);
+                // A body cut short is an error recorded beside the response.
+                let id = self.record(recorded_request, Some(response), cut, elapsed);
                 let resp = ProbeResponse {
                     exchange: id,
                     url: req.url,
@@ -418,49 +525,49 @@ impl Probe {
             return;
         }
         let interval = Duration::from_secs_f64(1.0 / f64::from(self.settings.rate_per_sec));
-        let slot = {
-            let mut next = self.next_slot.lock().await;
-            let slot = (*next).max(Instant::now());
-            *next = slot + interval;
-            slot
-        };
-        tokio::time::sleep_until(slot.into()).await;
+        // The lock is held through the wait and the next slot counted from the moment this
+        // request really goes: a sender woken late must not let the next ones catch up in
+        // a burst (the target would see more than the rate in some second).
+        let mut next = self.next_slot.lock().await;
+        tokio::time::sleep_until((*next).into()).await;
+        *next = Instant::now() + interval;
     }
 
     async fn fetch(
         &self,
-        builder: reqwest::RequestBuilder,
+        request: reqwest::Request,
         url: &Url,
-    ) -> Result<(u16, HeaderMap, Bytes, bool), ProbeError> {
-        let mut resp = builder.send().await.map_err(|e| self.classify(e, url))?;
+    ) -> Result<(u16, HeaderMap, Bytes, Option<String>), ProbeError> {
+        let mut resp = self.client.execute(request).await.map_err(|e| self.classify(e, url))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let mut body = Vec::new();
-        let mut truncated = false;
-        loop {
+        let cap = self.settings.max_body_bytes;
+        let cut = loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = self.settings.max_body_bytes - body.len();
+                    let room = cap - body.len();
                     if chunk.len() > room {
                         body.extend_from_slice(&chunk[..room]);
-                        truncated = true;
-                        break;
+                        break Some(format!(
+                            "response body larger than the {cap}-byte limit: read {cap} bytes and dropped the rest"
+                        ));
                     }
                     body.extend_from_slice(&chunk);
                 }
-                Ok(None) => break,
+                Ok(None) => break None,
                 // A body cut short still yields what arrived; the status was real.
-                Err(e) if e.is_timeout() => {
-                    truncated = true;
-                    break;
-                }
-                Err(_) => {
-                    truncated = true;
-                    break;
+                Err(e) => {
+                    let why = if e.is_timeout() {
+                        format!("timed out after {:?}", self.settings.timeout)
+                    } else {
+                        last_cause(&e)
+                    };
+                    break Some(format!("response body cut short after {} bytes: {why}", body.len()));
                 }
             }
-        }
-        Ok((status, headers, Bytes::from(body), truncated))
+        };
+        Ok((status, headers, Bytes::from(body), cut))
     }
 
     fn classify(&self, err: reqwest::Error, url: &Url) -> ProbeError {
@@ -719,6 +826,82 @@ mod tests {
         let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
         let err = probe.send(ProbeRequest::get(url)).await.unwrap_err();
         assert!(matches!(err, ProbeError::ConnectionRefused(_)), "{err:?}");
-        assert_eq!(probe.exchanges()[0].error.as_deref(), Some(err.to_string().as_str()));
+        let exchanges = probe.exchanges();
+        assert_eq!(exchanges.len(), 2, "one retry by default");
+        assert_eq!(exchanges[1].error.as_deref(), Some(err.to_string().as_str()));
+    }
+
+    /// A server that closes the first `drops` connections as soon as a request arrives,
+    /// then answers OK; counts requests.
+    async fn flaky_server(drops: usize) -> (Url, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let mut buf = vec![0u8; 8192];
+                let _ = sock.read(&mut buf).await;
+                if n >= drops {
+                    let _ = sock
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                        .await;
+                }
+            }
+        });
+        (Url::parse(&format!("http://{addr}/")).unwrap(), count)
+    }
+
+    #[tokio::test]
+    async fn lost_connections_are_retried_with_backoff_for_get_only() {
+        let (url, count) = flaky_server(2).await;
+        let probe = Probe::new(ProbeSettings {
+            retries: 2,
+            retry_backoff: Duration::from_millis(100),
+            ..Default::default()
+        })
+        .unwrap();
+        let started = Instant::now();
+        let resp = probe.send(ProbeRequest::get(url.clone())).await.unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+        assert_eq!(probe.requests_sent(), 3, "retries count against the budget");
+        assert_eq!(probe.exchanges().len(), 3);
+        assert!(started.elapsed() >= Duration::from_millis(300), "backoff 100 + 200 ms");
+
+        let (url, count) = flaky_server(1).await;
+        let probe = Probe::new(ProbeSettings {
+            retries: 2,
+            retry_backoff: Duration::from_millis(10),
+            ..Default::default()
+        })
+        .unwrap();
+        probe.allow_post(&url);
+        let err = probe
+            .send(ProbeRequest::post_json(url, &serde_json::json!({})))
+            .await
+            .unwrap_err();
+        assert!(err.is_connection_error(), "{err:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 1, "POST is never retried");
+    }
+
+    #[tokio::test]
+    async fn retries_stop_at_the_budget() {
+        let (url, count) = flaky_server(10).await;
+        let probe = Probe::new(ProbeSettings {
+            max_requests: 2,
+            retries: 5,
+            retry_backoff: Duration::from_millis(1),
+            ..Default::default()
+        })
+        .unwrap();
+        let err = probe.send(ProbeRequest::get(url)).await.unwrap_err();
+        assert_eq!(err, ProbeError::BudgetExhausted(2));
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert_eq!(probe.requests_sent(), 2);
     }
 }

@@ -17,6 +17,14 @@ pub struct Report {
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u64,
+    /// `true` when the scan was stopped before it finished (Ctrl-C, SIGTERM): the findings
+    /// are those made until then, and the checks that had not finished are in
+    /// `checks_skipped` with the reason. An incomplete scan never passes the CLI's gate.
+    #[serde(default)]
+    pub incomplete: bool,
+    /// Why the scan is incomplete, e.g. `interrupted by SIGTERM`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete_reason: Option<String>,
     /// The profile the scan ran with (`safe`, `standard`, `thorough`).
     #[serde(default)]
     pub profile: String,
@@ -151,7 +159,8 @@ pub struct EndpointInfo {
     pub kind: String,
     /// The anonymous GET status, or `null` when it failed.
     pub status: Option<u16>,
-    /// Why the anonymous GET failed (the per-endpoint error).
+    /// Why the anonymous GET failed (the per-endpoint error), or, next to a status, why its
+    /// answer is incomplete (body over the size limit, cut short by a timeout or a close).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -267,6 +276,8 @@ mod tests {
             started_at: String::new(),
             finished_at: String::new(),
             duration_ms: 0,
+            incomplete: false,
+            incomplete_reason: None,
             profile: String::new(),
             stats: Stats {
                 requests: 0,

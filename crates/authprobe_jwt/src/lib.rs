@@ -74,7 +74,8 @@ impl Jwt {
     /// Seconds between `iat` (or `now` when absent) and `exp`; `None` without `exp`.
     pub fn lifetime_secs(&self, now: i64) -> Option<i64> {
         let exp = self.numeric_claim("exp")?;
-        Some(exp - self.numeric_claim("iat").unwrap_or(now))
+        // Claims come from the target: extreme values saturate instead of overflowing.
+        Some(exp.saturating_sub(self.numeric_claim("iat").unwrap_or(now)))
     }
 
     /// The simplejwt `token_type` claim (`access` or `refresh`), if any.
@@ -131,5 +132,20 @@ mod tests {
     fn float_and_string_times_are_understood() {
         let jwt = Jwt::parse(&token(json!({"alg":"none"}), json!({"exp":"10","iat":4.0}))).unwrap();
         assert_eq!(jwt.lifetime_secs(0), Some(6));
+    }
+
+    /// Fuzz regression (jwt_parse, crash-52989f9d): `exp - now` overflowed when the token
+    /// had no `iat` and `now` was extreme; hostile claims (`exp` at i64::MAX, `iat` below
+    /// zero) overflowed the same subtraction.
+    #[test]
+    fn extreme_time_claims_saturate_instead_of_overflowing() {
+        let crash = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlal90eXBlIjoiYWNjZXNzIiwiZXhwIjoxNzAwMDAwMDAwLCJpYXAiOjE2OTk5OTk5MDAsInVzZXJfaWQiOjF9.c2ln";
+        let jwt = Jwt::parse(crash).unwrap();
+        assert_eq!(jwt.lifetime_secs(i64::MIN), Some(i64::MAX));
+        assert_eq!(jwt.lifetime_secs(i64::MAX), Some(1_700_000_000 - i64::MAX));
+        let hostile = Jwt::parse(&token(json!({"alg":"HS256"}), json!({"exp": i64::MAX, "iat": -1}))).unwrap();
+        assert_eq!(hostile.lifetime_secs(0), Some(i64::MAX));
+        let hostile = Jwt::parse(&token(json!({"alg":"HS256"}), json!({"exp": i64::MIN, "iat": 1}))).unwrap();
+        assert_eq!(hostile.lifetime_secs(0), Some(i64::MIN));
     }
 }

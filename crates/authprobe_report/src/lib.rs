@@ -92,6 +92,8 @@ pub(crate) mod testing {
             started_at: "2026-11-23T10:00:00Z".into(),
             finished_at: "2026-11-23T10:00:02Z".into(),
             duration_ms: 2000,
+            incomplete: false,
+            incomplete_reason: None,
             stats: Stats {
                 requests: 120,
                 endpoints: 14,

@@ -21,6 +21,14 @@ pub fn render(report: &Report) -> String {
         report.score,
         md(&report.grade)
     );
+    if report.incomplete {
+        let why = report.incomplete_reason.as_deref().unwrap_or("stopped early");
+        let _ = writeln!(
+            out,
+            "> **Incomplete:** the scan was {}; this is a partial report.\n",
+            md(why)
+        );
+    }
     let _ = writeln!(
         out,
         "Target {} · {} requests · {} endpoints · {:.1} s · profile {}\n",

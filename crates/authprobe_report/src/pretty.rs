@@ -69,6 +69,17 @@ pub fn render(report: &Report, color: bool) -> String {
         report.stats.endpoints,
         report.duration_ms as f64 / 1000.0
     );
+    if report.incomplete {
+        let why = report.incomplete_reason.as_deref().unwrap_or("stopped early");
+        let _ = writeln!(
+            out,
+            "{}",
+            p.severity(
+                Severity::High,
+                &format!("INCOMPLETE: the scan was {why}; this is a partial report")
+            )
+        );
+    }
     let methods: Vec<String> = report.stats.methods.iter().map(|(m, n)| format!("{m} {n}")).collect();
     let _ = writeln!(
         out,
@@ -142,7 +153,7 @@ pub fn render(report: &Report, color: bool) -> String {
     if !failed.is_empty() {
         let _ = writeln!(
             out,
-            "{} {} endpoint(s) did not answer:",
+            "{} {} endpoint(s) did not answer in full:",
             p.bold("Errors:"),
             failed.len()
         );

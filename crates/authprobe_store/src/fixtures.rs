@@ -44,6 +44,8 @@ pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFin
         started_at: started_at.into(),
         finished_at: started_at.into(),
         duration_ms: 1000,
+        incomplete: false,
+        incomplete_reason: None,
         profile: "standard".into(),
         stats: Stats {
             requests: 100,

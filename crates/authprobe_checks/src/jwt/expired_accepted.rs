@@ -91,13 +91,13 @@ impl JwtExpiredAccepted {
         for (issued, verifier, other) in short_lived {
             let exp = issued.jwt.numeric_claim("exp").unwrap_or(0);
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            let wait = (exp + GRACE_SECS - now).max(0) as u64;
+            let wait = exp.saturating_add(GRACE_SECS).saturating_sub(now).max(0) as u64;
             tokio::time::sleep(Duration::from_secs(wait)).await;
             let req = ProbeRequest::get(verifier.url.clone()).bearer(&issued.token);
             let Ok(resp) = cx.probe.send(req).await else { continue };
             let acceptance = judge(&verifier.baseline, &issued, other.as_ref(), &resp);
             if matches!(acceptance, Acceptance::AsSelf | Acceptance::AsOther) {
-                let age = time::OffsetDateTime::now_utc().unix_timestamp() - exp;
+                let age = time::OffsetDateTime::now_utc().unix_timestamp().saturating_sub(exp);
                 findings.push(
                     Finding::new(
                         Confidence::Confirmed,
@@ -123,7 +123,7 @@ fn waitable(jwt: &Jwt) -> bool {
         return false;
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    exp - now <= MAX_WAIT.as_secs() as i64 - GRACE_SECS
+    exp.saturating_sub(now) <= MAX_WAIT.as_secs() as i64 - GRACE_SECS
 }
 
 /// Tokens from authenticated minting endpoints: refused anonymously, `405` to the

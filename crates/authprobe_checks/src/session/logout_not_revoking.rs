@@ -239,7 +239,7 @@ async fn replay(
                     let left = Jwt::parse(access)
                         .ok()
                         .and_then(|j| j.numeric_claim("exp"))
-                        .map(|exp| exp - now);
+                        .map(|exp| exp.saturating_sub(now));
                     out.access = Some(left);
                 }
                 // An opaque token has no `exp` of its own: logout is its only end.

@@ -141,7 +141,7 @@ impl PasswordChangeNotRevoking {
                     Jwt::parse(&token)
                         .ok()
                         .and_then(|j| j.numeric_claim("exp"))
-                        .map(|e| e - now),
+                        .map(|e| e.saturating_sub(now)),
                 );
             } else {
                 high.push("the API token issued before the change was still accepted".to_string());

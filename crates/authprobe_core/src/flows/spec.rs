@@ -21,9 +21,27 @@ impl JsonPathExpr {
         } else {
             format!("$.{trimmed}")
         };
-        serde_json_path::JsonPath::parse(&full)
-            .map(|path| JsonPathExpr { raw: full, path })
-            .map_err(|e| format!("`{raw}` is not a valid JSON path: {e}"))
+        // The parser backtracks exponentially on nested filters (a 180-character path took
+        // 13 s, found by fuzzing); a login flow's path needs neither many filters nor length.
+        if full.len() > MAX_PATH_LEN
+            || full.matches('?').count() > MAX_FILTERS
+            || full.matches('[').count() > MAX_BRACKETS
+        {
+            return Err(format!(
+                "`{raw}` is too complex a JSON path: at most {MAX_PATH_LEN} characters, {MAX_FILTERS} filters (`?`) and {MAX_BRACKETS} brackets"
+            ));
+        }
+        if ends_inside_unicode_escape(&full) {
+            return Err(format!("`{raw}` is not a valid JSON path: it ends inside a \\u escape"));
+        }
+        // serde_json_path 0.7.2 panics ("we do not use streaming parsers") on a path that
+        // ends inside a `\u` escape (found by fuzzing); the check above rejects those, and
+        // this net turns any other parser panic into an error instead of a crash.
+        match std::panic::catch_unwind(|| serde_json_path::JsonPath::parse(&full)) {
+            Ok(Ok(path)) => Ok(JsonPathExpr { raw: full, path }),
+            Ok(Err(e)) => Err(format!("`{raw}` is not a valid JSON path: {e}")),
+            Err(_) => Err(format!("`{raw}` is not a valid JSON path")),
+        }
     }
 
     /// The first non-empty string the path selects.
@@ -39,6 +57,32 @@ impl JsonPathExpr {
     pub fn as_str(&self) -> &str {
         &self.raw
     }
+}
+
+const MAX_PATH_LEN: usize = 256;
+const MAX_FILTERS: usize = 3;
+const MAX_BRACKETS: usize = 12;
+
+/// Whether a `\u` escape (one preceded by an odd run of backslashes) lacks the characters
+/// it needs: four hex digits, and for a high surrogate (`\uD800`-`\uDBFF`) a second
+/// `\uXXXX` after it.
+fn ends_inside_unicode_escape(path: &str) -> bool {
+    let chars: Vec<char> = path.chars().collect();
+    let mut backslashes = 0;
+    for (i, c) in chars.iter().enumerate() {
+        if *c == 'u' && backslashes % 2 == 1 {
+            let rest = &chars[i + 1..];
+            let high_surrogate = rest.len() >= 2
+                && rest[0].eq_ignore_ascii_case(&'d')
+                && matches!(rest[1], '8'..='9' | 'a'..='b' | 'A'..='B');
+            let needed = if high_surrogate { 10 } else { 4 };
+            if rest.len() < needed {
+                return true;
+            }
+        }
+        backslashes = if *c == '\\' { backslashes + 1 } else { 0 };
+    }
+    false
 }
 
 impl std::fmt::Debug for JsonPathExpr {
@@ -299,6 +343,42 @@ impl IdentitySpec {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Fuzz regression (json_path, crash-05c5a83e: `$['\u`): serde_json_path panicked on
+    /// a path ending inside a `\u` escape; a config file with one crashed the CLI.
+    #[test]
+    fn paths_ending_inside_a_unicode_escape_are_errors_not_panics() {
+        for bad in [
+            "$['\\u",
+            "$[\"\\u12",
+            "$['\\uD800",
+            "$['\\uD800\\u",
+            "$['\\uD800\\uDC",
+            "a['\\ud83d\\",
+        ] {
+            assert!(JsonPathExpr::parse(bad).is_err(), "{bad}");
+        }
+        let escaped = JsonPathExpr::parse("$['\\u00e9t\\u00e9']").unwrap();
+        assert_eq!(escaped.first_str(&json!({"été": "summer"})).as_deref(), Some("summer"));
+        let pair = JsonPathExpr::parse("$['\\uD83D\\uDE00']").unwrap();
+        assert_eq!(pair.first_str(&json!({"😀": "smile"})).as_deref(), Some("smile"));
+        // An escaped backslash followed by `u` is no escape.
+        assert!(JsonPathExpr::parse("$['a\\\\u']").is_ok());
+    }
+
+    /// Fuzz regression (json_path, timeout-d3b70c1a): nested filters made the parser
+    /// backtrack for 30 s on 210 characters; such paths are refused at once.
+    #[test]
+    fn pathologically_nested_filters_are_refused_quickly() {
+        let slow = "$..[?@.t.a[?@.ta[?@.t.a.aa .at.a[?@.a[?@.ta[?@.t.a.aa .a[?@.tt.a[?@.tt.a[?@.a[?@.ta[?@.t.a.aa .a[?@.tt.a[?@.t.a[?@.ta[?@.t.a.aa .at.a[?@.a[?@.ta[?@.t.a.aa .a[?@.tt.a[?@.tt.a[?@.a[?@.ta[?@?@.a[?aa .a[?}aa .a[?}]";
+        let started = std::time::Instant::now();
+        let err = JsonPathExpr::parse(slow).unwrap_err();
+        assert!(err.contains("too complex"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        let filter = JsonPathExpr::parse("$.tokens[?@.type == 'access'].value").unwrap();
+        let body = json!({"tokens": [{"type": "refresh", "value": "r"}, {"type": "access", "value": "a"}]});
+        assert_eq!(filter.first_str(&body).as_deref(), Some("a"));
+    }
 
     #[test]
     fn bare_paths_read_as_members_of_the_root() {

@@ -1,0 +1,137 @@
+//! Ctrl-C and SIGTERM in the middle of a scan: the binary stops sending, writes the report
+//! of what it found so far marked `"incomplete": true`, and exits 2.
+
+use crate::util::{Testbed, ALICE, BOB};
+use serde_json::Value;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Interrupted {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    /// From the signal to the exit.
+    wind_down: Duration,
+}
+
+/// Starts a slow (`--rate 20`) scan of `bed`, sends `signal` after three seconds, and waits.
+fn scan_and_interrupt(bed: &Testbed, signal: &str, extra: &[&str]) -> Interrupted {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authprobe"))
+        .args(["scan", &bed.url, "--user", ALICE, "--user", BOB, "-q", "--rate", "20"])
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run authprobe");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(child.try_wait().unwrap().is_none(), "the scan ended before the signal");
+    let sent = Instant::now();
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if sent.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the scan did not stop within 30 s of {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Interrupted {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+        wind_down: sent.elapsed(),
+    }
+}
+
+fn assert_partial(report: &Value, signal: &str) {
+    assert_eq!(report["incomplete"], true, "{report}");
+    assert_eq!(report["incomplete_reason"], format!("interrupted by {signal}"));
+    let requests = report["stats"]["requests"].as_u64().unwrap();
+    assert!(requests > 0 && requests < 1500, "{requests} requests");
+    assert!(
+        report["checks_skipped"]
+            .to_string()
+            .contains(&format!("interrupted by {signal}")),
+        "unfinished checks are not named: {}",
+        report["checks_skipped"]
+    );
+}
+
+#[test]
+fn sigterm_mid_scan_writes_a_partial_report_marked_incomplete() {
+    let log = std::env::temp_dir().join(format!("authprobe-access-{}-sigterm.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let bed = Testbed::start_with("all", false, &["--access-log", log.to_str().unwrap()]);
+    let run = scan_and_interrupt(&bed, "TERM", &["--format", "json"]);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.wind_down < Duration::from_secs(10), "{:?}", run.wind_down);
+    assert!(run.stderr.contains("interrupted by SIGTERM"), "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    assert_partial(&report, "SIGTERM");
+    // What the report counts is what the target saw, give or take the requests that were
+    // in flight when the signal came (abandoned, maybe never read by the target).
+    let seen = std::fs::read_to_string(&log).unwrap().lines().count() as u64;
+    let counted = report["stats"]["requests"].as_u64().unwrap();
+    assert!(
+        seen <= counted && counted <= seen + 8,
+        "target saw {seen}, report counts {counted}"
+    );
+    // Nothing arrives after the exit.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count() as u64, seen);
+}
+
+#[test]
+fn ctrl_c_mid_scan_writes_every_format_marked_incomplete() {
+    let bed = Testbed::shared("none", false);
+    let dir = std::env::temp_dir().join(format!("authprobe-sigint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = scan_and_interrupt(
+        &bed,
+        "INT",
+        &[
+            "--format",
+            "json,markdown,pretty",
+            "--output-dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.wind_down < Duration::from_secs(10), "{:?}", run.wind_down);
+    let json = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
+    assert_partial(&serde_json::from_str(&json).unwrap(), "SIGINT");
+    let markdown = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        markdown.contains("**Incomplete:** the scan was interrupted by SIGINT"),
+        "{markdown}"
+    );
+    let pretty = std::fs::read_to_string(dir.join("report.txt")).unwrap();
+    assert!(
+        pretty.contains("INCOMPLETE: the scan was interrupted by SIGINT"),
+        "{pretty}"
+    );
+    assert!(!run.stdout.contains("alice-pass-1") && !json.contains("alice-pass-1"));
+}
