@@ -162,6 +162,7 @@ pub(crate) mod testing {
             endpoints: vec![],
             flows: vec![],
             spec: None,
+            writes: None,
             baseline: None,
         }
     }
