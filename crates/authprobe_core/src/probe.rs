@@ -832,7 +832,9 @@ mod tests {
         assert!(!probe.allow_write(&note, WriteGrant::AnyIdentity));
         probe.allow_post(&note);
         for method in [Method::Put, Method::Patch, Method::Delete] {
-            let err = probe.send(ProbeRequest::json(method, note.clone(), &serde_json::json!({}))).await;
+            let err = probe
+                .send(ProbeRequest::json(method, note.clone(), &serde_json::json!({})))
+                .await;
             assert!(matches!(err, Err(ProbeError::MethodForbidden { .. })), "{method:?}");
         }
         assert_eq!(count.load(Ordering::SeqCst), 0);
@@ -858,11 +860,15 @@ mod tests {
             Err(ProbeError::MethodForbidden { .. })
         ));
         assert!(matches!(
-            probe.send(ProbeRequest::method(Method::Delete, me.clone()).bearer("alice")).await,
+            probe
+                .send(ProbeRequest::method(Method::Delete, me.clone()).bearer("alice"))
+                .await,
             Err(ProbeError::MethodForbidden { .. })
         ));
         assert!(matches!(
-            probe.send(ProbeRequest::post_json(other.clone(), &serde_json::json!({}))).await,
+            probe
+                .send(ProbeRequest::post_json(other.clone(), &serde_json::json!({})))
+                .await,
             Err(ProbeError::MethodForbidden { .. })
         ));
         let closed = probe

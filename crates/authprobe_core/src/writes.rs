@@ -133,7 +133,10 @@ mod tests {
         assert_eq!(WriteMode::new(None), Err(WriteModeError::NoEnvironment));
         assert_eq!(WriteMode::new(Some("  ")), Err(WriteModeError::NoEnvironment));
         for prod in ["production", "PROD", "eu-prod", "live", "prod-2"] {
-            assert!(matches!(WriteMode::new(Some(prod)), Err(WriteModeError::Production(_))), "{prod}");
+            assert!(
+                matches!(WriteMode::new(Some(prod)), Err(WriteModeError::Production(_))),
+                "{prod}"
+            );
         }
         for ok in ["staging", "test", "dev", "qa-3", "preview", "productivity-staging"] {
             assert_eq!(WriteMode::new(Some(ok)).unwrap().environment, ok);
@@ -152,7 +155,10 @@ mod tests {
         let info = ledger.info(&mode);
         assert_eq!(info.left_behind, 2);
         assert!(info.objects[0].removed && info.objects[0].left_reason.is_none());
-        assert_eq!(info.objects[1].left_reason.as_deref(), Some("DELETE /api/me/ answered 405"));
+        assert_eq!(
+            info.objects[1].left_reason.as_deref(),
+            Some("DELETE /api/me/ answered 405")
+        );
         assert_eq!(
             info.objects[2].left_reason.as_deref(),
             Some("the scan ended before it was removed")

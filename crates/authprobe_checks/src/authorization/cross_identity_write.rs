@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use url::Url;
 
 use super::write_probes::{
-    close_account, create_object, creatable_collections, log_in_as, nonce, register_account, remove_object,
+    close_account, creatable_collections, create_object, log_in_as, nonce, register_account, remove_object,
     CreatedObject,
 };
 use crate::support::owasp;
@@ -152,7 +152,12 @@ async fn object_writes(cx: &ScanContext) -> Result<Vec<Finding>, String> {
 }
 
 /// `other` modifies, then deletes, `owner`'s object; each confirmed by the owner's read.
-async fn write_as_other(cx: &ScanContext, owner: &Identity, other: &Identity, object: &CreatedObject) -> Option<Finding> {
+async fn write_as_other(
+    cx: &ScanContext,
+    owner: &Identity,
+    other: &Identity,
+    object: &CreatedObject,
+) -> Option<Finding> {
     let owner_read = || cx.probe.send(owner.authorize(ProbeRequest::get(object.url.clone())));
     let before = owner_read().await.ok().filter(ProbeResponse::is_success)?;
     let (field, _) = object.fields.iter().find(|(_, v)| v.is_string())?;
@@ -164,7 +169,11 @@ async fn write_as_other(cx: &ScanContext, owner: &Identity, other: &Identity, ob
     change.insert(field.clone(), json!(marker));
     let mut write = cx
         .probe
-        .send(other.authorize(ProbeRequest::json(Method::Patch, object.url.clone(), &Value::Object(change))))
+        .send(other.authorize(ProbeRequest::json(
+            Method::Patch,
+            object.url.clone(),
+            &Value::Object(change),
+        )))
         .await
         .ok();
     if write.as_ref().is_some_and(|w| w.status == 405) {
@@ -172,7 +181,11 @@ async fn write_as_other(cx: &ScanContext, owner: &Identity, other: &Identity, ob
         full.insert(field.clone(), json!(marker));
         write = cx
             .probe
-            .send(other.authorize(ProbeRequest::json(Method::Put, object.url.clone(), &Value::Object(full))))
+            .send(other.authorize(ProbeRequest::json(
+                Method::Put,
+                object.url.clone(),
+                &Value::Object(full),
+            )))
             .await
             .ok();
     }
@@ -223,7 +236,10 @@ fn password_templates(cx: &ScanContext) -> (Vec<String>, bool) {
         .iter()
         .flat_map(|s| s.operations.iter())
         .filter(|o| o.method == "POST" && o.path.to_ascii_lowercase().contains("password") && o.params.len() == 1)
-        .map(|o| o.path.replace(&format!("{{{}}}", o.params[0].name), &param_slot(&o.params[0].name)))
+        .map(|o| {
+            o.path
+                .replace(&format!("{{{}}}", o.params[0].name), &param_slot(&o.params[0].name))
+        })
         .collect();
     if declared.is_empty() {
         (PASSWORD_URL_GUESSES.iter().map(|s| s.to_string()).collect(), false)
@@ -267,7 +283,12 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, String> {
             live.push(template);
             continue;
         }
-        let Some(url) = fill(cx, &template, attacker.username.as_deref().unwrap_or(""), own_id.as_deref()) else {
+        let Some(url) = fill(
+            cx,
+            &template,
+            attacker.username.as_deref().unwrap_or(""),
+            own_id.as_deref(),
+        ) else {
             continue;
         };
         if let Ok(resp) = cx.probe.send(attacker.authorize(ProbeRequest::get(url))).await {
@@ -295,7 +316,11 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, String> {
             "new_password2": new_password,
             "password": new_password,
         });
-        let Ok(write) = cx.probe.send(attacker.authorize(ProbeRequest::post_json(url.clone(), &body))).await else {
+        let Ok(write) = cx
+            .probe
+            .send(attacker.authorize(ProbeRequest::post_json(url.clone(), &body)))
+            .await
+        else {
             continue;
         };
         if !write.is_success() {
@@ -328,7 +353,12 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, String> {
 /// The identity's own id, from the identity endpoint.
 async fn own_id(cx: &ScanContext, identity: &Identity) -> Option<String> {
     let me = cx.identity_endpoint.clone()?;
-    let json = cx.probe.send(identity.authorize(ProbeRequest::get(me))).await.ok()?.json()?;
+    let json = cx
+        .probe
+        .send(identity.authorize(ProbeRequest::get(me)))
+        .await
+        .ok()?
+        .json()?;
     match json.get("id").or_else(|| json.get("pk"))? {
         Value::Number(n) => Some(n.to_string()),
         Value::String(s) => Some(s.clone()),

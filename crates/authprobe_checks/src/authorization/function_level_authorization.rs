@@ -108,7 +108,12 @@ impl FunctionLevelAuthorization {
                 own_names.extend(own.json().map(|j| account_names(&j)).unwrap_or_default());
             }
         }
-        let others: Vec<&str> = cx.identities.iter().skip(1).filter_map(|i| i.username.as_deref()).collect();
+        let others: Vec<&str> = cx
+            .identities
+            .iter()
+            .skip(1)
+            .filter_map(|i| i.username.as_deref())
+            .collect();
         let mut reached = Vec::new();
         let mut evidence = Vec::new();
         let mut confidence = Confidence::Firm;
@@ -184,7 +189,11 @@ fn candidates(cx: &ScanContext) -> Vec<Url> {
     }
     if let Some(spec) = &cx.spec {
         for op in spec.operations.iter().filter(|o| o.method == "GET") {
-            if let Some(url) = op.concrete_path().filter(|p| is_admin_path(p)).and_then(|p| cx.target.join(&p)) {
+            if let Some(url) = op
+                .concrete_path()
+                .filter(|p| is_admin_path(p))
+                .and_then(|p| cx.target.join(&p))
+            {
                 push(url);
             }
         }

@@ -10,7 +10,7 @@
 
 use authprobe_core::config::UserCredential;
 use authprobe_core::discovery::links_in;
-use authprobe_core::identity::Identity;
+use authprobe_core::identity::{Identity, LoginError};
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse, WriteGrant};
 use authprobe_core::writes::WriteId;
 use authprobe_core::ScanContext;
@@ -83,7 +83,9 @@ pub(crate) async fn register_account(
 ) -> Result<CreatedAccount, String> {
     let endpoints = registration_endpoints(cx);
     if endpoints.is_empty() {
-        return Err("no registration endpoint was found (the write probes test accounts the scan creates itself)".into());
+        return Err(
+            "no registration endpoint was found (the write probes test accounts the scan creates itself)".into(),
+        );
     }
     let mut refusals = Vec::new();
     for url in endpoints.into_iter().take(2) {
@@ -140,8 +142,7 @@ pub(crate) fn authorization(identity: &Identity) -> Option<String> {
 }
 
 /// Closes a created account (`DELETE` on the identity endpoint, as that account only) and
-/// records in the ledger whether it is gone: its credentials no longer read the identity
-/// endpoint.
+/// records in the ledger whether it is gone: its username and password no longer log in.
 pub(crate) async fn close_account(cx: &ScanContext, account: &CreatedAccount, session: Option<&Identity>) {
     let left = |why: String| cx.writes.left(account.ledger, why);
     let Some(me) = cx.identity_endpoint.clone() else {
@@ -171,13 +172,25 @@ pub(crate) async fn close_account(cx: &ScanContext, account: &CreatedAccount, se
         Ok(resp) => return left(format!("DELETE {} answered HTTP {}", me.path(), resp.status)),
         Err(e) => return left(format!("DELETE {}: {e}", me.path())),
     };
-    match cx.probe.send(identity.authorize(ProbeRequest::get(me.clone()))).await {
-        Ok(after) if matches!(after.status, 401 | 403 | 404) => cx.writes.removed(account.ledger),
-        Ok(after) => left(format!(
-            "DELETE {} answered HTTP {status}, but the account still reads it (HTTP {})",
-            me.path(),
-            after.status
-        )),
+    // Gone when its credentials no longer log in (a JWT issued before the deletion may
+    // still be honoured by a lax identity endpoint, so the login is the test).
+    let Some(flow) = token_login(cx) else {
+        return left(format!(
+            "DELETE {} answered HTTP {status}, but no login flow verifies it",
+            me.path()
+        ));
+    };
+    match flow.log_in(&cx.probe, &account.credential).await {
+        Err(LoginError::Refused { .. } | LoginError::NoCredential { .. }) => cx.writes.removed(account.ledger),
+        Ok(identity) => {
+            for secret in identity.secrets() {
+                cx.redactor.add_secret(&secret);
+            }
+            left(format!(
+                "DELETE {} answered HTTP {status}, but the account still logs in",
+                me.path()
+            ))
+        }
         Err(e) => left(format!("could not verify the account was closed: {e}")),
     }
 }
@@ -278,22 +291,34 @@ pub(crate) async fn create_object(
     owner: &Identity,
     collection: &Url,
 ) -> Result<CreatedObject, String> {
-    let fields = creation_body(cx, owner, collection)
-        .await
-        .ok_or_else(|| format!("{}: no creation metadata (OPTIONS actions.POST) to build an object from", collection.path()))?;
+    let fields = creation_body(cx, owner, collection).await.ok_or_else(|| {
+        format!(
+            "{}: no creation metadata (OPTIONS actions.POST) to build an object from",
+            collection.path()
+        )
+    })?;
     cx.probe.allow_write(collection, WriteGrant::AnyIdentity);
     let resp = cx
         .probe
-        .send(owner.authorize(ProbeRequest::json(Method::Post, collection.clone(), &Value::Object(fields.clone()))))
+        .send(owner.authorize(ProbeRequest::json(
+            Method::Post,
+            collection.clone(),
+            &Value::Object(fields.clone()),
+        )))
         .await
         .map_err(|e| format!("{}: {e}", collection.path()))?;
     if !resp.is_success() {
-        return Err(format!("{}: creating an object answered HTTP {}", collection.path(), resp.status));
+        return Err(format!(
+            "{}: creating an object answered HTTP {}",
+            collection.path(),
+            resp.status
+        ));
     }
     let Some(url) = created_url(cx, collection, &resp) else {
         // Created, but where? Recorded so the report says an object may be left behind.
         let ledger = cx.writes.created(check, "object", collection.as_str());
-        cx.writes.left(ledger, "the answer to its creation named no URL or id to remove it at");
+        cx.writes
+            .left(ledger, "the answer to its creation named no URL or id to remove it at");
         return Err(format!("{}: the created object's URL is unknown", collection.path()));
     };
     let ledger = cx.writes.created(check, "object", url.as_str());
@@ -311,11 +336,13 @@ fn created_url(cx: &ScanContext, collection: &Url, resp: &ProbeResponse) -> Opti
         return Some(url);
     }
     let json = resp.json()?;
-    let id = ["id", "pk", "uuid", "public_id"].iter().find_map(|k| match json.get(*k)? {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if !s.is_empty() && !s.contains('/') => Some(s.clone()),
-        _ => None,
-    })?;
+    let id = ["id", "pk", "uuid", "public_id"]
+        .iter()
+        .find_map(|k| match json.get(*k)? {
+            Value::Number(n) => Some(n.to_string()),
+            Value::String(s) if !s.is_empty() && !s.contains('/') => Some(s.clone()),
+            _ => None,
+        })?;
     let base = collection.as_str().trim_end_matches('/');
     Url::parse(&format!("{base}/{id}/")).ok().filter(|u| under(u))
 }
@@ -334,9 +361,10 @@ pub(crate) async fn remove_object(cx: &ScanContext, owner: &Identity, object: &C
         .await;
     match (deleted, read().await) {
         (_, Ok(after)) if matches!(after.status, 404 | 410) => cx.writes.removed(object.ledger),
-        (Ok(resp), _) => cx
-            .writes
-            .left(object.ledger, format!("DELETE answered HTTP {} and the object is still there", resp.status)),
+        (Ok(resp), _) => cx.writes.left(
+            object.ledger,
+            format!("DELETE answered HTTP {} and the object is still there", resp.status),
+        ),
         (Err(e), _) => cx.writes.left(object.ledger, format!("DELETE failed: {e}")),
     }
 }
