@@ -703,8 +703,39 @@ def probe_tls(s: Scan) -> None:
         s.notes.append("warning: HSTS sent over plain HTTP")
 
 
+def probe_authz(s: Scan) -> None:
+    alice = s.jwt_login()["access"]
+    bob = s.jwt_login(BOB)["access"]
+    r = s.client.get("/api/staff/users/", bearer=alice)
+    if r.status == 200 and "bob" in r.text:
+        s.hit("AUTHZ001", "alice reads the staff user list")
+    # Write flaws, on objects and accounts created here (and removed again).
+    name = "selftest-%s" % uuid.uuid4().hex[:8]
+    password = "St-%s!" % uuid.uuid4().hex
+    r = s.client.post(
+        "/api/register/", json_body={"username": name, "password": password, "email": name + "@example.invalid", "is_staff": True}
+    )
+    if r.status == 201:
+        if r.json().get("is_staff") is True:
+            s.hit("AUTHZ002", "registration set is_staff")
+        new = password + "x"
+        changed = s.client.post("/api/users/%s/password/" % name, json_body={"new_password": new}, bearer=alice)
+        if changed.status == 200:
+            s.hit("BOLA003", "alice set another account's password by URL")
+            password = new
+        token = s.jwt_login((name, password))["access"]
+        s.client.request("DELETE", "/api/me/", bearer=token)
+    note = s.client.post("/api/notes/", json_body={"title": "selftest", "body": "selftest"}, bearer=alice).json()
+    path = "/api/notes/%s/" % note["id"]
+    s.client.request("PATCH", path, json_body={"title": "bob was here"}, bearer=bob)
+    if "bob was here" in s.client.get(path, bearer=alice).text:
+        s.hit("BOLA003", "bob modified alice's note")
+    s.client.request("DELETE", path, bearer=alice)
+
+
 PROBES = [
     probe_django,
+    probe_authz,
     probe_auth,
     probe_jwt,
     probe_jwt_headers,

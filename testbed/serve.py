@@ -279,6 +279,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--exit-with-stdin", action="store_true", help="exit when stdin reaches EOF")
     parser.add_argument("--access-log", metavar="FILE", help='append one "METHOD PATH" line per request to FILE')
     parser.add_argument(
+        "--db",
+        metavar="FILE",
+        help="keep this run's SQLite database at FILE (replaced at start, kept at exit) so tests can compare its data",
+    )
+    parser.add_argument(
         "--apps",
         default="",
         help="extra third-party auth stacks to mount: dj-rest-auth (/dj-rest-auth/, JWT mode), knox (/api/auth/)",
@@ -318,7 +323,9 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     servers: list[ThreadedWSGIServer] = []
     try:
-        db_path = workdir / "db.sqlite3"
+        db_path = Path(args.db).resolve() if args.db else workdir / "db.sqlite3"
+        if args.db:
+            db_path.unlink(missing_ok=True)
         os.environ.update(
             TESTBED_FLAWS=",".join(sorted(flaws)),
             TESTBED_APPS=",".join(sorted(apps)),

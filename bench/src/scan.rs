@@ -160,6 +160,7 @@ fn config(server: &Server) -> ScanConfig {
         show_secrets: false,
         profile: "standard".into(),
         allow_password_change: false,
+        writes: None,
         flows: Default::default(),
         spec: Some(format!("{}openapi.json", server.url)),
     }

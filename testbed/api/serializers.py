@@ -80,7 +80,24 @@ class ApiTokenVerifySerializer(TokenVerifySerializer):
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "username", "email"]
+        fields = ["id", "username", "email", "is_staff"]
+        read_only_fields = ["id", "username", "is_staff"]
+
+
+# Account fields a client may set. INTENTIONALLY VULNERABLE (mass_assignment): the
+# serializers were written with `fields = "__all__"`-style lists that include the admin
+# flags, so a client that adds "is_staff": true to its registration or profile update
+# becomes staff.
+PRIVILEGED_FIELDS = ["is_staff", "is_superuser"] if flaw_on("mass_assignment") else []
+
+
+class ProfileUpdateSerializer(serializers.ModelSerializer):
+    """PATCH /api/me/: the caller may change their email (and nothing else)."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "is_staff", *PRIVILEGED_FIELDS]
+        read_only_fields = ["id", "username"] + ([] if PRIVILEGED_FIELDS else ["is_staff"])
 
 
 class RegisterSerializer(serializers.ModelSerializer):
@@ -90,7 +107,7 @@ class RegisterSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "password"]
+        fields = ["id", "username", "email", "password", *PRIVILEGED_FIELDS]
         read_only_fields = ["id"]
 
     def validate(self, attrs):
@@ -104,6 +121,7 @@ class RegisterSerializer(serializers.ModelSerializer):
             username=validated_data["username"],
             email=validated_data.get("email", ""),
             password=validated_data["password"],
+            **{field: validated_data[field] for field in PRIVILEGED_FIELDS if field in validated_data},
         )
         Profile.objects.get_or_create(user=user)
         return user

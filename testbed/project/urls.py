@@ -43,6 +43,8 @@ urlpatterns = [
     path("api/password/change/", auth.PasswordChangeView.as_view(), name="password_change"),
     path("api/password/reset/", auth.PasswordResetView.as_view(), name="password_reset"),
     path("api/register/", auth.RegisterView.as_view(), name="register"),
+    path("api/users/<str:username>/password/", auth.UserPasswordView.as_view(), name="user_password"),
+    path("api/staff/users/", data.StaffUserListView.as_view(), name="staff_users"),
     # data
     path("api/me/", data.MeView.as_view(), name="me"),
     path("api/export/", data.ExportView.as_view(), name="export"),

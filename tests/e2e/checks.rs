@@ -78,6 +78,10 @@ fires_on_its_flaw! {
     dj001_fires_on_debug: "DJ001" on "debug";
     dj002_fires_on_admin_exposed: "DJ002" on "admin_exposed";
     dj003_fires_on_verbose_errors: "DJ003" on "verbose_errors";
+    authz001_fires_on_bfla: "AUTHZ001" on "bfla";
+    authz002_fires_on_mass_assignment: "AUTHZ002" on "mass_assignment" with "--allow-writes" "--environment" "staging";
+    bola003_fires_on_bola_write: "BOLA003" on "bola_write" with "--allow-writes" "--environment" "staging";
+    bola003_fires_on_password_change_by_url: "BOLA003" on "password_change_by_url" with "--allow-writes" "--environment" "staging";
 }
 
 #[test]
@@ -119,6 +123,10 @@ fn flaws_toml_names_every_flaw_of_the_design_and_only_catalog_codes() {
         "method_bypass",
         "bola",
         "verbose_errors",
+        "bfla",
+        "mass_assignment",
+        "bola_write",
+        "password_change_by_url",
     ] {
         assert!(flaws.contains_key(name), "testbed/flaws.toml lacks flaw `{name}`");
     }

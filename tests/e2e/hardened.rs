@@ -69,7 +69,11 @@ fn all_flaws_at_once_yield_every_implemented_code() {
         .collect();
     // Its own testbed: the opt-in SESS005 changes alice's password during this scan.
     let bed = Testbed::start_with("all", true, &[]);
-    let report = scan(&bed, &["--allow-password-change"]).report();
+    let report = scan(
+        &bed,
+        &["--allow-password-change", "--allow-writes", "--environment", "staging"],
+    )
+    .report();
     let found = found_codes(&report);
     let expected_all: BTreeSet<String> = flaws
         .values()

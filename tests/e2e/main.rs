@@ -15,3 +15,4 @@ mod safety;
 mod secrets;
 mod spec;
 mod tokens;
+mod writes;

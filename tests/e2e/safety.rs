@@ -2,21 +2,7 @@
 //! budget holds exactly, and the method policy holds (no DELETE/PUT/PATCH; POST only to
 //! login, token and logout flow endpoints).
 
-use crate::util::{scan, Testbed};
-
-fn access_log(name: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("authprobe-access-{}-{name}.log", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
-fn lines(path: &std::path::Path) -> Vec<(String, String)> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(m, p)| (m.to_string(), p.to_string())))
-        .collect()
-}
+use crate::util::{access_log, access_log_lines as lines, scan, skipped_codes, Testbed};
 
 /// POST targets a scan may use: the flows the report lists (login, refresh, logout,
 /// password change), token endpoints, and the credential-issuing endpoints single checks
@@ -60,6 +46,19 @@ fn the_method_policy_holds_at_the_target() {
     }
     // Every request the report counts reached the target, and nothing else did.
     assert_eq!(report["stats"]["requests"].as_u64().unwrap() as usize, seen.len());
+    // Without --allow-writes the write probes did not run: skipped with the reason.
+    let skipped = skipped_codes(&report);
+    for code in ["BOLA003", "AUTHZ002"] {
+        assert!(
+            skipped.contains(code),
+            "{code} not skipped: {}",
+            report["checks_skipped"]
+        );
+    }
+    assert!(report["checks_skipped"]
+        .to_string()
+        .contains("write probe: runs only with --allow-writes"));
+    assert!(report.get("writes").is_none(), "{}", report["writes"]);
 }
 
 #[test]

@@ -152,6 +152,38 @@ pub fn scan(bed: &Testbed, extra: &[&str]) -> Run {
     authprobe(&refs)
 }
 
+/// A fresh path for a testbed's `--access-log` (or `--db`) file.
+pub fn access_log(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("authprobe-access-{}-{name}.log", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// The `METHOD PATH` lines of a testbed access log.
+pub fn access_log_lines(path: &std::path::Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(m, p)| (m.to_string(), p.to_string())))
+        .collect()
+}
+
+/// The business data of a testbed started with `--db FILE` (accounts, profiles, notes,
+/// posts), as `testbed/dump_data.py` prints it.
+pub fn testbed_data(db: &std::path::Path) -> Value {
+    let out = Command::new(repo_root().join("testbed/.venv/bin/python"))
+        .arg(repo_root().join("testbed/dump_data.py"))
+        .arg(db)
+        .output()
+        .expect("run testbed/dump_data.py");
+    assert!(
+        out.status.success(),
+        "dump_data.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("dump_data.py prints JSON")
+}
+
 /// The check codes a report found (every severity).
 pub fn found_codes(report: &Value) -> BTreeSet<String> {
     report["findings"]

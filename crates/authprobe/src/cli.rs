@@ -164,6 +164,17 @@ pub struct ScanArgs {
     #[arg(long)]
     pub allow_password_change: bool,
 
+    /// Turn on write probes (BOLA003 cross-identity writes, AUTHZ002 mass assignment): they
+    /// create their own objects and accounts, write only to those, and remove them after.
+    /// Refused unless --environment declares the target non-production.
+    #[arg(long)]
+    pub allow_writes: bool,
+
+    /// The deployment the target is (staging, test, dev, ...); --allow-writes needs one
+    /// that is not production. Stated in the report.
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
+
     /// Print recovered secrets in full (by default only a prefix and the length).
     #[arg(long)]
     pub show_secrets: bool,

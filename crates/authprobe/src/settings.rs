@@ -155,6 +155,16 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         (None, None) => None,
     };
     let allow_password_change = args.allow_password_change || auth.allow_password_change.unwrap_or(false);
+    let environment = args.environment.clone().or(file_target.environment.clone());
+    let writes = if args.allow_writes || scan.allow_writes.unwrap_or(false) {
+        if args.profile == Profile::Safe {
+            bail!("--allow-writes cannot be combined with --profile safe, which sends GET and HEAD only");
+        }
+        Some(authprobe_core::writes::WriteMode::new(environment.as_deref())?)
+    } else {
+        None
+    };
+    probe.allow_writes = writes.is_some();
     let flows = file.flows.unwrap_or_default();
     let spec = args.spec.clone().or(spec_from_file);
     if flows.login.is_some() && login.is_some() {
@@ -197,6 +207,7 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             allow_password_change,
             flows,
             spec,
+            writes,
         },
         gate,
     ))

@@ -27,7 +27,7 @@ pub use registry::{all, by_code, ALL};
 /// `sends_post = true;` (before it) marks checks the read-only `safe` profile must skip.
 #[macro_export]
 macro_rules! declare_check {
-    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(sends_post = $post:literal;)? $(changes_account = $changes:literal;)? $(runs_last = $last:literal;)?) => {
+    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(sends_post = $post:literal;)? $(changes_account = $changes:literal;)? $(writes = $writes:literal;)? $(runs_last = $last:literal;)?) => {
         $(#[doc = $doc])*
         pub struct $name;
 
@@ -60,6 +60,12 @@ macro_rules! declare_check {
             $(
                 fn changes_account(&self) -> bool {
                     $changes
+                }
+            )?
+
+            $(
+                fn writes(&self) -> bool {
+                    $writes
                 }
             )?
 

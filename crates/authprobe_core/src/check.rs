@@ -151,6 +151,14 @@ pub trait Check: Send + Sync {
     fn changes_account(&self) -> bool {
         false
     }
+
+    /// Write probes (PUT/PATCH/DELETE, POST outside the auth flows) run only with
+    /// `--allow-writes` against a declared non-production target, and are reported as
+    /// skipped otherwise. They run in a wave of their own after the account-changing
+    /// checks, so the objects they create never meet the ordinary checks.
+    fn writes(&self) -> bool {
+        false
+    }
 }
 
 /// Returns the body of the `## NAME` section of a check's documentation, trimmed.

@@ -72,6 +72,8 @@ pub struct ScanConfig {
     pub flows: crate::flows::FlowSpecs,
     /// `--spec FILE|URL`: an OpenAPI/Swagger spec that drives the inventory (no guessing).
     pub spec: Option<String>,
+    /// `--allow-writes` against a declared non-production environment: write probes on.
+    pub writes: Option<crate::writes::WriteMode>,
 }
 
 /// Default time budget for cracking one signed value during a scan.
@@ -191,6 +193,9 @@ pub struct FileMonitor {
 #[serde(deny_unknown_fields)]
 pub struct FileTarget {
     pub url: Option<String>,
+    /// The deployment this target is (`staging`, `test`, ...): `--allow-writes` needs a
+    /// non-production one.
+    pub environment: Option<String>,
     /// The plain-HTTP origin of an HTTPS target on a non-default port.
     pub http_url: Option<String>,
     /// An OpenAPI/Swagger spec (file path or URL), as `--spec`.
@@ -211,6 +216,8 @@ pub struct FileScan {
     pub retry_backoff_ms: Option<u64>,
     pub fail_on: Option<String>,
     pub min_score: Option<u8>,
+    /// Write probes (BOLA003, AUTHZ002): needs `[target] environment` non-production.
+    pub allow_writes: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

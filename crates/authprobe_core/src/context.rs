@@ -40,6 +40,8 @@ pub struct ScanContext {
     pub flows: Flows,
     /// The spec that drove (or joined) the inventory, if any.
     pub spec: Option<crate::spec::ApiSpec>,
+    /// What the write probes created (empty unless write probes are on).
+    pub writes: crate::writes::WriteLedger,
     baselines: Mutex<HashMap<Url, BaselineCell>>,
     shared: Mutex<HashMap<TypeId, SharedCell>>,
 }
@@ -66,6 +68,7 @@ impl ScanContext {
             config,
             flows,
             spec: None,
+            writes: crate::writes::WriteLedger::default(),
             baselines: Mutex::new(HashMap::new()),
             shared: Mutex::new(HashMap::new()),
         }

@@ -221,6 +221,9 @@ pub async fn scan_until(
                     "not run: the scan was {}",
                     interrupt.reason().unwrap_or_default()
                 )),
+                None if check.writes() && cx.config.writes.is_none() => CheckOutcome::skipped(
+                    "write probe: runs only with --allow-writes against a target declared non-production (--environment staging)",
+                ),
                 None if check.sends_post() && cx.probe.settings().read_only => CheckOutcome::skipped(
                     "the safe profile sends GET and HEAD only; this check must POST to login or token endpoints",
                 ),
@@ -246,21 +249,19 @@ pub async fn scan_until(
             (check, outcome)
         }
     };
-    // Three waves: ordinary checks concurrently, then those that change the test account,
-    // then the ones that trip the target's defences.
-    let ordinary = |c: &&'static dyn Check| !c.runs_last() && !c.changes_account();
-    let mut outcomes = join_all(checks.iter().copied().filter(ordinary).map(run_one)).await;
-    outcomes.extend(join_all(checks.iter().copied().filter(|c| c.changes_account()).map(run_one)).await);
-    outcomes.extend(
-        join_all(
-            checks
-                .iter()
-                .copied()
-                .filter(|c| c.runs_last() && !c.changes_account())
-                .map(run_one),
-        )
-        .await,
-    );
+    // Four waves: ordinary checks concurrently, then those that change the test account,
+    // then the write probes (their objects never meet the ordinary checks), then the ones
+    // that trip the target's defences.
+    let waves: [fn(&dyn Check) -> bool; 4] = [
+        |c| !c.runs_last() && !c.changes_account() && !c.writes(),
+        |c| c.changes_account(),
+        |c| c.writes() && !c.changes_account(),
+        |c| c.runs_last() && !c.changes_account() && !c.writes(),
+    ];
+    let mut outcomes = Vec::new();
+    for in_wave in waves {
+        outcomes.extend(join_all(checks.iter().copied().filter(|c| in_wave(*c)).map(run_one)).await);
+    }
 
     let incomplete_reason = interrupt.reason();
     // Obtained credentials may have been issued during checks too.
@@ -380,6 +381,7 @@ pub async fn scan_until(
             })
             .collect(),
         spec: spec_info,
+        writes: cx.config.writes.as_ref().map(|mode| cx.writes.info(mode)),
         baseline: None,
     };
     crate::baseline::stamp_fingerprints(&mut report);
@@ -472,6 +474,7 @@ fn interrupted_early(
         endpoints: Vec::new(),
         flows: Vec::new(),
         spec: None,
+        writes: None,
         baseline: None,
     }
 }

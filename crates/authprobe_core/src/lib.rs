@@ -24,6 +24,7 @@ pub mod report;
 pub mod score;
 pub mod similarity;
 pub mod spec;
+pub mod writes;
 
 pub use check::{Check, CheckMeta, CheckOutcome, Family, Requirement};
 pub use config::ScanConfig;

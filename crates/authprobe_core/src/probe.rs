@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::error::Error as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -39,6 +39,10 @@ pub struct ProbeSettings {
     pub insecure: bool,
     /// Send GET and HEAD only (the `safe` profile): no OPTIONS, no POST at all.
     pub read_only: bool,
+    /// Write probes are on (`--allow-writes` against a target declared non-production):
+    /// PUT, PATCH, DELETE and POST outside the auth flows may be sent, but only to the
+    /// URLs granted with [`Probe::allow_write`]. Off, no grant is ever recorded.
+    pub allow_writes: bool,
     pub user_agent: String,
 }
 
@@ -55,19 +59,27 @@ impl Default for ProbeSettings {
             max_body_bytes: 2 * 1024 * 1024,
             insecure: false,
             read_only: false,
+            allow_writes: false,
             user_agent: concat!("authprobe/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
 }
 
-/// HTTP methods the probe may send. DELETE, PUT and PATCH are not representable.
+/// HTTP methods the probe may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     Get,
     Head,
     Options,
-    /// Only to endpoints registered with [`Probe::allow_post`] (login/token endpoints).
+    /// Only to endpoints registered with [`Probe::allow_post`] (login/token endpoints), or,
+    /// with write probes on, to URLs granted with [`Probe::allow_write`].
     Post,
+    /// Write probes only: to URLs granted with [`Probe::allow_write`].
+    Put,
+    /// Write probes only, like [`Method::Put`].
+    Patch,
+    /// Write probes only, like [`Method::Put`].
+    Delete,
 }
 
 impl Method {
@@ -77,7 +89,15 @@ impl Method {
             Method::Head => "HEAD",
             Method::Options => "OPTIONS",
             Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
         }
+    }
+
+    /// GET, HEAD and OPTIONS: the methods that read and may be retried.
+    pub fn is_read(self) -> bool {
+        matches!(self, Method::Get | Method::Head | Method::Options)
     }
 
     fn to_reqwest(self) -> reqwest::Method {
@@ -86,6 +106,9 @@ impl Method {
             Method::Head => reqwest::Method::HEAD,
             Method::Options => reqwest::Method::OPTIONS,
             Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
         }
     }
 }
@@ -123,6 +146,16 @@ impl ProbeRequest {
     pub fn post_json(url: Url, body: &serde_json::Value) -> Self {
         ProbeRequest {
             method: Method::Post,
+            body: Some(body.to_string()),
+            ..ProbeRequest::get(url)
+        }
+        .header("Content-Type", "application/json")
+    }
+
+    /// A request of `method` with a JSON body (write probes: POST, PUT, PATCH).
+    pub fn json(method: Method, url: Url, body: &serde_json::Value) -> Self {
+        ProbeRequest {
+            method,
             body: Some(body.to_string()),
             ..ProbeRequest::get(url)
         }
@@ -276,7 +309,21 @@ pub struct Probe {
     in_flight: tokio::sync::Semaphore,
     exchanges: Mutex<Vec<Exchange>>,
     post_allowed: RwLock<HashSet<String>>,
+    /// Write grants: URL (policy key) → who may write there.
+    write_allowed: RwLock<HashMap<String, WriteGrant>>,
     interrupt: Arc<Interrupt>,
+}
+
+/// Who may send a write probe to a granted URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteGrant {
+    /// Any identity: an object the scan created itself (other identities' writes to it are
+    /// what the cross-identity checks test), or a registration endpoint.
+    AnyIdentity,
+    /// Only requests carrying exactly this `Authorization` header: a URL like `/api/me/`
+    /// that names no object, granted for the account the scan created, and so never
+    /// writable with the user's own test credentials.
+    Authorization(String),
 }
 
 impl Probe {
@@ -299,6 +346,7 @@ impl Probe {
             next_slot: tokio::sync::Mutex::new(Instant::now()),
             exchanges: Mutex::new(Vec::new()),
             post_allowed: RwLock::new(HashSet::new()),
+            write_allowed: RwLock::new(HashMap::new()),
             interrupt: Interrupt::new(),
         })
     }
@@ -351,6 +399,36 @@ impl Probe {
             .contains(&policy_key(url))
     }
 
+    /// Grants write probes (POST, PUT, PATCH, DELETE) to this URL (its query is ignored),
+    /// to `grant`. Returns false, and grants nothing, unless write probes are on.
+    /// Callers grant only objects the scan created (or the user listed), never others.
+    pub fn allow_write(&self, url: &Url, grant: WriteGrant) -> bool {
+        if !self.settings.allow_writes || self.settings.read_only {
+            return false;
+        }
+        self.write_allowed
+            .write()
+            .expect("policy lock")
+            .insert(policy_key(url), grant);
+        true
+    }
+
+    /// Whether `req` is a write the grants allow.
+    fn write_granted(&self, req: &ProbeRequest) -> bool {
+        if !self.settings.allow_writes {
+            return false;
+        }
+        let grants = self.write_allowed.read().expect("policy lock");
+        match grants.get(&policy_key(&req.url)) {
+            Some(WriteGrant::AnyIdentity) => true,
+            Some(WriteGrant::Authorization(wanted)) => req
+                .headers
+                .iter()
+                .any(|(name, value)| name.eq_ignore_ascii_case("authorization") && value == wanted),
+            None => false,
+        }
+    }
+
     /// A snapshot of one recorded exchange.
     pub fn exchange(&self, id: ExchangeId) -> Option<Exchange> {
         self.exchanges.lock().expect("exchange lock").get(id.0).cloned()
@@ -387,9 +465,14 @@ impl Probe {
                 url: req.url.to_string(),
             });
         }
-        if req.method == Method::Post && !self.post_allowed(&req.url) {
+        let allowed = match req.method {
+            Method::Get | Method::Head | Method::Options => true,
+            Method::Post => self.post_allowed(&req.url) || self.write_granted(&req),
+            Method::Put | Method::Patch | Method::Delete => self.write_granted(&req),
+        };
+        if !allowed {
             return Err(ProbeError::MethodForbidden {
-                method: "POST",
+                method: req.method.as_str(),
                 url: req.url.to_string(),
             });
         }
@@ -427,13 +510,9 @@ impl Probe {
             body: req.body.clone(),
         };
 
-        // Connection errors are retried with backoff, GET/HEAD/OPTIONS only (never POST),
-        // each attempt a request of its own: it takes a budget slot and a rate slot.
-        let retries = if req.method == Method::Post {
-            0
-        } else {
-            self.settings.retries
-        };
+        // Connection errors are retried with backoff, GET/HEAD/OPTIONS only (never POST or
+        // a write), each attempt a request of its own: it takes a budget slot and a rate slot.
+        let retries = if req.method.is_read() { self.settings.retries } else { 0 };
         let mut attempt = 0;
         let (outcome, started) = loop {
             if attempt > 0 {
@@ -743,6 +822,61 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ok.status, 200);
+    }
+
+    #[tokio::test]
+    async fn writes_are_refused_without_write_probes_even_when_granted() {
+        let (url, count) = counting_server(OK).await;
+        let probe = Probe::new(ProbeSettings::default()).unwrap();
+        let note = url.join("/api/notes/1/").unwrap();
+        assert!(!probe.allow_write(&note, WriteGrant::AnyIdentity));
+        probe.allow_post(&note);
+        for method in [Method::Put, Method::Patch, Method::Delete] {
+            let err = probe
+                .send(ProbeRequest::json(method, note.clone(), &serde_json::json!({})))
+                .await;
+            assert!(matches!(err, Err(ProbeError::MethodForbidden { .. })), "{method:?}");
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn write_probes_reach_only_granted_urls_with_the_granted_credential() {
+        let (url, count) = counting_server(OK).await;
+        let probe = Probe::new(ProbeSettings {
+            allow_writes: true,
+            ..Default::default()
+        })
+        .unwrap();
+        let created = url.join("/api/notes/9/").unwrap();
+        let other = url.join("/api/notes/1/").unwrap();
+        let me = url.join("/api/me/").unwrap();
+        assert!(probe.allow_write(&created, WriteGrant::AnyIdentity));
+        assert!(probe.allow_write(&me, WriteGrant::Authorization("Bearer created".into())));
+        let patch = |u: &Url| ProbeRequest::json(Method::Patch, u.clone(), &serde_json::json!({"title": "x"}));
+        assert_eq!(probe.send(patch(&created).bearer("anyone")).await.unwrap().status, 200);
+        assert!(matches!(
+            probe.send(patch(&other)).await,
+            Err(ProbeError::MethodForbidden { .. })
+        ));
+        assert!(matches!(
+            probe
+                .send(ProbeRequest::method(Method::Delete, me.clone()).bearer("alice"))
+                .await,
+            Err(ProbeError::MethodForbidden { .. })
+        ));
+        assert!(matches!(
+            probe
+                .send(ProbeRequest::post_json(other.clone(), &serde_json::json!({})))
+                .await,
+            Err(ProbeError::MethodForbidden { .. })
+        ));
+        let closed = probe
+            .send(ProbeRequest::method(Method::Delete, me).bearer("created"))
+            .await
+            .unwrap();
+        assert_eq!(closed.status, 200);
+        assert_eq!(count.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

@@ -47,6 +47,10 @@ pub struct Report {
     /// The OpenAPI/Swagger spec the scan used, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<SpecInfo>,
+    /// What the write probes created and whether they removed it (absent unless
+    /// `--allow-writes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes: Option<crate::writes::WritesInfo>,
     /// How this scan compares with `--baseline FILE` (absent without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,
@@ -304,6 +308,7 @@ mod tests {
             endpoints: vec![],
             flows: vec![],
             spec: None,
+            writes: None,
             baseline: None,
         }
     }

@@ -38,6 +38,9 @@ pub fn render(report: &Report) -> String {
         report.duration_ms as f64 / 1000.0,
         md(&report.profile)
     );
+    if let Some(writes) = crate::writes_summary(report) {
+        let _ = writeln!(out, "> **Writes:** {}\n", md(&writes));
+    }
 
     if report.findings.is_empty() {
         out.push_str("**No findings.**\n\n");

@@ -70,6 +70,7 @@ pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFin
         endpoints: vec![],
         flows: vec![],
         spec: None,
+        writes: None,
         baseline: None,
     }
 }

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth import SESSION_KEY, get_user_model, logout, update_session_auth_hash
+from django.contrib.auth import SESSION_KEY, get_user_model, logout, password_validation, update_session_auth_hash
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import F
+from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
 from knox.models import AuthToken as KnoxAuthToken
@@ -270,3 +271,30 @@ class RegisterView(APIView):
         serializer.is_valid(raise_exception=True)
         user = serializer.save()
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserPasswordView(APIView):
+    """POST /api/users/<username>/password/ {"old_password", "new_password"}: the account
+    page's password form. Hardened: only the account itself, with its current password."""
+
+    def post(self, request, username):
+        user = get_object_or_404(User, username=username, is_active=True)
+        new_password = str(request.data.get("new_password", "")) if hasattr(request.data, "get") else ""
+        if not flaw_on("password_change_by_url"):
+            if user != request.user:
+                # Other accounts do not exist, as far as this caller can tell.
+                return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+            if not user.check_password(str(request.data.get("old_password", ""))):
+                return Response({"old_password": ["Old password is incorrect."]}, status=status.HTTP_400_BAD_REQUEST)
+        # INTENTIONALLY VULNERABLE (password_change_by_url): the view was copied from the
+        # support team's reset form - it trusts the username in the URL and asks for no
+        # current password, so any signed-in user sets any account's password.
+        try:
+            password_validation.validate_password(new_password, user)
+        except Exception as exc:  # django.core.exceptions.ValidationError
+            return Response({"new_password": list(getattr(exc, "messages", [str(exc)]))}, status=status.HTTP_400_BAD_REQUEST)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        Profile.objects.get_or_create(user=user)
+        revoke_all_credentials(user)
+        return Response({"detail": "Password changed."})

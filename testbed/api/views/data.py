@@ -10,7 +10,8 @@ import threading
 from django.utils.crypto import get_random_string
 from rest_framework import status, viewsets
 from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from django.contrib.auth import get_user_model
+from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,11 +19,12 @@ from project.flaws import flaw_on
 
 from ..authentication import ApiJWTAuthentication, DemoFallbackJWTAuthentication
 from ..models import ApiKey, Note, Post
-from ..serializers import NOTE_LOOKUP_FIELD, NoteSerializer, PostSerializer, UserSerializer
+from ..serializers import NOTE_LOOKUP_FIELD, NoteSerializer, PostSerializer, ProfileUpdateSerializer, UserSerializer
 
 
 class MeView(APIView):
-    """GET /api/me/ -> {"id", "username", "email"} of the caller."""
+    """GET /api/me/ -> {"id", "username", "email", "is_staff"} of the caller; PATCH updates
+    the caller's email; DELETE closes the caller's account."""
 
     def get_authenticators(self):
         authenticators = super().get_authenticators()
@@ -36,12 +38,24 @@ class MeView(APIView):
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 
+    def patch(self, request):
+        serializer = ProfileUpdateSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(UserSerializer(request.user).data)
 
-class NoteViewSet(viewsets.ReadOnlyModelViewSet):
-    """GET /api/notes/ (the caller's notes) and /api/notes/<public_id>/ (owner only)."""
+    def delete(self, request):
+        request.user.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NoteViewSet(viewsets.ModelViewSet):
+    """/api/notes/: list and create the caller's notes; /api/notes/<public_id>/: read, update
+    and delete one (owner only)."""
 
     serializer_class = NoteSerializer
     lookup_field = NOTE_LOOKUP_FIELD
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_permissions(self):
         if self.action == "retrieve" and flaw_on("missing_auth"):
@@ -55,7 +69,43 @@ class NoteViewSet(viewsets.ReadOnlyModelViewSet):
             # INTENTIONALLY VULNERABLE (bola / missing_auth): the detail lookup is not
             # scoped to the caller, so any id is served to anybody who asks for it.
             return Note.objects.select_related("owner")
+        if self.action in ("update", "partial_update", "destroy") and flaw_on("bola_write"):
+            # INTENTIONALLY VULNERABLE (bola_write): "the edit screen only links your own
+            # notes" - writes look the note up among everybody's, so any signed-in user
+            # edits or deletes any note by its id.
+            return Note.objects.select_related("owner")
         return Note.objects.select_related("owner").filter(owner=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.save(owner=self.request.user)
+
+
+class StaffUserListView(APIView):
+    """GET /api/staff/users/ - every account with its flags: the support team's user list.
+    Hardened: staff only (IsAdminUser)."""
+
+    def get_permissions(self):
+        if flaw_on("bfla"):
+            # INTENTIONALLY VULNERABLE (bfla): "the menu entry is only shown to staff" - the
+            # view itself only asks for a signed-in user, so any customer who finds the URL
+            # (it is in the published schema) reads every account.
+            return [IsAuthenticated()]
+        return [IsAdminUser()]
+
+    def get(self, request):
+        users = get_user_model().objects.order_by("id")
+        results = [
+            {
+                "id": u.pk,
+                "username": u.get_username(),
+                "email": u.email,
+                "is_staff": u.is_staff,
+                "is_active": u.is_active,
+                "last_login": u.last_login,
+            }
+            for u in users
+        ]
+        return Response({"count": len(results), "results": results})
 
 
 class PostViewSet(viewsets.ViewSet):
