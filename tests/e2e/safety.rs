@@ -2,18 +2,9 @@
 //! budget holds exactly, and the method policy holds (no DELETE/PUT/PATCH; POST only to
 //! login, token and logout flow endpoints).
 
-use crate::util::{access_log, access_log_lines as lines, scan, skipped_codes, Testbed};
-
-/// POST targets a scan may use: the flows the report lists (login, refresh, logout,
-/// password change), token endpoints, and the credential-issuing endpoints single checks
-/// name (password reset for AUTH005, API-key creation for SESS008, token-to-session bridges).
-fn is_flow_endpoint(path: &str, flows: &[String]) -> bool {
-    let path = path.split('?').next().unwrap_or(path);
-    flows.iter().any(|f| f == path)
-        || ["token", "login", "password/reset", "api/keys/"]
-            .iter()
-            .any(|w| path.contains(w))
-}
+use crate::util::{
+    access_log, access_log_lines as lines, flow_endpoints, is_flow_endpoint, scan, skipped_codes, Testbed,
+};
 
 #[test]
 fn the_method_policy_holds_at_the_target() {
@@ -26,12 +17,7 @@ fn the_method_policy_holds_at_the_target() {
     let run = scan(&bed, &["--allow-password-change"]);
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     let report = run.report();
-    let flows: Vec<String> = report["flows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["endpoint"].as_str().unwrap().to_string())
-        .collect();
+    let flows = flow_endpoints(&report);
     assert!(flows.iter().any(|f| f.contains("logout")), "{flows:?}");
     let seen = lines(&log);
     assert!(!seen.is_empty(), "the access log is empty");

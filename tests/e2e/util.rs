@@ -168,6 +168,28 @@ pub fn access_log_lines(path: &std::path::Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The endpoints of the flows a report lists.
+pub fn flow_endpoints(report: &Value) -> Vec<String> {
+    report["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["endpoint"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// POST targets a scan may use without write probes: the flows the report lists (login,
+/// refresh, logout, password change), token endpoints, and the credential-issuing
+/// endpoints single checks name (password reset for AUTH005, API-key creation for SESS008,
+/// token-to-session bridges).
+pub fn is_flow_endpoint(path: &str, flows: &[String]) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    flows.iter().any(|f| f == path)
+        || ["token", "login", "password/reset", "api/keys/"]
+            .iter()
+            .any(|w| path.contains(w))
+}
+
 /// The business data of a testbed started with `--db FILE` (accounts, profiles, notes,
 /// posts), as `testbed/dump_data.py` prints it.
 pub fn testbed_data(db: &std::path::Path) -> Value {

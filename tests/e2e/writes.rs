@@ -6,7 +6,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 use crate::util::{
-    access_log, access_log_lines, authprobe, found_codes, scan, skipped_codes, tempfile, testbed_data, Testbed,
+    access_log, access_log_lines, authprobe, flow_endpoints, found_codes, is_flow_endpoint, scan, skipped_codes,
+    tempfile, testbed_data, Testbed,
 };
 
 const WRITES: &[&str] = &["--allow-writes", "--environment", "staging"];
@@ -56,12 +57,7 @@ fn scan_with_writes(flaws: &str) -> Value {
     let created = |path: &str| {
         object_paths.iter().any(|o| o == path) || accounts.iter().any(|a| path.contains(a)) || path == "/api/me/"
     };
-    let flows: Vec<String> = report["flows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["endpoint"].as_str().unwrap().to_string())
-        .collect();
+    let flows = flow_endpoints(&report);
     let seen = access_log_lines(&log);
     for (method, path) in &seen {
         let path = path.split('?').next().unwrap();
@@ -69,10 +65,7 @@ fn scan_with_writes(flaws: &str) -> Value {
             "GET" | "HEAD" | "OPTIONS" => {}
             "PUT" | "PATCH" | "DELETE" => assert!(created(path), "{method} {path}: not created by the scan"),
             "POST" => {
-                let flow = flows.iter().any(|f| f == path)
-                    || ["token", "login", "password/reset", "api/keys/"]
-                        .iter()
-                        .any(|w| path.contains(w));
+                let flow = is_flow_endpoint(path, &flows);
                 let collection = object_paths.iter().any(|o| o.starts_with(path) && o != path);
                 assert!(
                     flow || collection || created(path) || path == "/api/register/",
