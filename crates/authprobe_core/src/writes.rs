@@ -73,6 +73,41 @@ pub struct WritesInfo {
     pub left_behind: usize,
 }
 
+impl WritesInfo {
+    /// One line for a report header: on against which environment, what the probes
+    /// created, and what is left behind.
+    pub fn summary(&self) -> String {
+        let created = self.objects.len();
+        let mut line = format!(
+            "write probes on (environment {}): {created} created, ",
+            self.environment
+        );
+        if self.left_behind == 0 {
+            line.push_str(if created == 0 {
+                "nothing to remove"
+            } else {
+                "all removed"
+            });
+        } else {
+            let left: Vec<String> = self
+                .objects
+                .iter()
+                .filter(|o| !o.removed)
+                .map(|o| {
+                    format!(
+                        "{} {} ({})",
+                        o.kind,
+                        o.location,
+                        o.left_reason.as_deref().unwrap_or("not removed")
+                    )
+                })
+                .collect();
+            line.push_str(&format!("{} LEFT BEHIND: {}", self.left_behind, left.join("; ")));
+        }
+        line
+    }
+}
+
 /// Index of an entry in the [`WriteLedger`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteId(usize);
@@ -162,6 +197,11 @@ mod tests {
         assert_eq!(
             info.objects[2].left_reason.as_deref(),
             Some("the scan ended before it was removed")
+        );
+        assert_eq!(
+            info.summary(),
+            "write probes on (environment staging): 3 created, 2 LEFT BEHIND: account authprobe-1 \
+             (DELETE /api/me/ answered 405); account authprobe-2 (the scan ended before it was removed)"
         );
     }
 }

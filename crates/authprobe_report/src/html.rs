@@ -112,8 +112,8 @@ fn summary(report: &Report) -> Markup {
                     div { "Target " code { (report.target.url) } }
                     div { (report.started_at) " · " (format!("{:.1}", report.duration_ms as f64 / 1000.0)) " s · profile " (report.profile) }
                     div { (report.stats.requests) " requests · " (report.stats.endpoints) " endpoints · " (report.stats.checks_run) " checks run" }
-                    @if let Some(writes) = crate::writes_summary(report) {
-                        div.writes { (writes) }
+                    @if let Some(writes) = &report.writes {
+                        div.writes { (writes.summary()) }
                     }
                     @if !report.identities.is_empty() {
                         div {

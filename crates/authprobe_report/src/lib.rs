@@ -12,40 +12,6 @@ pub mod markdown;
 pub mod pretty;
 pub mod sarif;
 
-/// One line about the write probes for a report header: on against which environment, what
-/// they created and what is left behind. `None` when write probes were off.
-pub fn writes_summary(report: &Report) -> Option<String> {
-    let writes = report.writes.as_ref()?;
-    let created = writes.objects.len();
-    let mut line = format!(
-        "write probes on (environment {}): {created} created, ",
-        writes.environment
-    );
-    if writes.left_behind == 0 {
-        line.push_str(if created == 0 {
-            "nothing to remove"
-        } else {
-            "all removed"
-        });
-    } else {
-        let left: Vec<String> = writes
-            .objects
-            .iter()
-            .filter(|o| !o.removed)
-            .map(|o| {
-                format!(
-                    "{} {} ({})",
-                    o.kind,
-                    o.location,
-                    o.left_reason.as_deref().unwrap_or("not removed")
-                )
-            })
-            .collect();
-        line.push_str(&format!("{} LEFT BEHIND: {}", writes.left_behind, left.join("; ")));
-    }
-    Some(line)
-}
-
 use authprobe_core::{Report, Severity};
 
 /// The catalog entry of one check, as the emitters need it.

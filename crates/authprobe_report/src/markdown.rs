@@ -38,8 +38,8 @@ pub fn render(report: &Report) -> String {
         report.duration_ms as f64 / 1000.0,
         md(&report.profile)
     );
-    if let Some(writes) = crate::writes_summary(report) {
-        let _ = writeln!(out, "> **Writes:** {}\n", md(&writes));
+    if let Some(writes) = &report.writes {
+        let _ = writeln!(out, "> **Writes:** {}\n", md(&writes.summary()));
     }
 
     if report.findings.is_empty() {

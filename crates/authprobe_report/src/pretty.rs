@@ -86,13 +86,13 @@ pub fn render(report: &Report, color: bool) -> String {
         "{}",
         p.dim(&format!("profile {} · methods: {}", report.profile, methods.join(", ")))
     );
-    if let Some(writes) = crate::writes_summary(report) {
-        let severity = if report.writes.as_ref().is_some_and(|w| w.left_behind > 0) {
+    if let Some(writes) = &report.writes {
+        let severity = if writes.left_behind > 0 {
             Severity::High
         } else {
             Severity::Info
         };
-        let _ = writeln!(out, "{}", p.severity(severity, &writes));
+        let _ = writeln!(out, "{}", p.severity(severity, &writes.summary()));
     }
     if !report.identities.is_empty() {
         let ids: Vec<String> = report

@@ -258,6 +258,9 @@ pub async fn scan(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
             h1 { "Scan #" (id) " of " a.target-link href=(target_href(&summary.target)) { (summary.target) } }
             p.summary { (grade_badge(&report.grade)) " " strong id="score" { (report.score) } " / 100 · "
                 (date(&report.started_at)) " · " (report.duration_ms) " ms · " (report.stats.requests) " requests · profile " (report.profile) }
+                @if let Some(writes) = &report.writes {
+                    div.meta { (writes.summary()) }
+                }
             @if let Some(prev) = &previous {
                 p { a.diff-link href=(format!("/diff?from={}&to={}", prev.id, id)) { "What changed since scan #" (prev.id) } }
             }
