@@ -300,7 +300,7 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, String> {
     if live.is_empty() {
         return Err("no per-account password endpoint was found".into());
     }
-    let victim = register_account(cx, CrossIdentityWrite::META.code, &Map::new()).await?;
+    let mut victim = register_account(cx, CrossIdentityWrite::META.code, &Map::new()).await?;
     let new_password = format!("Ap-{}-{}!", nonce(), nonce());
     cx.redactor.add_secret(&new_password);
     let mut finding = None;
@@ -343,6 +343,8 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, String> {
                 .with_evidence([Some(write.exchange), login].into_iter().flatten().collect::<Vec<_>>()),
             );
             session = Some(identity);
+            // Closing the account (and verifying it is gone) takes its password as it is now.
+            victim.credential.password = new_password.clone();
             break;
         }
     }

@@ -181,7 +181,9 @@ pub(crate) async fn close_account(cx: &ScanContext, account: &CreatedAccount, se
         ));
     };
     match flow.log_in(&cx.probe, &account.credential).await {
-        Err(LoginError::Refused { .. } | LoginError::NoCredential { .. }) => cx.writes.removed(account.ledger),
+        // A 429 says nothing about the account.
+        Err(LoginError::Refused { status, .. }) if status != 429 => cx.writes.removed(account.ledger),
+        Err(LoginError::NoCredential { .. }) => cx.writes.removed(account.ledger),
         Ok(identity) => {
             for secret in identity.secrets() {
                 cx.redactor.add_secret(&secret);
