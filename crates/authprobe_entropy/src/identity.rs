@@ -84,7 +84,7 @@ fn candidates(identities: &[String], reference_time: Option<i64>) -> HashMap<Str
     let mut out = HashMap::new();
     if let Some(t) = reference_time {
         // Hashed issue times: hex digests of the decimal Unix time.
-        for s in t - TIME_WINDOW..=t + TIME_WINDOW {
+        for s in t.saturating_sub(TIME_WINDOW)..=t.saturating_add(TIME_WINDOW) {
             let pre = s.to_string();
             for (hash, digest) in digests(&pre).into_iter().take(3) {
                 let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();

@@ -261,9 +261,11 @@ fn sequential(view: &View, last: &str) -> Option<Prediction> {
     if mode != 0 && mode_count * 10 >= pairs * 9 {
         // Other clients advance a shared counter too: the next token we get is a few strides
         // on, the stride being what every observed step is a multiple of.
-        let stride = diffs.iter().fold(0u128, |g, d| gcd(g, d.unsigned_abs())).max(1) as i128 * mode.signum();
+        // Steps are differences modulo 2^128: a stride of 2^127 is i128::MIN either way.
+        let stride =
+            (diffs.iter().fold(0u128, |g, d| gcd(g, d.unsigned_abs())).max(1) as i128).wrapping_mul(mode.signum());
         let next: Vec<String> = (1..=PREDICTION_WINDOW as i128)
-            .filter_map(|k| u128::try_from((last_value as i128).checked_add(stride.checked_mul(k)?)?).ok())
+            .filter_map(|k| last_value.checked_add_signed(stride.checked_mul(k)?))
             .map(|x| view.render(last, x))
             .collect();
         return Some(Prediction {
@@ -294,7 +296,7 @@ fn sequential(view: &View, last: &str) -> Option<Prediction> {
         return None;
     }
     let next: Vec<String> = (1..=(max_step * 4).clamp(64, PREDICTION_WINDOW) as i128)
-        .filter_map(|k| u128::try_from(last_value as i128 + dir * k).ok())
+        .filter_map(|k| last_value.checked_add_signed(dir * k))
         .map(|x| view.render(last, x))
         .collect();
     Some(Prediction {
@@ -401,7 +403,9 @@ fn embedded_time(tokens: &[&str], reference: Option<i64>) -> Option<Prediction> 
             let plausible = |t: &&str| {
                 decode(&t.as_bytes()[offset..offset + width], digits)
                     .map(|v| (v / scale as u128).min(i64::MAX as u128) as i64)
-                    .is_some_and(|t| TIME_RANGE.contains(&t) && reference.is_none_or(|r| (t - r).abs() <= TIME_SLACK))
+                    .is_some_and(|t| {
+                        TIME_RANGE.contains(&t) && reference.is_none_or(|r| t.abs_diff(r) <= TIME_SLACK as u64)
+                    })
             };
             // The first tokens decide quickly whether this place can hold times at all.
             let head = &tokens[..n.min(32)];
@@ -413,7 +417,7 @@ fn embedded_time(tokens: &[&str], reference: Option<i64>) -> Option<Prediction> 
                 .filter_map(|t| decode(&t.as_bytes()[offset..offset + width], digits))
                 .map(|v| (v / scale as u128).min(i64::MAX as u128) as i64)
                 .filter(|t| TIME_RANGE.contains(t))
-                .filter(|t| reference.is_none_or(|r| (t - r).abs() <= TIME_SLACK))
+                .filter(|t| reference.is_none_or(|r| t.abs_diff(r) <= TIME_SLACK as u64))
                 .collect();
             if times.len() * 10 < n * 9 {
                 continue;

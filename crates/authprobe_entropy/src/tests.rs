@@ -272,6 +272,45 @@ fn any_text_is_analysed_without_panicking() {
 }
 
 #[test]
+fn numbers_next_to_the_128_bit_limits_are_predicted_without_overflowing() {
+    // Monotonic (steps of 1 and 2) up to just below i128::MAX: the next values cross it.
+    let mut v = i128::MAX as u128 - 60;
+    let mut tokens = Vec::new();
+    for i in 0..20 {
+        tokens.push(v.to_string());
+        v += if i % 2 == 1 { 1 } else { 2 };
+    }
+    let a = analyze(&tokens, &Options::default()).unwrap();
+    let p = a.predictions.iter().find(|p| p.kind == "monotonic").expect("monotonic");
+    let last: u128 = tokens[19].parse().unwrap();
+    assert_eq!(p.next.len(), 64, "{:?}", p.next);
+    assert_eq!(p.next[63], (last + 64).to_string());
+    // A counter whose every step is 2^127 (0, 2^127, 0, ...): the stride is i128::MIN.
+    let (zero, half) = ("0".repeat(39), (1u128 << 127).to_string());
+    let tokens: Vec<&str> = [zero.as_str(), half.as_str()].repeat(4);
+    let a = analyze(&tokens, &Options::default()).unwrap();
+    assert!(a.predictions.iter().any(|p| p.kind == "counter"), "{:?}", a.predictions);
+}
+
+#[test]
+fn extreme_reference_times_are_analysed_without_overflowing() {
+    let tokens: Vec<String> = (0..10).map(|i| format!("{}{i:06}", 1_700_000_000 + i)).collect();
+    for t in [i64::MIN, i64::MIN + 1, i64::MAX] {
+        let options = Options {
+            reference_time: Some(t),
+            ..Options::default()
+        };
+        let a = analyze(&tokens, &options).unwrap();
+        // So far from the reference time, the embedded times are no evidence.
+        assert!(
+            a.predictions.iter().all(|p| p.kind != "time"),
+            "{t}: {:?}",
+            a.predictions
+        );
+    }
+}
+
+#[test]
 fn too_few_tokens_is_an_error() {
     assert_eq!(
         analyze(&["abc"], &Options::default()),

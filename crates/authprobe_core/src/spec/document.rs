@@ -10,6 +10,12 @@ use super::SpecError;
 /// Deepest chain of `$ref`s followed (a ref to a ref to …) before giving up.
 const MAX_REF_CHAIN: usize = 32;
 
+/// Nodes a YAML spec may hold once its aliases are expanded, beyond twice its length:
+/// text written out in full spells at most about one node per byte, while a few KB of
+/// nested anchors and aliases (a "billion laughs" document, which a hostile target can
+/// serve as its schema) expand to gigabytes.
+const MAX_EXTRA_NODES: usize = 100_000;
+
 /// Parses spec text: JSON when it looks like JSON, YAML otherwise (YAML is a superset).
 pub fn parse_text(text: &str, source: &str) -> Result<Value, SpecError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
@@ -21,6 +27,13 @@ pub fn parse_text(text: &str, source: &str) -> Result<Value, SpecError> {
             message: e.to_string(),
         })
     } else {
+        let limit = trimmed.len().saturating_mul(2).saturating_add(MAX_EXTRA_NODES);
+        if yaml_exceeds(trimmed, limit) {
+            return Err(SpecError::TooLarge {
+                file: source.to_string(),
+                limit,
+            });
+        }
         serde_norway::from_str::<Value>(trimmed).map_err(|e| {
             let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
             SpecError::Syntax {
@@ -31,6 +44,94 @@ pub fn parse_text(text: &str, source: &str) -> Result<Value, SpecError> {
             }
         })
     }
+}
+
+/// Whether the YAML `text` holds more than `limit` nodes with its aliases expanded
+/// (counted without building them). Other errors are left to the real parse to report.
+fn yaml_exceeds(text: &str, limit: usize) -> bool {
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use std::cell::Cell;
+
+    #[derive(Clone, Copy)]
+    struct Count<'a>(&'a Cell<usize>);
+
+    impl Count<'_> {
+        fn node<E: serde::de::Error>(self) -> Result<(), E> {
+            match self.0.get().checked_sub(1) {
+                Some(left) => {
+                    self.0.set(left);
+                    Ok(())
+                }
+                None => Err(E::custom("too many nodes")),
+            }
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Count<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Count<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any YAML value")
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+            self.node()
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            self.node()?;
+            while seq.next_element_seed(self)?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            self.node()?;
+            while map.next_key_seed(self)?.is_some() {
+                map.next_value_seed(self)?;
+            }
+            Ok(())
+        }
+    }
+
+    let left = Cell::new(limit);
+    let counted = Count(&left).deserialize(serde_norway::Deserializer::from_str(text));
+    counted.is_err() && left.get() == 0
 }
 
 /// A spec and the other files its `$ref`s point into.
@@ -174,6 +275,26 @@ mod tests {
         assert_eq!(file, "spec.yaml");
         assert!(*line >= 3, "{err}");
         assert!(err.to_string().contains("spec.yaml:"), "{err}");
+    }
+
+    #[test]
+    fn yaml_whose_aliases_expand_to_millions_of_nodes_is_refused_before_it_is_built() {
+        // 2 KB of nested anchors: 10^5 copies of a 1,000-item list (over 2 GB as values).
+        let mut text = format!("openapi: 3.0.0\na: &a [{}]\n", ["1"; 1000].join(","));
+        for (name, prev) in [("b", "a"), ("c", "b"), ("d", "c"), ("e", "d")] {
+            let alias = format!("*{prev}");
+            text += &format!("{name}: &{name} [{}]\n", [alias.as_str(); 10].join(","));
+        }
+        text += &format!("f: [{}]\n", ["*e"; 10].join(","));
+        let err = parse_text(&text, "bomb.yaml").unwrap_err();
+        assert!(matches!(err, SpecError::TooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("bomb.yaml"), "{err}");
+        // Anchors used the ordinary way still parse.
+        let reuse = "openapi: 3.0.0\nx: &r {description: ok}\npaths: {/a: {get: {responses: {'200': *r}}}}\n";
+        assert_eq!(
+            parse_text(reuse, "s").unwrap()["paths"]["/a"]["get"]["responses"]["200"]["description"],
+            "ok"
+        );
     }
 
     #[test]

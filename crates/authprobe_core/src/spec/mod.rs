@@ -30,6 +30,8 @@ pub enum SpecError {
         column: usize,
         message: String,
     },
+    #[error("{file}: the spec's YAML expands (through anchors and aliases) to more than {limit} nodes")]
+    TooLarge { file: String, limit: usize },
     #[error("{0} is not an OpenAPI 3.x or Swagger 2.0 document (no `openapi: 3.x` or `swagger: \"2.0\"` key)")]
     NotASpec(String),
     #[error("broken $ref `{reference}` at {at}: {why}")]
