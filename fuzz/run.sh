@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(jwt_parse set_cookie config_load json_path)
+[ ${#targets[@]} -gt 0 ] || targets=(jwt_parse set_cookie config_load json_path spec_load entropy_analyze)
 jobs=${JOBS:-1}
 
 if cargo +nightly --version >/dev/null 2>&1 && cargo fuzz --version >/dev/null 2>&1; then
