@@ -288,11 +288,19 @@ pub fn assert_flaw_yields(flaw: &str, code: &str, extra: &[&str]) {
         "flaw `{flaw}` alone: found {found:?}, expected {expected:?}\nskipped: {}",
         report["checks_skipped"]
     );
-    // Every finding on the testbed is proven, not guessed.
+    // Every finding on the testbed is proven, not guessed, with a curl that reproduces it.
     for finding in report["findings"].as_array().unwrap() {
         assert_eq!(
             finding["confidence"], "confirmed",
             "flaw `{flaw}`: unconfirmed finding {finding}"
+        );
+        let evidence = finding["evidence"].as_array().unwrap();
+        assert!(
+            !evidence.is_empty()
+                && evidence
+                    .iter()
+                    .all(|e| e["curl"].as_str().is_some_and(|c| c.starts_with("curl "))),
+            "flaw `{flaw}`: finding without a reproducing curl {finding}"
         );
     }
 }
