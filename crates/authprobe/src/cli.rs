@@ -171,7 +171,7 @@ pub struct ScanArgs {
     pub allow_writes: bool,
 
     /// The deployment the target is (staging, test, dev, ...); --allow-writes needs one
-    /// that is not production. Stated in the report.
+    /// that is not production. Stated in the report when write probes are on.
     #[arg(long, value_name = "NAME")]
     pub environment: Option<String>,
 

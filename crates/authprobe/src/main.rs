@@ -291,18 +291,18 @@ fn list_checks() -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<9} {:<9} {:<32} {:<15} TITLE",
+        "{:<9} {:<9} {:<32} {:<28} TITLE",
         "CODE", "SEVERITY", "SLUG", "REQUIRES"
     )?;
     for check in authprobe_checks::all() {
         let m = check.meta();
         writeln!(
             out,
-            "{:<9} {:<9} {:<32} {:<15} {}",
+            "{:<9} {:<9} {:<32} {:<28} {}",
             m.code,
             m.severity.as_str(),
             m.slug,
-            m.requires.as_str(),
+            authprobe_core::check::requirement_label(*check),
             m.title
         )?;
     }
@@ -322,7 +322,7 @@ fn explain(code: &str) -> Result<()> {
         m.severity,
         cwe.join(", "),
         m.owasp.join(", "),
-        m.requires.as_str()
+        authprobe_core::check::requirement_label(check)
     )?;
     write!(out, "{}", check.doc())?;
     Ok(())

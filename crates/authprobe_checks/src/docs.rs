@@ -35,7 +35,11 @@ pub fn render_check(check: &dyn Check) -> String {
     let _ = writeln!(out, "| CWE | {} |", cwe.join(", "));
     let owasp: Vec<String> = meta.owasp.iter().map(|o| cell(o)).collect();
     let _ = writeln!(out, "| OWASP API Top 10 (2023) | {} |", owasp.join("<br>"));
-    let _ = writeln!(out, "| Requires | {} |", meta.requires.as_str());
+    let _ = writeln!(
+        out,
+        "| Requires | {} |",
+        authprobe_core::check::requirement_label(check)
+    );
     let _ = writeln!(out, "| Family | {} |", meta.family.name());
     out.push('\n');
     out.push_str(check.doc().trim());

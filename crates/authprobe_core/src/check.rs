@@ -161,6 +161,17 @@ pub trait Check: Send + Sync {
     }
 }
 
+/// What a check needs, as the catalog shows it: its requirement, plus `--allow-writes`
+/// for write probes.
+pub fn requirement_label(check: &dyn Check) -> String {
+    let requires = check.meta().requires.as_str();
+    if check.writes() {
+        format!("{requires} + --allow-writes")
+    } else {
+        requires.to_string()
+    }
+}
+
 /// Returns the body of the `## NAME` section of a check's documentation, trimmed.
 pub fn doc_section<'a>(doc: &'a str, name: &str) -> Option<&'a str> {
     let heading = format!("## {name}");
