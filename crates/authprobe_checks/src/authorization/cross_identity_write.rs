@@ -100,53 +100,83 @@ crate::declare_check! {
     writes = true;
 }
 
+/// Why one of the two probes tested nothing.
+struct Untested {
+    reason: String,
+    /// The target has what the probe tests, but the probe could not run (a second
+    /// identity, a registration, an object it could create was missing); otherwise the
+    /// target simply has nothing of the kind.
+    blocked: bool,
+}
+
+impl Untested {
+    fn blocked(reason: impl Into<String>) -> Untested {
+        Untested {
+            reason: reason.into(),
+            blocked: true,
+        }
+    }
+
+    fn nothing(reason: impl Into<String>) -> Untested {
+        Untested {
+            reason: reason.into(),
+            blocked: false,
+        }
+    }
+}
+
 impl CrossIdentityWrite {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        let parts = [object_writes(cx).await, password_by_url(cx).await];
         let mut findings = Vec::new();
-        let mut not_run = Vec::new();
-        match object_writes(cx).await {
-            Ok(found) => findings.extend(found),
-            Err(why) => not_run.push(why),
+        let mut untested = Vec::new();
+        for part in parts {
+            match part {
+                Ok(found) => findings.extend(found),
+                Err(why) => untested.push(why),
+            }
         }
-        match password_by_url(cx).await {
-            Ok(found) => findings.extend(found),
-            Err(why) => not_run.push(why),
-        }
-        if findings.is_empty() && not_run.len() == 2 {
-            return CheckOutcome::skipped(not_run.join("; "));
+        // A pass needs both probes run, or one run where the other had nothing to test.
+        if findings.is_empty() && (untested.len() == 2 || untested.iter().any(|u| u.blocked)) {
+            let reasons: Vec<String> = untested.into_iter().map(|u| u.reason).collect();
+            return CheckOutcome::skipped(reasons.join("; "));
         }
         findings.into()
     }
 }
 
 /// The object probe: the second identity writes to the first identity's new objects.
-async fn object_writes(cx: &ScanContext) -> Result<Vec<Finding>, String> {
+async fn object_writes(cx: &ScanContext) -> Result<Vec<Finding>, Untested> {
     let (Some(owner), Some(other)) = (cx.identities.first(), cx.identities.get(1)) else {
-        return Err("object writes need two identities (--user twice)".into());
+        return Err(Untested::blocked("object writes need two identities (--user twice)"));
     };
     let collections = creatable_collections(cx);
     if collections.is_empty() {
-        return Err("no collection the first identity reads takes POST".into());
+        return Err(Untested::nothing("no collection the first identity reads takes POST"));
     }
     let mut findings = Vec::new();
-    let mut tried = Vec::new();
+    let mut created = 0;
+    let mut failures = Vec::new();
     for collection in collections.into_iter().take(MAX_COLLECTIONS) {
         let object = match create_object(cx, CrossIdentityWrite::META.code, owner, &collection).await {
             Ok(object) => object,
             Err(why) => {
-                tried.push(why);
+                failures.push(why);
                 continue;
             }
         };
-        tried.push(format!("{}: created", collection.path()));
+        created += 1;
         let outcome = write_as_other(cx, owner, other, &object).await;
         remove_object(cx, owner, &object).await;
         if let Some(finding) = outcome {
             findings.push(finding);
         }
     }
-    if findings.is_empty() && !tried.iter().any(|t| t.ends_with(": created")) {
-        return Err(format!("no object could be created ({})", tried.join("; ")));
+    if created == 0 {
+        return Err(Untested::blocked(format!(
+            "no object could be created ({})",
+            failures.join("; ")
+        )));
     }
     Ok(findings)
 }
@@ -270,9 +300,9 @@ fn fill(cx: &ScanContext, template: &str, username: &str, id: Option<&str>) -> O
 
 /// The password probe: the first identity sets the password of an account the scan
 /// registered, through a per-account URL.
-async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, String> {
+async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, Untested> {
     let Some(attacker) = cx.primary() else {
-        return Err("needs an identity".into());
+        return Err(Untested::blocked("needs an identity"));
     };
     let (templates, declared) = password_templates(cx);
     // Guessed URLs must exist first: the attacker's own account's URL answers non-404.
@@ -298,9 +328,11 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, String> {
         }
     }
     if live.is_empty() {
-        return Err("no per-account password endpoint was found".into());
+        return Err(Untested::nothing("no per-account password endpoint was found"));
     }
-    let mut victim = register_account(cx, CrossIdentityWrite::META.code, &Map::new()).await?;
+    let mut victim = register_account(cx, CrossIdentityWrite::META.code, &Map::new())
+        .await
+        .map_err(|why| Untested::blocked(format!("password URLs: {why}")))?;
     let new_password = format!("Ap-{}-{}!", nonce(), nonce());
     cx.redactor.add_secret(&new_password);
     let mut finding = None;
