@@ -47,7 +47,8 @@ crate::declare_check! {
     /// **confirmed** when the second identity's account appears in it, *firm* when at least
     /// two accounts other than the caller's do. An identity the identity endpoint shows as
     /// staff is not tested. Only `GET` is sent: calling admin actions that change data is not
-    /// attempted.
+    /// attempted. With no protected staff function found at all the check is skipped, not
+    /// passed.
     ///
     /// ## Why is this bad?
     /// Broken function level authorization: the staff screens are hidden in the frontend,
@@ -117,6 +118,7 @@ impl FunctionLevelAuthorization {
         let mut reached = Vec::new();
         let mut evidence = Vec::new();
         let mut confidence = Confidence::Firm;
+        let mut protected = 0;
         for url in candidates(cx).into_iter().take(MAX_CANDIDATES) {
             let anonymous = match cx.inventory.get(&url).and_then(|e| e.anonymous.as_ref().ok()) {
                 Some(resp) => resp.clone(),
@@ -128,6 +130,7 @@ impl FunctionLevelAuthorization {
             if !matches!(anonymous.status, 401 | 403) {
                 continue;
             }
+            protected += 1;
             let Ok(resp) = cx.probe.send(caller.authorize(ProbeRequest::get(url.clone()))).await else {
                 continue;
             };
@@ -150,6 +153,11 @@ impl FunctionLevelAuthorization {
             }
         }
         let Some(first) = reached.first() else {
+            if protected == 0 {
+                return CheckOutcome::skipped(
+                    "no admin or staff function that refuses anonymous callers was found (discovery, spec, common paths)",
+                );
+            }
             return CheckOutcome::passed();
         };
         vec![Finding::new(
