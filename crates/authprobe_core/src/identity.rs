@@ -63,11 +63,17 @@ impl Identity {
 
     /// Adds this identity's credential to a request.
     pub fn authorize(&self, req: ProbeRequest) -> ProbeRequest {
-        match &self.credential {
-            Credential::Bearer(t) => req.header("Authorization", format!("Bearer {t}")),
-            Credential::Token(t) => req.header("Authorization", format!("Token {t}")),
-            Credential::Session(jar) => req.with_jar(jar.clone()),
+        match (&self.credential, self.authorization()) {
+            (Credential::Session(jar), _) => req.with_jar(jar.clone()),
+            (_, Some(header)) => req.header("Authorization", header),
+            (_, None) => req,
         }
+    }
+
+    /// The `Authorization` header value [`Identity::authorize`] sends (`Bearer …`,
+    /// `Token …`), if header-based; write grants for this identity alone compare against it.
+    pub fn authorization(&self) -> Option<String> {
+        Some(format!("{} {}", self.scheme()?, self.token()?))
     }
 
     /// The `Authorization` scheme this identity uses, if header-based.

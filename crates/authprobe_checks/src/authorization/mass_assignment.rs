@@ -3,7 +3,7 @@ use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse, WriteGrant};
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use serde_json::{json, Map, Value};
 
-use super::write_probes::{authorization, close_account, log_in_as, register_account, CreatedAccount};
+use super::write_probes::{close_account, log_in_as, register_account, CreatedAccount};
 use crate::support::owasp;
 
 /// The privileged account fields a client adds, and the value that means "granted".
@@ -127,7 +127,7 @@ impl MassAssignment {
             }
         }
         // The profile update, as the new account only.
-        let Some(header) = authorization(session) else {
+        let Some(header) = session.authorization() else {
             return CheckOutcome::skipped("the new account's login gave no header credential for a profile update");
         };
         cx.probe.allow_write(me, WriteGrant::Authorization(header));

@@ -136,11 +136,6 @@ pub(crate) async fn log_in_as(cx: &ScanContext, username: &str, password: &str) 
     fresh_login(cx, flow, &user).await
 }
 
-/// The `Authorization` header an identity sends.
-pub(crate) fn authorization(identity: &Identity) -> Option<String> {
-    Some(format!("{} {}", identity.scheme()?, identity.token()?))
-}
-
 /// Closes a created account (`DELETE` on the identity endpoint, as that account only) and
 /// records in the ledger whether it is gone: its username and password no longer log in.
 pub(crate) async fn close_account(cx: &ScanContext, account: &CreatedAccount, session: Option<&Identity>) {
@@ -159,7 +154,7 @@ pub(crate) async fn close_account(cx: &ScanContext, account: &CreatedAccount, se
             None => return left("the scan could not log in as the account to close it".into()),
         },
     };
-    let Some(header) = authorization(identity) else {
+    let Some(header) = identity.authorization() else {
         return left("the account's login gave no header credential to close it with".into());
     };
     cx.probe.allow_write(&me, WriteGrant::Authorization(header));
