@@ -145,7 +145,11 @@ fn config(server: &Server) -> ScanConfig {
     ScanConfig {
         target: Target::parse(&server.url).expect("loopback URL"),
         users: Vec::new(),
-        bearer: Some(TOKEN.into()),
+        tokens: vec![authprobe_core::config::SuppliedToken {
+            label: "bearer".into(),
+            value: TOKEN.into(),
+            presentation: authprobe_core::identity::Presentation::bearer(),
+        }],
         probe: ProbeSettings {
             max_requests: 1_000_000,
             concurrency: CONCURRENCY,

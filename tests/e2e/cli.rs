@@ -92,12 +92,13 @@ fn a_broken_config_file_names_the_problem() {
 }
 
 #[test]
-fn wrong_credentials_stop_the_scan() {
+fn wrong_credentials_make_a_partial_report_and_exit_2() {
     let bed = Testbed::shared("none", false);
     let run = authprobe(&["scan", &bed.url, "-q", "--user", "alice:wrong-password"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("login as `alice`"), "{}", run.stderr);
-    assert!(!run.stderr.contains("wrong-password"));
+    assert!(run.stdout.contains("LOGIN FAILED for `alice`"), "{}", run.stdout);
+    assert!(run.stderr.contains("login failed for `alice`"), "{}", run.stderr);
+    assert!(!run.stderr.contains("wrong-password") && !run.stdout.contains("wrong-password"));
 }
 
 #[test]

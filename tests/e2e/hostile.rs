@@ -535,8 +535,9 @@ fn scan_hostile(server: &HostileServer, extra: &[&str], limit: Duration) -> (Val
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "the scan panicked:\n{}", run.stderr);
+    // Exit 2 only for a report that says it is partial (a budget spent, a refused login).
     assert!(
-        run.code == 0 || run.code == 1,
+        run.code == 0 || run.code == 1 || (run.code == 2 && run.stderr.contains("the report is partial")),
         "exit {}; stderr:\n{}",
         run.code,
         run.stderr

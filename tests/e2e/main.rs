@@ -2,6 +2,7 @@
 
 mod util;
 
+mod auth_model;
 mod checks;
 mod cli;
 mod flows;

@@ -59,11 +59,14 @@ fn a_server_that_refuses_everything_yields_no_findings() {
         "json",
         "-q",
     ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The token never authenticated: nothing was tested with it, so the gate cannot pass.
+    assert_eq!(run.code, 2, "{}", run.stderr);
     let report = run.report();
     assert!(
         found_codes(&report).is_empty(),
         "false positives: {}",
         report["findings"]
     );
+    assert_eq!(report["incomplete"], true);
+    assert_eq!(report["identities"][0]["logged_in"], false);
 }

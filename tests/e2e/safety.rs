@@ -59,13 +59,15 @@ fn the_request_budget_holds_exactly_at_the_target() {
         seen.len()
     );
     assert!(seen.len() >= 50, "the scan should use its budget, used {}", seen.len());
+    // It still reports, marked incomplete, and never passes the gate.
     assert_eq!(
-        run.code, 0,
-        "a scan that runs out of budget still reports: {}",
+        run.code, 2,
+        "a scan that runs out of budget reports and exits 2: {}",
         run.stderr
     );
     let report = run.report();
     assert_eq!(report["stats"]["requests"], 60);
+    assert_eq!(report["incomplete"], true);
     // Checks cut short by the budget say so instead of passing silently.
     assert!(
         report["checks_skipped"].to_string().contains("request budget"),

@@ -77,9 +77,17 @@ pub struct ScanArgs {
     #[arg(long = "user", short = 'u', value_name = "NAME:PASSWORD")]
     pub users: Vec<String>,
 
-    /// Use this Bearer token as an identity (a JWT or an opaque token).
-    #[arg(long, value_name = "TOKEN")]
-    pub bearer: Option<String>,
+    /// Use this Bearer token as an identity (a JWT or an opaque token). Repeatable: two
+    /// tokens of two accounts are two identities, so the cross-identity checks run
+    /// without a login flow.
+    #[arg(long = "bearer", value_name = "TOKEN")]
+    pub bearers: Vec<String>,
+
+    /// Use a credential header as an identity, e.g. `--header 'X-API-Key: KEY'`,
+    /// `--header 'Authorization: JWT TOKEN'`, `--header 'Cookie: sessionid=VALUE'`
+    /// (repeatable; each is one identity). The value is never written to any output.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
 
     /// OpenAPI 3.0/3.1 or Swagger 2.0 spec (JSON or YAML, file or URL) that drives the scan:
     /// its operations are the inventory (no path guessing), and operations it declares

@@ -110,8 +110,8 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     if report.incomplete {
         // A partial scan never passes the gate: what it did not reach was not checked.
         eprintln!(
-            "error: the scan was {}: the report is partial (\"incomplete\": true)",
-            report.incomplete_reason.as_deref().unwrap_or("stopped")
+            "error: the report is partial (\"incomplete\": true): {}",
+            report.incomplete_summary()
         );
         return Ok(ExitCode::from(2));
     }

@@ -2,7 +2,8 @@
 //! (defaults < file < environment < flags), and validates every user-supplied value.
 
 use anyhow::{anyhow, bail, Context, Result};
-use authprobe_core::config::{FileConfig, LoginKind, Target, UserCredential};
+use authprobe_core::config::{FileConfig, LoginKind, SuppliedToken, Target, UserCredential};
+use authprobe_core::identity::Presentation;
 use authprobe_core::probe::ProbeSettings;
 use authprobe_core::{ScanConfig, Severity};
 use std::path::Path;
@@ -111,7 +112,35 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
     }
 
     let mut users = Vec::new();
+    let mut tokens: Vec<SuppliedToken> = Vec::new();
     for identity in file.identities {
+        let header = match (&identity.header, &identity.header_env) {
+            (Some(h), _) => Some(h.clone()),
+            (None, Some(var)) => Some(std::env::var(var).with_context(|| {
+                format!(
+                    "identity `{}`: environment variable {var} is not set",
+                    identity.username
+                )
+            })?),
+            (None, None) => None,
+        };
+        if let Some(header) = header {
+            if identity.password.is_some() || identity.password_env.is_some() {
+                bail!(
+                    "identity `{}` in the config has both a header and a password: keep one",
+                    identity.username
+                );
+            }
+            let mut token = parse_header(&header).with_context(|| format!("identity `{}`", identity.username))?;
+            if !identity.username.is_empty() {
+                token.label = identity.username.clone();
+            }
+            tokens.push(token);
+            continue;
+        }
+        if identity.username.trim().is_empty() {
+            bail!("an [[identity]] in the config has neither username nor header");
+        }
         let password = match (identity.password, identity.password_env) {
             (Some(p), _) => p,
             (None, Some(var)) => std::env::var(&var).with_context(|| {
@@ -142,13 +171,33 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         std::fs::File::open(path).with_context(|| format!("cannot read wordlist {}", path.display()))?;
     }
     let auth = file.auth.unwrap_or_default();
-    let bearer = match (&args.bearer, &auth.bearer_env) {
-        (Some(b), _) => Some(parse_bearer(b)?),
-        (None, Some(var)) => Some(parse_bearer(
-            &std::env::var(var).with_context(|| format!("[auth] bearer_env: {var} is not set"))?,
-        )?),
-        (None, None) => None,
-    };
+    // Flags first (the first is the primary identity when no --user is given), then the file.
+    let mut bearers: Vec<String> = args.bearers.iter().map(|b| parse_bearer(b)).collect::<Result<_>>()?;
+    if bearers.is_empty() {
+        if let Some(var) = &auth.bearer_env {
+            bearers.push(parse_bearer(
+                &std::env::var(var).with_context(|| format!("[auth] bearer_env: {var} is not set"))?,
+            )?);
+        }
+    }
+    let mut supplied: Vec<SuppliedToken> = bearers
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| SuppliedToken {
+            label: if i == 0 {
+                "bearer".into()
+            } else {
+                format!("bearer-{}", i + 1)
+            },
+            value,
+            presentation: Presentation::bearer(),
+        })
+        .collect();
+    for raw in &args.headers {
+        supplied.push(parse_header(raw)?);
+    }
+    supplied.extend(tokens);
+    let tokens = number_labels(supplied);
     let login = match (auth.login_path, auth.login_kind) {
         (Some(path), kind) => Some((kind.unwrap_or(LoginKind::Simplejwt), path)),
         (None, Some(_)) => bail!("[auth] login_kind needs login_path"),
@@ -194,7 +243,7 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         ScanConfig {
             target,
             users,
-            bearer,
+            tokens,
             probe,
             login,
             identity_path: auth.identity_path,
@@ -235,6 +284,68 @@ pub fn parse_user(raw: &str) -> Result<UserCredential> {
         username: name.to_string(),
         password: password.to_string(),
     })
+}
+
+/// Parses `--header 'NAME: VALUE'`: `Authorization: <scheme> <token>` (or a bare
+/// `Authorization: <token>`), `Cookie: name=value`, or a header of its own (`X-API-Key: …`).
+pub fn parse_header(raw: &str) -> Result<SuppliedToken> {
+    let (name, value) = raw
+        .split_once(':')
+        .ok_or_else(|| anyhow!("--header must be 'NAME: VALUE' (got no `:`)"))?;
+    let (name, value) = (name.trim(), value.trim());
+    let valid_name = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid_name {
+        bail!("--header: `{}` is not a header name", name.escape_default());
+    }
+    if value.is_empty() {
+        bail!("--header {name}: the value is empty");
+    }
+    if value.chars().any(|c| c.is_control()) {
+        bail!("--header {name}: the value has a control character");
+    }
+    let (presentation, value) = if name.eq_ignore_ascii_case("authorization") {
+        match value.split_once(' ') {
+            Some((scheme, token)) if !token.trim().is_empty() => {
+                (Presentation::Scheme(scheme.to_string()), token.trim())
+            }
+            _ => (Presentation::RawAuthorization, value),
+        }
+    } else if name.eq_ignore_ascii_case("cookie") {
+        let (cookie, token) = value
+            .split_once('=')
+            .filter(|(c, t)| !c.trim().is_empty() && !t.is_empty() && !t.contains(';'))
+            .ok_or_else(|| anyhow!("--header Cookie: give one cookie, `Cookie: name=value`"))?;
+        (Presentation::Cookie(cookie.trim().to_string()), token)
+    } else {
+        (Presentation::Header(name.to_string()), value)
+    };
+    Ok(SuppliedToken {
+        label: match &presentation {
+            Presentation::Scheme(s) => s.to_ascii_lowercase(),
+            Presentation::RawAuthorization => "authorization".into(),
+            Presentation::Header(h) | Presentation::Cookie(h) => h.clone(),
+        },
+        value: value.to_string(),
+        presentation,
+    })
+}
+
+/// Makes supplied identities' labels unique (`X-API-Key`, `X-API-Key-2`).
+fn number_labels(mut tokens: Vec<SuppliedToken>) -> Vec<SuppliedToken> {
+    let mut seen: Vec<String> = Vec::new();
+    for t in &mut tokens {
+        let base = t.label.clone();
+        let mut n = 1;
+        while seen.contains(&t.label) {
+            n += 1;
+            t.label = format!("{base}-{n}");
+        }
+        seen.push(t.label.clone());
+    }
+    tokens
 }
 
 /// Validates a Bearer token: RFC 6750 `b64token` characters; a JWT-shaped value must parse.
@@ -310,6 +421,38 @@ mod tests {
         );
         assert!(build(&args(&["--connect-timeout", "0"])).is_err());
         std::fs::remove_file(&file).unwrap();
+    }
+
+    #[test]
+    fn credential_headers_parse_into_presentations() {
+        let jwt = parse_header("Authorization: JWT abc.def.ghi").unwrap();
+        assert_eq!(jwt.presentation, Presentation::Scheme("JWT".into()));
+        assert_eq!(jwt.value, "abc.def.ghi");
+        assert_eq!(
+            parse_header("Authorization: rawtoken").unwrap().presentation,
+            Presentation::RawAuthorization
+        );
+        let key = parse_header("X-API-Key:  k3y ").unwrap();
+        assert_eq!(
+            (key.presentation, key.value.as_str()),
+            (Presentation::Header("X-API-Key".into()), "k3y")
+        );
+        assert_eq!(
+            parse_header("Cookie: sid=abc").unwrap().presentation,
+            Presentation::Cookie("sid".into())
+        );
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header("Bad Name: x").is_err());
+        assert!(parse_header("X-Key:").is_err());
+        assert!(parse_header("Cookie: a=1; b=2").is_err());
+        let labels: Vec<String> = number_labels(vec![
+            parse_header("X-API-Key: a").unwrap(),
+            parse_header("X-API-Key: b").unwrap(),
+        ])
+        .into_iter()
+        .map(|t| t.label)
+        .collect();
+        assert_eq!(labels, ["X-API-Key", "X-API-Key-2"]);
     }
 
     #[test]

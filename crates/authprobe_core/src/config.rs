@@ -20,6 +20,27 @@ impl std::fmt::Debug for UserCredential {
     }
 }
 
+/// A credential the user supplied (`--bearer`, `--header`, `[[identity]] header`): an
+/// identity without a login. The value never leaves memory unredacted.
+#[derive(Clone)]
+pub struct SuppliedToken {
+    /// Shown in reports: `bearer`, `bearer-2`, `X-API-Key`.
+    pub label: String,
+    pub value: String,
+    pub presentation: crate::identity::Presentation,
+}
+
+impl std::fmt::Debug for SuppliedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SuppliedToken({}: {}: ***)",
+            self.label,
+            self.presentation.describe()
+        )
+    }
+}
+
 /// Login flows authprobe knows how to drive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -47,7 +68,8 @@ impl LoginKind {
 pub struct ScanConfig {
     pub target: Target,
     pub users: Vec<UserCredential>,
-    pub bearer: Option<String>,
+    /// Credentials supplied as they are (`--bearer`, `--header`): identities without a login.
+    pub tokens: Vec<SuppliedToken>,
     pub probe: ProbeSettings,
     /// Force a login endpoint (path or URL) instead of detecting one.
     pub login: Option<(LoginKind, String)>,
@@ -223,10 +245,16 @@ pub struct FileScan {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileIdentity {
+    /// The account name (with `password`/`password_env`), or a label for a `header` identity.
+    #[serde(default)]
     pub username: String,
     pub password: Option<String>,
     /// Name of an environment variable holding the password (keeps it out of the file).
     pub password_env: Option<String>,
+    /// A credential header instead of a login, `NAME: VALUE` (`X-API-Key: …`,
+    /// `Authorization: JWT …`), or the name of an environment variable holding one.
+    pub header: Option<String>,
+    pub header_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -42,6 +42,8 @@ pub struct ScanContext {
     pub spec: Option<crate::spec::ApiSpec>,
     /// What the write probes created (empty unless write probes are on).
     pub writes: crate::writes::WriteLedger,
+    /// Logins (and supplied credentials) that produced no identity, with the reason.
+    pub login_failures: Vec<crate::engine::LoginFailure>,
     baselines: Mutex<HashMap<Url, BaselineCell>>,
     shared: Mutex<HashMap<TypeId, SharedCell>>,
 }
@@ -69,6 +71,7 @@ impl ScanContext {
             flows,
             spec: None,
             writes: crate::writes::WriteLedger::default(),
+            login_failures: Vec::new(),
             baselines: Mutex::new(HashMap::new()),
             shared: Mutex::new(HashMap::new()),
         }
@@ -166,10 +169,9 @@ impl ScanContext {
                 .await
                 .map_err(|e| e.to_string())?,
         };
-        let scheme = identity.scheme().unwrap_or("Bearer");
         let garbage = self
             .probe
-            .send(ProbeRequest::get(url.clone()).header("Authorization", format!("{scheme} {}", Self::garbage_token())))
+            .send(identity.present(ProbeRequest::get(url.clone()), &Self::garbage_token()))
             .await
             .map_err(|e| e.to_string())?;
         Ok(Baseline::new(valid, anonymous, garbage, identity.marker.as_deref()))

@@ -39,10 +39,67 @@ pub const COMMON_PATHS: &[&str] = &[
     "/openapi.json",
     "/swagger.json",
     "/.well-known/jwks.json",
+    // Identity endpoints of other stacks (FastAPI, Flask, Express, Laravel, Rails).
+    "/users/me/",
+    "/api/me",
+    "/api/users/me",
+    "/api/user/me",
+    "/api/v1/me",
+    "/api/v1/profile",
+    "/api/v1/users/me",
+    "/api/auth/me",
+    "/auth/me",
+    "/me",
+    "/api/user",
+    "/api/v1/user",
+    "/userinfo",
+    "/o/userinfo/",
+    "/openapi.yaml",
+    "/swagger/v1/swagger.json",
+    "/v3/api-docs",
 ];
 
+/// Login and token paths of the mainstream auth packages and frameworks beyond Django's:
+/// FastAPI's OAuth2 tutorial (`/token`), django-oauth-toolkit (`/o/token/`), OAuth 2
+/// servers (`/oauth/token`), djoser, allauth headless, Flask-JWT-Extended and Express
+/// tutorials (`/api/login`, `/api/auth/login`), Rails/Devise (`/users/sign_in`), Laravel
+/// Sanctum (`/api/login`, `/login`), Spring and ASP.NET Identity (`/api/authenticate`,
+/// `/connect/token`), with the usual versioned prefixes. A path that answers GET with 404
+/// is asked `OPTIONS` once: routers that serve POST only (Express, Flask) say so in `Allow`.
+pub const LOGIN_PATHS: &[&str] = &[
+    "/token",
+    "/api/token",
+    "/auth/token",
+    "/o/token/",
+    "/oauth/token",
+    "/oauth2/token",
+    "/connect/token",
+    "/login",
+    "/login/",
+    "/auth/login",
+    "/auth/login/",
+    "/api/login",
+    "/api/login/",
+    "/api/auth/login",
+    "/api/v1/login",
+    "/api/v1/auth/login",
+    "/api/v1/auth/login/",
+    "/api/v1/auth/signin",
+    "/api/auth/signin",
+    "/api/signin",
+    "/api/v1/token/",
+    "/api/authenticate",
+    "/api/users/login",
+    "/users/sign_in",
+    "/_allauth/app/v1/auth/login",
+    "/api/v1/auth/token/",
+];
+
+/// Most login paths asked `OPTIONS` after a 404.
+const MAX_LOGIN_OPTIONS: usize = 32;
+
 static COMMON_PATHS_OWNED: std::sync::LazyLock<Vec<String>> =
-    std::sync::LazyLock::new(|| COMMON_PATHS.iter().map(|p| p.to_string()).collect());
+    std::sync::LazyLock::new(|| COMMON_PATHS.iter().chain(LOGIN_PATHS).map(|p| p.to_string()).collect());
 
 /// Path fragments never requested, even when linked: following them could log the
 /// scanner out or change state on a misbehaving server that acts on GET.
@@ -202,6 +259,7 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
     let soft_404 = soft_not_found(probe, target).await;
     let limit = if guess { MAX_ENDPOINTS } else { MAX_SPEC_ENDPOINTS };
     let mut frontier = seeds;
+    let mut post_only_candidates: Vec<(Url, ProbeResponse)> = Vec::new();
     while !frontier.is_empty() && inventory.endpoints.len() < limit {
         let fetched = fetch_all(probe, frontier, None).await;
         let mut next = Vec::new();
@@ -219,6 +277,11 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
                 // kept: the report names its error. Refusals by the probe's own policy are not.
                 || matches!(&anonymous, Err(e) if !matches!(e, ProbeError::BudgetExhausted(_) | ProbeError::MethodForbidden { .. } | ProbeError::Interrupted(_)));
             if !keep {
+                if let (true, Ok(resp)) = (guess, &anonymous) {
+                    if resp.status == 404 && LOGIN_PATHS.contains(&url.path()) {
+                        post_only_candidates.push((url, resp.clone()));
+                    }
+                }
                 continue;
             }
             if let (true, Ok(resp)) = (guess, &anonymous) {
@@ -245,7 +308,54 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
         }
         frontier = next;
     }
+    add_post_only_logins(probe, &mut inventory, post_only_candidates).await;
     inventory
+}
+
+/// Asks each login path that answered GET with 404 whether it takes POST (`OPTIONS`, the
+/// `Allow` header); those that do join the inventory as token endpoints.
+async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidates: Vec<(Url, ProbeResponse)>) {
+    let concurrency = probe.settings().concurrency.max(1);
+    let asked: Vec<(Url, ProbeResponse, Option<ProbeResponse>)> =
+        stream::iter(candidates.into_iter().take(MAX_LOGIN_OPTIONS))
+            .map(|(url, get)| async move {
+                let options = probe
+                    .send(ProbeRequest::method(crate::probe::Method::Options, url.clone()))
+                    .await
+                    .ok();
+                (url, get, options)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+    for (url, get, options) in asked {
+        let Some(options) = options else { continue };
+        if !allows_post_only(&options) || inventory.contains(&url) || inventory.endpoints.len() >= MAX_ENDPOINTS {
+            continue;
+        }
+        probe.allow_post(&url);
+        inventory.endpoints.push(Endpoint {
+            url,
+            kind: EndpointKind::TokenObtain,
+            anonymous: Ok(kept(get)),
+            authenticated: None,
+            declared: false,
+        });
+    }
+}
+
+/// Whether an `OPTIONS` answer says the route takes POST but not GET.
+fn allows_post_only(resp: &ProbeResponse) -> bool {
+    if !resp.is_success() {
+        return false;
+    }
+    let allow: Vec<String> = resp
+        .header_all("allow")
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|m| m.trim().to_ascii_uppercase())
+        .collect();
+    allow.iter().any(|m| m == "POST") && !allow.iter().any(|m| m == "GET")
 }
 
 /// What the target answers for a path that cannot exist, when that answer is a success or
@@ -394,6 +504,16 @@ fn collect_links(value: &serde_json::Value, target: &Target, out: &mut Vec<Url>,
     }
 }
 
+/// Paths of login and token endpoints in other stacks: a last segment that says so
+/// (`/token`, `/login`, `/signin`, `/sign_in`, `/authenticate`), with or without a slash.
+fn is_login_path(path: &str) -> bool {
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    matches!(
+        last,
+        "token" | "login" | "signin" | "sign_in" | "sign-in" | "authenticate" | "log_in" | "log-in"
+    ) && !path.contains("refresh")
+}
+
 /// Classifies an endpoint from its path and its anonymous GET response.
 pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
     let path = url.path().to_ascii_lowercase();
@@ -420,6 +540,9 @@ pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
             return EndpointKind::TokenBlacklist;
         }
     }
+    if post_only && is_login_path(&path) {
+        return EndpointKind::TokenObtain;
+    }
     if post_only
         && (path.ends_with("/token/")
             || (path.contains("/token/") && !path.contains("login"))
@@ -439,9 +562,10 @@ pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
             EndpointKind::FormLogin
         };
     }
-    let identity_like = ["/me/", "/user/", "/users/me/", "/profile/", "/whoami/"]
+    let trimmed = format!("{}/", path.trim_end_matches('/'));
+    let identity_like = ["/me/", "/user/", "/users/me/", "/profile/", "/whoami/", "/userinfo/"]
         .iter()
-        .any(|p| path.ends_with(p));
+        .any(|p| trimmed.ends_with(p));
     if identity_like && !html && status != 404 {
         return EndpointKind::IdentityCandidate;
     }

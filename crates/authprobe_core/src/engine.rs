@@ -28,6 +28,8 @@ pub enum ScanError {
     Unreachable { url: String, error: ProbeError },
     #[error("{0}")]
     Login(#[from] LoginError),
+    #[error("{0}")]
+    LoginFailed(String),
     #[error("no login endpoint found for `{0}`: none of the simplejwt, DRF authtoken, dj-rest-auth, knox or Django form login paths answered; declare one in [flows.login] in the config")]
     NoLoginEndpoint(String),
     #[error("{0}")]
@@ -53,6 +55,14 @@ impl ScanError {
             _ => None,
         }
     }
+}
+
+/// A login (or supplied credential) that produced no identity: the scan goes on without it.
+#[derive(Debug, Clone)]
+pub struct LoginFailure {
+    pub label: String,
+    /// Why, redacted.
+    pub error: String,
 }
 
 /// Progress events for the CLI (the library draws nothing itself).
@@ -91,8 +101,8 @@ pub async fn scan_until(
     for user in &config.users {
         redactor.add_secret(&user.password);
     }
-    if let Some(bearer) = &config.bearer {
-        redactor.add_secret(bearer);
+    for token in &config.tokens {
+        redactor.add_secret(&token.value);
     }
     let probe = Probe::new(config.probe.clone())?.with_interrupt(interrupt.clone());
     let target = config.target.clone();
@@ -155,22 +165,33 @@ pub async fn scan_until(
         probe.allow_post(&url);
     }
 
-    observer.phase("login", config.users.len());
+    observer.phase("login", config.users.len() + config.tokens.len());
     let mut identities = Vec::new();
-    if let Some(bearer) = &config.bearer {
-        identities.push(Identity::from_bearer(bearer));
+    let mut failures: Vec<LoginFailure> = Vec::new();
+    for token in &config.tokens {
+        let mut identity = Identity::from_token(&token.label, &token.value, token.presentation.clone());
+        match verify_identity(&probe, &inventory, &flows, &mut identity, true).await {
+            Ok(()) => identities.push(identity),
+            Err(reason) => failures.push(LoginFailure {
+                label: token.label.clone(),
+                error: redactor.text(&format!(
+                    "the supplied credential ({}) was not accepted: {reason}",
+                    token.presentation.describe()
+                )),
+            }),
+        }
+        observer.step(&token.label);
     }
     for user in &config.users {
-        let identity = match log_in(&probe, &flows, user).await {
-            Ok(identity) => identity,
+        match log_in(&probe, &flows, &inventory, user, &redactor).await {
+            Ok(identity) => identities.push(identity),
             // Stopped mid-login: the report goes on with the identities logged in so far.
             Err(_) if probe.interrupted() => break,
-            Err(e) => return Err(e),
-        };
-        for secret in identity.secrets() {
-            redactor.add_secret(&secret);
+            Err(e) => failures.push(LoginFailure {
+                label: user.username.clone(),
+                error: redactor.text(&e.to_string()),
+            }),
         }
-        identities.push(identity);
         observer.step(&user.username);
     }
     let identity_endpoint = match identities.first_mut() {
@@ -187,7 +208,7 @@ pub async fn scan_until(
         add_endpoints(&probe, &mut inventory, urls, identities.first()).await;
     }
 
-    let cx = ScanContext::new(
+    let mut cx = ScanContext::new(
         probe,
         config,
         inventory,
@@ -196,6 +217,7 @@ pub async fn scan_until(
         identity_endpoint,
         flows,
     );
+    cx.login_failures = failures;
     let spec_info = spec.as_ref().map(|(s, origin)| SpecInfo {
         source: s.source.clone(),
         version: match s.version {
@@ -207,7 +229,6 @@ pub async fn scan_until(
         operations: s.operations.len(),
         origin: origin.to_string(),
     });
-    let mut cx = cx;
     cx.spec = spec.map(|(s, _)| s);
     observer.phase("checks", checks.len());
     let run_one = |check: &'static dyn Check| {
@@ -263,7 +284,7 @@ pub async fn scan_until(
         outcomes.extend(join_all(checks.iter().copied().filter(|c| in_wave(*c)).map(run_one)).await);
     }
 
-    let incomplete_reason = interrupt.reason();
+    let incomplete_reason = incomplete_reasons(&cx, interrupt.reason());
     // Obtained credentials may have been issued during checks too.
     for (cookie, _) in cx.probe.set_cookies() {
         if cookie.value.len() >= 16 {
@@ -273,10 +294,12 @@ pub async fn scan_until(
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
     let mut checks_run = 0;
+    let mut families_run: Vec<Family> = Vec::new();
     for (check, outcome) in outcomes {
         match outcome {
             CheckOutcome::Ran(list) => {
                 checks_run += 1;
+                families_run.push(check.meta().family);
                 findings.extend(list.into_iter().map(|f| stamp(check, f, &cx)));
             }
             CheckOutcome::Skipped(reason) => skipped.push(SkippedCheck {
@@ -316,7 +339,8 @@ pub async fn scan_until(
                 .collect();
             CategoryScore {
                 name: family.name().to_string(),
-                score: score(&in_family),
+                // A category none of whose checks ran was not tested: no score, not 100.
+                score: families_run.contains(family).then(|| score(&in_family)),
             }
         })
         .collect();
@@ -339,6 +363,7 @@ pub async fn scan_until(
             requests: cx.probe.requests_sent(),
             endpoints: cx.inventory.endpoints.len(),
             checks_run,
+            checks_total: checks.len(),
             max_requests: cx.probe.settings().max_requests,
             methods: methods_used(&cx),
         },
@@ -348,15 +373,7 @@ pub async fn scan_until(
         categories,
         checks_skipped: skipped,
         findings,
-        identities: cx
-            .identities
-            .iter()
-            .map(|i| IdentityInfo {
-                label: i.label.clone(),
-                flow: i.flow.unwrap_or("bearer").to_string(),
-                session: i.session.is_some(),
-            })
-            .collect(),
+        identities: identity_lines(&cx),
         endpoints: cx
             .inventory
             .endpoints
@@ -458,6 +475,7 @@ fn interrupted_early(
             requests: probe.requests_sent(),
             endpoints: 0,
             checks_run: 0,
+            checks_total: 0,
             max_requests: config.probe.max_requests,
             methods: [("GET".to_string(), probe.requests_sent())]
                 .into_iter()
@@ -495,7 +513,63 @@ fn unmet_requirement(requires: Requirement, cx: &ScanContext) -> Option<String> 
         Requirement::LoginFlow => cx.identities.iter().any(|i| i.login.is_some()),
         Requirement::TwoIdentities => cx.identities.len() >= 2,
     };
-    (!met).then(|| requires.missing_reason().to_string())
+    if met {
+        return None;
+    }
+    let failed: Vec<String> = cx
+        .login_failures
+        .iter()
+        .map(|f| format!("login failed for `{}`: {}", f.label, f.error))
+        .collect();
+    Some(if failed.is_empty() {
+        requires.missing_reason().to_string()
+    } else {
+        failed.join("; ")
+    })
+}
+
+/// Why the report is partial: the stop, identities that never authenticated, a request
+/// budget that ran out. Any of them keeps the gate from passing.
+fn incomplete_reasons(cx: &ScanContext, interrupted: Option<String>) -> Option<String> {
+    let mut reasons: Vec<String> = interrupted.into_iter().collect();
+    for f in &cx.login_failures {
+        reasons.push(format!("login failed for `{}`: {}", f.label, f.error));
+    }
+    if cx.probe.budget_refusals() > 0 {
+        reasons.push(format!(
+            "the request budget of {} requests ran out before every check finished (raise --max-requests)",
+            cx.probe.settings().max_requests
+        ));
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// The report's `identities[]`: who the scan acted as, and who it could not log in as.
+fn identity_lines(cx: &ScanContext) -> Vec<IdentityInfo> {
+    let mut out: Vec<IdentityInfo> = cx
+        .identities
+        .iter()
+        .map(|i| IdentityInfo {
+            label: i.label.clone(),
+            flow: i.flow.map(str::to_string).unwrap_or_else(|| match i.scheme() {
+                Some(s) if s.eq_ignore_ascii_case("bearer") => "bearer".to_string(),
+                _ => "header".to_string(),
+            }),
+            session: i.session.is_some(),
+            logged_in: true,
+            login_error: None,
+            presentation: i.presentation().map(|p| p.describe()),
+        })
+        .collect();
+    out.extend(cx.login_failures.iter().map(|f| IdentityInfo {
+        label: f.label.clone(),
+        flow: String::new(),
+        session: false,
+        logged_in: false,
+        login_error: Some(f.error.clone()),
+        presentation: None,
+    }));
+    out
 }
 
 /// Fills a finding with its check's catalog data and renders its evidence.
@@ -526,15 +600,24 @@ fn stamp(check: &dyn Check, finding: Finding, cx: &ScanContext) -> ReportFinding
     }
 }
 
-/// Logs a user in through the first login flow that accepts the account (configured
-/// first, then simplejwt, dj-rest-auth, knox, other JSON logins, DRF authtoken); a Django
-/// form login that also succeeds adds its session alongside the token credential.
-async fn log_in(probe: &Probe, flows: &Flows, user: &UserCredential) -> Result<Identity, ScanError> {
+/// Logs a user in through the first login flow that accepts the account and whose
+/// credential the API then accepts (configured first, then the detected ones in order); a
+/// Django form login that also succeeds adds its session alongside the token credential.
+/// A refused flow falls through to the next. The credentials are registered with the
+/// redactor as soon as they exist.
+async fn log_in(
+    probe: &Probe,
+    flows: &Flows,
+    inventory: &Inventory,
+    user: &UserCredential,
+    redactor: &Redactor,
+) -> Result<Identity, ScanError> {
     if flows.login.is_empty() {
         return Err(ScanError::NoLoginEndpoint(user.username.clone()));
     }
     let mut identity: Option<Identity> = None;
-    let mut first_error = None;
+    let mut first_error: Option<String> = None;
+    let mut tried = 0;
     // A declared login is the one identities use; detected ones serve the checks.
     let declared = flows
         .login
@@ -550,7 +633,28 @@ async fn log_in(probe: &Probe, flows: &Flows, user: &UserCredential) -> Result<I
         if identity.is_some() && !is_form || identity.as_ref().is_some_and(|i| i.session.is_some()) {
             continue;
         }
-        match flow.log_in(probe, user).await {
+        // The admin login serves staff accounts only; it is not a fallback for the others.
+        if identity.is_some() && flow.family == crate::flows::family::DJANGO_ADMIN {
+            continue;
+        }
+        tried += 1;
+        let attempt = match flow.log_in(probe, user).await {
+            Ok(mut id) => {
+                for secret in id.secrets() {
+                    redactor.add_secret(&secret);
+                }
+                let learn = !flow.presentation_configured();
+                match verify_identity(probe, inventory, flows, &mut id, learn).await {
+                    Ok(()) => Ok(id),
+                    Err(reason) => Err(format!(
+                        "login as `{}` at {} answered, but {reason}",
+                        user.username, flow.url
+                    )),
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        match attempt {
             Ok(id) => match &mut identity {
                 Some(primary) => primary.session = id.session,
                 None => identity = Some(id),
@@ -559,11 +663,58 @@ async fn log_in(probe: &Probe, flows: &Flows, user: &UserCredential) -> Result<I
                 first_error.get_or_insert(e);
             }
         }
+        if probe.interrupted() {
+            break;
+        }
     }
     match (identity, first_error) {
         (Some(id), _) => Ok(id),
-        (None, Some(e)) => Err(e.into()),
+        (None, Some(e)) if tried > 1 => Err(ScanError::LoginFailed(format!("{e} ({tried} login flows tried)"))),
+        (None, Some(e)) => Err(ScanError::LoginFailed(e)),
         (None, None) => Err(ScanError::NoLoginEndpoint(user.username.clone())),
+    }
+}
+
+/// Checks that `identity`'s credential is accepted where anonymous callers are refused,
+/// learning how a token is presented when `learn` is set. Nothing to try it on is no
+/// proof either way, and passes.
+async fn verify_identity(
+    probe: &Probe,
+    inventory: &Inventory,
+    flows: &Flows,
+    identity: &mut Identity,
+    learn: bool,
+) -> Result<(), String> {
+    let identity_urls: Vec<Url> = flows.identity.iter().map(|f| f.url.clone()).collect();
+    if learn && identity.token().is_some() {
+        return match crate::flows::present::settle(probe, inventory, &identity_urls, identity).await {
+            Some(false) => Err(format!(
+                "its token was refused at {} however it was presented (Authorization schemes, a bare Authorization, key headers; declare `scheme` or `header` in [flows.login] if the API takes it another way)",
+                crate::flows::present::verification_urls(inventory, &identity_urls)
+                    .first()
+                    .map(|u| u.path().to_string())
+                    .unwrap_or_default()
+            )),
+            _ => Ok(()),
+        };
+    }
+    // A form login's session is judged by the form's own answer (its redirect).
+    if identity.login == Some(crate::config::LoginKind::Form) && identity.token().is_none() {
+        return Ok(());
+    }
+    let Some(url) = crate::flows::present::verification_urls(inventory, &identity_urls)
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    match probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await {
+        Ok(resp) if matches!(resp.status, 401 | 403) => Err(format!(
+            "its credential was refused at {} (HTTP {})",
+            url.path(),
+            resp.status
+        )),
+        _ => Ok(()),
     }
 }
 

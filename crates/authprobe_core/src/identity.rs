@@ -9,15 +9,68 @@ use crate::cookies::CookieJar;
 use crate::exchange::ExchangeId;
 use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
 
+/// How a token is sent: the auth model's presentation, learned from config, the spec,
+/// `WWW-Authenticate`, or by trying it against the identity endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presentation {
+    /// `Authorization: <scheme> <token>` (`Bearer`, `Token`, `JWT`, …).
+    Scheme(String),
+    /// `Authorization: <token>`, with no scheme.
+    RawAuthorization,
+    /// A header of its own: `X-API-Key: <token>`.
+    Header(String),
+    /// A cookie: `Cookie: <name>=<token>`.
+    Cookie(String),
+}
+
+impl Presentation {
+    pub fn bearer() -> Presentation {
+        Presentation::Scheme("Bearer".into())
+    }
+
+    /// The header this presentation sends `token` in, as (name, value).
+    pub fn header(&self, token: &str) -> (String, String) {
+        match self {
+            Presentation::Scheme(scheme) => ("Authorization".into(), format!("{scheme} {token}")),
+            Presentation::RawAuthorization => ("Authorization".into(), token.to_string()),
+            Presentation::Header(name) => (name.clone(), token.to_string()),
+            Presentation::Cookie(name) => ("Cookie".into(), format!("{name}={token}")),
+        }
+    }
+
+    /// Adds `token` to a request, presented this way.
+    pub fn apply(&self, req: ProbeRequest, token: &str) -> ProbeRequest {
+        let (name, value) = self.header(token);
+        req.header(&name, value)
+    }
+
+    /// How reports describe it: `Authorization: Bearer`, `X-API-Key header`, `cookie sid`.
+    pub fn describe(&self) -> String {
+        match self {
+            Presentation::Scheme(scheme) => format!("Authorization: {scheme}"),
+            Presentation::RawAuthorization => "Authorization (no scheme)".into(),
+            Presentation::Header(name) => format!("{name} header"),
+            Presentation::Cookie(name) => format!("cookie {name}"),
+        }
+    }
+}
+
 /// How an identity authenticates its requests.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    /// `Authorization: Bearer …` (a JWT or an opaque token).
-    Bearer(String),
-    /// `Authorization: Token …` (DRF authtoken, knox).
-    Token(String),
-    /// A Django session cookie jar.
+    /// A token (a JWT or an opaque key), sent as its presentation says.
+    Token { value: String, presentation: Presentation },
+    /// A session cookie jar (a form login, or a login that answers with cookies).
     Session(Arc<CookieJar>),
+}
+
+impl Credential {
+    pub fn bearer(token: &str) -> Credential {
+        Credential::Token {
+            value: token.to_string(),
+            presentation: Presentation::bearer(),
+        }
+    }
 }
 
 /// One account (or supplied token) the scan acts as.
@@ -28,14 +81,15 @@ pub struct Identity {
     pub username: Option<String>,
     /// The credential used for ordinary authenticated requests.
     pub credential: Credential,
-    /// The simplejwt access and refresh tokens, when a JWT flow issued them.
+    /// The access JWT and the refresh token, when the login issued them.
     pub access_jwt: Option<String>,
     pub refresh_jwt: Option<String>,
-    /// A logged-in Django session, when a form login succeeded.
+    /// A logged-in session (cookies), when a login set one.
     pub session: Option<Arc<CookieJar>>,
-    /// The kind of credential the login produced; `None` for `--bearer`.
+    /// The kind of credential the login produced; `None` for a supplied token.
     pub login: Option<LoginKind>,
-    /// The family of the login flow that produced it (`simplejwt`, `knox`, …); `None` for `--bearer`.
+    /// The family of the login flow that produced it (`simplejwt`, `knox`, …); `None` for a
+    /// supplied token.
     pub flow: Option<&'static str>,
     /// Text that identifies this identity in responses (its username).
     pub marker: Option<String>,
@@ -46,11 +100,19 @@ pub struct Identity {
 impl Identity {
     /// An identity from a supplied `--bearer` token.
     pub fn from_bearer(token: &str) -> Identity {
+        Identity::from_token("bearer", token, Presentation::bearer())
+    }
+
+    /// An identity from a supplied token (`--bearer`, `--header`), presented as given.
+    pub fn from_token(label: &str, token: &str, presentation: Presentation) -> Identity {
         let is_jwt = authprobe_jwt::Jwt::looks_like(token);
         Identity {
-            label: "bearer".into(),
+            label: label.into(),
             username: None,
-            credential: Credential::Bearer(token.to_string()),
+            credential: Credential::Token {
+                value: token.to_string(),
+                presentation,
+            },
             access_jwt: is_jwt.then(|| token.to_string()),
             refresh_jwt: None,
             session: None,
@@ -63,32 +125,55 @@ impl Identity {
 
     /// Adds this identity's credential to a request.
     pub fn authorize(&self, req: ProbeRequest) -> ProbeRequest {
-        match (&self.credential, self.authorization()) {
-            (Credential::Session(jar), _) => req.with_jar(jar.clone()),
-            (_, Some(header)) => req.header("Authorization", header),
-            (_, None) => req,
+        match &self.credential {
+            Credential::Session(jar) => req.with_jar(jar.clone()),
+            Credential::Token { value, presentation } => presentation.apply(req, value),
         }
     }
 
-    /// The `Authorization` header value [`Identity::authorize`] sends (`Bearer …`,
-    /// `Token …`), if header-based; write grants for this identity alone compare against it.
-    pub fn authorization(&self) -> Option<String> {
-        Some(format!("{} {}", self.scheme()?, self.token()?))
+    /// Sends `token` (a forged, replayed or garbage value) the way this identity sends its
+    /// own credential; a session identity's tokens go as `Authorization: Bearer`.
+    pub fn present(&self, req: ProbeRequest, token: &str) -> ProbeRequest {
+        self.presentation().unwrap_or(&Presentation::bearer()).apply(req, token)
     }
 
-    /// The `Authorization` scheme this identity uses, if header-based.
-    pub fn scheme(&self) -> Option<&'static str> {
-        match self.credential {
-            Credential::Bearer(_) => Some("Bearer"),
-            Credential::Token(_) => Some("Token"),
+    /// How this identity's token is sent, if token-based.
+    pub fn presentation(&self) -> Option<&Presentation> {
+        match &self.credential {
+            Credential::Token { presentation, .. } => Some(presentation),
             Credential::Session(_) => None,
         }
     }
 
-    /// The raw header credential (token), if header-based.
+    /// The header [`Identity::authorize`] sends, as (name, value), if token-based; write
+    /// grants for this identity alone compare against it.
+    pub fn credential_header(&self) -> Option<(String, String)> {
+        match &self.credential {
+            Credential::Token { value, presentation } => Some(presentation.header(value)),
+            Credential::Session(_) => None,
+        }
+    }
+
+    /// The `Authorization` header value [`Identity::authorize`] sends (`Bearer …`,
+    /// `Token …`), if the token goes in `Authorization`.
+    pub fn authorization(&self) -> Option<String> {
+        self.credential_header()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            .map(|(_, value)| value)
+    }
+
+    /// The `Authorization` scheme this identity uses, if it sends one.
+    pub fn scheme(&self) -> Option<&str> {
+        match self.presentation()? {
+            Presentation::Scheme(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The raw token, if token-based.
     pub fn token(&self) -> Option<&str> {
         match &self.credential {
-            Credential::Bearer(t) | Credential::Token(t) => Some(t),
+            Credential::Token { value, .. } => Some(value),
             Credential::Session(_) => None,
         }
     }
@@ -122,6 +207,8 @@ pub enum LoginError {
         url: String,
         status: u16,
         detail: String,
+        /// The answer asked for an OAuth 2 `grant_type`.
+        grant_type: bool,
     },
     #[error("login as `{user}` at {url} answered HTTP {status} without a {what}")]
     NoCredential {
@@ -151,7 +238,7 @@ pub async fn login_json(
             let access = field("access").or_else(|| field("access_token"));
             let refresh = field("refresh").or_else(|| field("refresh_token"));
             (
-                access.clone().map(Credential::Bearer),
+                access.as_deref().map(Credential::bearer),
                 access,
                 refresh,
                 "`access` token",
@@ -159,7 +246,15 @@ pub async fn login_json(
         }
         _ => {
             let token = field("token").or_else(|| field("key")).or_else(|| field("auth_token"));
-            (token.map(Credential::Token), None, None, "`token`")
+            (
+                token.map(|value| Credential::Token {
+                    value,
+                    presentation: Presentation::Scheme("Token".into()),
+                }),
+                None,
+                None,
+                "`token`",
+            )
         }
     };
     let Some(credential) = credential else {
@@ -240,21 +335,62 @@ pub fn csrf_field(html: &str) -> Option<String> {
 }
 
 pub(crate) fn refused(user: &UserCredential, url: &Url, resp: &ProbeResponse) -> LoginError {
-    let detail = resp
-        .json()
-        .and_then(|j| j.get("detail").and_then(|d| d.as_str()).map(str::to_string))
-        .unwrap_or_else(|| {
-            if resp.is_html() {
-                "the login form was shown again".to_string()
-            } else {
-                resp.text().chars().take(120).collect()
-            }
-        });
     LoginError::Refused {
         user: user.username.clone(),
         url: url.to_string(),
         status: resp.status,
-        detail,
+        detail: safe_detail(resp),
+        grant_type: resp.text().contains("grant_type"),
+    }
+}
+
+/// Keys whose string value is an error message meant for people.
+const MESSAGE_KEYS: &[&str] = &[
+    "detail",
+    "error_description",
+    "error",
+    "message",
+    "msg",
+    "non_field_errors",
+    "errors",
+];
+
+/// Longest piece of a target's message an error repeats.
+const MAX_DETAIL: usize = 160;
+
+static TOKEN_LIKE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z0-9_\-+/=.~]{20,}").expect("valid regex"));
+
+/// What a refused login's answer says, safe to print: only a message field of a JSON
+/// body, cut short, with anything token-shaped replaced; never the raw body, which may
+/// carry a live token or a session id.
+pub fn safe_detail(resp: &ProbeResponse) -> String {
+    let message = resp.json().and_then(|json| {
+        MESSAGE_KEYS.iter().find_map(|k| match json.get(*k)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Array(items) => items.iter().find_map(|v| v.as_str().map(str::to_string)),
+            serde_json::Value::Object(map) => map.values().find_map(|v| v.as_str().map(str::to_string)),
+            _ => None,
+        })
+    });
+    match message {
+        Some(m) => {
+            let scrubbed = TOKEN_LIKE.replace_all(&m, "[redacted]");
+            let cut: String = scrubbed.chars().take(MAX_DETAIL).collect();
+            cut.replace(['\n', '\r'], " ")
+        }
+        None if resp.is_html() => "the login form was shown again".to_string(),
+        None => format!("a {} byte {} answer", resp.body.len(), content_kind(resp)),
+    }
+}
+
+fn content_kind(resp: &ProbeResponse) -> &'static str {
+    let ct = resp.content_type();
+    if ct.contains("json") {
+        "JSON"
+    } else if ct.is_empty() {
+        "untyped"
+    } else {
+        "non-JSON"
     }
 }
 
@@ -267,6 +403,38 @@ mod tests {
         let html = r#"<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="abc123XYZ"></form>"#;
         let caps = CSRF_FIELD.captures(html).unwrap();
         assert_eq!(caps.get(1).unwrap().as_str(), "abc123XYZ");
+    }
+
+    #[test]
+    fn a_refused_login_never_repeats_a_token_from_its_answer() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl";
+        let leaky = crate::oracle::tests::response(
+            403,
+            &format!(r#"{{"detail":"account locked, token {jwt}","access":"{jwt}"}}"#),
+        );
+        let detail = safe_detail(&leaky);
+        assert!(!detail.contains("eyJ"), "{detail}");
+        assert!(detail.contains("account locked"), "{detail}");
+        let raw = crate::oracle::tests::response(500, &format!("session=abcdefghijklmnopqrstuvwxyz123 {jwt}"));
+        let detail = safe_detail(&raw);
+        assert!(
+            !detail.contains("abcdefghijklmnop") && !detail.contains("eyJ"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn presentations_build_their_headers() {
+        assert_eq!(
+            Presentation::Scheme("JWT".into()).header("t"),
+            ("Authorization".to_string(), "JWT t".to_string())
+        );
+        assert_eq!(Presentation::RawAuthorization.header("t").1, "t");
+        assert_eq!(Presentation::Header("X-API-Key".into()).header("t").0, "X-API-Key");
+        assert_eq!(Presentation::Cookie("sid".into()).header("t").1, "sid=t");
+        let id = Identity::from_token("key", "t", Presentation::Header("X-API-Key".into()));
+        assert_eq!(id.authorization(), None);
+        assert_eq!(id.credential_header(), Some(("X-API-Key".into(), "t".into())));
     }
 
     #[test]

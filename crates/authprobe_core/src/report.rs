@@ -128,6 +128,9 @@ pub struct Stats {
     pub endpoints: usize,
     #[serde(default)]
     pub checks_run: usize,
+    /// Checks in the catalog this scan ran with: `checks_run` of `checks_total` ran.
+    #[serde(default)]
+    pub checks_total: usize,
     #[serde(default)]
     pub max_requests: usize,
     /// Requests sent per HTTP method (the method policy, as it was applied).
@@ -138,7 +141,18 @@ pub struct Stats {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CategoryScore {
     pub name: String,
-    pub score: u8,
+    /// `null` when none of the category's checks ran: not tested, which is not 100.
+    pub score: Option<u8>,
+}
+
+impl CategoryScore {
+    /// The score as reports print it: `87`, or `not tested`.
+    pub fn label(&self) -> String {
+        match self.score {
+            Some(s) => s.to_string(),
+            None => "not tested".to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -155,6 +169,19 @@ pub struct IdentityInfo {
     pub flow: String,
     /// Whether a Django session was also obtained through the form login.
     pub session: bool,
+    /// Whether the identity authenticated; a failed login is listed with `false`.
+    #[serde(default = "yes")]
+    pub logged_in: bool,
+    /// Why the login failed (redacted), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_error: Option<String>,
+    /// How its credential is sent (`Authorization: JWT`, `X-API-Key header`), if a token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentation: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -200,6 +227,16 @@ pub struct ReportFinding {
 }
 
 impl Report {
+    /// Why the report is partial, as a sentence: `the scan was interrupted by SIGINT`,
+    /// `login failed for `alice`: …`.
+    pub fn incomplete_summary(&self) -> String {
+        match self.incomplete_reason.as_deref() {
+            Some(why) if why.starts_with("interrupted") => format!("the scan was {why}"),
+            Some(why) => why.to_string(),
+            None => "the scan stopped early".to_string(),
+        }
+    }
+
     /// Findings at or above `severity`.
     pub fn findings_at_least(&self, severity: Severity) -> impl Iterator<Item = &ReportFinding> {
         self.findings.iter().filter(move |f| f.severity >= severity)
@@ -238,7 +275,10 @@ impl Report {
         self.score = total;
         self.grade = grade(total).to_string();
         for (category, score) in self.categories.iter_mut().zip(categories) {
-            category.score = score;
+            // A category that was not tested stays untested.
+            if category.score.is_some() {
+                category.score = Some(score);
+            }
         }
     }
 }
@@ -287,6 +327,7 @@ mod tests {
                 requests: 0,
                 endpoints: 0,
                 checks_run: 0,
+                checks_total: 0,
                 max_requests: 0,
                 methods: Default::default(),
             },
@@ -295,11 +336,11 @@ mod tests {
             categories: vec![
                 CategoryScore {
                     name: "jwt".into(),
-                    score: 0,
+                    score: Some(0),
                 },
                 CategoryScore {
                     name: "django".into(),
-                    score: 0,
+                    score: Some(0),
                 },
             ],
             checks_skipped: vec![],
@@ -325,10 +366,10 @@ mod tests {
         ]);
         r.rescore(category);
         assert_eq!((r.score, r.grade.as_str()), (40, "F"));
-        assert_eq!((r.categories[0].score, r.categories[1].score), (59, 80));
+        assert_eq!((r.categories[0].score, r.categories[1].score), (Some(59), Some(80)));
         r.findings[0].suppressed = true;
         r.rescore(category);
         assert_eq!((r.score, r.grade.as_str()), (80, "B"));
-        assert_eq!((r.categories[0].score, r.categories[1].score), (100, 80));
+        assert_eq!((r.categories[0].score, r.categories[1].score), (Some(100), Some(80)));
     }
 }

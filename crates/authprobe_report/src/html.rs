@@ -111,7 +111,10 @@ fn summary(report: &Report) -> Markup {
                 div.meta {
                     div { "Target " code { (report.target.url) } }
                     div { (report.started_at) " · " (format!("{:.1}", report.duration_ms as f64 / 1000.0)) " s · profile " (report.profile) }
-                    div { (report.stats.requests) " requests · " (report.stats.endpoints) " endpoints · " (report.stats.checks_run) " checks run" }
+                    div { (report.stats.requests) " requests · " (report.stats.endpoints) " endpoints · " (report.stats.checks_run) @if report.stats.checks_total > 0 { " of " (report.stats.checks_total) } " checks run" }
+                    @if report.incomplete {
+                        div.writes { strong { "Incomplete: " } (report.incomplete_summary()) "; this is a partial report." }
+                    }
                     @if let Some(writes) = &report.writes {
                         div.writes { (writes.summary()) }
                     }
@@ -120,7 +123,7 @@ fn summary(report: &Report) -> Markup {
                             "As "
                             @for (i, id) in report.identities.iter().enumerate() {
                                 @if i > 0 { ", " }
-                                (id.label) " (" (id.flow) @if id.session { " + session" } ")"
+                                (id.label) " (" (id.flow) @if id.session { " + session" } @if !id.logged_in { "login failed" } ")"
                             }
                         }
                     }
@@ -184,12 +187,12 @@ fn categories(report: &Report) -> Markup {
                         tr {
                             td { (c.name) }
                             td {
-                                svg width="100%" height="14" viewBox="0 0 100 14" preserveAspectRatio="none" role="img" aria-label={ (c.name) " " (c.score) } {
+                                svg width="100%" height="14" viewBox="0 0 100 14" preserveAspectRatio="none" role="img" aria-label={ (c.name) " " (c.label()) } {
                                     rect.bar-track x="0" y="2" width="100" height="10" rx="3" {}
-                                    rect.bar-value x="0" y="2" width=(c.score.min(100)) height="10" rx="3" {}
+                                    rect.bar-value x="0" y="2" width=(c.score.unwrap_or(0).min(100)) height="10" rx="3" {}
                                 }
                             }
-                            td { (c.score) }
+                            td { (c.label()) }
                         }
                     }
                 }

@@ -98,6 +98,7 @@ pub(crate) mod testing {
                 requests: 120,
                 endpoints: 14,
                 checks_run: 17,
+                checks_total: 40,
                 max_requests: 1500,
                 methods: [("GET".to_string(), 110), ("POST".to_string(), 10)]
                     .into_iter()
@@ -108,7 +109,7 @@ pub(crate) mod testing {
             grade: "B".into(),
             categories: vec![CategoryScore {
                 name: "django".into(),
-                score: 80,
+                score: Some(80),
             }],
             checks_skipped: vec![SkippedCheck {
                 check: "TLS003".into(),
@@ -158,6 +159,9 @@ pub(crate) mod testing {
                 label: "alice".into(),
                 flow: "simplejwt".into(),
                 session: true,
+                logged_in: true,
+                login_error: None,
+                presentation: None,
             }],
             endpoints: vec![],
             flows: vec![],

@@ -22,12 +22,8 @@ pub fn render(report: &Report) -> String {
         md(&report.grade)
     );
     if report.incomplete {
-        let why = report.incomplete_reason.as_deref().unwrap_or("stopped early");
-        let _ = writeln!(
-            out,
-            "> **Incomplete:** the scan was {}; this is a partial report.\n",
-            md(why)
-        );
+        let why = report.incomplete_summary();
+        let _ = writeln!(out, "> **Incomplete:** {}; this is a partial report.\n", md(&why));
     }
     let _ = writeln!(
         out,
@@ -94,7 +90,7 @@ pub fn render(report: &Report) -> String {
         let categories: Vec<String> = report
             .categories
             .iter()
-            .map(|c| format!("{} {}", md(&c.name), c.score))
+            .map(|c| format!("{} {}", md(&c.name), c.label()))
             .collect();
         let _ = writeln!(out, "**Categories:** {}\n", categories.join(" · "));
     }

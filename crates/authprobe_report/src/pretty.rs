@@ -49,6 +49,19 @@ impl Paint {
     }
 }
 
+/// The `[flows.login]` lines that would declare the login the scan tried, as a starting
+/// point for a user whose login failed.
+fn login_fix_hint(report: &Report) -> String {
+    let tried = report.flows.iter().find(|f| f.role == "login" && f.used);
+    match tried {
+        Some(flow) => format!(
+            "to declare the login, put in authprobe.toml (adjust the field names and body to the API):\n  [flows.login]\n  path = \"{}\"\n  body = \"json\"            # or \"form\", or \"oauth2\" for a password grant\n  username_field = \"username\"\n  password_field = \"password\"\n  # scheme = \"Bearer\"        # how the token is sent: a scheme, \"\" for none, or header = \"X-API-Key\"",
+            flow.endpoint
+        ),
+        None => "no login endpoint was found: declare one with [flows.login] path = \"/your/login/\" in authprobe.toml, or pass a token with --bearer / --header".to_string(),
+    }
+}
+
 /// Renders the report for a terminal.
 pub fn render(report: &Report, color: bool) -> String {
     let p = Paint { on: color };
@@ -70,14 +83,11 @@ pub fn render(report: &Report, color: bool) -> String {
         report.duration_ms as f64 / 1000.0
     );
     if report.incomplete {
-        let why = report.incomplete_reason.as_deref().unwrap_or("stopped early");
+        let why = report.incomplete_summary();
         let _ = writeln!(
             out,
             "{}",
-            p.severity(
-                Severity::High,
-                &format!("INCOMPLETE: the scan was {why}; this is a partial report")
-            )
+            p.severity(Severity::High, &format!("INCOMPLETE: {why}; this is a partial report"))
         );
     }
     let methods: Vec<String> = report.stats.methods.iter().map(|(m, n)| format!("{m} {n}")).collect();
@@ -94,10 +104,34 @@ pub fn render(report: &Report, color: bool) -> String {
         };
         let _ = writeln!(out, "{}", p.severity(severity, &writes.summary()));
     }
-    if !report.identities.is_empty() {
+    for failed in report.identities.iter().filter(|i| !i.logged_in) {
+        let why = failed.login_error.as_deref().unwrap_or("no credential");
+        let _ = writeln!(
+            out,
+            "{}",
+            p.severity(Severity::High, &format!("LOGIN FAILED for `{}`: {why}", failed.label))
+        );
+    }
+    if report.identities.iter().any(|i| !i.logged_in) {
+        let _ = writeln!(out, "{}", p.dim(&login_fix_hint(report)));
+    }
+    if report.stats.checks_total > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.dim(&format!(
+                "coverage: {} of {} checks ran ({} skipped, each with its reason below)",
+                report.stats.checks_run,
+                report.stats.checks_total,
+                report.checks_skipped.len()
+            ))
+        );
+    }
+    if report.identities.iter().any(|i| i.logged_in) {
         let ids: Vec<String> = report
             .identities
             .iter()
+            .filter(|i| i.logged_in)
             .map(|i| {
                 if i.session {
                     format!("{} ({} + session)", i.label, i.flow)
@@ -144,7 +178,7 @@ pub fn render(report: &Report, color: bool) -> String {
     let categories: Vec<String> = report
         .categories
         .iter()
-        .map(|c| format!("{} {}", c.name, c.score))
+        .map(|c| format!("{} {}", c.name, c.label()))
         .collect();
     let _ = writeln!(out, "{} {}", p.bold("Categories:"), categories.join(" · "));
     if !report.checks_skipped.is_empty() {

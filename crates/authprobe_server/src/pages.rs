@@ -265,7 +265,7 @@ pub async fn scan(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
                 p { a.diff-link href=(format!("/diff?from={}&to={}", prev.id, id)) { "What changed since scan #" (prev.id) } }
             }
             h2 { "Categories" }
-            table id="categories" { tbody { @for c in &report.categories { tr { td { (c.name) } td.num { (c.score) } } } } }
+            table id="categories" { tbody { @for c in &report.categories { tr { td { (c.name) } td.num { (c.label()) } } } } }
             h2 { "Findings (" (report.findings.len()) ")" }
             @if report.findings.is_empty() { p.empty { "No finding." } }
             div id="findings" { @for f in &report.findings { (finding_block(f)) } }

@@ -257,8 +257,11 @@ impl Store {
         {
             let mut insert =
                 tx.prepare("INSERT OR REPLACE INTO category_scores (scan_id, name, score) VALUES (?1, ?2, ?3)")?;
+            // Untested categories have no score to chart.
             for category in &report.categories {
-                insert.execute(params![id, category.name, category.score])?;
+                if let Some(score) = category.score {
+                    insert.execute(params![id, category.name, score])?;
+                }
             }
         }
         if let Some(keep) = retention.keep {

@@ -5,10 +5,12 @@
 //! admin login. The stateful checks (fixation, revocation, rotation, password change) work
 //! through these flows only, and the report lists every flow and whether it was used.
 
+pub mod extract;
+pub mod present;
 mod run;
 pub mod spec;
 
-pub use run::Refreshed;
+pub use run::{LoginShape, Refreshed};
 pub use spec::{
     AuthScheme, BodyEncoding, FlowSpecs, IdentitySpec, JsonPathExpr, LoginSpec, LogoutScope, LogoutSpec,
     PasswordChangeSpec, RefreshSpec,
@@ -44,6 +46,8 @@ pub mod family {
     pub const JSON_LOGIN: &str = "custom";
     pub const DJANGO_FORM: &str = "django-form";
     pub const DJANGO_ADMIN: &str = "django-admin";
+    /// An OAuth 2 token endpoint (password grant): django-oauth-toolkit, FastAPI, OAuth servers.
+    pub const OAUTH2: &str = "oauth2";
     /// A logout endpoint the API links to from its own responses.
     pub const LINKED: &str = "linked";
 }
@@ -59,6 +63,8 @@ pub struct Flow<S> {
     /// The package a login's answer revealed (knox's `{"token", "expiry"}`), when its path
     /// did not.
     seen_as: OnceLock<&'static str>,
+    /// A detected login's request shape, once learned (field names, JSON or form).
+    learned: std::sync::Mutex<Option<run::LoginShape>>,
 }
 
 impl<S> Flow<S> {
@@ -70,6 +76,7 @@ impl<S> Flow<S> {
             source,
             used: AtomicBool::new(false),
             seen_as: OnceLock::new(),
+            learned: std::sync::Mutex::new(None),
         })
     }
 
@@ -239,7 +246,11 @@ impl Flows {
                 _ => {}
             }
             if !configured_login && !self.login.iter().any(|f| f.url == url) {
-                let spec = LoginSpec::json_preset(url.path());
+                let spec = if fam == family::OAUTH2 {
+                    LoginSpec::oauth2_preset(url.path())
+                } else {
+                    LoginSpec::json_preset(url.path())
+                };
                 self.login.push(Flow::new(fam, url, spec, detected));
             }
         }
@@ -388,7 +399,15 @@ impl Flows {
 /// The Django package a token endpoint's path points to.
 fn login_family(path: &str) -> &'static str {
     let p = path.to_ascii_lowercase();
-    if p.contains("rest-auth") || p.contains("rest_auth") {
+    let last = p.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if p.contains("/o/token")
+        || p.contains("oauth")
+        || p.contains("connect/token")
+        || p == "/token"
+        || (last == "token" && !p.ends_with('/'))
+    {
+        family::OAUTH2
+    } else if p.contains("rest-auth") || p.contains("rest_auth") {
         family::DJ_REST_AUTH
     } else if p.contains("knox") {
         family::KNOX
@@ -406,8 +425,9 @@ fn login_rank(fam: &str) -> u8 {
         family::SIMPLEJWT => 0,
         family::DJ_REST_AUTH => 1,
         family::KNOX => 2,
-        family::JSON_LOGIN => 3,
-        _ => 4,
+        family::OAUTH2 => 3,
+        family::JSON_LOGIN => 4,
+        _ => 5,
     }
 }
 

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use super::spec::{AuthScheme, BodyEncoding};
+use super::spec::BodyEncoding;
+use super::{extract, present};
 use super::{Flow, LoginSpec, LogoutSpec, PasswordChangeSpec, RefreshSpec};
 use crate::config::{LoginKind, UserCredential};
 use crate::cookies::CookieJar;
-use crate::identity::{csrf_field, refused, Credential, Identity, LoginError};
+use crate::identity::{csrf_field, refused, Credential, Identity, LoginError, Presentation};
 use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
 
 /// Django's CSRF cookie.
@@ -24,20 +25,108 @@ pub struct Refreshed {
 
 impl Flow<LoginSpec> {
     /// Logs `user` in through this flow and reads the credentials its answer carries.
+    /// Success means the answer carries a credential (a token in the body, or a session or
+    /// token cookie); a redirect is neither needed nor enough.
     pub async fn log_in(&self, probe: &Probe, user: &UserCredential) -> Result<Identity, LoginError> {
         self.mark_used();
+        let shape = match self.shape() {
+            Some(shape) => shape,
+            None => {
+                let learned = self.learn_shape(probe).await;
+                self.set_shape(learned.clone());
+                learned
+            }
+        };
+        let result = self.attempt(probe, user, &shape).await;
+        // A JSON body refused as the wrong kind of request (415, 422, or a 400 that asks for
+        // `grant_type`) may be an OAuth 2 password grant, which takes a form.
+        let wrong_kind = matches!(&result, Err(LoginError::Refused { status, grant_type, .. })
+            if *status == 415 || *status == 422 || (*status == 400 && *grant_type));
+        if shape.body == BodyEncoding::Json && wrong_kind && self.source != super::FlowSource::Configured {
+            let form = LoginShape {
+                body: BodyEncoding::OAuth2,
+                ..shape
+            };
+            let retry = self.attempt(probe, user, &form).await;
+            if retry.is_ok() {
+                self.set_shape(form);
+            }
+            return retry;
+        }
+        result
+    }
+
+    /// The request shape in use: the spec's, or what an earlier login learned.
+    fn shape(&self) -> Option<LoginShape> {
+        if self.source == super::FlowSource::Configured || !self.learns_fields() {
+            return Some(LoginShape::of(&self.spec));
+        }
+        self.learned.lock().expect("shape lock").clone()
+    }
+
+    fn set_shape(&self, shape: LoginShape) {
+        *self.learned.lock().expect("shape lock") = Some(shape);
+    }
+
+    /// Detected logins of no known package learn their field names; the Django packages'
+    /// are known (and their throttles count every request).
+    fn learns_fields(&self) -> bool {
+        self.family == super::family::JSON_LOGIN && self.spec.body == BodyEncoding::Json
+    }
+
+    /// Asks the endpoint what it wants: a POST of `{}` draws a validation answer that
+    /// names the fields (DRF's `{"username": ["required"]}`, FastAPI's `loc`, or a
+    /// message), from which the username and password fields are picked.
+    async fn learn_shape(&self, probe: &Probe) -> LoginShape {
+        let mut shape = LoginShape::of(&self.spec);
+        let Ok(resp) = probe
+            .send(ProbeRequest::post_json(self.url.clone(), &serde_json::json!({})))
+            .await
+        else {
+            return shape;
+        };
+        let text = resp.text();
+        if let Some(f) = mentioned_field(&text, USERNAME_FIELDS) {
+            shape.username_field = f;
+        }
+        if let Some(f) = mentioned_field(&text, PASSWORD_FIELDS) {
+            shape.password_field = f;
+        }
+        if resp.status == 415 || text.contains("grant_type") {
+            shape.body = BodyEncoding::OAuth2;
+        }
+        shape
+    }
+
+    /// One login request in `shape`, and its answer read.
+    async fn attempt(&self, probe: &Probe, user: &UserCredential, shape: &LoginShape) -> Result<Identity, LoginError> {
         let spec = &self.spec;
         let jar = Arc::new(CookieJar::new());
-        let mut fields: Vec<(String, String)> = vec![
-            (spec.username_field.clone(), user.username.clone()),
-            (spec.password_field.clone(), user.password.clone()),
-        ];
+        let mut fields: Vec<(String, String)> = Vec::new();
+        if shape.body == BodyEncoding::OAuth2 {
+            fields.push(("grant_type".into(), "password".into()));
+        }
+        fields.push((shape.username_field.clone(), user.username.clone()));
+        fields.push((shape.password_field.clone(), user.password.clone()));
+        for (name, value) in [
+            ("client_id", &spec.client_id),
+            ("client_secret", &spec.client_secret),
+            ("scope", &spec.scope),
+        ] {
+            if let Some(v) = value {
+                fields.push((name.into(), v.clone()));
+            }
+        }
         fields.extend(spec.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let req = match spec.body {
+        let req = match shape.body {
             BodyEncoding::Json => {
                 let body: serde_json::Map<String, serde_json::Value> =
                     fields.into_iter().map(|(k, v)| (k, v.into())).collect();
                 ProbeRequest::post_json(self.url.clone(), &body.into())
+            }
+            BodyEncoding::OAuth2 => {
+                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                ProbeRequest::post_form(self.url.clone(), &pairs).header("Accept", "application/json")
             }
             BodyEncoding::Form => {
                 // The form page sets the CSRF cookie and carries the field.
@@ -55,59 +144,103 @@ impl Flow<LoginSpec> {
         };
         let before = jar.names();
         let resp = probe.send(req.with_jar(jar.clone())).await?;
+        self.read_login_answer(user, resp, jar, &before)
+    }
+
+    /// Turns a login's answer into an identity, or says why it is not one.
+    fn read_login_answer(
+        &self,
+        user: &UserCredential,
+        resp: ProbeResponse,
+        jar: Arc<CookieJar>,
+        before: &[String],
+    ) -> Result<Identity, LoginError> {
+        let spec = &self.spec;
+        if !(resp.is_success() || resp.is_redirect()) {
+            return Err(refused(user, &self.url, &resp));
+        }
         let json = resp.json().unwrap_or_default();
         let cookie = |name: &Option<String>| name.as_ref().and_then(|n| jar.get(n)).filter(|v| !v.is_empty());
         let read = |path: &Option<super::JsonPathExpr>| path.as_ref().and_then(|p| p.first_str(&json));
+        let body = extract::from_body(&json);
+        let cookies = extract::from_cookies(&resp.set_cookies(), before);
 
+        // Configured paths first, then whatever the answer carries at any depth.
         let mut access = read(&spec.access).or_else(|| cookie(&spec.access_cookie));
-        let refresh = read(&spec.refresh).or_else(|| cookie(&spec.refresh_cookie));
         let mut token = read(&spec.token);
-        // `{"token": "<a JWT>"}` is an access token, not an opaque key.
         if access.is_none() && token.as_deref().is_some_and(authprobe_jwt::Jwt::looks_like) {
             access = token.take();
         }
+        if access.is_none() && token.is_none() {
+            access = body.access_jwt.clone();
+            token = body.opaque.clone();
+        }
+        let refresh = read(&spec.refresh)
+            .or_else(|| cookie(&spec.refresh_cookie))
+            .or_else(|| body.refresh.clone())
+            .or_else(|| cookies.refresh.as_ref().map(|(_, v)| v.clone()));
+        // A JWT kept in a cookie is presented as that cookie.
+        let cookie_jwt = match (&spec.access_cookie, &access) {
+            (Some(name), Some(value)) if read(&spec.access).is_none() => Some((name.clone(), value.clone())),
+            _ if access.is_none() && token.is_none() => cookies.access_jwt.clone(),
+            _ => None,
+        };
         let session = match &spec.session_cookie {
             Some(name) => jar.get(name).is_some(),
-            None if spec.body == BodyEncoding::Form => resp.set_cookies().iter().any(|c| {
-                !c.deletes
-                    && !c.name.to_ascii_lowercase().contains("csrf")
-                    && (!before.contains(&c.name) || c.name.contains("session"))
-            }),
-            None => false,
+            None => cookies.session,
         };
-        let ok = match spec.body {
-            BodyEncoding::Form => resp.is_redirect() && session,
-            BodyEncoding::Json => resp.is_success(),
-        };
-        if !ok {
+        // A form login that lands back on its own form with a 200 failed, whatever cookies it set.
+        if spec.body == BodyEncoding::Form && resp.is_success() && shows_password_form(&resp) {
             return Err(refused(user, &self.url, &resp));
         }
         if json.get("expiry").is_some() && token.is_some() {
             let _ = self.seen_as.set(super::family::KNOX);
         }
-        let scheme = spec.scheme;
-        let (credential, kind) = match (&access, &token) {
-            (Some(a), _) if scheme != Some(AuthScheme::Token) => (Credential::Bearer(a.clone()), LoginKind::Simplejwt),
-            (Some(a), _) => (Credential::Token(a.clone()), LoginKind::Authtoken),
-            (None, Some(t)) if scheme == Some(AuthScheme::Bearer) => {
-                (Credential::Bearer(t.clone()), LoginKind::Authtoken)
-            }
-            (None, Some(t)) => (Credential::Token(t.clone()), LoginKind::Authtoken),
-            (None, None) if session => (Credential::Session(jar.clone()), LoginKind::Form),
-            (None, None) => {
-                return Err(LoginError::NoCredential {
-                    user: user.username.clone(),
-                    url: self.url.to_string(),
-                    status: resp.status,
-                    what: "token or session cookie",
-                })
-            }
+        let configured = configured_presentation(spec);
+        let hinted = body
+            .token_type
+            .as_deref()
+            .and_then(present::scheme_from_token_type)
+            .map(Presentation::Scheme);
+        let (credential, kind, access_jwt) = if let Some((name, value)) = cookie_jwt {
+            let presentation = configured.unwrap_or(Presentation::Cookie(name));
+            (
+                Credential::Token {
+                    value: value.clone(),
+                    presentation,
+                },
+                LoginKind::Simplejwt,
+                Some(value),
+            )
+        } else if let Some(a) = access {
+            let presentation = configured.or(hinted).unwrap_or_else(Presentation::bearer);
+            let jwt = authprobe_jwt::Jwt::looks_like(&a).then(|| a.clone());
+            (Credential::Token { value: a, presentation }, LoginKind::Simplejwt, jwt)
+        } else if let Some(t) = token {
+            // DRF authtoken and knox answer `{"token"}`/`{"key"}` and take `Token …`.
+            let drf_key = body.opaque_key.as_deref().is_none_or(|k| k == "token" || k == "key");
+            let default = if drf_key && hinted.is_none() {
+                Presentation::Scheme("Token".into())
+            } else {
+                Presentation::bearer()
+            };
+            let presentation = configured.or(hinted).unwrap_or(default);
+            (Credential::Token { value: t, presentation }, LoginKind::Authtoken, None)
+        } else if session {
+            (Credential::Session(jar.clone()), LoginKind::Form, None)
+        } else {
+            return Err(LoginError::NoCredential {
+                user: user.username.clone(),
+                url: self.url.to_string(),
+                status: resp.status,
+                what: "token or session cookie",
+            });
         };
         Ok(Identity {
             label: user.username.clone(),
             username: Some(user.username.clone()),
             credential,
-            access_jwt: access.filter(|a| authprobe_jwt::Jwt::looks_like(a)),
+            access_jwt,
             refresh_jwt: refresh,
             session: session.then_some(jar),
             login: Some(kind),
@@ -116,6 +249,70 @@ impl Flow<LoginSpec> {
             login_exchange: Some(resp.exchange),
         })
     }
+
+    /// Whether `[flows.login]` says how the token is presented (else the scan learns it).
+    pub fn presentation_configured(&self) -> bool {
+        configured_presentation(&self.spec).is_some()
+    }
+}
+
+/// The body encoding and field names a login request uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginShape {
+    pub body: BodyEncoding,
+    pub username_field: String,
+    pub password_field: String,
+}
+
+impl LoginShape {
+    fn of(spec: &LoginSpec) -> LoginShape {
+        LoginShape {
+            body: spec.body,
+            username_field: spec.username_field.clone(),
+            password_field: spec.password_field.clone(),
+        }
+    }
+}
+
+/// Names a login's account field goes by, most common first.
+const USERNAME_FIELDS: &[&str] = &["username", "email", "login", "user", "user_name", "identifier", "name"];
+/// Names a login's password field goes by.
+const PASSWORD_FIELDS: &[&str] = &["password", "pass", "passwd", "pwd", "secret"];
+
+/// The first of `names` that `text` mentions as a whole word (a JSON key, a `loc` entry,
+/// a word of a message).
+fn mentioned_field(text: &str, names: &[&str]) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    names.iter().find_map(|name| {
+        let bytes = lower.as_bytes();
+        lower.match_indices(name).find_map(|(i, _)| {
+            let before = i.checked_sub(1).map(|j| bytes[j]);
+            let after = bytes.get(i + name.len()).copied();
+            (!before.is_some_and(is_word) && !after.is_some_and(is_word)).then(|| name.to_string())
+        })
+    })
+}
+
+/// Whether an HTML answer holds a password field: the login form, shown again.
+fn shows_password_form(resp: &ProbeResponse) -> bool {
+    let text = resp.text().to_ascii_lowercase();
+    resp.is_html() && (text.contains("type=\"password\"") || text.contains("type='password'"))
+}
+
+/// The presentation `[flows.login]` declares: `header = "X-API-Key"`, or `scheme`
+/// (`""` for a bare `Authorization`).
+fn configured_presentation(spec: &LoginSpec) -> Option<Presentation> {
+    if let Some(name) = &spec.header {
+        return Some(Presentation::Header(name.clone()));
+    }
+    spec.scheme.as_ref().map(|s| {
+        if s.trim().is_empty() {
+            Presentation::RawAuthorization
+        } else {
+            Presentation::Scheme(s.trim().to_string())
+        }
+    })
 }
 
 impl Flow<RefreshSpec> {
@@ -181,7 +378,7 @@ fn body_request(
         _ => None,
     };
     let mut req = match body {
-        BodyEncoding::Json => {
+        BodyEncoding::Json | BodyEncoding::OAuth2 => {
             let map: serde_json::Map<String, serde_json::Value> =
                 fields.into_iter().map(|(k, v)| (k, v.into())).collect();
             ProbeRequest::post_json(url.clone(), &map.into())

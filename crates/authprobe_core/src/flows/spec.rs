@@ -107,16 +107,17 @@ pub enum BodyEncoding {
     Json,
     /// `application/x-www-form-urlencoded`, with Django's CSRF token (server-rendered forms).
     Form,
+    /// An OAuth 2 resource-owner password grant (RFC 6749 §4.3): a form with
+    /// `grant_type=password` (and `client_id`, `client_secret`, `scope` when configured),
+    /// answered with JSON `{access_token, token_type, expires_in, refresh_token}`.
+    #[serde(rename = "oauth2")]
+    OAuth2,
 }
 
-/// The `Authorization` scheme a token is sent with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum AuthScheme {
-    /// `Authorization: Bearer …` (simplejwt, OAuth-style APIs).
-    Bearer,
-    /// `Authorization: Token …` (DRF authtoken, knox, dj-rest-auth without JWT).
-    Token,
-}
+/// How a login's token is sent, as `[flows.login]` declares it: `scheme = "JWT"` for
+/// `Authorization: JWT …`, `scheme = ""` for a bare `Authorization: …`, `header =
+/// "X-API-Key"` for a header of its own. Left out, the scan learns it.
+pub type AuthScheme = String;
 
 /// `[flows]`: every role optional; detection fills the roles left out.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -151,8 +152,16 @@ pub struct LoginSpec {
     pub refresh: Option<JsonPathExpr>,
     /// JSON path of an opaque API token (sent as `Token` unless `scheme` says otherwise).
     pub token: Option<JsonPathExpr>,
-    /// The `Authorization` scheme for `access`/`token`.
+    /// The `Authorization` scheme for `access`/`token` (`Bearer`, `Token`, `JWT`; `""`
+    /// for none). Left out, the scan learns it from the answer's `token_type`, the
+    /// `WWW-Authenticate` challenges and by trying the token on the identity endpoint.
     pub scheme: Option<AuthScheme>,
+    /// A header the token goes in instead of `Authorization` (`X-API-Key`).
+    pub header: Option<String>,
+    /// OAuth 2 password grant (`body = "oauth2"`): the client's id, secret and scope.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scope: Option<String>,
     /// Cookie the access token arrives in instead of the body (dj-rest-auth `JWT_AUTH_COOKIE`).
     pub access_cookie: Option<String>,
     /// Cookie the refresh token arrives in (dj-rest-auth `JWT_AUTH_REFRESH_COOKIE`).
@@ -271,9 +280,21 @@ impl LoginSpec {
             refresh: Some(path("$['refresh','refresh_token']")),
             token: Some(path("$['token','key','auth_token']")),
             scheme: None,
+            header: None,
+            client_id: None,
+            client_secret: None,
+            scope: None,
             access_cookie: None,
             refresh_cookie: None,
             session_cookie: None,
+        }
+    }
+
+    /// An OAuth 2 password grant: a form in, `{access_token, token_type, refresh_token}` out.
+    pub fn oauth2_preset(path_: &str) -> LoginSpec {
+        LoginSpec {
+            body: BodyEncoding::OAuth2,
+            ..LoginSpec::json_preset(path_)
         }
     }
 
