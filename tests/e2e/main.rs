@@ -17,3 +17,4 @@ mod secrets;
 mod spec;
 mod tokens;
 mod writes;
+mod zoo;

@@ -150,6 +150,8 @@ pub enum EndpointKind {
     IdentityCandidate,
     Schema,
     Jwks,
+    /// A logout endpoint beside a login (found by asking, never by following a link).
+    Logout,
     /// Any other JSON API endpoint.
     Api,
     /// Any other HTML page.
@@ -309,7 +311,61 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
         frontier = next;
     }
     add_post_only_logins(probe, &mut inventory, post_only_candidates).await;
+    if guess {
+        add_logouts_beside_logins(probe, &mut inventory).await;
+    }
     inventory
+}
+
+/// Names of logout endpoints beside a login (`/api/auth/login` → `/api/auth/logout`).
+const LOGOUT_SIBLINGS: &[&str] = &["logout", "signout", "sign_out", "sign-out", "log_out", "log-out"];
+
+/// Asks for the logout beside each login of no known Django package, anonymously (an
+/// anonymous request can log nobody out): a route that refuses GET (405), refuses the
+/// anonymous caller (401/403), or says in `Allow` that it takes POST is a logout endpoint.
+async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
+    let mut candidates: Vec<Url> = Vec::new();
+    for e in inventory.of_kind(EndpointKind::TokenObtain) {
+        let path = e.path();
+        let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        if !matches!(
+            last,
+            "login" | "signin" | "sign_in" | "sign-in" | "log_in" | "log-in" | "authenticate"
+        ) {
+            continue;
+        }
+        let parent = &path[..path.trim_end_matches('/').len() - last.len()];
+        let slash = if path.ends_with('/') { "/" } else { "" };
+        for name in LOGOUT_SIBLINGS {
+            if let Ok(url) = e.url.join(&format!("{parent}{name}{slash}")) {
+                if !inventory.contains(&url) && !candidates.contains(&url) {
+                    candidates.push(url);
+                }
+            }
+        }
+    }
+    candidates.truncate(18);
+    let fetched = fetch_all(probe, candidates.into_iter().map(|u| (u, false)).collect(), None).await;
+    for (url, _, anonymous) in fetched {
+        let Ok(resp) = anonymous else { continue };
+        let takes_post = match resp.status {
+            405 | 401 | 403 => true,
+            404 => probe
+                .send(ProbeRequest::method(crate::probe::Method::Options, url.clone()))
+                .await
+                .is_ok_and(|o| allows_post_only(&o)),
+            _ => false,
+        };
+        if takes_post && inventory.endpoints.len() < MAX_ENDPOINTS {
+            inventory.endpoints.push(Endpoint {
+                url,
+                kind: EndpointKind::Logout,
+                anonymous: Ok(kept(resp)),
+                authenticated: None,
+                declared: false,
+            });
+        }
+    }
 }
 
 /// Asks each login path that answered GET with 404 whether it takes POST (`OPTIONS`, the

@@ -95,6 +95,8 @@ pub struct Identity {
     pub marker: Option<String>,
     /// The exchange that logged it in.
     pub login_exchange: Option<ExchangeId>,
+    /// The login flow's URL it came from; `None` for a supplied token.
+    pub login_url: Option<Url>,
 }
 
 impl Identity {
@@ -120,6 +122,7 @@ impl Identity {
             flow: None,
             marker: None,
             login_exchange: None,
+            login_url: None,
         }
     }
 
@@ -280,6 +283,7 @@ pub async fn login_json(
         }),
         marker: Some(user.username.clone()),
         login_exchange: Some(resp.exchange),
+        login_url: Some(url.clone()),
     })
 }
 

@@ -1,3 +1,4 @@
+use authprobe_core::identity::Presentation;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, Family as CheckFamily, Finding, Requirement, ScanContext, Severity,
@@ -60,12 +61,17 @@ impl JwtExpiredAccepted {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
         let families = families(cx).await;
         // Short-lived tokens: from issuers, and from authenticated minting endpoints.
-        let mut short_lived: Vec<(Issued, super::families::Verifier, Option<Issued>)> = Vec::new();
+        let mut short_lived: Vec<(Issued, super::families::Verifier, Option<Issued>, Presentation)> = Vec::new();
         for family in families.0.iter() {
             if let (Some(v), true) = (&family.verifier, waitable(&family.mine.jwt)) {
-                short_lived.push((family.mine.clone(), v.clone(), None));
+                short_lived.push((family.mine.clone(), v.clone(), None, family.presentation.clone()));
             }
         }
+        // Minted tokens go the way the primary identity sends its own.
+        let minted_presentation = cx
+            .primary()
+            .and_then(|p| p.presentation().cloned())
+            .unwrap_or_else(Presentation::bearer);
         for minted in mint_tokens(cx).await {
             if !waitable(&minted.jwt) {
                 continue;
@@ -78,8 +84,8 @@ impl JwtExpiredAccepted {
             )
             .ok();
             let Some(issuer) = issuer else { continue };
-            if let Some(v) = find_verifier(cx, &issuer, &minted).await {
-                short_lived.push((minted, v, None));
+            if let Some(v) = find_verifier(cx, &issuer, &minted, &minted_presentation).await {
+                short_lived.push((minted, v, None, minted_presentation.clone()));
             }
         }
         if short_lived.is_empty() {
@@ -88,12 +94,12 @@ impl JwtExpiredAccepted {
             );
         }
         let mut findings = Vec::new();
-        for (issued, verifier, other) in short_lived {
+        for (issued, verifier, other, presentation) in short_lived {
             let exp = issued.jwt.numeric_claim("exp").unwrap_or(0);
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let wait = exp.saturating_add(GRACE_SECS).saturating_sub(now).max(0) as u64;
             tokio::time::sleep(Duration::from_secs(wait)).await;
-            let req = ProbeRequest::get(verifier.url.clone()).bearer(&issued.token);
+            let req = presentation.apply(ProbeRequest::get(verifier.url.clone()), &issued.token);
             let Ok(resp) = cx.probe.send(req).await else { continue };
             let acceptance = judge(&verifier.baseline, &issued, other.as_ref(), &resp);
             if matches!(acceptance, Acceptance::AsSelf | Acceptance::AsOther) {

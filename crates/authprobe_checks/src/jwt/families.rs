@@ -8,9 +8,9 @@
 //! identity's username while the primary identity is logged in. Accepted as the primary
 //! identity (no second identity available) is **firm**.
 
-use authprobe_core::config::LoginKind;
 use authprobe_core::discovery::EndpointKind;
-use authprobe_core::identity::login_json;
+use authprobe_core::flows::{BodyEncoding, LoginFlow};
+use authprobe_core::identity::Presentation;
 use authprobe_core::oracle::{responses_match, Baseline, Verdict};
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{Confidence, ExchangeId, Finding, ProbeResponse, ScanContext};
@@ -37,6 +37,9 @@ pub(crate) struct Issued {
 #[derive(Debug, Clone)]
 pub(crate) struct Family {
     pub issuer: Url,
+    /// How the issuer's tokens are sent (the identity's learned presentation for the
+    /// flow it logged in through; `Authorization: Bearer` for other issuers).
+    pub presentation: Presentation,
     pub mine: Issued,
     pub other: Option<Issued>,
     pub verifier: Option<Verifier>,
@@ -115,7 +118,7 @@ impl Family {
                 None,
             );
         }
-        let req = ProbeRequest::get(verifier.url.clone()).bearer(token);
+        let req = self.presentation.apply(ProbeRequest::get(verifier.url.clone()), token);
         let Ok(resp) = cx.probe.send(req).await else {
             return (Acceptance::Inconclusive("the verifier did not answer".into()), None);
         };
@@ -210,26 +213,35 @@ pub(crate) async fn families(cx: &ScanContext) -> Arc<Families> {
 
 async fn build(cx: &ScanContext) -> Families {
     let mut families = Vec::new();
-    let issuers: Vec<Url> = cx
-        .inventory
-        .of_kind(EndpointKind::TokenObtain)
-        .map(|e| e.url.clone())
-        .filter(|u| !u.path().contains("token-auth") && !u.path().contains("authtoken"))
+    // The issuers are the scan's token login flows (configured or detected), logged in
+    // through the flow itself: its fields, its body, its credential extraction.
+    let issuers: Vec<&LoginFlow> = cx
+        .flows
+        .login
+        .iter()
+        .filter(|f| f.spec.body != BodyEncoding::Form)
+        .filter(|f| !f.path().contains("token-auth") && !f.path().contains("authtoken"))
         .collect();
-    for issuer in issuers {
+    for flow in issuers {
+        let issuer = flow.url.clone();
+        let presentation = cx
+            .identities
+            .iter()
+            .find(|i| i.login_url.as_ref() == Some(&issuer))
+            .and_then(|i| i.presentation().cloned())
+            .unwrap_or_else(Presentation::bearer);
         let mut issued = Vec::new();
         for user in cx.credentials.iter().take(2) {
-            let Ok(identity) = login_json(&cx.probe, LoginKind::Simplejwt, &issuer, user).await else {
+            let Ok(identity) = flow.log_in(&cx.probe, user).await else {
                 continue;
             };
+            for secret in identity.secrets() {
+                cx.redactor.add_secret(&secret);
+            }
             let Some(token) = identity.access_jwt.clone() else {
                 continue;
             };
             let Ok(jwt) = Jwt::parse(&token) else { continue };
-            cx.redactor.add_secret(&token);
-            if let Some(refresh) = &identity.refresh_jwt {
-                cx.redactor.add_secret(refresh);
-            }
             issued.push(Issued {
                 label: user.username.clone(),
                 marker: user.username.clone(),
@@ -241,9 +253,10 @@ async fn build(cx: &ScanContext) -> Families {
         let mut issued = issued.into_iter();
         let Some(mine) = issued.next() else { continue };
         let other = issued.next();
-        let verifier = find_verifier(cx, &issuer, &mine).await;
+        let verifier = find_verifier(cx, &issuer, &mine, &presentation).await;
         families.push(Family {
             issuer,
+            presentation,
             mine,
             other,
             verifier,
@@ -264,6 +277,7 @@ async fn build(cx: &ScanContext) -> Families {
                     };
                     families.push(Family {
                         issuer: cx.target.url.clone(),
+                        presentation: identity.presentation().cloned().unwrap_or_else(Presentation::bearer),
                         mine,
                         other: None,
                         verifier: Some(Verifier { url, baseline }),
@@ -277,7 +291,12 @@ async fn build(cx: &ScanContext) -> Families {
 
 /// The endpoint that accepts `mine`'s token: refused anonymously, answers with the
 /// identity's username. Endpoints that share the issuer's path prefix are tried first.
-pub(crate) async fn find_verifier(cx: &ScanContext, issuer: &Url, mine: &Issued) -> Option<Verifier> {
+pub(crate) async fn find_verifier(
+    cx: &ScanContext,
+    issuer: &Url,
+    mine: &Issued,
+    presentation: &Presentation,
+) -> Option<Verifier> {
     let mut candidates: Vec<(usize, bool, Url)> = cx
         .inventory
         .endpoints
@@ -297,7 +316,11 @@ pub(crate) async fn find_verifier(cx: &ScanContext, issuer: &Url, mine: &Issued)
             .then(a.2.path().len().cmp(&b.2.path().len()))
     });
     for (_, _, url) in candidates.into_iter().take(MAX_VERIFIER_CANDIDATES) {
-        let Ok(valid) = cx.probe.send(ProbeRequest::get(url.clone()).bearer(&mine.token)).await else {
+        let Ok(valid) = cx
+            .probe
+            .send(presentation.apply(ProbeRequest::get(url.clone()), &mine.token))
+            .await
+        else {
             continue;
         };
         if !valid.is_success() || !String::from_utf8_lossy(&valid.body).contains(mine.marker.as_str()) {
@@ -309,7 +332,7 @@ pub(crate) async fn find_verifier(cx: &ScanContext, issuer: &Url, mine: &Issued)
         };
         let garbage = cx
             .probe
-            .send(ProbeRequest::get(url.clone()).bearer(&ScanContext::garbage_token()))
+            .send(presentation.apply(ProbeRequest::get(url.clone()), &ScanContext::garbage_token()))
             .await
             .ok()?;
         let baseline = Baseline::new(valid, anonymous, garbage, Some(&mine.marker));

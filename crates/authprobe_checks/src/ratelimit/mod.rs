@@ -121,7 +121,16 @@ impl Attempt {
         xff: Option<&str>,
     ) -> Result<ProbeResponse, ProbeError> {
         let json = |body: serde_json::Value| ProbeRequest::post_json(self.url.clone(), &body);
+        // A login flow's own shape (field names, JSON or password grant) when there is one.
+        let flow_request = match self.surface {
+            Surface::JsonLogin => cx
+                .flows
+                .login_at(&self.url)
+                .and_then(|f| f.attempt_request(subject, secret)),
+            _ => None,
+        };
         let mut req = match self.surface {
+            _ if flow_request.is_some() => flow_request.expect("checked"),
             Surface::JsonLogin => json(serde_json::json!({"username": subject, "password": secret})),
             Surface::FormLogin => {
                 let (jar, csrf) = self.form.clone().unwrap_or_default();
@@ -292,21 +301,51 @@ pub(crate) async fn burst(cx: &ScanContext, url: &Url, surface: Surface, size: u
         }
         last = Some(resp.exchange);
     }
-    let outcome = outcome.unwrap_or_else(|| match (first, last) {
-        (Some(f), Some(l)) => Outcome::Unlimited {
-            attempts: size,
-            status: f.status,
-            elapsed: started.elapsed(),
-            first: f.exchange,
-            last: l,
-        },
-        _ => Outcome::Inconclusive("no attempt was answered".into()),
-    });
+    let outcome =
+        outcome.unwrap_or_else(|| match (first, last) {
+            // Answers that refuse the request's shape never reached the check being tested.
+            (Some(f), Some(_)) if is_validation_error(&f) => {
+                Outcome::Inconclusive(format!(
+            "every attempt was answered HTTP {} with a validation error: the attempts never reached the {} check",
+            f.status,
+            if matches!(surface, Surface::JsonLogin | Surface::FormLogin) { "password" } else { "token" }
+        ))
+            }
+            (Some(f), Some(l)) => Outcome::Unlimited {
+                attempts: size,
+                status: f.status,
+                elapsed: started.elapsed(),
+                first: f.exchange,
+                last: l,
+            },
+            _ => Outcome::Inconclusive("no attempt was answered".into()),
+        });
     Burst {
         attempt,
         subject,
         secret,
         outcome,
+    }
+}
+
+/// Whether an answer refuses the request's shape rather than its credentials: HTTP 422
+/// or 415, or a 400 that names a missing or required field.
+pub(crate) fn is_validation_error(resp: &ProbeResponse) -> bool {
+    match resp.status {
+        415 | 422 => true,
+        400 => {
+            let body = resp.text().to_ascii_lowercase();
+            [
+                "required",
+                "missing",
+                "must not be blank",
+                "may not be blank",
+                "this field",
+            ]
+            .iter()
+            .any(|p| body.contains(p))
+        }
+        _ => false,
     }
 }
 

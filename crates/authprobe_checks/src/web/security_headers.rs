@@ -82,7 +82,8 @@ impl SecurityHeaders {
         for (header, html_only, present) in RULES {
             let lacking: Vec<_> = responses
                 .iter()
-                .filter(|(_, r)| (!html_only || r.is_html()) && !present(r))
+                // A redirect is never rendered, so it cannot be framed or leak a referrer.
+                .filter(|(_, r)| (!html_only || (r.is_html() && !r.is_redirect())) && !present(r))
                 .collect();
             let Some((first, _)) = lacking.first() else { continue };
             let paths: Vec<String> = lacking.iter().map(|(e, _)| e.path().to_string()).collect();

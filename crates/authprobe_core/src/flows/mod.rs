@@ -240,8 +240,20 @@ impl Flows {
                     self.add_password_change(fam, sibling(target, &prefix, "password/change/"));
                     self.add_identity(fam, sibling(target, &prefix, "user/"));
                 }
-                family::KNOX | family::JSON_LOGIN => {
+                family::KNOX => {
                     self.add_logout(fam, sibling(target, &prefix, "logout/"), None);
+                }
+                // Other stacks' logouts are the ones discovery found beside the login; a
+                // guessed path is never POSTed to.
+                family::JSON_LOGIN | family::OAUTH2 => {
+                    let beside: Vec<Url> = inventory
+                        .of_kind(EndpointKind::Logout)
+                        .filter(|e| e.path().starts_with(&prefix))
+                        .map(|e| e.url.clone())
+                        .collect();
+                    for u in beside {
+                        self.add_logout(fam, Some(u), Some("refresh"));
+                    }
                 }
                 _ => {}
             }

@@ -56,6 +56,55 @@ impl Flow<LoginSpec> {
         result
     }
 
+    /// The request shape logins use now: the spec's, or what a login learned.
+    pub fn current_shape(&self) -> LoginShape {
+        self.shape().unwrap_or_else(|| LoginShape::of(&self.spec))
+    }
+
+    /// A login request for `username` and `password` in the shape logins use, for checks
+    /// that send failed attempts (bursts, enumeration); `None` for a form login, which
+    /// needs its page's CSRF token first.
+    pub fn attempt_request(&self, username: &str, password: &str) -> Option<ProbeRequest> {
+        let shape = self.current_shape();
+        (shape.body != BodyEncoding::Form).then(|| self.body_request(&shape, username, password))
+    }
+
+    /// The JSON or password-grant request of one login attempt.
+    fn body_request(&self, shape: &LoginShape, username: &str, password: &str) -> ProbeRequest {
+        let mut fields = self.fields(shape, username, password);
+        if shape.body == BodyEncoding::Json {
+            let body: serde_json::Map<String, serde_json::Value> = std::mem::take(&mut fields)
+                .into_iter()
+                .map(|(k, v)| (k, v.into()))
+                .collect();
+            return ProbeRequest::post_json(self.url.clone(), &body.into());
+        }
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        ProbeRequest::post_form(self.url.clone(), &pairs).header("Accept", "application/json")
+    }
+
+    /// The fields of one login attempt, in `shape`.
+    fn fields(&self, shape: &LoginShape, username: &str, password: &str) -> Vec<(String, String)> {
+        let spec = &self.spec;
+        let mut fields: Vec<(String, String)> = Vec::new();
+        if shape.body == BodyEncoding::OAuth2 {
+            fields.push(("grant_type".into(), "password".into()));
+        }
+        fields.push((shape.username_field.clone(), username.to_string()));
+        fields.push((shape.password_field.clone(), password.to_string()));
+        for (name, value) in [
+            ("client_id", &spec.client_id),
+            ("client_secret", &spec.client_secret),
+            ("scope", &spec.scope),
+        ] {
+            if let Some(v) = value {
+                fields.push((name.into(), v.clone()));
+            }
+        }
+        fields.extend(spec.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        fields
+    }
+
     /// The request shape in use: the spec's, or what an earlier login learned.
     fn shape(&self) -> Option<LoginShape> {
         if self.source == super::FlowSource::Configured || !self.learns_fields() {
@@ -100,35 +149,11 @@ impl Flow<LoginSpec> {
 
     /// One login request in `shape`, and its answer read.
     async fn attempt(&self, probe: &Probe, user: &UserCredential, shape: &LoginShape) -> Result<Identity, LoginError> {
-        let spec = &self.spec;
         let jar = Arc::new(CookieJar::new());
-        let mut fields: Vec<(String, String)> = Vec::new();
-        if shape.body == BodyEncoding::OAuth2 {
-            fields.push(("grant_type".into(), "password".into()));
-        }
-        fields.push((shape.username_field.clone(), user.username.clone()));
-        fields.push((shape.password_field.clone(), user.password.clone()));
-        for (name, value) in [
-            ("client_id", &spec.client_id),
-            ("client_secret", &spec.client_secret),
-            ("scope", &spec.scope),
-        ] {
-            if let Some(v) = value {
-                fields.push((name.into(), v.clone()));
-            }
-        }
-        fields.extend(spec.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         let req = match shape.body {
-            BodyEncoding::Json => {
-                let body: serde_json::Map<String, serde_json::Value> =
-                    fields.into_iter().map(|(k, v)| (k, v.into())).collect();
-                ProbeRequest::post_json(self.url.clone(), &body.into())
-            }
-            BodyEncoding::OAuth2 => {
-                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                ProbeRequest::post_form(self.url.clone(), &pairs).header("Accept", "application/json")
-            }
+            BodyEncoding::Json | BodyEncoding::OAuth2 => self.body_request(shape, &user.username, &user.password),
             BodyEncoding::Form => {
+                let mut fields = self.fields(shape, &user.username, &user.password);
                 // The form page sets the CSRF cookie and carries the field.
                 let page = probe
                     .send(ProbeRequest::get(self.url.clone()).with_jar(jar.clone()))
@@ -247,6 +272,7 @@ impl Flow<LoginSpec> {
             flow: Some(self.family_label()),
             marker: Some(user.username.clone()),
             login_exchange: Some(resp.exchange),
+            login_url: Some(self.url.clone()),
         })
     }
 
