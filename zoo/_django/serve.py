@@ -6,7 +6,8 @@ A threaded stdlib wsgiref server on 127.0.0.1 (the testbed's approach, no gunico
 start migrates and seeds a fresh SQLite file in a temporary directory, with a new random
 SECRET_KEY (and JWT key). Prints exactly `ready http://127.0.0.1:PORT` on stdout once it
 accepts connections; anything else goes to stderr, and only with ZOO_VERBOSE=1.
-This file is the same in every Django service of the zoo; settings read ZOO_* variables.
+One runner for every Django service of the zoo (`serve.py SERVICE_DIR ...`, passed by each
+zoo/<service>/serve); settings read ZOO_* variables.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import threading
 from pathlib import Path
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-HERE = Path(__file__).resolve().parent
+# The service folder is the first argument (each zoo/<service>/serve passes its own); the
+# three Django services share this runner and differ only in their project and seed.
+HERE = Path(sys.argv.pop(1)).resolve()
 PROG = "zoo/%s/serve" % HERE.name
 VERBOSE = os.environ.get("ZOO_VERBOSE") == "1"
 sys.path.insert(0, str(HERE))
