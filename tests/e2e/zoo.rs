@@ -26,7 +26,6 @@ const KNOWN_MISSES: &[(&str, &[&str])] = &[
     ("djoser-jwt", &["BOLA002", "RATE002", "TLS004", "WEB002"]),
     ("django-json", &["BOLA002", "WEB002"]),
     ("django-oauth", &["BOLA002", "RATE002"]),
-    ("fastapi-oauth2", &["WEB002"]),
     // SESS003/SESS008/RATE002: the logout, the CSRF probe and the refresh burst do not yet
     // replay cookie-held tokens.
     ("flask-jwt-cookies", &["RATE002", "SESS003", "SESS008", "WEB002"]),

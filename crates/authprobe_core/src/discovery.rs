@@ -57,6 +57,9 @@ pub const COMMON_PATHS: &[&str] = &[
     "/openapi.yaml",
     "/swagger/v1/swagger.json",
     "/v3/api-docs",
+    // Interactive API docs (FastAPI, drf-spectacular, Swagger UI): HTML pages anyone can open.
+    "/docs",
+    "/redoc",
 ];
 
 /// Login and token paths of the mainstream auth packages and frameworks beyond Django's:
