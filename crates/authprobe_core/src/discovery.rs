@@ -23,6 +23,7 @@ pub const COMMON_PATHS: &[&str] = &[
     "/api/auth/token/",
     "/api/jwt/create/",
     "/auth/jwt/create/",
+    "/auth/jwt/refresh/",
     "/api-token-auth/",
     "/api/auth/login/",
     "/dj-rest-auth/login/",
