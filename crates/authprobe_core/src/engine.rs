@@ -686,14 +686,15 @@ async fn verify_identity(
     learn: bool,
 ) -> Result<(), String> {
     let identity_urls: Vec<Url> = flows.identity.iter().map(|f| f.url.clone()).collect();
+    let urls = crate::flows::present::verification_urls(inventory, &identity_urls);
+    let Some(url) = urls.first().cloned() else {
+        return Ok(());
+    };
     if learn && identity.token().is_some() {
-        return match crate::flows::present::settle(probe, inventory, &identity_urls, identity).await {
+        return match crate::flows::present::settle(probe, inventory, &urls, identity).await {
             Some(false) => Err(format!(
                 "its token was refused at {} however it was presented (Authorization schemes, a bare Authorization, key headers; declare `scheme` or `header` in [flows.login] if the API takes it another way)",
-                crate::flows::present::verification_urls(inventory, &identity_urls)
-                    .first()
-                    .map(|u| u.path().to_string())
-                    .unwrap_or_default()
+                url.path()
             )),
             _ => Ok(()),
         };
@@ -702,12 +703,6 @@ async fn verify_identity(
     if identity.login == Some(crate::config::LoginKind::Form) && identity.token().is_none() {
         return Ok(());
     }
-    let Some(url) = crate::flows::present::verification_urls(inventory, &identity_urls)
-        .into_iter()
-        .next()
-    else {
-        return Ok(());
-    };
     match probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await {
         Ok(resp) if matches!(resp.status, 401 | 403) => Err(format!(
             "its credential was refused at {} (HTTP {})",

@@ -100,11 +100,6 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// An identity from a supplied `--bearer` token.
-    pub fn from_bearer(token: &str) -> Identity {
-        Identity::from_token("bearer", token, Presentation::bearer())
-    }
-
     /// An identity from a supplied token (`--bearer`, `--header`), presented as given.
     pub fn from_token(label: &str, token: &str, presentation: Presentation) -> Identity {
         let is_jwt = authprobe_jwt::Jwt::looks_like(token);
@@ -443,7 +438,7 @@ mod tests {
 
     #[test]
     fn a_bearer_identity_knows_whether_it_holds_a_jwt() {
-        let id = Identity::from_bearer("opaque-token-value");
+        let id = Identity::from_token("bearer", "opaque-token-value", Presentation::bearer());
         assert!(id.access_jwt.is_none());
         assert_eq!(id.scheme(), Some("Bearer"));
     }

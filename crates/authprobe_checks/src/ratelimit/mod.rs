@@ -129,10 +129,10 @@ impl Attempt {
                 .and_then(|f| f.attempt_request(subject, secret)),
             _ => None,
         };
-        let mut req = match self.surface {
-            _ if flow_request.is_some() => flow_request.expect("checked"),
-            Surface::JsonLogin => json(serde_json::json!({"username": subject, "password": secret})),
-            Surface::FormLogin => {
+        let mut req = match (flow_request, self.surface) {
+            (Some(req), _) => req,
+            (None, Surface::JsonLogin) => json(serde_json::json!({"username": subject, "password": secret})),
+            (None, Surface::FormLogin) => {
                 let (jar, csrf) = self.form.clone().unwrap_or_default();
                 ProbeRequest::post_form(
                     self.url.clone(),
@@ -146,9 +146,9 @@ impl Attempt {
                 .header("Referer", self.url.as_str())
                 .with_jar(jar)
             }
-            Surface::Refresh | Surface::Blacklist => json(serde_json::json!({"refresh": secret})),
-            Surface::Verify => json(serde_json::json!({"token": secret})),
-            Surface::PasswordReset => json(serde_json::json!({"email": subject})),
+            (None, Surface::Refresh | Surface::Blacklist) => json(serde_json::json!({"refresh": secret})),
+            (None, Surface::Verify) => json(serde_json::json!({"token": secret})),
+            (None, Surface::PasswordReset) => json(serde_json::json!({"email": subject})),
         };
         if let Some(ip) = xff {
             req = req.header("X-Forwarded-For", ip);

@@ -138,19 +138,14 @@ pub fn verification_urls(inventory: &Inventory, identity_flows: &[Url]) -> Vec<U
     out
 }
 
-/// Settles how `identity`'s token is presented: keeps the current presentation when the
-/// target accepts it, else the first candidate that it accepts. Returns whether one was
-/// accepted (`None`: nothing refuses anonymous callers, so nothing could be verified).
-pub async fn settle(
-    probe: &Probe,
-    inventory: &Inventory,
-    identity_flows: &[Url],
-    identity: &mut Identity,
-) -> Option<bool> {
+/// Settles how `identity`'s token is presented on `urls` (from [`verification_urls`]):
+/// keeps the current presentation when the target accepts it, else the first candidate
+/// that it accepts. Returns whether one was accepted (`None`: nothing to try it on, or an
+/// answer that says nothing about the token, so nothing could be verified).
+pub async fn settle(probe: &Probe, inventory: &Inventory, urls: &[Url], identity: &mut Identity) -> Option<bool> {
     let Credential::Token { value, presentation } = &identity.credential else {
         return None;
     };
-    let urls = verification_urls(inventory, identity_flows);
     if urls.is_empty() {
         return None;
     }
@@ -163,7 +158,7 @@ pub async fn settle(
     // Each endpoint may belong to another issuer (a second token family): a presentation
     // counts as refused only when every endpoint refuses it.
     for p in tries {
-        for url in &urls {
+        for url in urls {
             let Ok(resp) = probe.send(p.apply(ProbeRequest::get(url.clone()), &value)).await else {
                 return None;
             };
