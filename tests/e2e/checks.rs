@@ -51,7 +51,7 @@ fires_on_its_flaw! {
     sess004_fires_on_refresh_reuse: "SESS004" on "refresh_reuse";
     sess005_fires_on_password_change_no_revoke: "SESS005" on "password_change_no_revoke" with "--allow-password-change";
     sess006_fires_on_static_token: "SESS006" on "static_token";
-    sess007_fires_on_session_id_in_body: "SESS007" on "session_id_in_body";
+    sess007_fires_on_session_id_in_body: "SESS007" on "session_id_in_body" with "--allow-writes" "--environment" "staging";
     sess008_fires_on_csrf_exempt: "SESS008" on "csrf_exempt";
     jwt001_fires_on_no_sig_verify: "JWT001" on "no_sig_verify";
     jwt002_fires_on_no_sig_verify: "JWT002" on "no_sig_verify";
@@ -63,7 +63,7 @@ fires_on_its_flaw! {
     jwt003_fires_on_weak_secret: "JWT003" on "weak_secret";
     jwt003_fires_on_default_django_key: "JWT003" on "default_django_key";
     dj004_fires_on_default_django_key: "DJ004" on "default_django_key";
-    jwt004_fires_on_expired_accepted: "JWT004" on "expired_accepted";
+    jwt004_fires_on_expired_accepted: "JWT004" on "expired_accepted" with "--allow-writes" "--environment" "staging";
     jwt005_fires_on_long_lifetime: "JWT005" on "long_lifetime";
     jwt005_fires_on_no_exp: "JWT005" on "no_exp";
     jwt006_fires_on_missing_aud_iss: "JWT006" on "missing_aud_iss";

@@ -51,10 +51,14 @@ fn detection_recognises_simplejwt_dj_rest_auth_knox_authtoken_and_form_logins() 
         ("logout", "/api/token/blacklist/", "simplejwt"),
         ("logout", "/api/logout/", "linked"),
         ("password_change", "/dj-rest-auth/password/change/", "dj-rest-auth"),
+        ("verify", "/api/token/verify/", "simplejwt"),
     ] {
         let f = flow(&report, role, endpoint);
         assert_eq!(f["family"], family, "{f}");
-        assert_eq!(f["source"], "detected", "{f}");
+        // The served schema lists every endpoint but the form login's, which discovery
+        // found by asking for the path.
+        let expected = if endpoint == "/accounts/login/" { "path" } else { "spec" };
+        assert_eq!(f["source"], expected, "{f}");
     }
     // The lifecycle checks drove every stack through its own logout.
     for (role, endpoint) in [
@@ -65,6 +69,7 @@ fn detection_recognises_simplejwt_dj_rest_auth_knox_authtoken_and_form_logins() 
     ] {
         assert_eq!(flow(&report, role, endpoint)["used"], true, "{role} {endpoint} unused");
     }
+    assert_eq!(flow(&report, "logout", "/accounts/logout/")["source"], "link");
     assert_eq!(report["identities"][0]["flow"], "simplejwt");
     // Real packages, hardened the way their docs say: nothing to report.
     assert!(found_codes(&report).is_empty(), "{:#}", report["findings"]);

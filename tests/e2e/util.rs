@@ -178,16 +178,11 @@ pub fn flow_endpoints(report: &Value) -> Vec<String> {
         .collect()
 }
 
-/// POST targets a scan may use without write probes: the flows the report lists (login,
-/// refresh, logout, password change), token endpoints, and the credential-issuing
-/// endpoints single checks name (password reset for AUTH005, API-key creation for SESS008,
-/// token-to-session bridges).
+/// Whether a POST went to a flow the report lists (login, refresh, logout, password
+/// change, verify, password reset): without write probes, the only POSTs a scan may send.
 pub fn is_flow_endpoint(path: &str, flows: &[String]) -> bool {
     let path = path.split('?').next().unwrap_or(path);
     flows.iter().any(|f| f == path)
-        || ["token", "login", "password/reset", "api/keys/"]
-            .iter()
-            .any(|w| path.contains(w))
 }
 
 /// The business data of a testbed started with `--db FILE` (accounts, profiles, notes,

@@ -20,19 +20,18 @@ use std::time::Duration;
 /// Truth codes the scanner does not find yet, per service (flawed variant). Each is a
 /// known gap of the scanner, not of the service: the service's `prove` shows the flaw.
 const KNOWN_MISSES: &[(&str, &[&str])] = &[
-    // BOLA002: notes are listed with ids but no URLs; TLS004/WEB002: the csrftoken cookie
-    // and HTML pages are served only to a browser's Accept header.
-    ("djoser-jwt", &["BOLA002", "TLS004", "WEB002"]),
+    // TLS004/WEB002: the csrftoken cookie and HTML pages are served only to a browser's
+    // Accept header.
+    ("djoser-jwt", &["TLS004", "WEB002"]),
+    // BOLA002: the collection is neither linked nor in a spec, so discovery never sees it
+    // (issue 15: hidden endpoints); WEB002: only the HTML 404 page lacks a CSP.
     ("django-json", &["BOLA002", "WEB002"]),
-    ("django-oauth", &["BOLA002", "RATE002"]),
-    // SESS003/SESS008/RATE002: the logout, the CSRF probe and the refresh burst do not yet
-    // replay cookie-held tokens.
-    ("flask-jwt-cookies", &["RATE002", "SESS003", "SESS008", "WEB002"]),
-    // SESS001/SESS008/TLS004: express-session's cookie login is not yet a flow.
-    (
-        "express-api",
-        &["BOLA002", "DJ003", "SESS001", "SESS008", "TLS004", "WEB002"],
-    ),
+    // RATE002: the refresh grant goes to the token endpoint as a form, which the refresh
+    // burst does not send yet.
+    ("django-oauth", &["RATE002"]),
+    ("flask-jwt-cookies", &["WEB002"]),
+    // DJ003: Express's stack trace answers malformed JSON, which no check sends yet.
+    ("express-api", &["BOLA002", "DJ003"]),
 ];
 
 /// Config some services need because nothing on the server reveals it (the OAuth 2

@@ -95,6 +95,10 @@ pub const LOGIN_PATHS: &[&str] = &[
     "/api/authenticate",
     "/api/users/login",
     "/users/sign_in",
+    // Server-rendered session logins (Express/Passport, Rails 8's generated authentication).
+    "/session/login",
+    "/session/new",
+    "/signin",
     "/_allauth/app/v1/auth/login",
     "/api/v1/auth/token/",
 ];
@@ -298,9 +302,6 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
                 }
             }
             let kind = classify(&url, anonymous.as_ref().ok());
-            if kind.takes_credentials() {
-                probe.allow_post(&url);
-            }
             inventory.endpoints.push(Endpoint {
                 url,
                 kind,
@@ -324,12 +325,23 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
 /// Names of logout endpoints beside a login (`/api/auth/login` → `/api/auth/logout`).
 const LOGOUT_SIBLINGS: &[&str] = &["logout", "signout", "sign_out", "sign-out", "log_out", "log-out"];
 
-/// Asks for the logout beside each login of no known Django package, anonymously (an
-/// anonymous request can log nobody out): a route that refuses GET (405), refuses the
-/// anonymous caller (401/403), or says in `Allow` that it takes POST is a logout endpoint.
+/// Names of refresh endpoints beside a login (`/api/login` → `/api/token/refresh`).
+const REFRESH_SIBLINGS: &[&str] = &["refresh", "token/refresh", "refresh-token", "refresh_token"];
+
+/// Most sibling paths asked for.
+const MAX_SIBLINGS: usize = 30;
+
+/// Asks for the logout and the refresh beside each login of no known Django package,
+/// anonymously (an anonymous request can log nobody out, and mints nothing): a route that
+/// refuses GET (405), refuses the anonymous caller (401/403), or says in `Allow` that it
+/// takes POST is one.
 async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
-    let mut candidates: Vec<Url> = Vec::new();
-    for e in inventory.of_kind(EndpointKind::TokenObtain) {
+    let mut candidates: Vec<(Url, EndpointKind)> = Vec::new();
+    let logins = inventory
+        .endpoints
+        .iter()
+        .filter(|e| matches!(e.kind, EndpointKind::TokenObtain | EndpointKind::FormLogin));
+    for e in logins {
         let path = e.path();
         let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
         if !matches!(
@@ -340,18 +352,27 @@ async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
         }
         let parent = &path[..path.trim_end_matches('/').len() - last.len()];
         let slash = if path.ends_with('/') { "/" } else { "" };
-        for name in LOGOUT_SIBLINGS {
+        let refreshes = REFRESH_SIBLINGS.iter().filter(|_| e.kind == EndpointKind::TokenObtain);
+        let names = LOGOUT_SIBLINGS
+            .iter()
+            .map(|n| (n, EndpointKind::Logout))
+            .chain(refreshes.map(|n| (n, EndpointKind::TokenRefresh)));
+        for (name, kind) in names {
             if let Ok(url) = e.url.join(&format!("{parent}{name}{slash}")) {
-                if !inventory.contains(&url) && !candidates.contains(&url) {
-                    candidates.push(url);
+                if !inventory.contains(&url) && !candidates.iter().any(|(u, _)| u == &url) {
+                    candidates.push((url, kind));
                 }
             }
         }
     }
-    candidates.truncate(18);
-    let fetched = fetch_all(probe, candidates.into_iter().map(|u| (u, false)).collect(), None).await;
+    candidates.truncate(MAX_SIBLINGS);
+    let kinds: Vec<(Url, EndpointKind)> = candidates.clone();
+    let fetched = fetch_all(probe, candidates.into_iter().map(|(u, _)| (u, false)).collect(), None).await;
     for (url, _, anonymous) in fetched {
         let Ok(resp) = anonymous else { continue };
+        let Some(kind) = kinds.iter().find(|(u, _)| u == &url).map(|(_, k)| *k) else {
+            continue;
+        };
         let takes_post = match resp.status {
             405 | 401 | 403 => true,
             404 => probe
@@ -363,7 +384,7 @@ async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
         if takes_post && inventory.endpoints.len() < MAX_ENDPOINTS {
             inventory.endpoints.push(Endpoint {
                 url,
-                kind: EndpointKind::Logout,
+                kind,
                 anonymous: Ok(kept(resp)),
                 authenticated: None,
                 declared: false,
@@ -393,7 +414,6 @@ async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidat
         if !allows_post_only(&options) || inventory.contains(&url) || inventory.endpoints.len() >= MAX_ENDPOINTS {
             continue;
         }
-        probe.allow_post(&url);
         inventory.endpoints.push(Endpoint {
             url,
             kind: EndpointKind::TokenObtain,
@@ -490,9 +510,6 @@ pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<U
     };
     for (url, _, anonymous) in anonymous {
         let kind = classify(&url, anonymous.as_ref().ok());
-        if kind.takes_credentials() {
-            probe.allow_post(&url);
-        }
         let authenticated = authenticated
             .iter()
             .find(|(u, ..)| u == &url)
@@ -621,6 +638,17 @@ pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
         } else {
             EndpointKind::FormLogin
         };
+    }
+    // Any other stack's HTML login: a page whose path says login (or session) with a form
+    // holding exactly one password input (a sign-up or a password change asks twice).
+    let says_login = is_login_path(&path) || path.contains("/session");
+    if html
+        && (200..300).contains(&status)
+        && says_login
+        && body.contains("<form")
+        && crate::flows::form::password_inputs(&body) == 1
+    {
+        return EndpointKind::FormLogin;
     }
     let trimmed = format!("{}/", path.trim_end_matches('/'));
     let identity_like = ["/me/", "/user/", "/users/me/", "/profile/", "/whoami/", "/userinfo/"]

@@ -160,6 +160,7 @@ pub async fn scan_until(
         config.identity_path.as_deref(),
         &target,
         &inventory,
+        spec.as_ref().map(|(s, _)| s),
     )?;
     for url in flows.post_urls() {
         probe.allow_post(&url);

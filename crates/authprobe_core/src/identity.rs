@@ -7,7 +7,7 @@ use url::Url;
 use crate::config::{LoginKind, UserCredential};
 use crate::cookies::CookieJar;
 use crate::exchange::ExchangeId;
-use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
+use crate::probe::{ProbeError, ProbeRequest, ProbeResponse};
 
 /// How a token is sent: the auth model's presentation, learned from config, the spec,
 /// `WWW-Authenticate`, or by trying it against the identity endpoint.
@@ -97,6 +97,9 @@ pub struct Identity {
     pub login_exchange: Option<ExchangeId>,
     /// The login flow's URL it came from; `None` for a supplied token.
     pub login_url: Option<Url>,
+    /// The cookie the refresh token is held in, when the login set it as one
+    /// (Flask-JWT-Extended's `refresh_token_cookie`): a refresh presents it the same way.
+    pub refresh_cookie: Option<String>,
 }
 
 impl Identity {
@@ -118,6 +121,7 @@ impl Identity {
             marker: None,
             login_exchange: None,
             login_url: None,
+            refresh_cookie: None,
         }
     }
 
@@ -217,113 +221,10 @@ pub enum LoginError {
     },
 }
 
-/// Logs in through a JSON token endpoint (simplejwt or DRF authtoken).
-pub async fn login_json(
-    probe: &Probe,
-    kind: LoginKind,
-    url: &Url,
-    user: &UserCredential,
-) -> Result<Identity, LoginError> {
-    let body = serde_json::json!({"username": user.username, "password": user.password});
-    let resp = probe.send(ProbeRequest::post_json(url.clone(), &body)).await?;
-    let json = resp.json().unwrap_or_default();
-    if !resp.is_success() {
-        return Err(refused(user, url, &resp));
-    }
-    let field = |name: &str| json.get(name).and_then(|v| v.as_str()).map(str::to_string);
-    let (credential, access, refresh, what) = match kind {
-        LoginKind::Simplejwt => {
-            let access = field("access").or_else(|| field("access_token"));
-            let refresh = field("refresh").or_else(|| field("refresh_token"));
-            (
-                access.as_deref().map(Credential::bearer),
-                access,
-                refresh,
-                "`access` token",
-            )
-        }
-        _ => {
-            let token = field("token").or_else(|| field("key")).or_else(|| field("auth_token"));
-            (
-                token.map(|value| Credential::Token {
-                    value,
-                    presentation: Presentation::Scheme("Token".into()),
-                }),
-                None,
-                None,
-                "`token`",
-            )
-        }
-    };
-    let Some(credential) = credential else {
-        return Err(LoginError::NoCredential {
-            user: user.username.clone(),
-            url: url.to_string(),
-            status: resp.status,
-            what,
-        });
-    };
-    Ok(Identity {
-        label: user.username.clone(),
-        username: Some(user.username.clone()),
-        credential,
-        access_jwt: access,
-        refresh_jwt: refresh,
-        session: None,
-        login: Some(kind),
-        flow: Some(match kind {
-            LoginKind::Simplejwt => crate::flows::family::SIMPLEJWT,
-            LoginKind::Authtoken => crate::flows::family::AUTHTOKEN,
-            LoginKind::Form => crate::flows::family::DJANGO_FORM,
-        }),
-        marker: Some(user.username.clone()),
-        login_exchange: Some(resp.exchange),
-        login_url: Some(url.clone()),
-    })
-}
-
 static CSRF_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"name=["']csrfmiddlewaretoken["']\s+value=["']([^"']+)["']|value=["']([^"']+)["']\s+name=["']csrfmiddlewaretoken["']"#)
         .expect("valid regex")
 });
-
-/// Logs in through a Django form (`LoginView`): fetch the form for its CSRF cookie and
-/// field, post the credentials, and keep the session cookie it sets.
-pub async fn login_form(
-    probe: &Probe,
-    url: &Url,
-    user: &UserCredential,
-) -> Result<(Arc<CookieJar>, ExchangeId), LoginError> {
-    let jar = Arc::new(CookieJar::new());
-    let page = probe.send(ProbeRequest::get(url.clone()).with_jar(jar.clone())).await?;
-    let csrf = csrf_field(&page.text()).unwrap_or_default();
-    let before = jar.names();
-    let resp = probe
-        .send(
-            ProbeRequest::post_form(
-                url.clone(),
-                &[
-                    ("csrfmiddlewaretoken", &csrf),
-                    ("username", &user.username),
-                    ("password", &user.password),
-                ],
-            )
-            // Django checks the Referer of HTTPS form posts against the host.
-            .header("Referer", url.as_str())
-            .with_jar(jar.clone()),
-        )
-        .await?;
-    let new_session = resp.set_cookies().iter().any(|c| {
-        !c.deletes
-            && !c.name.to_ascii_lowercase().contains("csrf")
-            && (!before.contains(&c.name) || c.name.contains("session"))
-    });
-    if resp.is_redirect() && new_session {
-        Ok((jar, resp.exchange))
-    } else {
-        Err(refused(user, url, &resp))
-    }
-}
 
 /// The `csrfmiddlewaretoken` value of a Django form, if the page has one.
 pub fn csrf_field(html: &str) -> Option<String> {

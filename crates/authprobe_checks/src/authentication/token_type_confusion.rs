@@ -1,6 +1,5 @@
-use authprobe_core::config::LoginKind;
 use authprobe_core::discovery::EndpointKind;
-use authprobe_core::identity::login_json;
+use authprobe_core::flows::{family, LoginFlow};
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
@@ -164,11 +163,18 @@ struct Refresh {
 /// refresh token when no password is known.
 async fn fresh_refresh_token(cx: &ScanContext) -> Option<Refresh> {
     let primary = cx.primary()?;
-    let issuers: Vec<Url> = cx
-        .inventory
-        .of_kind(EndpointKind::TokenObtain)
-        .map(|e| e.url.clone())
-        .filter(|u| !u.path().contains("token-auth") && !u.path().contains("authtoken"))
+    // Token logins that may issue a refresh token (DRF authtoken and knox issue one key).
+    let issuers: Vec<&LoginFlow> = cx
+        .flows
+        .login
+        .iter()
+        .filter(|f| {
+            !f.takes_form()
+                && !matches!(
+                    f.family_label(),
+                    family::AUTHTOKEN | family::KNOX | family::DJANGO_ADMIN
+                )
+        })
         .collect();
     let user = cx
         .credentials
@@ -176,10 +182,11 @@ async fn fresh_refresh_token(cx: &ScanContext) -> Option<Refresh> {
         .find(|c| primary.username.as_deref() == Some(c.username.as_str()))
         .or(cx.credentials.first());
     if let Some(user) = user {
-        for issuer in issuers {
-            let Ok(identity) = login_json(&cx.probe, LoginKind::Simplejwt, &issuer, user).await else {
+        for flow in issuers {
+            let Ok(identity) = flow.log_in(&cx.probe, user).await else {
                 continue;
             };
+            let issuer = flow.url.clone();
             for secret in identity.secrets() {
                 cx.redactor.add_secret(&secret);
             }

@@ -1,10 +1,10 @@
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, Family, Finding, ProbeResponse, Requirement, ScanContext, Severity,
 };
-use url::Url;
 
-use crate::ratelimit::{is_password_reset, limit_signal, login_targets, scanner_name, Attempt, Surface};
+use crate::ratelimit::{limit_signal, login_targets, scanner_name, Attempt, Surface, Via};
 use crate::support::owasp;
+use authprobe_core::flows::vocab::EMAIL_FIELDS;
 
 crate::declare_check! {
     /// ## What it does
@@ -86,23 +86,15 @@ impl UserEnumeration {
         if real.is_empty() {
             return CheckOutcome::skipped(Requirement::LoginFlow.missing_reason());
         }
-        let mut probes: Vec<(Url, Surface, Vec<String>)> = login_targets(cx)
-            .into_iter()
-            .map(|(url, surface)| (url, surface, real.clone()))
-            .collect();
-        let resets: Vec<Url> = cx
-            .inventory
-            .endpoints
-            .iter()
-            .filter(|e| is_password_reset(e))
-            .map(|e| e.url.clone())
-            .collect();
-        if !resets.is_empty() {
+        let mut probes: Vec<(Via, Vec<String>)> =
+            login_targets(cx).into_iter().map(|via| (via, real.clone())).collect();
+        if !cx.flows.password_reset.is_empty() {
             if let Some(email) = primary_email(cx).await {
                 probes.extend(
-                    resets
-                        .into_iter()
-                        .map(|u| (u, Surface::PasswordReset, vec![email.clone()])),
+                    cx.flows
+                        .password_reset
+                        .iter()
+                        .map(|f| (Via::Reset(f.clone()), vec![email.clone()])),
                 );
             }
         }
@@ -111,11 +103,11 @@ impl UserEnumeration {
         }
         let mut findings = Vec::new();
         let mut inconclusive = Vec::new();
-        for (url, surface, known) in &probes {
-            match compare(cx, url, *surface, known).await {
+        for (via, known) in &probes {
+            match compare(cx, via, known).await {
                 Ok(Some(f)) => findings.push(f),
                 Ok(None) => {}
-                Err(why) => inconclusive.push(format!("{}: {why}", url.path())),
+                Err(why) => inconclusive.push(format!("{}: {why}", via.url().path())),
             }
         }
         if findings.is_empty() && inconclusive.len() == probes.len() {
@@ -132,9 +124,10 @@ async fn primary_email(cx: &ScanContext) -> Option<String> {
         Some(r) => r,
         None => cx.baseline(url).await.ok()?.valid,
     };
-    resp.json()?
-        .get("email")?
-        .as_str()
+    let json = resp.json()?;
+    EMAIL_FIELDS
+        .iter()
+        .find_map(|k| json.get(*k).and_then(|v| v.as_str()))
         .filter(|e| e.contains('@') && !e.starts_with('@'))
         .map(str::to_string)
 }
@@ -149,8 +142,9 @@ fn unknown_like(known: &str) -> String {
 }
 
 /// Unknown vs known, twice each when they differ: `Ok(Some)` for a stable difference.
-async fn compare(cx: &ScanContext, url: &Url, surface: Surface, known: &[String]) -> Result<Option<Finding>, String> {
-    let attempt = Attempt::prepare(cx, url, surface).await?;
+async fn compare(cx: &ScanContext, via: &Via, known: &[String]) -> Result<Option<Finding>, String> {
+    let attempt = Attempt::prepare(cx, via).await?;
+    let (url, surface) = (via.url(), via.surface());
     let wrong = scanner_name("wrong");
     let unknown = [unknown_like(&known[0]), unknown_like(&known[0])];
     let second_known = known.get(1).unwrap_or(&known[0]);

@@ -1,3 +1,4 @@
+use authprobe_core::flows::vocab::{names_a_password, new_password_body};
 use authprobe_core::identity::Identity;
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse, WriteGrant};
 use authprobe_core::{
@@ -265,7 +266,7 @@ fn password_templates(cx: &ScanContext) -> (Vec<String>, bool) {
         .spec
         .iter()
         .flat_map(|s| s.operations.iter())
-        .filter(|o| o.method == "POST" && o.path.to_ascii_lowercase().contains("password") && o.params.len() == 1)
+        .filter(|o| o.method == "POST" && names_a_password(&o.path) && o.params.len() == 1)
         .map(|o| {
             o.path
                 .replace(&format!("{{{}}}", o.params[0].name), &param_slot(&o.params[0].name))
@@ -342,12 +343,7 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, Untested> {
             continue;
         };
         cx.probe.allow_write(&url, WriteGrant::AnyIdentity);
-        let body = json!({
-            "new_password": new_password,
-            "new_password1": new_password,
-            "new_password2": new_password,
-            "password": new_password,
-        });
+        let body = Value::Object(new_password_body(&new_password));
         let Ok(write) = cx
             .probe
             .send(attacker.authorize(ProbeRequest::post_json(url.clone(), &body)))

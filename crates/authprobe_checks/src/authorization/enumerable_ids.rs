@@ -11,7 +11,9 @@ use crate::support::owasp;
 crate::declare_check! {
     /// ## What it does
     /// Looks at the collections the identities can list (`/api/notes/`) for objects whose
-    /// URL is keyed by a small integer (`/api/notes/3/`). It lists the collection as each
+    /// URL is keyed by a small integer (`/api/notes/3/`): linked from the listing, or
+    /// listed with an integer `id` that the collection is seen to route (`GET
+    /// /api/notes/3/` answers with object 3). It lists the collection as each
     /// identity and reports when the ids, taken together, form one dense sequence
     /// (alice owns 1 and 2, bob 3 and 4): every object's URL can then be guessed by
     /// counting. Only GET requests; the finding does not claim that the other objects can
@@ -73,11 +75,22 @@ impl EnumerableIds {
                 continue;
             };
             let links = links_in(mine, &cx.target);
-            if !links.iter().any(|l| is_child(&collection.url, l)) {
+            let linked = links.iter().any(|l| is_child(&collection.url, l));
+            // Objects listed with their ids but no URLs count once the collection is seen
+            // to route them by that id.
+            let routed_by_id = !linked && routes_listed_ids(cx, &collection.url, mine).await;
+            if !linked && !routed_by_id {
                 continue;
             }
             listed_any = true;
-            let my_ids = numeric_children(&collection.url, &links);
+            let ids_of = |resp: &authprobe_core::ProbeResponse| {
+                if routed_by_id {
+                    listed_ids(resp)
+                } else {
+                    numeric_children(&collection.url, &links_in(resp, &cx.target))
+                }
+            };
+            let my_ids = ids_of(mine);
             if my_ids.is_empty() {
                 continue;
             }
@@ -88,7 +101,7 @@ impl EnumerableIds {
                 let req = other.authorize(ProbeRequest::get(collection.url.clone()));
                 let Ok(theirs) = cx.probe.send(req).await else { continue };
                 if theirs.is_success() {
-                    let ids = numeric_children(&collection.url, &links_in(&theirs, &cx.target));
+                    let ids = ids_of(&theirs);
                     if !ids.is_empty() {
                         per_identity.push((other.label.clone(), ids, theirs.exchange));
                     }
@@ -99,10 +112,54 @@ impl EnumerableIds {
             }
         }
         if findings.is_empty() && !listed_any {
-            return CheckOutcome::skipped("no collection lists objects with their own URLs");
+            return CheckOutcome::skipped("no collection lists objects with their own URLs or routes the ids it lists");
         }
         findings.into()
     }
+}
+
+/// The integer `id`s (or `pk`s) of the objects a JSON listing holds: a top-level array,
+/// or the first array under `results`, `items`, `data` or `objects` (paginated envelopes).
+fn listed_ids(resp: &authprobe_core::ProbeResponse) -> Vec<u64> {
+    let Some(json) = resp.json() else { return Vec::new() };
+    let items = match &json {
+        serde_json::Value::Array(items) => Some(items),
+        serde_json::Value::Object(map) => ["results", "items", "data", "objects"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(serde_json::Value::as_array)),
+        _ => None,
+    };
+    let mut ids: Vec<u64> = items
+        .into_iter()
+        .flatten()
+        .filter_map(|item| ["id", "pk"].iter().find_map(|k| item.get(*k)?.as_u64()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Whether `collection` routes the objects it lists by their integer id: the first
+/// identity's GET of `collection/<id>` (in the collection's trailing-slash style) answers
+/// with a JSON success that carries that id.
+async fn routes_listed_ids(cx: &ScanContext, collection: &Url, listing: &authprobe_core::ProbeResponse) -> bool {
+    let Some(&id) = listed_ids(listing).first() else {
+        return false;
+    };
+    let Some(identity) = cx.primary() else { return false };
+    let slash = if collection.path().ends_with('/') { "/" } else { "" };
+    let Ok(url) = collection.join(&format!("{}/{id}{slash}", collection.path().trim_end_matches('/'))) else {
+        return false;
+    };
+    let Ok(resp) = cx.probe.send(identity.authorize(ProbeRequest::get(url))).await else {
+        return false;
+    };
+    resp.is_success()
+        && resp.json().is_some_and(|j| {
+            ["id", "pk"]
+                .iter()
+                .any(|k| j.get(*k).and_then(serde_json::Value::as_u64) == Some(id))
+        })
 }
 
 /// The integer keys of the links directly under `collection`.

@@ -31,8 +31,7 @@ const GUESSES: &[&str] = &[
 /// Candidate functions requested at most.
 const MAX_CANDIDATES: usize = 16;
 
-/// Keys whose values name an account in a listing.
-const ACCOUNT_KEYS: &[&str] = &["username", "email", "user", "login"];
+use authprobe_core::flows::vocab::ACCOUNT_KEYS;
 
 /// Flags that say the caller is staff already (then nothing here is a finding).
 const STAFF_FLAGS: &[&str] = &["is_staff", "is_superuser", "is_admin", "admin"];

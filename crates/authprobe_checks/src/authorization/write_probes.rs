@@ -10,6 +10,7 @@
 
 use authprobe_core::config::UserCredential;
 use authprobe_core::discovery::links_in;
+use authprobe_core::flows::vocab::registration_body;
 use authprobe_core::identity::{Identity, LoginError};
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse, WriteGrant};
 use authprobe_core::writes::WriteId;
@@ -92,18 +93,9 @@ pub(crate) async fn register_account(
         let username = format!("authprobe-{}", &nonce()[..10]);
         let password = format!("Ap-{}-{}!", nonce(), nonce());
         cx.redactor.add_secret(&password);
-        let mut body = json!({
-            "username": username,
-            "email": format!("{username}@example.invalid"),
-            "password": password,
-            // dj-rest-auth / allauth and djoser spell the confirmation these ways.
-            "password1": password,
-            "password2": password,
-            "re_password": password,
-        });
-        if let Value::Object(fields) = &mut body {
-            fields.extend(extra.clone());
-        }
+        let mut fields = registration_body(&username, &format!("{username}@example.invalid"), &password);
+        fields.extend(extra.clone());
+        let body = Value::Object(fields);
         cx.probe.allow_write(&url, WriteGrant::AnyIdentity);
         let resp = match cx.probe.send(ProbeRequest::post_json(url.clone(), &body)).await {
             Ok(resp) => resp,

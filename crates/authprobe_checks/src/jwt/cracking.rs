@@ -2,6 +2,7 @@
 //! JWT family and every Django-signed cookie the target issued is cracked once, in
 //! parallel with probing (on blocking threads), within `--crack-time` each.
 
+use authprobe_core::flows::vocab::DEFAULT_SESSION_COOKIE;
 use authprobe_core::{ExchangeId, ScanContext};
 use authprobe_jwt::crack::{crack, CrackTarget};
 use std::sync::Arc;
@@ -11,7 +12,11 @@ use super::families::families;
 /// Salts Django signs cookies with: (cookie name, salt, uses the cookie signer key).
 const DJANGO_COOKIE_SALTS: &[(&str, &str, bool)] = &[
     ("messages", "django.contrib.messages", true),
-    ("sessionid", "django.contrib.sessions.backends.signed_cookies", false),
+    (
+        DEFAULT_SESSION_COOKIE,
+        "django.contrib.sessions.backends.signed_cookies",
+        false,
+    ),
 ];
 
 /// A secret recovered from one signed value.

@@ -1,5 +1,5 @@
 use authprobe_core::identity::Presentation;
-use authprobe_core::probe::ProbeRequest;
+use authprobe_core::probe::{ProbeRequest, WriteGrant};
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, Family as CheckFamily, Finding, Requirement, ScanContext, Severity,
 };
@@ -17,7 +17,8 @@ const GRACE_SECS: i64 = 2;
 crate::declare_check! {
     /// ## What it does
     /// Finds short-lived JWTs the API issues (issuers whose access tokens live a few
-    /// seconds, and authenticated token-minting endpoints such as one-shot download tokens),
+    /// seconds, and, with `--allow-writes` only, authenticated token-minting endpoints such
+    /// as one-shot download tokens, guessed from their path),
     /// waits until each is past its `exp` (plus two seconds), and replays it at the endpoint
     /// that verifies it. The differential oracle decides whether the expired token was
     /// accepted as its identity; the token is the API's own, so acceptance is confirmed.
@@ -133,7 +134,8 @@ fn waitable(jwt: &Jwt) -> bool {
 }
 
 /// Tokens from authenticated minting endpoints: refused anonymously, `405` to the
-/// identity's GET, a JWT in the answer to its POST (e.g. one-shot download tokens).
+/// identity's GET, a JWT in the answer to its POST (e.g. one-shot download tokens). They
+/// are guesses from a path word, so they are POSTed to only with write probes on.
 async fn mint_tokens(cx: &ScanContext) -> Vec<Issued> {
     let Some(identity) = cx.primary() else {
         return Vec::new();
@@ -149,7 +151,10 @@ async fn mint_tokens(cx: &ScanContext) -> Vec<Issued> {
         .take(4)
         .collect();
     for url in minters {
-        cx.probe.allow_post(&url);
+        // A guess at an endpoint that mints on POST: a write, so only with write probes on.
+        if !cx.probe.allow_write(&url, WriteGrant::AnyIdentity) {
+            continue;
+        }
         let req = identity.authorize(ProbeRequest::post_json(url.clone(), &serde_json::json!({})));
         let Ok(resp) = cx.probe.send(req).await else { continue };
         let Some(json) = resp.json().filter(|_| resp.is_success()) else {

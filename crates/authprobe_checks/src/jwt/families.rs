@@ -9,7 +9,7 @@
 //! identity (no second identity available) is **firm**.
 
 use authprobe_core::discovery::EndpointKind;
-use authprobe_core::flows::{BodyEncoding, LoginFlow};
+use authprobe_core::flows::{family, BodyEncoding, LoginFlow};
 use authprobe_core::identity::Presentation;
 use authprobe_core::oracle::{responses_match, Baseline, Verdict};
 use authprobe_core::probe::ProbeRequest;
@@ -220,7 +220,8 @@ async fn build(cx: &ScanContext) -> Families {
         .login
         .iter()
         .filter(|f| f.spec.body != BodyEncoding::Form)
-        .filter(|f| !f.path().contains("token-auth") && !f.path().contains("authtoken"))
+        // DRF authtoken keys are opaque: no JWT family there.
+        .filter(|f| f.family_label() != family::AUTHTOKEN)
         .collect();
     for flow in issuers {
         let issuer = flow.url.clone();

@@ -11,17 +11,12 @@ pub mod no_login_rate_limit;
 pub mod no_token_endpoint_rate_limit;
 pub mod rate_limit_bypass;
 
-use authprobe_core::cookies::CookieJar;
-use authprobe_core::discovery::{Endpoint, EndpointKind};
-use authprobe_core::probe::ProbeRequest;
+use authprobe_core::flows::{family, AttemptOptions, FieldFlow, LoginFlow, LogoutFlow, LogoutScope, RefreshFlow};
 use authprobe_core::{ExchangeId, ProbeError, ProbeResponse, ScanContext};
 use futures::future::join_all;
-use regex::Regex;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
-
-use crate::support::credential_endpoints;
 
 /// Failed attempts per endpoint in one burst (the issue's bound is 40).
 pub const BURST: usize = 25;
@@ -33,18 +28,51 @@ const BUDGET_RESERVE: usize = 40;
 /// What an endpoint takes, and so how an attempt against it is shaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Surface {
-    /// JSON `{"username", "password"}` (simplejwt, DRF authtoken, other token endpoints).
+    /// A JSON or password-grant login (its flow's field names).
     JsonLogin,
-    /// A Django `LoginView` form with its CSRF cookie and field.
+    /// An HTML form login with its CSRF cookie and field.
     FormLogin,
-    /// simplejwt `TokenRefreshView`: `{"refresh"}`.
+    /// A refresh endpoint: an invalid refresh token.
     Refresh,
-    /// simplejwt `TokenVerifyView`: `{"token"}`.
+    /// A token verify endpoint: an invalid token.
     Verify,
-    /// simplejwt `TokenBlacklistView`: `{"refresh"}`.
+    /// A blacklist endpoint: an invalid refresh token.
     Blacklist,
-    /// A JSON password-reset endpoint: `{"email"}`.
+    /// A password-reset request: a scanner-made address.
     PasswordReset,
+}
+
+/// The flow an attempt goes through: POST goes only where a flow is.
+#[derive(Debug, Clone)]
+pub(crate) enum Via {
+    Login(LoginFlow),
+    /// A refresh flow, and the cookie the scan's refresh tokens are held in, if they are.
+    Refresh(RefreshFlow, Option<String>),
+    Verify(FieldFlow),
+    Blacklist(LogoutFlow),
+    Reset(FieldFlow),
+}
+
+impl Via {
+    pub fn url(&self) -> &Url {
+        match self {
+            Via::Login(f) => &f.url,
+            Via::Refresh(f, _) => &f.url,
+            Via::Verify(f) | Via::Reset(f) => &f.url,
+            Via::Blacklist(f) => &f.url,
+        }
+    }
+
+    pub fn surface(&self) -> Surface {
+        match self {
+            Via::Login(f) if f.takes_form() => Surface::FormLogin,
+            Via::Login(_) => Surface::JsonLogin,
+            Via::Refresh(..) => Surface::Refresh,
+            Via::Verify(_) => Surface::Verify,
+            Via::Blacklist(_) => Surface::Blacklist,
+            Via::Reset(_) => Surface::PasswordReset,
+        }
+    }
 }
 
 impl Surface {
@@ -70,45 +98,35 @@ impl Surface {
     }
 }
 
-static CSRF_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"name=["']csrfmiddlewaretoken["']\s+value=["']([^"']+)["']|value=["']([^"']+)["']\s+name=["']csrfmiddlewaretoken["']"#)
-        .expect("valid regex")
-});
-
 /// One endpoint, ready to receive attempts (a form login has fetched its CSRF token).
 #[derive(Debug, Clone)]
 pub(crate) struct Attempt {
     pub url: Url,
     pub surface: Surface,
-    form: Option<(Arc<CookieJar>, String)>,
+    via: Via,
+    options: AttemptOptions,
 }
 
 impl Attempt {
-    /// Prepares `url`; POST to it is allowed (it is a login, token or reset endpoint).
-    pub async fn prepare(cx: &ScanContext, url: &Url, surface: Surface) -> Result<Attempt, String> {
-        cx.probe.allow_post(url);
-        let form = if surface == Surface::FormLogin {
-            let jar = Arc::new(CookieJar::new());
-            let page = cx
-                .probe
-                .send(ProbeRequest::get(url.clone()).with_jar(jar.clone()))
+    /// Prepares an endpoint for a run of attempts.
+    pub async fn prepare(cx: &ScanContext, via: &Via) -> Result<Attempt, String> {
+        let options = match via {
+            Via::Login(flow) => flow
+                .prepare_attempts(&cx.probe)
                 .await
-                .map_err(|e| format!("the login form did not load: {e}"))?;
-            let html = page.text();
-            let csrf = CSRF_FIELD
-                .captures(&html)
-                .and_then(|c| c.get(1).or_else(|| c.get(2)))
-                .map(|m| m.as_str().to_string())
-                .unwrap_or_default();
-            Some((jar, csrf))
-        } else {
-            None
+                .map_err(|e| format!("the login form did not load: {e}"))?,
+            _ => AttemptOptions::new(),
         };
-        Ok(Attempt {
-            url: url.clone(),
-            surface,
-            form,
-        })
+        Ok(Attempt::unprepared(via, options))
+    }
+
+    fn unprepared(via: &Via, options: AttemptOptions) -> Attempt {
+        Attempt {
+            url: via.url().clone(),
+            surface: via.surface(),
+            via: via.clone(),
+            options,
+        }
     }
 
     /// Sends one attempt: `subject` is the username or e-mail address, `secret` the
@@ -120,39 +138,26 @@ impl Attempt {
         secret: &str,
         xff: Option<&str>,
     ) -> Result<ProbeResponse, ProbeError> {
-        let json = |body: serde_json::Value| ProbeRequest::post_json(self.url.clone(), &body);
-        // A login flow's own shape (field names, JSON or password grant) when there is one.
-        let flow_request = match self.surface {
-            Surface::JsonLogin => cx
-                .flows
-                .login_at(&self.url)
-                .and_then(|f| f.attempt_request(subject, secret)),
-            _ => None,
-        };
-        let mut req = match (flow_request, self.surface) {
-            (Some(req), _) => req,
-            (None, Surface::JsonLogin) => json(serde_json::json!({"username": subject, "password": secret})),
-            (None, Surface::FormLogin) => {
-                let (jar, csrf) = self.form.clone().unwrap_or_default();
-                ProbeRequest::post_form(
-                    self.url.clone(),
-                    &[
-                        ("csrfmiddlewaretoken", csrf.as_str()),
-                        ("username", subject),
-                        ("password", secret),
-                    ],
-                )
-                // Django checks the Referer of HTTPS form posts against the host.
-                .header("Referer", self.url.as_str())
-                .with_jar(jar)
+        let req = match &self.via {
+            Via::Login(flow) => {
+                let mut options = self.options.clone();
+                if let Some(ip) = xff {
+                    options = options.with_header("X-Forwarded-For", ip);
+                }
+                return flow
+                    .attempt_with(&cx.probe, subject, secret, options)
+                    .await
+                    .map(|a| a.response);
             }
-            (None, Surface::Refresh | Surface::Blacklist) => json(serde_json::json!({"refresh": secret})),
-            (None, Surface::Verify) => json(serde_json::json!({"token": secret})),
-            (None, Surface::PasswordReset) => json(serde_json::json!({"email": subject})),
+            Via::Refresh(flow, cookie) => flow.refresh_request_held(secret, cookie.as_deref()),
+            Via::Verify(flow) => flow.request(secret),
+            Via::Blacklist(flow) => flow.refresh_only_request(secret),
+            Via::Reset(flow) => flow.request(subject),
         };
-        if let Some(ip) = xff {
-            req = req.header("X-Forwarded-For", ip);
-        }
+        let req = match xff {
+            Some(ip) => req.header("X-Forwarded-For", ip),
+            None => req,
+        };
         cx.probe.send(req).await
     }
 }
@@ -240,7 +245,8 @@ pub(crate) fn scanner_name(kind: &str) -> String {
 }
 
 /// Sends up to `size` failed attempts to one endpoint, stopping at the first limit.
-pub(crate) async fn burst(cx: &ScanContext, url: &Url, surface: Surface, size: usize) -> Burst {
+pub(crate) async fn burst(cx: &ScanContext, via: &Via, size: usize) -> Burst {
+    let surface = via.surface();
     let name = scanner_name("rl");
     let subject = if surface == Surface::PasswordReset {
         format!("{name}@example.invalid")
@@ -248,15 +254,11 @@ pub(crate) async fn burst(cx: &ScanContext, url: &Url, surface: Surface, size: u
         name
     };
     let secret = scanner_name("wrong");
-    let attempt = match Attempt::prepare(cx, url, surface).await {
+    let attempt = match Attempt::prepare(cx, via).await {
         Ok(a) => a,
         Err(why) => {
             return Burst {
-                attempt: Attempt {
-                    url: url.clone(),
-                    surface,
-                    form: None,
-                },
+                attempt: Attempt::unprepared(via, AttemptOptions::new()),
                 subject,
                 secret,
                 outcome: Outcome::Inconclusive(why),
@@ -308,7 +310,7 @@ pub(crate) async fn burst(cx: &ScanContext, url: &Url, surface: Surface, size: u
                 Outcome::Inconclusive(format!(
             "every attempt was answered HTTP {} with a validation error: the attempts never reached the {} check",
             f.status,
-            if matches!(surface, Surface::JsonLogin | Surface::FormLogin) { "password" } else { "token" }
+            if matches!(surface, Surface::JsonLogin | Surface::FormLogin) { "login" } else { "token" }
         ))
             }
             (Some(f), Some(l)) => Outcome::Unlimited {
@@ -328,12 +330,14 @@ pub(crate) async fn burst(cx: &ScanContext, url: &Url, surface: Surface, size: u
     }
 }
 
-/// Whether an answer refuses the request's shape rather than its credentials: HTTP 422
-/// or 415, or a 400 that names a missing or required field.
+/// Whether an answer refuses the request's shape rather than its credentials: HTTP 415,
+/// or a 400 or 422 that names a missing or required field (FastAPI's `Field required`).
+/// A 422 about the token itself (Flask-JWT-Extended's `Signature verification failed`) is
+/// the check being tested, not the shape.
 pub(crate) fn is_validation_error(resp: &ProbeResponse) -> bool {
     match resp.status {
-        415 | 422 => true,
-        400 => {
+        415 => true,
+        400 | 422 => {
             let body = resp.text().to_ascii_lowercase();
             [
                 "required",
@@ -367,58 +371,41 @@ pub(crate) struct LoginBursts(pub Result<Vec<Burst>, String>);
 /// The bursts against refresh, verify, blacklist and password-reset endpoints.
 pub(crate) struct TokenBursts(pub Result<Vec<Burst>, String>);
 
-/// Login endpoints a burst goes to: JSON token endpoints and Django login forms.
-pub(crate) fn login_targets(cx: &ScanContext) -> Vec<(Url, Surface)> {
-    credential_endpoints(cx)
-        .map(|e| {
-            let surface = if e.kind == EndpointKind::FormLogin {
-                Surface::FormLogin
-            } else {
-                Surface::JsonLogin
-            };
-            (e.url.clone(), surface)
-        })
+/// Login flows a burst goes to: every login but the admin's (staff accounts only).
+pub(crate) fn login_targets(cx: &ScanContext) -> Vec<Via> {
+    cx.flows
+        .login
+        .iter()
+        .filter(|f| f.family != family::DJANGO_ADMIN)
+        .map(|f| Via::Login(f.clone()))
         .collect()
 }
 
-/// Whether an endpoint is a JSON password-reset request endpoint (POST-only: 405 on GET).
-pub(crate) fn is_password_reset(e: &Endpoint) -> bool {
-    let path = e.path().to_ascii_lowercase();
-    let named = [
-        "password/reset",
-        "password-reset",
-        "password_reset",
-        "reset-password",
-        "reset_password",
-    ]
-    .iter()
-    .any(|p| path.contains(p));
-    named
-        && !path.contains("confirm")
-        && !path.contains("complete")
-        && !path.contains("done")
-        && e.anonymous_ok().is_some_and(|r| r.status == 405 && !r.is_html())
-}
-
-/// Token and reset endpoints a burst goes to.
-pub(crate) fn token_targets(cx: &ScanContext) -> Vec<(Url, Surface)> {
-    let mut out = Vec::new();
-    for e in &cx.inventory.endpoints {
-        let surface = match e.kind {
-            EndpointKind::TokenRefresh => Surface::Refresh,
-            EndpointKind::TokenVerify => Surface::Verify,
-            EndpointKind::TokenBlacklist => Surface::Blacklist,
-            _ if is_password_reset(e) => Surface::PasswordReset,
-            _ => continue,
-        };
-        out.push((e.url.clone(), surface));
-    }
+/// Refresh, verify, blacklist and password-reset flows a burst goes to.
+pub(crate) fn token_targets(cx: &ScanContext) -> Vec<Via> {
+    let flows = &cx.flows;
+    // Refresh tokens held in a cookie are tampered with in that cookie.
+    let cookie = cx.identities.iter().find_map(|i| i.refresh_cookie.clone());
+    let mut out: Vec<Via> = flows
+        .refresh
+        .iter()
+        .map(|f| Via::Refresh(f.clone(), cookie.clone()))
+        .collect();
+    out.extend(flows.verify.iter().map(|f| Via::Verify(f.clone())));
+    out.extend(
+        flows
+            .logout
+            .iter()
+            .filter(|f| f.spec.revokes == LogoutScope::Refresh && f.takes_refresh())
+            .map(|f| Via::Blacklist(f.clone())),
+    );
+    out.extend(flows.password_reset.iter().map(|f| Via::Reset(f.clone())));
     out
 }
 
-async fn run_bursts(cx: &ScanContext, targets: Vec<(Url, Surface)>) -> Result<Vec<Burst>, String> {
+async fn run_bursts(cx: &ScanContext, targets: Vec<Via>) -> Result<Vec<Burst>, String> {
     let size = burst_size(cx, targets.len())?;
-    Ok(join_all(targets.iter().map(|(url, surface)| burst(cx, url, *surface, size))).await)
+    Ok(join_all(targets.iter().map(|via| burst(cx, via, size))).await)
 }
 
 /// The scan's login bursts.
@@ -476,7 +463,7 @@ pub(crate) fn unlimited_findings(bursts: &Result<Vec<Burst>, String>, what: &str
 pub(crate) fn test_response(status: u16, body: &str, retry_after: bool) -> ProbeResponse {
     let mut resp = ProbeResponse {
         exchange: ExchangeId(0),
-        url: Url::parse("http://t/api/token/").unwrap(),
+        url: Url::parse("http://t/x/").unwrap(),
         status,
         headers: Default::default(),
         body: body.to_string().into(),
@@ -532,6 +519,29 @@ mod tests {
         assert!(no_token_endpoint_rate_limit::NoTokenEndpointRateLimit.runs_last());
         assert!(rate_limit_bypass::RateLimitBypass.runs_last());
         assert!(!crate::authentication::user_enumeration::UserEnumeration.runs_last());
+    }
+
+    #[test]
+    fn a_refused_shape_is_a_validation_error_and_a_refused_token_is_not() {
+        let fastapi = r#"{"detail":[{"type":"missing","loc":["body","username"],"msg":"Field required"}]}"#;
+        assert!(is_validation_error(&response(422, fastapi, false)));
+        assert!(is_validation_error(&response(415, "", false)));
+        assert!(is_validation_error(&response(
+            400,
+            r#"{"email":["This field is required."]}"#,
+            false
+        )));
+        // Flask-JWT-Extended's answer to a tampered token: the token check, reached.
+        assert!(!is_validation_error(&response(
+            422,
+            r#"{"msg":"Signature verification failed"}"#,
+            false
+        )));
+        assert!(!is_validation_error(&response(
+            401,
+            r#"{"detail":"No active account"}"#,
+            false
+        )));
     }
 
     #[test]

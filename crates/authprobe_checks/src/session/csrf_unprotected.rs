@@ -1,14 +1,15 @@
 use authprobe_core::cookies::CookieJar;
-use authprobe_core::flows::family;
-use authprobe_core::identity::login_form;
+use authprobe_core::flows::{family, CROSS_SITE_HEADERS};
+use authprobe_core::identity::Presentation;
 use authprobe_core::oracle::Verdict;
-use authprobe_core::probe::ProbeRequest;
+use authprobe_core::probe::{ProbeRequest, WriteGrant};
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use std::sync::Arc;
 use url::Url;
 
 use super::{
-    form_login_url, is_session_cookie, new_session_value, oracle, post_login_form, primary_credential, replay_session,
+    form_login, fresh_login, is_session_cookie, new_session_value, post_login, primary_credential, replay_session,
+    session_oracle,
 };
 use crate::support::owasp;
 
@@ -16,15 +17,21 @@ crate::declare_check! {
     /// ## What it does
     /// Sends the requests a malicious web page can make a victim's browser send, and sees
     /// whether the target acts on them:
-    /// - **Login CSRF**: posts the Django login form with valid credentials but without the
-    ///   CSRF cookie, the `csrfmiddlewaretoken` field or a `Referer`. If it logs in (a
-    ///   redirect and a new session cookie, which the differential oracle confirms is
-    ///   authenticated), an attacker can log victims into the attacker's account.
+    /// - **Login CSRF**: posts the form login (Django's, or any stack's HTML login form)
+    ///   with valid credentials as a page on another site would: without the CSRF cookie,
+    ///   the form's hidden token or a `Referer`, with a foreign `Origin` and
+    ///   `Sec-Fetch-Site: cross-site`. If it logs in (a redirect and a new session cookie,
+    ///   which the differential oracle confirms is authenticated), an attacker can log
+    ///   victims into the attacker's account.
     /// - **Cookie-authenticated state change**: logs in afresh through the form, then makes
     ///   a harmless state-changing `POST` carrying only the session cookie and no
-    ///   `X-CSRFToken` — creating an API key (`POST …/keys/`), else logging that fresh
-    ///   session out. The same request without the cookie must be refused, so acceptance
-    ///   proves the session authenticated a request with no CSRF token.
+    ///   `X-CSRFToken` — creating an API key (`POST …/keys/`, a guess, so only with
+    ///   `--allow-writes`), else logging that fresh session out through the logout flow.
+    ///   The same request without the cookie must be refused, so acceptance proves the
+    ///   session authenticated a request with no CSRF token.
+    /// - **Tokens in cookies** (no form login, but the login keeps its JWTs in cookies, as
+    ///   Flask-JWT-Extended does): a cross-site `POST` to the refresh flow carrying only a
+    ///   fresh login's cookies, refused without them, must not mint tokens.
     ///
     /// ## Why is this bad?
     /// Browsers attach cookies to cross-site requests (unless `SameSite` stops them), so
@@ -80,10 +87,11 @@ impl CsrfUnprotected {
         let Some(user) = primary_credential(cx) else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let Some(login_url) = form_login_url(cx) else {
-            return CheckOutcome::skipped("no Django form login was found: cookie sessions cannot be tested");
+        let Some(flow) = form_login(cx) else {
+            return cookie_token_csrf(cx, user).await;
         };
-        let (oracle_url, baseline) = match oracle(cx).await {
+        let login_url = flow.url.clone();
+        let (oracle_url, baseline) = match session_oracle(cx, flow, user).await {
             Ok(o) => o,
             Err(why) => return CheckOutcome::skipped(why),
         };
@@ -91,7 +99,7 @@ impl CsrfUnprotected {
 
         // Login CSRF: a cross-site form post carries no CSRF cookie, field or same-site Referer.
         let jar = Arc::new(CookieJar::new());
-        if let Ok(resp) = post_login_form(cx, &login_url, jar, user, None).await {
+        if let Ok(resp) = post_login(cx, flow, jar, user, false).await {
             if let (true, Some((name, value))) = (resp.is_redirect(), new_session_value(&resp)) {
                 cx.redactor.add_secret(&value);
                 if let Some((Verdict::Accepted, replay)) =
@@ -115,7 +123,7 @@ impl CsrfUnprotected {
         }
 
         // A state change carried by the session cookie alone.
-        let Ok((jar, _)) = login_form(&cx.probe, &login_url, user).await else {
+        let Some(jar) = fresh_login(cx, flow, user).await.and_then(|i| i.session) else {
             return findings.into();
         };
         for name in jar.names() {
@@ -126,13 +134,7 @@ impl CsrfUnprotected {
             }
         }
         for (url, what) in state_changers(cx) {
-            let form = |jar: Option<Arc<CookieJar>>| {
-                let req = ProbeRequest::post_form(url.clone(), &[]);
-                match jar {
-                    Some(j) => req.with_jar(j),
-                    None => req,
-                }
-            };
+            let form = |jar| cross_site(ProbeRequest::post_form(url.clone(), &[]), jar);
             let Ok(anonymous) = cx.probe.send(form(None)).await else {
                 continue;
             };
@@ -173,8 +175,85 @@ impl CsrfUnprotected {
     }
 }
 
-/// Harmless state-changing endpoints to try, allowed for POST: API-key creation (refused
-/// anonymously, `405` to the identity's GET), then logout (of the fresh session only).
+/// `req` as a page on another site would send it (foreign `Origin`, `Sec-Fetch-Site`),
+/// with `jar`'s cookies or none.
+fn cross_site(req: ProbeRequest, jar: Option<Arc<CookieJar>>) -> ProbeRequest {
+    let req = CROSS_SITE_HEADERS
+        .iter()
+        .fold(req, |req, (name, value)| req.header(name, *value));
+    match jar {
+        Some(j) => req.with_jar(j),
+        None => req,
+    }
+}
+
+/// Without a form login, the identity's own cookies: a login that keeps its tokens in
+/// cookies (Flask-JWT-Extended, SPAs) is as exposed to CSRF as a session. The refresh flow
+/// is the state change (it mints tokens): a cross-site POST carrying only a fresh login's
+/// cookies must be refused when the same POST without them is.
+async fn cookie_token_csrf(cx: &ScanContext, user: &authprobe_core::config::UserCredential) -> CheckOutcome {
+    let Some(primary) = cx.primary() else {
+        return CheckOutcome::skipped("needs the primary identity to come from a --user login");
+    };
+    if !matches!(primary.presentation(), Some(Presentation::Cookie(_))) {
+        return CheckOutcome::skipped(
+            "no form login flow was found and the identity's credential is not a cookie: cookie sessions cannot be tested",
+        );
+    }
+    let Some(login) = primary.login_url.as_ref().and_then(|u| cx.flows.login_at(u)) else {
+        return CheckOutcome::skipped("the identity's login flow is not known");
+    };
+    let Some(refresh) = cx.flows.refresh_for(login) else {
+        return CheckOutcome::skipped(
+            "the identity's token is a cookie, but no refresh flow was found to test a cookie-carried state change",
+        );
+    };
+    let Some(jar) = fresh_login(cx, login, user).await.and_then(|i| i.session) else {
+        return CheckOutcome::skipped(format!("the fresh login at {} set no cookies", login.path()));
+    };
+    let post = |jar| {
+        cross_site(
+            ProbeRequest::post_json(refresh.url.clone(), &serde_json::json!({})),
+            jar,
+        )
+    };
+    let Ok(anonymous) = cx.probe.send(post(None)).await else {
+        return CheckOutcome::skipped("the refresh endpoint did not answer");
+    };
+    if !matches!(anonymous.status, 401 | 403) {
+        return CheckOutcome::skipped(format!(
+            "{} answered a POST without cookies with HTTP {}, so acceptance would prove nothing",
+            refresh.path(),
+            anonymous.status
+        ));
+    }
+    let Ok(resp) = cx.probe.send(post(Some(jar))).await else {
+        return CheckOutcome::skipped("the refresh endpoint did not answer");
+    };
+    for c in resp.set_cookies() {
+        cx.redactor.add_secret(&c.value);
+    }
+    if !resp.is_success() {
+        return CheckOutcome::passed();
+    }
+    vec![Finding::new(
+        Confidence::Confirmed,
+        refresh.path(),
+        format!(
+            "POST {} (mints tokens) carrying only the cookies of a fresh login of `{}`, sent as a page on another site would (foreign Origin, no CSRF token), was accepted (HTTP {}), while the same request without the cookies was refused (HTTP {}): any website the user visits can act with the user's cookie-held tokens.",
+            refresh.path(),
+            user.username,
+            resp.status,
+            anonymous.status
+        ),
+    )
+    .with_evidence([resp.exchange, anonymous.exchange])]
+    .into()
+}
+
+/// Harmless state-changing endpoints to try: API-key creation (refused anonymously, `405`
+/// to the identity's GET; a guess, so only with write probes on), then the session's
+/// logout flow (of the fresh session only).
 fn state_changers(cx: &ScanContext) -> Vec<(Url, &'static str)> {
     let mut out: Vec<(Url, &'static str)> = cx
         .inventory
@@ -187,15 +266,14 @@ fn state_changers(cx: &ScanContext) -> Vec<(Url, &'static str)> {
         .filter(|e| e.anonymously_refused() && e.authenticated.as_ref().is_some_and(|r| r.status == 405))
         .map(|e| (e.url.clone(), "creates an API key"))
         .take(1)
+        .filter(|(url, _)| cx.probe.allow_write(url, WriteGrant::AnyIdentity))
         .collect();
-    for url in &out {
-        cx.probe.allow_post(&url.0);
-    }
-    let session_logout = cx
-        .flows
-        .logout
-        .iter()
-        .find(|f| matches!(f.family, family::LINKED | family::DJANGO_FORM | family::CONFIGURED));
+    let session_logout = cx.flows.logout.iter().find(|f| {
+        matches!(
+            f.family,
+            family::LINKED | family::DJANGO_FORM | family::FORM | family::CONFIGURED
+        )
+    });
     out.extend(session_logout.map(|f| (f.url.clone(), "logs the session out")));
     out
 }

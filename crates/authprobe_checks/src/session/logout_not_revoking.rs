@@ -193,11 +193,11 @@ async fn replay(
 ) {
     let at = oracle.url.path();
     if let (Some(refresh), Some(flow)) = (&identity.refresh_jwt, cx.flows.refresh_for(login)) {
-        if let Some((Some(minted), _, resp)) = refresh_with(cx, flow, refresh).await {
+        if let Some((Some(minted), _, resp)) = refresh_with(cx, flow, identity, refresh).await {
             let accepted = judge(
                 cx,
                 oracle.baseline,
-                ProbeRequest::get(oracle.url.clone()).bearer(&minted),
+                identity.present(ProbeRequest::get(oracle.url.clone()), &minted),
             )
             .await;
             if let Some((Verdict::Accepted, check)) = accepted {
@@ -229,8 +229,12 @@ async fn replay(
             }
         }
     }
-    if let (Some(scheme), Some(token)) = (identity.scheme(), identity.token()) {
-        let req = ProbeRequest::get(oracle.url.clone()).header("Authorization", format!("{scheme} {token}"));
+    if let Some(token) = identity.token() {
+        let how = identity
+            .presentation()
+            .map(|p| p.describe())
+            .unwrap_or_else(|| "Authorization".into());
+        let req = identity.present(ProbeRequest::get(oracle.url.clone()), token);
         if let Some((Verdict::Accepted, resp)) = judge(cx, oracle.baseline, req).await {
             out.evidence.push(resp.exchange);
             match &identity.access_jwt {
@@ -244,7 +248,7 @@ async fn replay(
                 }
                 // An opaque token has no `exp` of its own: logout is its only end.
                 _ => out.high.push(format!(
-                    "the logged-out API token (`{scheme}` scheme) still authenticated as `{username}` at {at}"
+                    "the logged-out API token (sent as `{how}`) still authenticated as `{username}` at {at}"
                 )),
             }
         }

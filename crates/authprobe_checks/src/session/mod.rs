@@ -18,29 +18,22 @@ pub mod token_as_session_id;
 use authprobe_core::config::UserCredential;
 use authprobe_core::cookies::CookieJar;
 use authprobe_core::discovery::EndpointKind;
-use authprobe_core::flows::{family, BodyEncoding, LoginFlow, RefreshFlow};
-use authprobe_core::identity::Identity;
+use authprobe_core::flows::vocab::DEFAULT_SESSION_COOKIE;
+use authprobe_core::flows::{family, AttemptOptions, BodyEncoding, LoginFlow, RefreshFlow};
+use authprobe_core::identity::{Credential, Identity};
 use authprobe_core::oracle::{Baseline, Verdict};
-use authprobe_core::probe::{ProbeError, ProbeRequest, ProbeResponse};
+use authprobe_core::probe::{ProbeError, ProbeRequest, ProbeResponse, WriteGrant};
 use authprobe_core::ScanContext;
-use regex::Regex;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use url::Url;
 
 /// Endpoints tried when looking for one where the oracle can judge a replayed credential.
 const MAX_ORACLE_CANDIDATES: usize = 6;
 
-/// Django's default session cookie name, used when the target never showed its own.
-const DEFAULT_SESSION_COOKIE: &str = "sessionid";
-
 /// Path fragments of logout endpoints (discovery records links to them but never requests them).
 const LOGOUT_WORDS: &[&str] = &["logout", "log-out", "log_out", "signout", "sign-out", "sign_out"];
 
-/// Whether a cookie name looks like a session id (`sessionid`, `SESSION`, `connect.sid`).
-pub(crate) fn is_session_cookie(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    !lower.contains("csrf") && !lower.contains("xsrf") && (lower.contains("session") || lower.ends_with("sid"))
-}
+pub(crate) use authprobe_core::flows::vocab::is_session_cookie;
 
 /// The account behind the primary identity (fresh logins use it, so the oracle's identity
 /// marker is the same user).
@@ -50,14 +43,27 @@ pub(crate) fn primary_credential(cx: &ScanContext) -> Option<&UserCredential> {
     cx.credentials.iter().find(|c| c.username == name)
 }
 
-/// The name of the target's session cookie: the one the primary identity's form login
-/// received, else Django's default.
+/// The name of the target's session cookie: the one a session login received, else one
+/// its pages set, else Django's default.
 pub(crate) fn session_cookie_name(cx: &ScanContext) -> String {
-    cx.identities
+    let from_identities = cx
+        .identities
         .iter()
         .filter_map(|i| i.session.as_ref())
         .flat_map(|jar| jar.names())
-        .find(|n| is_session_cookie(n))
+        .find(|n| is_session_cookie(n));
+    // A session the target hands anonymous visitors (a login page's `connect.sid`).
+    let from_pages = || {
+        cx.inventory
+            .endpoints
+            .iter()
+            .filter_map(|e| e.anonymous_ok())
+            .flat_map(|r| r.set_cookies())
+            .find(|c| !c.deletes && is_session_cookie(&c.name))
+            .map(|c| c.name)
+    };
+    from_identities
+        .or_else(from_pages)
         .unwrap_or_else(|| DEFAULT_SESSION_COOKIE.to_string())
 }
 
@@ -90,6 +96,98 @@ pub(crate) async fn oracle(cx: &ScanContext) -> Result<(Url, Baseline), String> 
     }
 }
 
+/// The oracle for replayed session cookies, once per scan: see [`session_oracle`].
+pub(crate) struct SessionOracle(Result<(Url, Baseline), String>);
+
+/// An endpoint where a replayed session cookie can be judged, with its baselines taken
+/// with a session: the primary identity's when it holds one (the ordinary oracle), else a
+/// fresh login of `user` through the form `flow`. Its candidates are the page that login
+/// redirects to (a session's home: `/session/me`, `/accounts/profile/`), then the
+/// endpoints the ordinary oracle tries; the first whose answer to the session differs from
+/// the anonymous one and from a garbage session id's wins.
+pub(crate) async fn session_oracle(
+    cx: &ScanContext,
+    flow: &LoginFlow,
+    user: &UserCredential,
+) -> Result<(Url, Baseline), String> {
+    let primary_is_session = cx
+        .primary()
+        .is_some_and(|p| matches!(p.credential, Credential::Session(_)));
+    if primary_is_session {
+        return oracle(cx).await;
+    }
+    let shared = cx
+        .shared(|| async { SessionOracle(session_baseline(cx, flow, user).await) })
+        .await;
+    shared.0.clone()
+}
+
+async fn session_baseline(
+    cx: &ScanContext,
+    flow: &LoginFlow,
+    user: &UserCredential,
+) -> Result<(Url, Baseline), String> {
+    let answer = flow
+        .attempt_with(&cx.probe, &user.username, &user.password, AttemptOptions::new())
+        .await
+        .map_err(|e| format!("the form login failed: {e}"))?;
+    let home = answer
+        .response
+        .location()
+        .filter(|l| cx.target.same_origin(l) && l.path() != flow.url.path());
+    let identity = flow
+        .identity_from(user, answer)
+        .map_err(|_| format!("the form login did not log `{}` in", user.username))?;
+    for secret in identity.secrets() {
+        cx.redactor.add_secret(&secret);
+    }
+    let Some(jar) = identity.session.clone() else {
+        return Err("the form login set no session cookie".into());
+    };
+    let cookie = jar.names().into_iter().find(|n| is_session_cookie(n));
+    let Some(cookie) = cookie else {
+        return Err("the form login set no session cookie".into());
+    };
+    let mut urls: Vec<Url> = home.into_iter().collect();
+    urls.extend(cx.identity_endpoint.iter().cloned());
+    for e in cx.protected_endpoints() {
+        if matches!(e.kind, EndpointKind::Api | EndpointKind::IdentityCandidate) && !urls.contains(&e.url) {
+            urls.push(e.url.clone());
+        }
+    }
+    let mut reasons = Vec::new();
+    for url in urls.into_iter().take(MAX_ORACLE_CANDIDATES) {
+        let get = |jar: Option<Arc<CookieJar>>| {
+            let req = ProbeRequest::get(url.clone()).header("Accept", "application/json");
+            let req = match jar {
+                Some(j) => req.with_jar(j),
+                None => req,
+            };
+            cx.probe.send(req)
+        };
+        let garbage_jar = Arc::new(CookieJar::new());
+        garbage_jar.set(&cookie, &planted_session_id());
+        let (Ok(valid), Ok(anonymous), Ok(garbage)) = (
+            get(Some(jar.clone())).await,
+            get(None).await,
+            get(Some(garbage_jar)).await,
+        ) else {
+            reasons.push(format!("{}: a request failed", url.path()));
+            continue;
+        };
+        let baseline = Baseline::new(valid, anonymous, garbage, identity.marker.as_deref());
+        match baseline.distinguishable() {
+            Ok(()) => return Ok((url, baseline)),
+            Err(why) => reasons.push(format!("{}: {why}", url.path())),
+        }
+    }
+    Err(format!(
+        "no endpoint lets the oracle tell a session of `{}` from none ({})",
+        user.username,
+        reasons.join("; ")
+    ))
+}
+
 /// Sends `req` to the oracle endpoint and judges the answer. A `429` is a refusal.
 pub(crate) async fn judge(
     cx: &ScanContext,
@@ -116,18 +214,13 @@ pub(crate) async fn replay_session(
     judge(cx, baseline, ProbeRequest::get(url.clone()).with_jar(jar)).await
 }
 
-/// The Django form login page, from the login flows (a configured form login, else the
-/// detected `LoginView`; the admin login only takes staff accounts).
-pub(crate) fn form_login_url(cx: &ScanContext) -> Option<Url> {
-    form_login(cx).map(|f| f.url.clone())
-}
-
-/// The form login flow (see [`form_login_url`]).
+/// The form login flow: a configured form login, else a detected one (the admin login
+/// only takes staff accounts, so it is left out).
 pub(crate) fn form_login(cx: &ScanContext) -> Option<&LoginFlow> {
     cx.flows
         .login
         .iter()
-        .find(|f| f.spec.body == BodyEncoding::Form && f.family != family::DJANGO_ADMIN)
+        .find(|f| f.takes_form() && f.family != family::DJANGO_ADMIN)
 }
 
 /// The login flow that issues tokens (a JWT pair, or an opaque API token): the one the
@@ -160,32 +253,31 @@ pub(crate) async fn fresh_login(cx: &ScanContext, flow: &LoginFlow, user: &UserC
     Some(identity)
 }
 
-/// Presents a refresh token at `flow`; the access token minted, if any (registered as a
+/// Presents `identity`'s refresh token `refresh` at `flow`, the way its login handed it
+/// over (a body field, or its cookie); the access token minted, if any (registered as a
 /// secret, like the rotated refresh token).
 pub(crate) async fn refresh_with(
     cx: &ScanContext,
     flow: &RefreshFlow,
+    identity: &Identity,
     refresh: &str,
 ) -> Option<(Option<String>, Option<String>, ProbeResponse)> {
-    let out = flow.refresh(&cx.probe, refresh).await.ok()?;
+    let out = flow
+        .refresh_held(&cx.probe, refresh, identity.refresh_cookie.as_deref())
+        .await
+        .ok()?;
     for secret in out.access.iter().chain(&out.refresh) {
         cx.redactor.add_secret(secret);
     }
     Some((out.access, out.refresh, out.response))
 }
 
-/// DRF authtoken-style login endpoints (`/api-token-auth/`, `.../authtoken/`).
-pub(crate) fn is_authtoken_path(path: &str) -> bool {
-    let p = path.to_ascii_lowercase();
-    p.contains("token-auth") || p.contains("authtoken") || p.contains("token_auth")
-}
-
 /// Token-to-session bridges: endpoints that refuse anonymous requests, answer the identity's
 /// GET with `405` (POST only), and whose path says login or session (e.g. `/api/token-login/`).
-/// Each is allowed for POST: it is a login flow endpoint.
+/// They are guesses, not flows (a POST-only `/session/transfer/` may revoke the very token it
+/// is sent), so they are tried only with write probes on, which grant them here.
 pub(crate) fn session_bridges(cx: &ScanContext) -> Vec<Url> {
-    let urls: Vec<Url> = cx
-        .inventory
+    cx.inventory
         .endpoints
         .iter()
         .filter(|e| !e.kind.takes_credentials() && !e.kind.is_token_endpoint())
@@ -196,25 +288,12 @@ pub(crate) fn session_bridges(cx: &ScanContext) -> Vec<Url> {
         .filter(|e| e.anonymously_refused() && e.authenticated.as_ref().is_some_and(|r| r.status == 405))
         .map(|e| e.url.clone())
         .take(2)
-        .collect();
-    for url in &urls {
-        cx.probe.allow_post(url);
-    }
-    urls
+        .filter(|url| cx.probe.allow_write(url, WriteGrant::AnyIdentity))
+        .collect()
 }
 
-static CSRF_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"name=["']csrfmiddlewaretoken["']\s+value=["']([^"']+)["']|value=["']([^"']+)["']\s+name=["']csrfmiddlewaretoken["']"#)
-        .expect("valid regex")
-});
-
-/// The `csrfmiddlewaretoken` of a Django form page.
-pub(crate) fn csrf_field(html: &str) -> Option<String> {
-    CSRF_FIELD
-        .captures(html)
-        .and_then(|c| c.get(1).or_else(|| c.get(2)))
-        .map(|m| m.as_str().to_string())
-}
+/// Why no bridge was tried, for skip reasons.
+pub(crate) const BRIDGES_NEED_WRITES: &str = "token-to-session endpoints are guesses, tried only with --allow-writes";
 
 /// A random value shaped like a Django session key (32 lowercase letters and digits).
 pub(crate) fn planted_session_id() -> String {
@@ -224,28 +303,24 @@ pub(crate) fn planted_session_id() -> String {
         .collect()
 }
 
-/// Posts a Django login form with `jar`. With `csrf`, the form's token and a same-origin
-/// `Referer` are sent (as a browser on the site would); without, neither (as a cross-site
-/// form would).
-pub(crate) async fn post_login_form(
+/// Posts `flow`'s login for `user` with `jar`. With `same_site`, the form's CSRF token
+/// and a same-origin `Referer` are sent (as a browser on the site would); without, neither
+/// (as a form on another site would).
+pub(crate) async fn post_login(
     cx: &ScanContext,
-    url: &Url,
+    flow: &LoginFlow,
     jar: Arc<CookieJar>,
     user: &UserCredential,
-    csrf_token: Option<&str>,
+    same_site: bool,
 ) -> Result<ProbeResponse, ProbeError> {
-    let mut fields = vec![
-        ("username", user.username.as_str()),
-        ("password", user.password.as_str()),
-    ];
-    if let Some(token) = csrf_token {
-        fields.insert(0, ("csrfmiddlewaretoken", token));
+    let mut options = AttemptOptions::new().with_jar(jar);
+    if !same_site {
+        options = options.cross_site();
     }
-    let mut req = ProbeRequest::post_form(url.clone(), &fields).with_jar(jar);
-    if csrf_token.is_some() {
-        req = req.header("Referer", url.as_str());
-    }
-    cx.probe.send(req).await
+    let answer = flow
+        .attempt_with(&cx.probe, &user.username, &user.password, options)
+        .await?;
+    Ok(answer.response)
 }
 
 /// The value of the session cookie a response set (not deleted), if any.
@@ -271,34 +346,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn session_cookies_are_told_from_csrf_and_other_cookies() {
-        assert!(is_session_cookie("sessionid"));
-        assert!(is_session_cookie("SESSION"));
-        assert!(is_session_cookie("connect.sid"));
-        assert!(!is_session_cookie("csrftoken"));
-        assert!(!is_session_cookie("messages"));
-        assert!(!is_session_cookie("csrf_session"));
-    }
-
-    #[test]
     fn a_planted_id_looks_like_a_django_session_key() {
         let id = planted_session_id();
         assert_eq!(id.len(), 32);
         assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         assert_ne!(id, planted_session_id());
-    }
-
-    #[test]
-    fn the_csrf_field_is_read_in_either_attribute_order() {
-        assert_eq!(
-            csrf_field(r#"<input type="hidden" name="csrfmiddlewaretoken" value="abc">"#).as_deref(),
-            Some("abc")
-        );
-        assert_eq!(
-            csrf_field(r#"<input value='xyz' name='csrfmiddlewaretoken'>"#).as_deref(),
-            Some("xyz")
-        );
-        assert_eq!(csrf_field("<form></form>"), None);
     }
 
     #[test]

@@ -119,9 +119,13 @@ impl PasswordChangeNotRevoking {
         let mut high = Vec::new();
         let mut evidence = Vec::new();
         if let (Some(refresh), Some(flow)) = (&before.refresh_jwt, cx.flows.refresh_for(login)) {
-            if let Some((Some(minted), _, resp)) = refresh_with(cx, flow, refresh).await {
-                if let Some((Verdict::Accepted, ok)) =
-                    judge(cx, &baseline, ProbeRequest::get(oracle_url.clone()).bearer(&minted)).await
+            if let Some((Some(minted), _, resp)) = refresh_with(cx, flow, &before, refresh).await {
+                if let Some((Verdict::Accepted, ok)) = judge(
+                    cx,
+                    &baseline,
+                    before.present(ProbeRequest::get(oracle_url.clone()), &minted),
+                )
+                .await
                 {
                     high.push(format!(
                         "the refresh token issued before the change still minted an access token at {}",

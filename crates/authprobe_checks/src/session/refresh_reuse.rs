@@ -78,7 +78,7 @@ impl RefreshReuse {
         let Some(original) = identity.refresh_jwt.clone() else {
             return CheckOutcome::skipped(format!("{} issued no refresh token", login.path()));
         };
-        let Some((minted, rotated_to, first)) = refresh_with(cx, refresh_flow, &original).await else {
+        let Some((minted, rotated_to, first)) = refresh_with(cx, refresh_flow, &identity, &original).await else {
             return CheckOutcome::skipped("the refresh endpoint did not answer");
         };
         if minted.is_none() {
@@ -93,7 +93,7 @@ impl RefreshReuse {
             // No rotation: reusing the refresh token is the design, not a bypass of it.
             return CheckOutcome::passed();
         }
-        let Some((minted, _, reuse)) = refresh_with(cx, refresh_flow, &original).await else {
+        let Some((minted, _, reuse)) = refresh_with(cx, refresh_flow, &identity, &original).await else {
             return CheckOutcome::skipped("the refresh endpoint did not answer the reuse");
         };
         if reuse.status == 429 {
@@ -108,7 +108,12 @@ impl RefreshReuse {
                 return CheckOutcome::skipped(format!("the reused refresh token minted an access token, but {why}"))
             }
         };
-        let Some((verdict, check)) = judge(cx, &baseline, ProbeRequest::get(oracle_url.clone()).bearer(&minted)).await
+        let Some((verdict, check)) = judge(
+            cx,
+            &baseline,
+            identity.present(ProbeRequest::get(oracle_url.clone()), &minted),
+        )
+        .await
         else {
             return CheckOutcome::skipped("the oracle endpoint did not answer");
         };

@@ -1,4 +1,5 @@
 use authprobe_core::cookies::CookieJar;
+use authprobe_core::flows::LoginFlow;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{
@@ -8,8 +9,8 @@ use std::sync::Arc;
 use url::Url;
 
 use super::{
-    csrf_field, form_login_url, oracle, planted_session_id, post_login_form, primary_credential, replay_session,
-    session_bridges, session_cookie_name,
+    form_login, oracle, planted_session_id, post_login, primary_credential, replay_session, session_bridges,
+    session_cookie_name, session_oracle, BRIDGES_NEED_WRITES,
 };
 use crate::support::owasp;
 
@@ -18,8 +19,10 @@ crate::declare_check! {
     /// Obtains a pre-login session id the way a browser would — the session cookie the
     /// login page issues to an anonymous visitor, or, when the server issues none, an
     /// attacker-chosen id planted in the cookie jar — and logs in with it: through the
-    /// Django form login, and through token-to-session bridges (an endpoint that takes a
-    /// Bearer token and answers with a session cookie). Then it replays **only the
+    /// scan's form login flow (Django's `LoginView` or any HTML login form), and, with
+    /// `--allow-writes` only, through token-to-session bridges (an endpoint that takes a
+    /// Bearer token and answers with a session cookie: a guess from its path, so a write).
+    /// Then it replays **only the
     /// pre-login session id** at an endpoint that serves the identity, and asks the
     /// differential oracle whether the answer is that of the logged-in user. A planted id
     /// the server kept (adopted) is named as such.
@@ -82,8 +85,6 @@ struct PreLogin {
     /// `false`: issued by the server to the anonymous visitor; `true`: planted by the scanner
     /// and kept by the server (adopted).
     planted: bool,
-    /// The login page (its CSRF field), when one was fetched.
-    page_html: String,
     exchange: Option<ExchangeId>,
 }
 
@@ -92,31 +93,36 @@ impl SessionFixation {
         let Some(user) = primary_credential(cx) else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let (oracle_url, baseline) = match oracle(cx).await {
+        let form = form_login(cx);
+        let judged = match form {
+            Some(flow) => session_oracle(cx, flow, user).await,
+            None => oracle(cx).await,
+        };
+        let (oracle_url, baseline) = match judged {
             Ok(o) => o,
             Err(why) => return CheckOutcome::skipped(why),
         };
         let cookie = session_cookie_name(cx);
-        let form = form_login_url(cx);
         let bridges = if cx.primary().and_then(|p| p.scheme()).is_some() {
             session_bridges(cx)
         } else {
             Vec::new()
         };
         if form.is_none() && bridges.is_empty() {
-            return CheckOutcome::skipped(
-                "no session login was found: no Django form login and no token-to-session endpoint",
-            );
+            return CheckOutcome::skipped(format!(
+                "no session login was found: no form login flow, and {BRIDGES_NEED_WRITES}"
+            ));
         }
         let mut findings = Vec::new();
-        if let Some(login_url) = &form {
-            if let Some(f) = form_fixation(cx, login_url, &cookie, user, &oracle_url, &baseline).await {
+        if let Some(flow) = form {
+            if let Some(f) = form_fixation(cx, flow, &cookie, user, &oracle_url, &baseline).await {
                 findings.push(f);
             }
         }
+        let form_url = form.map(|f| f.url.clone());
         for bridge in &bridges {
             let Some(identity) = cx.primary() else { break };
-            let Some(pre) = pre_login_session(cx, form.as_ref(), &cookie).await else {
+            let Some(pre) = pre_login_session(cx, form_url.as_ref(), &cookie).await else {
                 continue;
             };
             let req = identity
@@ -149,18 +155,18 @@ impl SessionFixation {
     }
 }
 
-/// The Django form login with a pre-login session id, then the replay of that id.
+/// The form login with a pre-login session id, then the replay of that id.
 async fn form_fixation(
     cx: &ScanContext,
-    login_url: &Url,
+    flow: &LoginFlow,
     cookie: &str,
     user: &authprobe_core::config::UserCredential,
     oracle_url: &Url,
     baseline: &authprobe_core::oracle::Baseline,
 ) -> Option<Finding> {
+    let login_url = &flow.url;
     let pre = pre_login_session(cx, Some(login_url), cookie).await?;
-    let csrf = csrf_field(&pre.page_html);
-    let login = post_login_form(cx, login_url, pre.jar.clone(), user, csrf.as_deref())
+    let login = post_login(cx, flow, pre.jar.clone(), user, true)
         .await
         .ok()
         .filter(|r| r.is_redirect())?;
@@ -186,16 +192,16 @@ async fn pre_login_session(cx: &ScanContext, login_page: Option<&Url>, cookie: &
     let planted = planted_session_id();
     cx.redactor.add_secret(&planted);
     jar.set(cookie, &planted);
-    let (page_html, exchange) = match login_page {
+    let exchange = match login_page {
         Some(url) => {
             let page = cx
                 .probe
                 .send(ProbeRequest::get(url.clone()).with_jar(jar.clone()))
                 .await
                 .ok()?;
-            (page.text(), Some(page.exchange))
+            Some(page.exchange)
         }
-        None => (String::new(), None),
+        None => None,
     };
     let value = jar.get(cookie)?;
     cx.redactor.add_secret(&value);
@@ -203,7 +209,6 @@ async fn pre_login_session(cx: &ScanContext, login_page: Option<&Url>, cookie: &
         planted: value == planted,
         jar,
         value,
-        page_html,
         exchange,
     })
 }

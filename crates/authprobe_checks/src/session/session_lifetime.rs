@@ -1,19 +1,18 @@
-use authprobe_core::config::LoginKind;
 use authprobe_core::cookies::SetCookie;
-use authprobe_core::discovery::EndpointKind;
-use authprobe_core::identity::login_json;
+use authprobe_core::flows::{family, LoginFlow};
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use url::Url;
 
-use super::{human_duration, is_authtoken_path, is_session_cookie, judge, oracle, primary_credential};
+use super::{fresh_login, human_duration, is_session_cookie, judge, oracle, primary_credential};
 use crate::support::owasp;
 
 crate::declare_check! {
     /// ## What it does
-    /// Logs in twice in a row at each DRF authtoken-style endpoint (`/api-token-auth/`,
-    /// answering `{"token": KEY}`) and compares the keys: the same key on both logins means
+    /// Logs in twice in a row through each login flow that issues opaque keys (DRF's
+    /// authtoken at `/api-token-auth/`, answering `{"token": KEY}`, or any login whose
+    /// identity holds a non-JWT key) and compares the keys: the same key on both logins means
     /// a static key — DRF's stock `TokenAuthentication`, whose keys never expire. The key
     /// is then used once at an endpoint that serves the identity, and the differential
     /// oracle confirms it authenticates. It also reads every session cookie the target set
@@ -74,15 +73,19 @@ const MAX_SESSION_AGE_SECS: i64 = 14 * 24 * 3600;
 impl SessionLifetime {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
         let mut findings = Vec::new();
-        let authtoken: Vec<Url> = cx
-            .inventory
-            .of_kind(EndpointKind::TokenObtain)
-            .filter(|e| is_authtoken_path(e.path()))
-            .map(|e| e.url.clone())
+        // Logins that issue opaque keys (a JWT carries its own `iat`/`exp`; two logins in
+        // one second may mint equal ones).
+        let key_logins: Vec<&LoginFlow> = cx
+            .flows
+            .login
+            .iter()
+            .filter(|f| !f.takes_form() && f.family != family::DJANGO_ADMIN)
+            .filter(|f| issues_opaque_keys(cx, f))
+            .take(MAX_KEY_LOGINS)
             .collect();
         if let Some(user) = primary_credential(cx) {
-            for url in &authtoken {
-                if let Some(f) = static_key(cx, url, &user.username, user).await {
+            for flow in &key_logins {
+                if let Some(f) = static_key(cx, flow, &user.username, user).await {
                     findings.push(f);
                 }
             }
@@ -103,22 +106,42 @@ impl SessionLifetime {
         }) {
             findings.push(f);
         }
-        if findings.is_empty() && authtoken.is_empty() && !saw_session_cookie(cx) {
-            return CheckOutcome::skipped("no DRF authtoken endpoint was found and the target set no session cookie");
+        if findings.is_empty() && key_logins.is_empty() && !saw_session_cookie(cx) {
+            return CheckOutcome::skipped(
+                "no login flow issues an opaque key (DRF authtoken and the like) and the target set no session cookie",
+            );
         }
         findings.into()
     }
 }
 
-/// Two logins at `url`; a finding when they return the same key.
+/// Most key-issuing logins examined (each costs two logins).
+const MAX_KEY_LOGINS: usize = 3;
+
+/// Whether `flow` issues opaque keys: the family says so (DRF authtoken, knox), or an
+/// identity logged in through it holds one.
+fn issues_opaque_keys(cx: &ScanContext, flow: &LoginFlow) -> bool {
+    if matches!(flow.family_label(), family::AUTHTOKEN | family::KNOX) {
+        return true;
+    }
+    cx.identities
+        .iter()
+        .any(|i| i.login_url.as_ref() == Some(&flow.url) && i.access_jwt.is_none() && i.token().is_some())
+}
+
+/// Two logins through `flow`; a finding when they return the same key.
 async fn static_key(
     cx: &ScanContext,
-    url: &Url,
+    flow: &LoginFlow,
     username: &str,
     user: &authprobe_core::config::UserCredential,
 ) -> Option<Finding> {
-    let first = login_json(&cx.probe, LoginKind::Authtoken, url, user).await.ok()?;
-    let second = login_json(&cx.probe, LoginKind::Authtoken, url, user).await.ok()?;
+    let url = &flow.url;
+    let first = fresh_login(cx, flow, user).await?;
+    let second = fresh_login(cx, flow, user).await?;
+    if first.access_jwt.is_some() {
+        return None;
+    }
     let (a, b) = (first.token()?.to_string(), second.token()?.to_string());
     cx.redactor.add_secret(&a);
     cx.redactor.add_secret(&b);
@@ -132,7 +155,7 @@ async fn static_key(
     let mut confidence = Confidence::Firm;
     let mut proof = String::new();
     if let Ok((oracle_url, baseline)) = oracle(cx).await {
-        let req = ProbeRequest::get(oracle_url.clone()).header("Authorization", format!("Token {a}"));
+        let req = first.present(ProbeRequest::get(oracle_url.clone()), &a);
         if let Some((verdict, resp)) = judge(cx, &baseline, req).await {
             if verdict == Verdict::Accepted {
                 confidence = Confidence::Confirmed;

@@ -4,7 +4,10 @@ use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use std::sync::Arc;
 
-use super::{is_session_cookie, new_session_value, oracle, replay_session, session_bridges, session_cookie_name};
+use super::{
+    is_session_cookie, new_session_value, oracle, replay_session, session_bridges, session_cookie_name,
+    BRIDGES_NEED_WRITES,
+};
 use crate::support::owasp;
 
 crate::declare_check! {
@@ -13,7 +16,8 @@ crate::declare_check! {
     /// - the scan's Bearer/Token credential **equal to** a session cookie value (one secret
     ///   doing two jobs);
     /// - a token-to-session bridge (an endpoint that takes a Bearer token and answers with
-    ///   a session cookie) that also **echoes the session id in its response body**.
+    ///   a session cookie) that also **echoes the session id in its response body**. A
+    ///   bridge is a guess from its path, so it is tried only with `--allow-writes`.
     ///
     /// An echoed value is replayed, alone, as the session cookie at an endpoint that
     /// serves the identity; the differential oracle confirms it is a live session id.
@@ -95,7 +99,7 @@ impl TokenAsSessionId {
         };
         let bridges = session_bridges(cx);
         if bridges.is_empty() && findings.is_empty() {
-            return CheckOutcome::skipped("no token-to-session endpoint was found to examine");
+            return CheckOutcome::skipped(format!("no token-to-session endpoint was tried: {BRIDGES_NEED_WRITES}"));
         }
         let cookie = session_cookie_name(cx);
         for bridge in bridges {

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use authprobe_core::exchange::ExchangeId;
+use authprobe_core::flows::vocab::{ACCOUNT_KEYS, CSRF_COOKIE, DEFAULT_SESSION_COOKIE};
 use authprobe_core::identity::Identity;
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse};
 use authprobe_core::{Confidence, ScanContext};
@@ -41,10 +42,10 @@ const TOKEN_FIELDS: &[&str] = &[
     "otp",
     "secret",
     "session_key",
-    "sessionid",
+    DEFAULT_SESSION_COOKIE,
     "nonce",
     "csrf_token",
-    "csrftoken",
+    CSRF_COOKIE,
     "jti",
 ];
 
@@ -186,7 +187,7 @@ fn identity_hints(cx: &ScanContext) -> Vec<String> {
             .and_then(|e| e.authenticated.as_ref())
             .and_then(|r| r.json())
         {
-            for field in ["id", "pk", "user_id", "uuid", "username", "email"] {
+            for field in ["id", "pk", "user_id", "uuid"].iter().chain(ACCOUNT_KEYS) {
                 match json.get(field) {
                     Some(serde_json::Value::String(s)) => push(s.clone()),
                     Some(serde_json::Value::Number(n)) => push(n.to_string()),

@@ -70,7 +70,7 @@ fn role(name: &str) -> Option<CookieRole> {
     let n = name.to_ascii_lowercase();
     if n.contains("csrf") || n.contains("xsrf") {
         Some(CookieRole::Csrf)
-    } else if n.contains("session") || n.contains("sessid") || n == "sid" {
+    } else if n.contains("sessid") || authprobe_core::flows::vocab::is_session_cookie(&n) {
         Some(CookieRole::Session)
     } else if ["refresh", "token", "jwt", "auth"].iter().any(|w| n.contains(w)) {
         Some(CookieRole::Token)
@@ -172,6 +172,7 @@ mod tests {
     fn cookie_roles_come_from_names() {
         assert_eq!(role("sessionid"), Some(CookieRole::Session));
         assert_eq!(role("csrftoken"), Some(CookieRole::Csrf));
+        assert_eq!(role("connect.sid"), Some(CookieRole::Session));
         assert_eq!(role("refresh_token"), Some(CookieRole::Token));
         assert_eq!(role("_ga"), None);
     }

@@ -1,9 +1,7 @@
-use authprobe_core::discovery::EndpointKind;
-use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 
 use super::plain_http_url;
-use crate::support::{credential_endpoints, owasp};
+use crate::support::owasp;
 
 crate::declare_check! {
     /// ## What it does
@@ -55,21 +53,22 @@ crate::declare_check! {
 
 impl CredentialsOverHttp {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let endpoints: Vec<_> = credential_endpoints(cx)
-            .filter(|e| e.kind == EndpointKind::TokenObtain)
-            .collect();
-        if endpoints.is_empty() {
-            return CheckOutcome::skipped("no login or token endpoint was found");
+        let logins: Vec<_> = cx.flows.login.iter().filter(|f| !f.takes_form()).collect();
+        if logins.is_empty() {
+            return CheckOutcome::skipped("no JSON or token login flow was found");
         }
         let mut findings = Vec::new();
-        for endpoint in endpoints {
-            let url = match plain_http_url(cx, endpoint.url.path()) {
+        for flow in logins {
+            let url = match plain_http_url(cx, flow.url.path()) {
                 Ok(u) => u,
                 Err(why) => return CheckOutcome::skipped(why),
             };
-            cx.probe.allow_post(&url);
-            let body = serde_json::json!({"username": "authprobe-nobody", "password": "authprobe-not-a-password"});
-            let Ok(resp) = cx.probe.send(ProbeRequest::post_json(url.clone(), &body)).await else {
+            // A scanner-made account and password: nothing real crosses the network.
+            let Some(req) = flow.attempt_request_over(&cx.probe, &url, "authprobe-nobody", "authprobe-not-a-password")
+            else {
+                continue;
+            };
+            let Ok(resp) = cx.probe.send(req).await else {
                 continue;
             };
             // A redirect or a refusal to talk plain HTTP is the safe answer; anything that

@@ -1,11 +1,10 @@
-use authprobe_core::discovery::EndpointKind;
-use authprobe_core::probe::ProbeRequest;
+use authprobe_core::flows::{family, AttemptOptions, LoginFlow};
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
-use std::sync::Arc;
-
-use authprobe_core::cookies::CookieJar;
 
 use crate::support::owasp;
+
+/// The parameter Django's `LoginView` (and many others) redirects to after login.
+const NEXT_PARAMETER: &str = "next";
 
 /// Off-site destinations: absolute, scheme-relative, and backslash-confused.
 const DESTINATIONS: &[&str] = &[
@@ -62,44 +61,31 @@ crate::declare_check! {
 
 impl OpenRedirect {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let forms: Vec<url::Url> = cx
-            .inventory
-            .of_kind(EndpointKind::FormLogin)
-            .map(|e| e.url.clone())
+        // Form logins redirect after success; the admin's takes staff accounts only.
+        let forms: Vec<&LoginFlow> = cx
+            .flows
+            .login
+            .iter()
+            .filter(|f| f.takes_form() && f.family != family::DJANGO_ADMIN)
             .collect();
         if forms.is_empty() {
-            return CheckOutcome::skipped("no Django form login was found");
+            return CheckOutcome::skipped("no form login flow was found");
         }
         let Some(user) = cx.credentials.first() else {
             return CheckOutcome::skipped(Requirement::LoginFlow.missing_reason());
         };
         let mut findings = Vec::new();
-        'forms: for form in forms {
+        'forms: for flow in forms {
+            let form = &flow.url;
             for destination in DESTINATIONS {
-                let mut url = form.clone();
-                url.query_pairs_mut().clear().append_pair("next", destination);
-                cx.probe.allow_post(&url);
-                let jar = Arc::new(CookieJar::new());
-                let Ok(page) = cx
-                    .probe
-                    .send(ProbeRequest::get(url.clone()).with_jar(jar.clone()))
+                let options = AttemptOptions::new().with_query(NEXT_PARAMETER, destination);
+                let Ok(answer) = flow
+                    .attempt_with(&cx.probe, &user.username, &user.password, options)
                     .await
                 else {
                     continue;
                 };
-                let csrf = authprobe_core::identity::csrf_field(&page.text()).unwrap_or_default();
-                let req = ProbeRequest::post_form(
-                    url.clone(),
-                    &[
-                        ("csrfmiddlewaretoken", csrf.as_str()),
-                        ("username", user.username.as_str()),
-                        ("password", user.password.as_str()),
-                        ("next", destination),
-                    ],
-                )
-                .header("Referer", url.as_str())
-                .with_jar(jar.clone());
-                let Ok(resp) = cx.probe.send(req).await else { continue };
+                let resp = answer.response;
                 let off_site = resp.is_redirect()
                     && resp
                         .location()

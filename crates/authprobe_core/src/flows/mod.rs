@@ -6,13 +6,15 @@
 //! through these flows only, and the report lists every flow and whether it was used.
 
 pub mod extract;
+pub mod form;
 pub mod present;
 mod run;
 pub mod spec;
+pub mod vocab;
 
-pub use run::{LoginShape, Refreshed};
+pub use run::{AttemptAnswer, AttemptOptions, LoginShape, Refreshed, CROSS_SITE_HEADERS};
 pub use spec::{
-    AuthScheme, BodyEncoding, FlowSpecs, IdentitySpec, JsonPathExpr, LoginSpec, LogoutScope, LogoutSpec,
+    AuthScheme, BodyEncoding, FieldSpec, FlowSpecs, IdentitySpec, JsonPathExpr, LoginSpec, LogoutScope, LogoutSpec,
     PasswordChangeSpec, RefreshSpec,
 };
 
@@ -23,6 +25,7 @@ use url::Url;
 
 use crate::config::{LoginKind, Target};
 use crate::discovery::{EndpointKind, Inventory};
+use crate::spec::{ApiSpec, SpecLogin};
 
 /// Where a flow came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,8 +33,13 @@ use crate::discovery::{EndpointKind, Inventory};
 pub enum FlowSource {
     /// Written in `[flows.*]` (or `[auth] login_path`) by the user.
     Configured,
-    /// Recognised by authprobe from the endpoint inventory.
-    Detected,
+    /// An operation of the API's spec (given, or served at a usual place).
+    Spec,
+    /// A path discovery asked for (the common paths of the auth packages and frameworks,
+    /// a sibling of a detected login), recognised by its answers.
+    Path,
+    /// A URL the API's own answers link to.
+    Link,
 }
 
 /// The Django stack a flow belongs to; flows of one family are used together (a simplejwt
@@ -45,6 +53,8 @@ pub mod family {
     /// A JSON login of no recognised package (refined to `knox` when its answer says so).
     pub const JSON_LOGIN: &str = "custom";
     pub const DJANGO_FORM: &str = "django-form";
+    /// An HTML login form of another stack (Express, Rails, Flask-Login, …).
+    pub const FORM: &str = "form";
     pub const DJANGO_ADMIN: &str = "django-admin";
     /// An OAuth 2 token endpoint (password grant): django-oauth-toolkit, FastAPI, OAuth servers.
     pub const OAUTH2: &str = "oauth2";
@@ -104,6 +114,7 @@ pub type RefreshFlow = Arc<Flow<RefreshSpec>>;
 pub type LogoutFlow = Arc<Flow<LogoutSpec>>;
 pub type PasswordChangeFlow = Arc<Flow<PasswordChangeSpec>>;
 pub type IdentityFlow = Arc<Flow<IdentitySpec>>;
+pub type FieldFlow = Arc<Flow<FieldSpec>>;
 
 /// Every flow the scan knows, per role, configured ones first.
 #[derive(Debug, Default)]
@@ -113,6 +124,13 @@ pub struct Flows {
     pub logout: Vec<LogoutFlow>,
     pub password_change: Vec<PasswordChangeFlow>,
     pub identity: Vec<IdentityFlow>,
+    /// Token verify endpoints (simplejwt `TokenVerifyView`: `{"token"}`).
+    pub verify: Vec<FieldFlow>,
+    /// Password-reset requests (`{"email"}`): they mail the account, so only bursts of
+    /// scanner-made addresses go there.
+    pub password_reset: Vec<FieldFlow>,
+    /// Paths the API's spec declares: detected flows there are `spec` flows.
+    spec_paths: std::collections::HashSet<String>,
 }
 
 /// A configured flow that cannot be used.
@@ -145,8 +163,17 @@ impl Flows {
         legacy_identity: Option<&str>,
         target: &Target,
         inventory: &Inventory,
+        api: Option<&ApiSpec>,
     ) -> Result<Flows, FlowError> {
-        let mut flows = Flows::default();
+        let mut flows = Flows {
+            spec_paths: api
+                .map(|a| {
+                    let operations = a.operations.iter().map(|o| o.path.clone());
+                    operations.chain(a.logins.iter().map(|l| l.path.clone())).collect()
+                })
+                .unwrap_or_default(),
+            ..Flows::default()
+        };
         let join = |role: &'static str, path: &str| -> Result<Url, FlowError> {
             target
                 .join(path)
@@ -203,39 +230,62 @@ impl Flows {
                 configured,
             ));
         }
-        flows.detect(target, inventory);
+        let spec_logins = api.map(|a| a.logins.as_slice()).unwrap_or_default();
+        flows.detect(target, inventory, spec_logins);
         Ok(flows)
     }
 
     /// Adds the flows detection recognises, skipping URLs a configured flow already has.
-    fn detect(&mut self, target: &Target, inventory: &Inventory) {
-        let detected = FlowSource::Detected;
-        let configured_login = self.login.iter().any(|f| f.source == FlowSource::Configured);
+    fn detect(&mut self, target: &Target, inventory: &Inventory, spec_logins: &[SpecLogin]) {
         // Logouts the API itself advertises come first.
         for url in linked_logouts(target, inventory) {
-            self.add_logout(family::LINKED, Some(url), Some("refresh"));
+            self.add_logout(family::LINKED, Some(url), Some(DEFAULT_REFRESH_FIELD));
         }
-        let mut logins: Vec<(&'static str, Url)> = inventory
+        let mut logins: Vec<(&'static str, Url, Option<&SpecLogin>)> = inventory
             .of_kind(EndpointKind::TokenObtain)
-            .map(|e| (login_family(e.path()), e.url.clone()))
+            .map(|e| (login_family(e.path()), e.url.clone(), None))
             .collect();
+        // The spec's logins: its OAuth 2 password flows and the operations whose body
+        // takes a password, with the field names the spec gives.
+        for login in spec_logins {
+            let url = if login.path.contains("://") {
+                Url::parse(&login.path).ok().filter(|u| target.same_origin(u))
+            } else {
+                target.join(&login.path)
+            };
+            let Some(url) = url else { continue };
+            let fam = if login.password_grant {
+                family::OAUTH2
+            } else {
+                login_family(url.path())
+            };
+            match logins.iter_mut().find(|(_, u, _)| *u == url) {
+                Some(known) => {
+                    if login.password_grant {
+                        known.0 = family::OAUTH2;
+                    }
+                    known.2 = Some(login);
+                }
+                None => logins.push((fam, url, Some(login))),
+            }
+        }
         // simplejwt first: its tokens are what most checks examine; within a family the
         // shallowest path (`/api/token/` before `/api/es/token/`) is the main one.
-        logins.sort_by_key(|(fam, url)| (login_rank(fam), url.path().matches('/').count(), url.path().len()));
-        for (fam, url) in logins {
+        logins.sort_by_key(|(fam, url, _)| (login_rank(fam), url.path().matches('/').count(), url.path().len()));
+        for (fam, url, declared) in logins {
             let prefix = parent(url.path());
             match fam {
                 family::SIMPLEJWT => {
                     for e in inventory.of_kind(EndpointKind::TokenBlacklist) {
                         if self.logout.len() < MAX_LOGOUTS && !self.logout.iter().any(|f| f.url == e.url) {
                             let spec = LogoutSpec::blacklist_preset(e.path());
-                            self.logout
-                                .push(Flow::new(fam, e.url.clone(), spec, FlowSource::Detected));
+                            let source = self.found(&e.url);
+                            self.logout.push(Flow::new(fam, e.url.clone(), spec, source));
                         }
                     }
                 }
                 family::DJ_REST_AUTH => {
-                    self.add_logout(fam, sibling(target, &prefix, "logout/"), Some("refresh"));
+                    self.add_logout(fam, sibling(target, &prefix, "logout/"), Some(DEFAULT_REFRESH_FIELD));
                     self.add_refresh(fam, sibling(target, &prefix, "token/refresh/"));
                     self.add_password_change(fam, sibling(target, &prefix, "password/change/"));
                     self.add_identity(fam, sibling(target, &prefix, "user/"));
@@ -246,24 +296,27 @@ impl Flows {
                 // Other stacks' logouts are the ones discovery found beside the login; a
                 // guessed path is never POSTed to.
                 family::JSON_LOGIN | family::OAUTH2 => {
-                    let beside: Vec<Url> = inventory
-                        .of_kind(EndpointKind::Logout)
-                        .filter(|e| e.path().starts_with(&prefix))
-                        .map(|e| e.url.clone())
-                        .collect();
-                    for u in beside {
-                        self.add_logout(fam, Some(u), Some("refresh"));
+                    for u in logouts_beside(inventory, &prefix) {
+                        self.add_logout(fam, Some(u), Some(DEFAULT_REFRESH_FIELD));
                     }
                 }
                 _ => {}
             }
-            if !configured_login && !self.login.iter().any(|f| f.url == url) {
-                let spec = if fam == family::OAUTH2 {
+            if !self.login.iter().any(|f| f.url == url) {
+                let mut spec = if fam == family::OAUTH2 {
                     LoginSpec::oauth2_preset(url.path())
                 } else {
                     LoginSpec::json_preset(url.path())
                 };
-                self.login.push(Flow::new(fam, url, spec, detected));
+                if let Some(d) = declared {
+                    spec.username_field = d.username_field.clone();
+                    spec.password_field = d.password_field.clone();
+                    if d.form && !d.password_grant {
+                        spec.body = BodyEncoding::Form;
+                    }
+                }
+                let source = self.found(&url);
+                self.login.push(Flow::new(fam, url, spec, source));
             }
         }
         for e in inventory.of_kind(EndpointKind::TokenRefresh) {
@@ -282,9 +335,24 @@ impl Flows {
             (EndpointKind::AdminLogin, family::DJANGO_ADMIN),
         ] {
             for e in inventory.of_kind(kind) {
+                let django = e
+                    .anonymous_ok()
+                    .is_some_and(|r| r.text().contains(vocab::CSRF_FORM_FIELD));
+                let fam = if fam == family::DJANGO_FORM && !django {
+                    family::FORM
+                } else {
+                    fam
+                };
+                if fam == family::FORM {
+                    // The session's logout beside the form (`/session/logout`), found by asking.
+                    for u in logouts_beside(inventory, &parent(e.path())) {
+                        self.add_logout(fam, Some(u), None);
+                    }
+                }
                 if !self.login.iter().any(|f| f.url == e.url) {
                     let spec = LoginSpec::form_preset(e.path());
-                    self.login.push(Flow::new(fam, e.url.clone(), spec, detected));
+                    let source = self.found(&e.url);
+                    self.login.push(Flow::new(fam, e.url.clone(), spec, source));
                 }
             }
         }
@@ -294,13 +362,40 @@ impl Flows {
                 self.add_password_change(login_family(e.path()), Some(e.url.clone()));
             }
         }
+        for e in inventory.of_kind(EndpointKind::TokenVerify) {
+            let spec = FieldSpec::preset(e.path(), VERIFY_FIELD);
+            let source = self.found(&e.url);
+            self.verify
+                .push(Flow::new(login_family(e.path()), e.url.clone(), spec, source));
+        }
+        for e in inventory.endpoints.iter().filter(|e| is_password_reset(e)) {
+            let spec = FieldSpec::preset(e.path(), vocab::EMAIL_FIELDS[0]);
+            let source = self.found(&e.url);
+            self.password_reset
+                .push(Flow::new(login_family(e.path()), e.url.clone(), spec, source));
+        }
+    }
+
+    /// How a detected flow at `url` was found: the spec, else a link the API gave, else
+    /// a path discovery asked for.
+    fn found(&self, url: &Url) -> FlowSource {
+        if self.spec_paths.contains(url.path()) {
+            FlowSource::Spec
+        } else {
+            FlowSource::Path
+        }
     }
 
     fn add_logout(&mut self, fam: &'static str, url: Option<Url>, refresh_field: Option<&str>) {
         let Some(url) = url else { return };
         if self.logout.len() < MAX_LOGOUTS && !self.logout.iter().any(|f| f.url == url) {
             let spec = LogoutSpec::preset(url.path(), refresh_field);
-            self.logout.push(Flow::new(fam, url, spec, FlowSource::Detected));
+            let source = if fam == family::LINKED && !self.spec_paths.contains(url.path()) {
+                FlowSource::Link
+            } else {
+                self.found(&url)
+            };
+            self.logout.push(Flow::new(fam, url, spec, source));
         }
     }
 
@@ -308,7 +403,8 @@ impl Flows {
         let Some(url) = url else { return };
         if !self.refresh.iter().any(|f| f.url == url) {
             let spec = RefreshSpec::preset(url.path());
-            self.refresh.push(Flow::new(fam, url, spec, FlowSource::Detected));
+            let source = self.found(&url);
+            self.refresh.push(Flow::new(fam, url, spec, source));
         }
     }
 
@@ -316,8 +412,8 @@ impl Flows {
         let Some(url) = url else { return };
         if !self.password_change.iter().any(|f| f.url == url) {
             let spec = PasswordChangeSpec::preset(url.path());
-            self.password_change
-                .push(Flow::new(fam, url, spec, FlowSource::Detected));
+            let source = self.found(&url);
+            self.password_change.push(Flow::new(fam, url, spec, source));
         }
     }
 
@@ -325,7 +421,8 @@ impl Flows {
         let Some(url) = url else { return };
         if !self.identity.iter().any(|f| f.url == url) {
             let spec = IdentitySpec::preset(url.path());
-            self.identity.push(Flow::new(fam, url, spec, FlowSource::Detected));
+            let source = self.found(&url);
+            self.identity.push(Flow::new(fam, url, spec, source));
         }
     }
 
@@ -336,6 +433,8 @@ impl Flows {
         urls.extend(self.refresh.iter().map(|f| f.url.clone()));
         urls.extend(self.logout.iter().map(|f| f.url.clone()));
         urls.extend(self.password_change.iter().map(|f| f.url.clone()));
+        urls.extend(self.verify.iter().map(|f| f.url.clone()));
+        urls.extend(self.password_reset.iter().map(|f| f.url.clone()));
         urls
     }
 
@@ -374,7 +473,7 @@ impl Flows {
                 f.source == FlowSource::Configured
                     || f.family == login.family
                     || f.family == family::LINKED
-                    || (session && f.family == family::DJANGO_FORM)
+                    || (session && matches!(f.family, family::DJANGO_FORM | family::FORM))
             })
             .collect()
     }
@@ -404,6 +503,8 @@ impl Flows {
         out.extend(self.logout.iter().map(|f| line("logout", f)));
         out.extend(self.password_change.iter().map(|f| line("password_change", f)));
         out.extend(self.identity.iter().map(|f| line("identity", f)));
+        out.extend(self.verify.iter().map(|f| line("verify", f)));
+        out.extend(self.password_reset.iter().map(|f| line("password_reset", f)));
         out
     }
 }
@@ -443,6 +544,15 @@ fn login_rank(fam: &str) -> u8 {
     }
 }
 
+/// The logouts discovery found under `prefix` (beside a login there).
+fn logouts_beside(inventory: &Inventory, prefix: &str) -> Vec<Url> {
+    inventory
+        .of_kind(EndpointKind::Logout)
+        .filter(|e| e.path().starts_with(prefix))
+        .map(|e| e.url.clone())
+        .collect()
+}
+
 /// `/a/b/login/` → `/a/b/`.
 fn parent(path: &str) -> String {
     match path.trim_end_matches('/').rsplit_once('/') {
@@ -453,6 +563,24 @@ fn parent(path: &str) -> String {
 
 fn sibling(target: &Target, prefix: &str, rest: &str) -> Option<Url> {
     target.join(&format!("{prefix}{rest}"))
+}
+
+/// The body field simplejwt's refresh, blacklist and dj-rest-auth's logout take.
+const DEFAULT_REFRESH_FIELD: &str = "refresh";
+
+/// The body field simplejwt's (and djoser's) verify endpoint takes.
+const VERIFY_FIELD: &str = "token";
+
+/// Whether an endpoint is a JSON password-reset request (POST only: `405` to GET), not
+/// its confirm or done page.
+fn is_password_reset(e: &crate::discovery::Endpoint) -> bool {
+    let path = e.path().to_ascii_lowercase().replace(['-', '_'], "/");
+    let named = path.contains("password/reset") || path.contains("reset/password");
+    named
+        && !path.contains("confirm")
+        && !path.contains("complete")
+        && !path.contains("done")
+        && e.anonymous_ok().is_some_and(|r| r.status == 405 && !r.is_html())
 }
 
 /// Path fragments of logout endpoints.
@@ -529,11 +657,57 @@ mod tests {
     fn configured_flows_must_stay_on_the_target() {
         let target = Target::parse("http://127.0.0.1:8000/").unwrap();
         let specs: FlowSpecs = toml::from_str("[logout]\npath = \"https://evil.example/logout/\"").unwrap();
-        let err = Flows::resolve(&specs, None, None, &target, &Inventory::default()).unwrap_err();
+        let err = Flows::resolve(&specs, None, None, &target, &Inventory::default(), None).unwrap_err();
         assert_eq!(err.role, "logout");
         let specs: FlowSpecs = toml::from_str("[logout]\npath = \"/api/logout/\"").unwrap();
-        let flows = Flows::resolve(&specs, None, None, &target, &Inventory::default()).unwrap();
+        let flows = Flows::resolve(&specs, None, None, &target, &Inventory::default(), None).unwrap();
         assert_eq!(flows.logout[0].source, FlowSource::Configured);
         assert_eq!(flows.post_urls()[0].path(), "/api/logout/");
+    }
+
+    #[test]
+    fn the_specs_logins_become_spec_flows_with_its_field_names() {
+        let text = r#"
+openapi: 3.0.3
+components:
+  securitySchemes:
+    oauth: {type: oauth2, flows: {password: {tokenUrl: /token, scopes: {}}}}
+paths:
+  /v1/auth/signin:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {properties: {login: {type: string}, pass: {type: string}}}
+"#;
+        let api = ApiSpec::from_text(text, "s").unwrap();
+        let target = Target::parse("http://127.0.0.1:8000/").unwrap();
+        let flows = Flows::resolve(
+            &FlowSpecs::default(),
+            None,
+            None,
+            &target,
+            &Inventory::default(),
+            Some(&api),
+        )
+        .unwrap();
+        let oauth = flows
+            .login
+            .iter()
+            .find(|f| f.path() == "/token")
+            .expect("the tokenUrl login");
+        assert_eq!(
+            (oauth.family, oauth.source, oauth.spec.body),
+            (family::OAUTH2, FlowSource::Spec, BodyEncoding::OAuth2)
+        );
+        let custom = flows
+            .login
+            .iter()
+            .find(|f| f.path() == "/v1/auth/signin")
+            .expect("the body login");
+        assert_eq!((custom.family, custom.source), (family::JSON_LOGIN, FlowSource::Spec));
+        assert_eq!(custom.current_shape().username_field, "login");
+        assert_eq!(custom.current_shape().password_field, "pass");
+        assert!(flows.post_urls().iter().any(|u| u.path() == "/v1/auth/signin"));
     }
 }

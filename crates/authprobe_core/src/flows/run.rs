@@ -2,16 +2,101 @@
 
 use std::sync::Arc;
 
+use super::form::{self, LoginForm};
 use super::spec::BodyEncoding;
+use super::vocab::{CSRF_COOKIE, CSRF_FORM_FIELD, CSRF_HEADER, PASSWORD_FIELDS, USERNAME_FIELDS};
 use super::{extract, present};
-use super::{Flow, LoginSpec, LogoutSpec, PasswordChangeSpec, RefreshSpec};
+use super::{FieldSpec, Flow, LoginSpec, LogoutSpec, PasswordChangeSpec, RefreshSpec};
 use crate::config::{LoginKind, UserCredential};
 use crate::cookies::CookieJar;
 use crate::identity::{csrf_field, refused, Credential, Identity, LoginError, Presentation};
 use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
 
-/// Django's CSRF cookie.
-const CSRF_COOKIE: &str = "csrftoken";
+/// How a check's own login attempt is sent (bursts, fixation, login CSRF, open-redirect
+/// tests). Built with [`AttemptOptions::new`] and the `with_…` methods.
+#[derive(Debug, Clone)]
+pub struct AttemptOptions {
+    /// The cookies the attempt sends and keeps (a pre-login session id, say).
+    jar: Arc<CookieJar>,
+    /// For a form login: fetch the form first and send its CSRF token and a same-origin
+    /// `Referer`, as the site's own page would. `false` sends neither, as a form on
+    /// another site would.
+    same_site: bool,
+    /// Query parameters added to the login URL (a form posts them as fields too): `next`.
+    query: Vec<(String, String)>,
+    /// Extra request headers (a spoofed `X-Forwarded-For`).
+    headers: Vec<(String, String)>,
+    /// A form page read once by [`Flow::prepare_attempts`] (its hidden fields: the CSRF
+    /// token), so a burst does not load the page before every attempt.
+    page_form: Option<LoginForm>,
+}
+
+/// What a browser adds to a form POST that a page on another site sends.
+pub const CROSS_SITE_HEADERS: &[(&str, &str)] = &[
+    ("Origin", "https://evil.authprobe.invalid"),
+    ("Sec-Fetch-Site", "cross-site"),
+];
+
+impl Default for AttemptOptions {
+    fn default() -> Self {
+        AttemptOptions {
+            jar: Arc::new(CookieJar::new()),
+            same_site: true,
+            query: Vec::new(),
+            headers: Vec::new(),
+            page_form: None,
+        }
+    }
+}
+
+impl AttemptOptions {
+    pub fn new() -> AttemptOptions {
+        AttemptOptions::default()
+    }
+
+    /// Sends and keeps cookies in `jar`.
+    pub fn with_jar(mut self, jar: Arc<CookieJar>) -> AttemptOptions {
+        self.jar = jar;
+        self
+    }
+
+    /// Sends the attempt as a form on another site would: no CSRF token, no `Referer`,
+    /// and the foreign `Origin` and `Sec-Fetch-Site` a browser adds to a cross-site POST.
+    pub fn cross_site(mut self) -> AttemptOptions {
+        self.same_site = false;
+        self.page_form = None;
+        self.headers
+            .extend(CROSS_SITE_HEADERS.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
+    }
+
+    /// Adds a query parameter to the login URL (posted as a form field too).
+    pub fn with_query(mut self, name: &str, value: &str) -> AttemptOptions {
+        self.query.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Adds a request header.
+    pub fn with_header(mut self, name: &str, value: &str) -> AttemptOptions {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The cookie jar the attempt uses.
+    pub fn jar(&self) -> &Arc<CookieJar> {
+        &self.jar
+    }
+}
+
+/// One login attempt's answer, with the form page fetched before it (form logins).
+#[derive(Debug)]
+pub struct AttemptAnswer {
+    pub response: ProbeResponse,
+    pub page: Option<ProbeResponse>,
+    pub jar: Arc<CookieJar>,
+    /// The cookie names the jar held before the login request.
+    before: Vec<String>,
+}
 
 /// What a refresh returned.
 #[derive(Debug)]
@@ -69,6 +154,25 @@ impl Flow<LoginSpec> {
         (shape.body != BodyEncoding::Form).then(|| self.body_request(&shape, username, password))
     }
 
+    /// [`Flow::attempt_request`] sent to `url`, the same endpoint on another scheme or port
+    /// (the plain-HTTP twin of an HTTPS login): POST is allowed there because it is this
+    /// flow's path; any other path gets `None`.
+    pub fn attempt_request_over(
+        &self,
+        probe: &Probe,
+        url: &url::Url,
+        username: &str,
+        password: &str,
+    ) -> Option<ProbeRequest> {
+        if url.path() != self.url.path() || url.host_str() != self.url.host_str() {
+            return None;
+        }
+        let mut req = self.attempt_request(username, password)?;
+        probe.allow_post(url);
+        req.url = url.clone();
+        Some(req)
+    }
+
     /// The JSON or password-grant request of one login attempt.
     fn body_request(&self, shape: &LoginShape, username: &str, password: &str) -> ProbeRequest {
         let mut fields = self.fields(shape, username, password);
@@ -107,7 +211,7 @@ impl Flow<LoginSpec> {
 
     /// The request shape in use: the spec's, or what an earlier login learned.
     fn shape(&self) -> Option<LoginShape> {
-        if self.source == super::FlowSource::Configured || !self.learns_fields() {
+        if matches!(self.source, super::FlowSource::Configured | super::FlowSource::Spec) || !self.learns_fields() {
             return Some(LoginShape::of(&self.spec));
         }
         self.learned.lock().expect("shape lock").clone()
@@ -149,27 +253,166 @@ impl Flow<LoginSpec> {
 
     /// One login request in `shape`, and its answer read.
     async fn attempt(&self, probe: &Probe, user: &UserCredential, shape: &LoginShape) -> Result<Identity, LoginError> {
-        let jar = Arc::new(CookieJar::new());
+        let answer = self
+            .send_attempt(probe, shape, &user.username, &user.password, AttemptOptions::default())
+            .await?;
+        self.identity_from(user, answer)
+    }
+
+    /// Sends one login attempt in the shape logins use, as `options` say: the request a
+    /// check needs when the way the login is sent is what it tests. POST goes only to this
+    /// flow's URL (with `options.query`).
+    pub async fn attempt_with(
+        &self,
+        probe: &Probe,
+        username: &str,
+        password: &str,
+        options: AttemptOptions,
+    ) -> Result<AttemptAnswer, ProbeError> {
+        self.mark_used();
+        let shape = self.current_shape();
+        self.send_attempt(probe, &shape, username, password, options).await
+    }
+
+    async fn send_attempt(
+        &self,
+        probe: &Probe,
+        shape: &LoginShape,
+        username: &str,
+        password: &str,
+        options: AttemptOptions,
+    ) -> Result<AttemptAnswer, ProbeError> {
+        let AttemptOptions {
+            jar,
+            same_site,
+            query,
+            headers,
+            page_form,
+        } = options;
+        let mut url = self.url.clone();
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query.iter());
+        }
+        let mut page = None;
         let req = match shape.body {
-            BodyEncoding::Json | BodyEncoding::OAuth2 => self.body_request(shape, &user.username, &user.password),
+            BodyEncoding::Json | BodyEncoding::OAuth2 => {
+                let mut req = self.body_request(shape, username, password);
+                req.url = url.clone();
+                req
+            }
             BodyEncoding::Form => {
-                let mut fields = self.fields(shape, &user.username, &user.password);
-                // The form page sets the CSRF cookie and carries the field.
-                let page = probe
-                    .send(ProbeRequest::get(self.url.clone()).with_jar(jar.clone()))
-                    .await?;
-                let token = csrf_field(&page.text()).or_else(|| jar.get(CSRF_COOKIE));
-                if let Some(token) = token {
-                    fields.insert(0, ("csrfmiddlewaretoken".into(), token));
-                }
+                // The page as a browser on the site sees it (its cookies, its hidden fields,
+                // the CSRF token among them); a cross-site form reads it only for the names.
+                let form = match (same_site, page_form) {
+                    (true, Some(form)) => form,
+                    (true, None) => {
+                        let (form, got) = self.read_page(probe, &url, &jar).await?;
+                        page = Some(got);
+                        form
+                    }
+                    (false, _) if self.names_known() => LoginForm::default(),
+                    (false, _) => {
+                        let (form, _) = self.read_page(probe, &url, &Arc::new(CookieJar::new())).await?;
+                        LoginForm {
+                            hidden: Vec::new(),
+                            ..form
+                        }
+                    }
+                };
+                let shape = self.shape_for_form(shape, &form);
+                let mut fields = form.hidden.clone();
+                fields.retain(|(k, _)| !query.iter().any(|(q, _)| q == k));
+                fields.extend(self.fields(&shape, username, password));
+                fields.extend(query.iter().cloned());
                 let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let req = ProbeRequest::post_form(url.clone(), &pairs);
                 // Django checks the Referer of HTTPS form posts against the host.
-                ProbeRequest::post_form(self.url.clone(), &pairs).header("Referer", self.url.as_str())
+                if same_site {
+                    req.header("Referer", url.as_str())
+                } else {
+                    req
+                }
             }
         };
         let before = jar.names();
-        let resp = probe.send(req.with_jar(jar.clone())).await?;
-        self.read_login_answer(user, resp, jar, &before)
+        let mut req = req.with_jar(jar.clone());
+        for (name, value) in &headers {
+            req = req.header(name, value.as_str());
+        }
+        let response = probe.send(req).await?;
+        Ok(AttemptAnswer {
+            response,
+            page,
+            jar,
+            before,
+        })
+    }
+
+    /// Options for a run of attempts: a form login's page is loaded once, here, and its
+    /// cookies and hidden fields (the CSRF token) serve every attempt sent with the
+    /// options returned.
+    pub async fn prepare_attempts(&self, probe: &Probe) -> Result<AttemptOptions, ProbeError> {
+        let options = AttemptOptions::new();
+        if !self.takes_form() {
+            return Ok(options);
+        }
+        let (form, _) = self.read_page(probe, &self.url, &options.jar).await?;
+        Ok(AttemptOptions {
+            page_form: Some(form),
+            ..options
+        })
+    }
+
+    /// Loads the form page with `jar` and reads its form. Django's CSRF token comes from
+    /// its cookie when the page carries no field for it.
+    async fn read_page(
+        &self,
+        probe: &Probe,
+        url: &url::Url,
+        jar: &Arc<CookieJar>,
+    ) -> Result<(LoginForm, ProbeResponse), ProbeError> {
+        let page = probe.send(ProbeRequest::get(url.clone()).with_jar(jar.clone())).await?;
+        let mut form = form::read(&page.text());
+        if !form.hidden.iter().any(|(k, _)| k == CSRF_FORM_FIELD) {
+            if let Some(token) = csrf_field(&page.text()).or_else(|| jar.get(CSRF_COOKIE)) {
+                form.hidden.insert(0, (CSRF_FORM_FIELD.into(), token));
+            }
+        }
+        Ok((form, page))
+    }
+
+    /// Whether the form's field names are settled: configured, or learned already.
+    fn names_known(&self) -> bool {
+        self.source == super::FlowSource::Configured || self.learned.lock().expect("shape lock").is_some()
+    }
+
+    /// The shape with the field names the page's form uses (a detected form only; a
+    /// configured one keeps its own), remembered for later attempts.
+    fn shape_for_form(&self, shape: &LoginShape, form: &LoginForm) -> LoginShape {
+        if self.source == super::FlowSource::Configured {
+            return shape.clone();
+        }
+        let mut learned = shape.clone();
+        if let Some(name) = &form.username_field {
+            learned.username_field = name.clone();
+        }
+        if let Some(name) = &form.password_field {
+            learned.password_field = name.clone();
+        }
+        if form.password_field.is_some() {
+            self.set_shape(learned.clone());
+        }
+        learned
+    }
+
+    /// Whether this login posts an HTML form (with Django's CSRF token), not JSON.
+    pub fn takes_form(&self) -> bool {
+        self.current_shape().body == BodyEncoding::Form
+    }
+
+    /// The identity an attempt's answer logs in, or why it logs nobody in.
+    pub fn identity_from(&self, user: &UserCredential, answer: AttemptAnswer) -> Result<Identity, LoginError> {
+        self.read_login_answer(user, answer.response, answer.jar, &answer.before)
     }
 
     /// Turns a login's answer into an identity, or says why it is not one.
@@ -200,22 +443,39 @@ impl Flow<LoginSpec> {
             access = body.access_jwt.clone();
             token = body.opaque.clone();
         }
-        let refresh = read(&spec.refresh)
-            .or_else(|| cookie(&spec.refresh_cookie))
-            .or_else(|| body.refresh.clone())
-            .or_else(|| cookies.refresh.as_ref().map(|(_, v)| v.clone()));
+        let from_body = read(&spec.refresh).or_else(|| body.refresh.clone());
+        let (refresh, refresh_cookie) = match (from_body, cookie(&spec.refresh_cookie), &cookies.refresh) {
+            (Some(r), _, _) => (Some(r), None),
+            (None, Some(r), _) => (Some(r), spec.refresh_cookie.clone()),
+            (None, None, Some((name, value))) => (Some(value.clone()), Some(name.clone())),
+            (None, None, None) => (None, None),
+        };
         // A JWT kept in a cookie is presented as that cookie.
         let cookie_jwt = match (&spec.access_cookie, &access) {
             (Some(name), Some(value)) if read(&spec.access).is_none() => Some((name.clone(), value.clone())),
             _ if access.is_none() && token.is_none() => cookies.access_jwt.clone(),
             _ => None,
         };
+        // A form login that redirects away from itself, holding a session cookie the page
+        // issued before (express-session keeps the id and sends no new cookie), succeeded.
+        let redirected_away = resp.is_redirect()
+            && resp
+                .location()
+                .is_some_and(|l| l.path().trim_end_matches('/') != self.url.path().trim_end_matches('/'));
         let session = match &spec.session_cookie {
             Some(name) => jar.get(name).is_some(),
-            None => cookies.session,
+            None => {
+                cookies.session
+                    || (spec.body == BodyEncoding::Form
+                        && redirected_away
+                        && jar.names().iter().any(|n| super::vocab::is_session_cookie(n)))
+            }
         };
-        // A form login that lands back on its own form with a 200 failed, whatever cookies it set.
-        if spec.body == BodyEncoding::Form && resp.is_success() && shows_password_form(&resp) {
+        // A form login that lands back on its own form (a 200 showing it again, or a
+        // redirect to it) failed, whatever cookies it set.
+        if spec.body == BodyEncoding::Form
+            && ((resp.is_success() && shows_password_form(&resp)) || (resp.is_redirect() && !redirected_away))
+        {
             return Err(refused(user, &self.url, &resp));
         }
         if json.get("expiry").is_some() && token.is_some() {
@@ -273,6 +533,7 @@ impl Flow<LoginSpec> {
             marker: Some(user.username.clone()),
             login_exchange: Some(resp.exchange),
             login_url: Some(self.url.clone()),
+            refresh_cookie,
         })
     }
 
@@ -299,11 +560,6 @@ impl LoginShape {
         }
     }
 }
-
-/// Names a login's account field goes by, most common first.
-const USERNAME_FIELDS: &[&str] = &["username", "email", "login", "user", "user_name", "identifier", "name"];
-/// Names a login's password field goes by.
-const PASSWORD_FIELDS: &[&str] = &["password", "pass", "passwd", "pwd", "secret"];
 
 /// The first of `names` that `text` mentions as a whole word (a JSON key, a `loc` entry,
 /// a word of a message).
@@ -344,19 +600,86 @@ fn configured_presentation(spec: &LoginSpec) -> Option<Presentation> {
 impl Flow<RefreshSpec> {
     /// Presents `refresh_token` and reads the new access (and rotated refresh) token.
     pub async fn refresh(&self, probe: &Probe, refresh_token: &str) -> Result<Refreshed, ProbeError> {
-        self.mark_used();
-        let body = serde_json::json!({ self.spec.field.clone(): refresh_token });
-        let response = probe.send(ProbeRequest::post_json(self.url.clone(), &body)).await?;
+        self.refresh_held(probe, refresh_token, None).await
+    }
+
+    /// Presents `refresh_token` in its body field, or, when the login set it as the
+    /// cookie `cookie`, as that cookie; reads the new tokens from the body or the cookies
+    /// the answer sets.
+    pub async fn refresh_held(
+        &self,
+        probe: &Probe,
+        refresh_token: &str,
+        cookie: Option<&str>,
+    ) -> Result<Refreshed, ProbeError> {
+        let req = self.refresh_request_held(refresh_token, cookie);
+        let response = probe.send(req).await?;
         let json = response.json().filter(|_| response.is_success()).unwrap_or_default();
+        let set = extract::from_cookies(&response.set_cookies(), &[]);
+        let ok = response.is_success();
         Ok(Refreshed {
-            access: self.spec.access.first_str(&json),
-            refresh: self.spec.refresh.first_str(&json),
+            access: self
+                .spec
+                .access
+                .first_str(&json)
+                .or_else(|| set.access_jwt.clone().filter(|_| ok).map(|(_, v)| v)),
+            refresh: self
+                .spec
+                .refresh
+                .first_str(&json)
+                .or_else(|| set.refresh.clone().filter(|_| ok).map(|(_, v)| v)),
             response,
         })
+    }
+
+    /// The refresh request for `refresh_token`, in the body or as the cookie `cookie`.
+    pub fn refresh_request_held(&self, refresh_token: &str, cookie: Option<&str>) -> ProbeRequest {
+        match cookie {
+            Some(name) => {
+                self.mark_used();
+                let jar = Arc::new(CookieJar::new());
+                jar.set(name, refresh_token);
+                ProbeRequest::post_json(self.url.clone(), &serde_json::json!({})).with_jar(jar)
+            }
+            None => self.refresh_request(refresh_token),
+        }
+    }
+}
+
+impl Flow<RefreshSpec> {
+    /// The refresh request for `refresh_token` in the body field, for checks that send
+    /// invalid ones (bursts); [`Flow::refresh`] sends and reads a real one.
+    pub fn refresh_request(&self, refresh_token: &str) -> ProbeRequest {
+        self.mark_used();
+        let body = serde_json::json!({ self.spec.field.clone(): refresh_token });
+        ProbeRequest::post_json(self.url.clone(), &body)
+    }
+}
+
+impl Flow<FieldSpec> {
+    /// The request that sends `value` in the flow's field (no credential).
+    pub fn request(&self, value: &str) -> ProbeRequest {
+        self.mark_used();
+        let body = serde_json::json!({ self.spec.field.clone(): value });
+        ProbeRequest::post_json(self.url.clone(), &body)
     }
 }
 
 impl Flow<LogoutSpec> {
+    /// Whether the logout takes a refresh token in its body (simplejwt's blacklist,
+    /// dj-rest-auth's logout).
+    pub fn takes_refresh(&self) -> bool {
+        self.spec.refresh_field.is_some()
+    }
+
+    /// The logout request for `refresh_token` alone, without any credential: what a
+    /// burst of invalid tokens against a blacklist endpoint sends.
+    pub fn refresh_only_request(&self, refresh_token: &str) -> ProbeRequest {
+        self.mark_used();
+        let field = self.spec.refresh_field.clone().unwrap_or_default();
+        ProbeRequest::post_json(self.url.clone(), &serde_json::json!({ field: refresh_token }))
+    }
+
     /// Logs `identity` out: its credential, and its refresh token in the body when the
     /// endpoint takes one. Success is a 2xx or a redirect.
     pub async fn log_out(&self, probe: &Probe, identity: &Identity) -> Result<ProbeResponse, ProbeError> {
@@ -411,14 +734,14 @@ fn body_request(
         }
         BodyEncoding::Form => {
             if let Some(token) = &csrf {
-                fields.insert(0, ("csrfmiddlewaretoken".into(), token.clone()));
+                fields.insert(0, (CSRF_FORM_FIELD.into(), token.clone()));
             }
             let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             ProbeRequest::post_form(url.clone(), &pairs)
         }
     };
     if let Some(token) = csrf {
-        req = req.header("X-CSRFToken", token).header("Referer", url.as_str());
+        req = req.header(CSRF_HEADER, token).header("Referer", url.as_str());
     }
     identity.authorize(req)
 }

@@ -237,6 +237,23 @@ pub struct IdentitySpec {
     pub username: JsonPathExpr,
 }
 
+/// A detected endpoint that takes one value in a JSON field: a token to verify
+/// (`{"token"}`), an address to send a password-reset mail to (`{"email"}`).
+#[derive(Debug, Clone)]
+pub struct FieldSpec {
+    pub path: String,
+    pub field: String,
+}
+
+impl FieldSpec {
+    pub fn preset(path: &str, field: &str) -> FieldSpec {
+        FieldSpec {
+            path: path.to_string(),
+            field: field.to_string(),
+        }
+    }
+}
+
 fn default_username_field() -> String {
     "username".into()
 }

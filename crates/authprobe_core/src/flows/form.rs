@@ -1,0 +1,143 @@
+//! Reading an HTML login form: its hidden fields (Django's `csrfmiddlewaretoken`, Rails'
+//! `authenticity_token`, csurf's `_csrf`, a `next`), and the names of its account and
+//! password inputs, so a form login of any stack is filled in as a browser would fill it.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+use super::vocab::USERNAME_FIELDS;
+
+static INPUT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<input\b[^>]*>").expect("valid regex"));
+static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?is)([a-z_:][-a-z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#).expect("valid regex")
+});
+
+/// What a login form page holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginForm {
+    /// Hidden inputs, as the page gave them (name, value).
+    pub hidden: Vec<(String, String)>,
+    /// The account input's name (`username`, `email`, `login`…).
+    pub username_field: Option<String>,
+    /// The password input's name.
+    pub password_field: Option<String>,
+}
+
+/// One `<input>`'s attributes (lower-cased names; `type` defaults to `text`).
+struct Input {
+    name: String,
+    kind: String,
+    value: String,
+}
+
+fn inputs(html: &str) -> Vec<Input> {
+    INPUT
+        .find_iter(html)
+        .filter_map(|tag| {
+            let mut name = None;
+            let mut kind = "text".to_string();
+            let mut value = String::new();
+            for c in ATTRIBUTE.captures_iter(tag.as_str()) {
+                let v = c
+                    .get(2)
+                    .or_else(|| c.get(3))
+                    .or_else(|| c.get(4))
+                    .map(|m| html_unescape(m.as_str()))
+                    .unwrap_or_default();
+                match c[1].to_ascii_lowercase().as_str() {
+                    "name" => name = Some(v),
+                    "type" => kind = v.to_ascii_lowercase(),
+                    "value" => value = v,
+                    _ => {}
+                }
+            }
+            name.filter(|n| !n.is_empty()).map(|name| Input { name, kind, value })
+        })
+        .collect()
+}
+
+/// The few entities a hidden value may carry.
+fn html_unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Reads the login form of a page: hidden fields, the password input, and the account
+/// input (one named like an account, else the first text or e-mail input).
+pub fn read(html: &str) -> LoginForm {
+    let all = inputs(html);
+    let hidden = all
+        .iter()
+        .filter(|i| i.kind == "hidden")
+        .map(|i| (i.name.clone(), i.value.clone()))
+        .collect();
+    let password_field = all.iter().find(|i| i.kind == "password").map(|i| i.name.clone());
+    let typed = |i: &&Input| matches!(i.kind.as_str(), "text" | "email");
+    let username_field = all
+        .iter()
+        .filter(typed)
+        .find(|i| USERNAME_FIELDS.contains(&i.name.to_ascii_lowercase().as_str()))
+        .or_else(|| all.iter().find(typed))
+        .map(|i| i.name.clone());
+    LoginForm {
+        hidden,
+        username_field,
+        password_field,
+    }
+}
+
+/// How many password inputs a page has (a login has one; a sign-up or a password change
+/// asks twice or more).
+pub fn password_inputs(html: &str) -> usize {
+    inputs(html).iter().filter(|i| i.kind == "password").count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_django_form_gives_its_token_and_fields() {
+        let html = r#"<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="abc&amp;1">
+            <input type="text" name="username" autofocus required id="id_username">
+            <input type="password" name="password" required><input type="hidden" name="next" value="/"></form>"#;
+        let form = read(html);
+        assert_eq!(
+            form.hidden,
+            vec![
+                ("csrfmiddlewaretoken".into(), "abc&1".into()),
+                ("next".into(), "/".into())
+            ]
+        );
+        assert_eq!(form.username_field.as_deref(), Some("username"));
+        assert_eq!(form.password_field.as_deref(), Some("password"));
+    }
+
+    #[test]
+    fn other_stacks_forms_are_read_in_any_attribute_order() {
+        let html = "<form method=post action=/session/login><input name='authenticity_token' type='hidden' value='t0k'>\
+            <label>Mail <input name=\"user[email]\" type=email></label><input name=\"user[password]\" type=\"password\">\
+            <input type=checkbox name=remember><input type=submit name=commit value='Log in'></form>";
+        let form = read(html);
+        assert_eq!(form.hidden, vec![("authenticity_token".into(), "t0k".into())]);
+        assert_eq!(form.username_field.as_deref(), Some("user[email]"));
+        assert_eq!(form.password_field.as_deref(), Some("user[password]"));
+        // An input without a type is a text input.
+        let bare = read("<input name=login><input name=pw type=password>");
+        assert_eq!(bare.username_field.as_deref(), Some("login"));
+    }
+
+    #[test]
+    fn password_inputs_tell_a_login_from_a_sign_up() {
+        assert_eq!(password_inputs("<input type=password name=p>"), 1);
+        assert_eq!(
+            password_inputs("<input type='password' name=p1><input TYPE=\"PASSWORD\" name=p2>"),
+            2
+        );
+        assert_eq!(password_inputs("<p>password</p>"), 0);
+    }
+}

@@ -1,0 +1,84 @@
+//! The names authentication goes by: the field names logins use, Django's CSRF and session
+//! cookie names, the shape of a session cookie's name. They live here, in the flows
+//! module, so that checks never name a credential field or cookie themselves: a check asks
+//! the flows, and a stack the scanner has not seen needs a change in one place only.
+
+/// Names a login's account field goes by, most common first.
+pub const USERNAME_FIELDS: &[&str] = &["username", "email", "login", "user", "user_name", "identifier", "name"];
+
+/// Names a login's password field goes by.
+pub const PASSWORD_FIELDS: &[&str] = &["password", "pass", "passwd", "pwd", "secret"];
+
+/// Names an e-mail field goes by (password reset, registration).
+pub const EMAIL_FIELDS: &[&str] = &["email", "e-mail", "mail", "email_address"];
+
+/// Keys a user record names its account by (a listing of accounts, an identity record).
+pub const ACCOUNT_KEYS: &[&str] = &["username", "email", "user", "login"];
+
+/// Django's CSRF cookie.
+pub const CSRF_COOKIE: &str = "csrftoken";
+
+/// The hidden field Django's forms carry the CSRF token in.
+pub const CSRF_FORM_FIELD: &str = "csrfmiddlewaretoken";
+
+/// The header Django's JavaScript clients send the CSRF token in.
+pub const CSRF_HEADER: &str = "X-CSRFToken";
+
+/// Django's default session cookie name, for a target that never showed its own.
+pub const DEFAULT_SESSION_COOKIE: &str = "sessionid";
+
+/// Whether a cookie name looks like a session id (`sessionid`, `SESSION`, `connect.sid`,
+/// `session`), not a CSRF token.
+pub fn is_session_cookie(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    !lower.contains("csrf") && !lower.contains("xsrf") && (lower.contains("session") || lower.ends_with("sid"))
+}
+
+/// Whether a path or field name speaks of a password (`/users/{id}/set_password/`).
+pub fn names_a_password(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.contains("password") || lower.contains("passwd")
+}
+
+/// The body of a sign-up for a new account: the fields Django's registration packages
+/// (dj-rest-auth and allauth's `password1`/`password2`, djoser's `re_password`) and
+/// most hand-written sign-ups take; unknown fields are ignored by serializers.
+pub fn registration_body(username: &str, email: &str, password: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut body = serde_json::Map::new();
+    body.insert("username".into(), username.into());
+    body.insert("email".into(), email.into());
+    for field in ["password", "password1", "password2", "re_password"] {
+        body.insert(field.into(), password.into());
+    }
+    body
+}
+
+/// A body that sets a new password, under the names password endpoints use (Django's
+/// `SetPasswordForm` asks twice; many DRF views take `new_password` or `password`).
+pub fn new_password_body(password: &str) -> serde_json::Map<String, serde_json::Value> {
+    ["new_password", "new_password1", "new_password2", "password"]
+        .into_iter()
+        .map(|field| (field.to_string(), password.into()))
+        .collect()
+}
+
+/// Whether a field or claim name is one of the credential names above (case-insensitive).
+pub fn is_credential_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    USERNAME_FIELDS.contains(&lower.as_str()) || PASSWORD_FIELDS.contains(&lower.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_cookies_are_told_from_csrf_cookies() {
+        assert!(is_session_cookie("sessionid"));
+        assert!(is_session_cookie("connect.sid"));
+        assert!(is_session_cookie("SESSION"));
+        assert!(!is_session_cookie("csrftoken"));
+        assert!(!is_session_cookie("csrf_session"));
+        assert!(!is_session_cookie("theme"));
+    }
+}
