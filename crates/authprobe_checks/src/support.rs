@@ -1,6 +1,7 @@
 //! Helpers shared by several checks.
 
 use authprobe_core::discovery::{Endpoint, EndpointKind};
+use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{ProbeResponse, ScanContext};
 
 /// OWASP API Security Top 10 (2023) category names.
@@ -43,6 +44,62 @@ pub fn credential_endpoints(cx: &ScanContext) -> impl Iterator<Item = &Endpoint>
         .endpoints
         .iter()
         .filter(|e| e.kind.takes_credentials() && e.kind != EndpointKind::AdminLogin)
+}
+
+/// JSON endpoints also asked for HTML, as a browser opening their URL would ask.
+const MAX_BROWSER_FETCHES: usize = 3;
+
+/// What a browser's address bar sends.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// The HTML pages JSON endpoints serve to a browser (path, answer).
+pub struct BrowserViews(pub Vec<(String, ProbeResponse)>);
+
+/// JSON endpoints opened as a browser would open them, once per scan (DRF's browsable API
+/// renders HTML, and sets its CSRF cookie, for a browser's `Accept`): the identity
+/// endpoint, identity-like and other API endpoints anonymously, and the identity endpoint
+/// as the identity. Only the answers that are HTML are kept.
+pub async fn browser_views(cx: &ScanContext) -> std::sync::Arc<BrowserViews> {
+    cx.shared(|| async {
+        let mut json: Vec<&Endpoint> = cx
+            .inventory
+            .endpoints
+            .iter()
+            .filter(|e| {
+                e.anonymous_ok()
+                    .is_some_and(|r| !r.is_html() && r.content_type().contains("json"))
+            })
+            .collect();
+        json.sort_by_key(|e| {
+            let own = cx.identity_endpoint.as_ref() == Some(&e.url);
+            (
+                !own,
+                e.kind != EndpointKind::IdentityCandidate,
+                e.kind != EndpointKind::Api,
+            )
+        });
+        let anonymous = json.iter().take(MAX_BROWSER_FETCHES).map(|e| (e.url.clone(), None));
+        let own = cx
+            .identity_endpoint
+            .clone()
+            .zip(cx.primary())
+            .map(|(u, i)| (u, Some(i)));
+        let mut views = Vec::new();
+        for (url, identity) in anonymous.chain(own) {
+            let req = ProbeRequest::get(url.clone()).header("Accept", BROWSER_ACCEPT);
+            let req = match identity {
+                Some(identity) => identity.authorize(req),
+                None => req,
+            };
+            if let Ok(resp) = cx.probe.send(req).await {
+                if resp.is_html() && resp.status < 500 && !resp.is_redirect() {
+                    views.push((url.path().to_string(), resp));
+                }
+            }
+        }
+        BrowserViews(views)
+    })
+    .await
 }
 
 /// A random path that certainly does not exist on the target.

@@ -7,13 +7,18 @@ use std::sync::LazyLock;
 
 use crate::support::owasp;
 
-/// Signatures of Python tracebacks and database/framework internals in a response.
+/// Signatures of Python tracebacks and database/framework internals in a response, and
+/// the stack frames of other stacks (Node's `(/srv/app/node_modules/x.js:92:19)`, Java's
+/// `(Foo.java:42)`, Ruby's `app.rb:12:in`).
 static INTERNALS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"Traceback \(most recent call last\)|File \\?"[^"\\]+\.py\\?", line \d+|django\.db\.utils\.\w+|sqlite3\.\w*Error|psycopg2?\.errors|MySQLdb\._exceptions|<th>Exception Value:</th>"#,
+        r#"Traceback \(most recent call last\)|File \\?"[^"\\]+\.py\\?", line \d+|django\.db\.utils\.\w+|sqlite3\.\w*Error|psycopg2?\.errors|MySQLdb\._exceptions|<th>Exception Value:</th>|\((?:/|[A-Za-z]:\\)[^()\s<>"]+\.(?:js|mjs|cjs|ts):\d+:\d+\)|\bat [\w$.]+\([\w$]+\.java:\d+\)|\.rb:\d+:in `"#,
     )
     .expect("valid regex")
 });
+
+/// Login flows sent a malformed JSON body at most.
+const MAX_MALFORMED_BODIES: usize = 3;
 
 /// Endpoints fed malformed parameters at most (bounded request cost).
 const MAX_PROBED: usize = 20;
@@ -24,8 +29,10 @@ const MALFORMED_QUERY: &str = "page=authprobe%27%22&page_size=%27&limit=%27&offs
 crate::declare_check! {
     /// ## What it does
     /// Sends malformed values for common query parameters (`page`, `page_size`, `limit`,
-    /// `offset`, `id`) to the API endpoints it found, and scans every response of the scan
-    /// for Python tracebacks, source file paths and database exception names.
+    /// `offset`, `id`) to the API endpoints it found and a JSON body that does not parse to
+    /// the JSON login flows, and scans every response of the scan for Python tracebacks,
+    /// source file paths, database exception names and other stacks' stack frames (Node,
+    /// Java, Ruby).
     ///
     /// ## Why is this bad?
     /// Stack traces reveal code paths, library versions, SQL, file system layout and
@@ -106,7 +113,28 @@ impl VerboseErrors {
             .buffer_unordered(4)
             .collect()
             .await;
+        // A body that does not parse, sent to the login flows that take JSON: a framework
+        // without an error handler answers with its parser's stack trace.
+        let mut malformed = Vec::new();
+        for flow in cx.flows.login.iter().take(MAX_MALFORMED_BODIES) {
+            if let Some(req) = flow.malformed_request() {
+                if let Ok(resp) = cx.probe.send(req).await {
+                    malformed.push(resp);
+                }
+            }
+        }
         let mut findings = Vec::new();
+        for resp in malformed {
+            if let Some(sig) = INTERNALS.find(&resp.text()) {
+                findings.push(leak(
+                    resp.url.path(),
+                    sig.as_str(),
+                    resp.exchange,
+                    "a malformed JSON body",
+                ));
+                break;
+            }
+        }
         for resp in probes.into_iter().flatten() {
             if let Some(sig) = INTERNALS.find(&resp.text()) {
                 findings.push(leak(
@@ -152,6 +180,15 @@ mod tests {
     fn python_tracebacks_in_json_are_recognised() {
         let body = r#"{"detail":"invalid literal for int()","traceback":"Traceback (most recent call last):\n  File \"/srv/app/views.py\", line 42, in get"}"#;
         assert!(INTERNALS.is_match(body));
+    }
+
+    #[test]
+    fn other_stacks_frames_are_recognised() {
+        let express = "SyntaxError: Unexpected end of JSON input<br> &nbsp; &nbsp;at JSON.parse (&lt;anonymous&gt;)<br> &nbsp; &nbsp;at parse (/srv/app/node_modules/body-parser/lib/types/json.js:92:19)";
+        assert!(INTERNALS.is_match(express));
+        assert!(INTERNALS.is_match("java.lang.NullPointerException\n\tat com.acme.Api.get(Api.java:42)"));
+        assert!(INTERNALS.is_match("app/controllers/notes_controller.rb:12:in `show'"));
+        assert!(!INTERNALS.is_match(r#"{"detail":"see https://docs.example.com/errors.js (v1:2:3)"}"#));
     }
 
     #[test]

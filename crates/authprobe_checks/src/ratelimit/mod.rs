@@ -11,7 +11,9 @@ pub mod no_login_rate_limit;
 pub mod no_token_endpoint_rate_limit;
 pub mod rate_limit_bypass;
 
-use authprobe_core::flows::{family, AttemptOptions, FieldFlow, LoginFlow, LogoutFlow, LogoutScope, RefreshFlow};
+use authprobe_core::flows::{
+    family, AttemptOptions, BodyEncoding, FieldFlow, LoginFlow, LogoutFlow, LogoutScope, RefreshFlow,
+};
 use authprobe_core::{ExchangeId, ProbeError, ProbeResponse, ScanContext};
 use futures::future::join_all;
 use std::sync::Arc;
@@ -386,9 +388,19 @@ pub(crate) fn token_targets(cx: &ScanContext) -> Vec<Via> {
     let flows = &cx.flows;
     // Refresh tokens held in a cookie are tampered with in that cookie.
     let cookie = cx.identities.iter().find_map(|i| i.refresh_cookie.clone());
+    // A token endpoint's refresh grant is a target once its login issued a refresh token
+    // (FastAPI's tutorial `/token` takes only the password grant).
+    let granted = |f: &RefreshFlow| {
+        f.spec.body != BodyEncoding::OAuth2
+            || cx
+                .identities
+                .iter()
+                .any(|i| i.login_url.as_ref() == Some(&f.url) && i.refresh_jwt.is_some())
+    };
     let mut out: Vec<Via> = flows
         .refresh
         .iter()
+        .filter(|f| granted(f))
         .map(|f| Via::Refresh(f.clone(), cookie.clone()))
         .collect();
     out.extend(flows.verify.iter().map(|f| Via::Verify(f.clone())));

@@ -9,7 +9,7 @@ use crate::support::owasp;
 crate::declare_check! {
     /// ## What it does
     /// Collects every `Set-Cookie` the target sent during the scan (the login page, the
-    /// form login, token endpoints) and, for session, CSRF and token cookies, reports a
+    /// form login, token endpoints, API pages opened as a browser opens them) and, for session, CSRF and token cookies, reports a
     /// missing `Secure` flag, a missing `HttpOnly` flag (not required for the CSRF cookie,
     /// which JavaScript must read), and a missing or `None` `SameSite` attribute.
     ///
@@ -98,6 +98,8 @@ fn missing_flags(cookie: &SetCookie, role: CookieRole) -> Vec<&'static str> {
 
 impl CookieFlags {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        // The pages a browser gets set cookies too (DRF's browsable API sets `csrftoken`).
+        crate::support::browser_views(cx).await;
         // First sighting of each relevant cookie name, with the exchange that set it.
         let mut seen: BTreeMap<String, (SetCookie, ExchangeId)> = BTreeMap::new();
         for (cookie, exchange) in cx.probe.set_cookies() {

@@ -1,11 +1,14 @@
-use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+use authprobe_core::{
+    CheckMeta, CheckOutcome, Confidence, Family, Finding, ProbeResponse, Requirement, ScanContext, Severity,
+};
 
-use crate::support::{html_endpoints, owasp, summarize};
+use crate::support::{browser_views, html_endpoints, owasp, summarize};
 
 crate::declare_check! {
     /// ## What it does
-    /// Looks at every HTML page the scan fetched (login forms, the admin, other pages) and
-    /// reports those served without a `Content-Security-Policy` header (a
+    /// Looks at every HTML page the scan fetched (login forms, the admin, error pages, other
+    /// pages, and what a few JSON endpoints serve to a browser's `Accept`, such as DRF's
+    /// browsable API) and reports those served without a `Content-Security-Policy` header (a
     /// `Content-Security-Policy-Report-Only` header does not count: it enforces nothing).
     ///
     /// ## Why is this bad?
@@ -54,7 +57,15 @@ crate::declare_check! {
 
 impl CspMissing {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let pages: Vec<_> = html_endpoints(cx).filter(|(_, r)| r.is_success()).collect();
+        // Pages discovery saw (error pages included: a 404 page that echoes the path is
+        // where an injection lands), then JSON endpoints opened as a browser would open
+        // them (DRF's browsable API renders HTML for a browser's Accept), anonymously and,
+        // for the identity endpoint, as the identity.
+        let mut pages: Vec<(String, ProbeResponse)> = html_endpoints(cx)
+            .filter(|(_, r)| r.status < 500 && !r.is_redirect())
+            .map(|(e, r)| (e.path().to_string(), r.clone()))
+            .collect();
+        pages.extend(browser_views(cx).await.0.iter().cloned());
         if pages.is_empty() {
             return CheckOutcome::skipped("the scan found no HTML page on the target");
         }
@@ -65,10 +76,13 @@ impl CspMissing {
         let Some((first, _)) = missing.first() else {
             return CheckOutcome::passed();
         };
-        let paths: Vec<String> = missing.iter().map(|(e, _)| e.path().to_string()).collect();
+        let paths: Vec<String> = missing
+            .iter()
+            .map(|(p, r)| format!("{p} (HTTP {})", r.status))
+            .collect();
         vec![Finding::new(
             Confidence::Confirmed,
-            first.path(),
+            first.as_str(),
             format!(
                 "{} HTML page(s) are served without a Content-Security-Policy: {}.",
                 paths.len(),

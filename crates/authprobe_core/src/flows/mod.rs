@@ -204,6 +204,14 @@ impl Flows {
                 .refresh
                 .push(Flow::new(family::CONFIGURED, url, s.clone(), configured));
         }
+        // A configured password grant's endpoint takes the refresh grant too.
+        let configured_grant = specs.login.as_ref().filter(|l| l.body == BodyEncoding::OAuth2);
+        if let (Some(login), None) = (configured_grant, &specs.refresh) {
+            let url = join("login", &login.path)?;
+            let refresh = RefreshSpec::oauth2_preset(url.path(), login);
+            let source = flows.found(&url);
+            flows.refresh.push(Flow::new(family::OAUTH2, url, refresh, source));
+        }
         if let Some(s) = &specs.logout {
             let url = join("logout", &s.path)?;
             flows
@@ -314,6 +322,13 @@ impl Flows {
                     if d.form && !d.password_grant {
                         spec.body = BodyEncoding::Form;
                     }
+                }
+                if fam == family::OAUTH2 {
+                    // The same endpoint takes the refresh grant (used only when the login
+                    // issues a refresh token).
+                    let refresh = RefreshSpec::oauth2_preset(url.path(), &spec);
+                    let source = self.found(&url);
+                    self.refresh.push(Flow::new(fam, url.clone(), refresh, source));
                 }
                 let source = self.found(&url);
                 self.login.push(Flow::new(fam, url, spec, source));
@@ -456,6 +471,8 @@ impl Flows {
         candidates.sort_by_key(|f| {
             (
                 f.source != FlowSource::Configured,
+                // A token endpoint's own refresh grant belongs to its password grant.
+                !(f.spec.body == BodyEncoding::OAuth2 && f.url == login.url),
                 f.family != login.family,
                 !f.url.path().starts_with(&prefix),
             )

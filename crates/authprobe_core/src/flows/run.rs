@@ -154,6 +154,19 @@ impl Flow<LoginSpec> {
         (shape.body != BodyEncoding::Form).then(|| self.body_request(&shape, username, password))
     }
 
+    /// A POST of a JSON body that does not parse, for a login that takes JSON: what a
+    /// framework without an error handler answers with its parser's stack trace. It names
+    /// no account, so no throttle counts it against one.
+    pub fn malformed_request(&self) -> Option<ProbeRequest> {
+        if self.current_shape().body != BodyEncoding::Json {
+            return None;
+        }
+        self.mark_used();
+        let mut req = ProbeRequest::post_json(self.url.clone(), &serde_json::json!({}));
+        req.body = Some("{\"authprobe\": ".into());
+        Some(req)
+    }
+
     /// [`Flow::attempt_request`] sent to `url`, the same endpoint on another scheme or port
     /// (the plain-HTTP twin of an HTTPS login): POST is allowed there because it is this
     /// flow's path; any other path gets `None`.
@@ -651,8 +664,23 @@ impl Flow<RefreshSpec> {
     /// invalid ones (bursts); [`Flow::refresh`] sends and reads a real one.
     pub fn refresh_request(&self, refresh_token: &str) -> ProbeRequest {
         self.mark_used();
-        let body = serde_json::json!({ self.spec.field.clone(): refresh_token });
-        ProbeRequest::post_json(self.url.clone(), &body)
+        let mut fields: Vec<(String, String)> = Vec::new();
+        if self.spec.body == BodyEncoding::OAuth2 {
+            fields.push(("grant_type".into(), "refresh_token".into()));
+        }
+        fields.push((self.spec.field.clone(), refresh_token.to_string()));
+        fields.extend(self.spec.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        match self.spec.body {
+            BodyEncoding::Json => {
+                let map: serde_json::Map<String, serde_json::Value> =
+                    fields.into_iter().map(|(k, v)| (k, v.into())).collect();
+                ProbeRequest::post_json(self.url.clone(), &map.into())
+            }
+            BodyEncoding::Form | BodyEncoding::OAuth2 => {
+                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                ProbeRequest::post_form(self.url.clone(), &pairs).header("Accept", "application/json")
+            }
+        }
     }
 }
 

@@ -185,6 +185,13 @@ pub struct RefreshSpec {
     /// JSON path of the rotated refresh token, if the server rotates.
     #[serde(default = "default_refresh_path")]
     pub refresh: JsonPathExpr,
+    /// `json`, `form`, or `oauth2`: an OAuth 2 refresh grant (RFC 6749 §6), a form with
+    /// `grant_type=refresh_token` and the token in `field` (`refresh_token`).
+    #[serde(default)]
+    pub body: BodyEncoding,
+    /// Constant fields sent with every refresh (an OAuth 2 client's `client_id`).
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
 }
 
 /// `[flows.logout]`: ends a session, sent with the credential being logged out.
@@ -334,6 +341,24 @@ impl RefreshSpec {
             field: default_refresh_field(),
             access: default_access_path(),
             refresh: default_refresh_path(),
+            body: BodyEncoding::Json,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// The refresh grant at an OAuth 2 token endpoint, for the client `login` uses.
+    pub fn oauth2_preset(path_: &str, login: &LoginSpec) -> RefreshSpec {
+        let mut extra = BTreeMap::new();
+        for (name, value) in [("client_id", &login.client_id), ("client_secret", &login.client_secret)] {
+            if let Some(v) = value {
+                extra.insert(name.to_string(), v.clone());
+            }
+        }
+        RefreshSpec {
+            field: "refresh_token".into(),
+            body: BodyEncoding::OAuth2,
+            extra,
+            ..RefreshSpec::preset(path_)
         }
     }
 }
