@@ -298,9 +298,58 @@ impl ProbeError {
     }
 }
 
+/// Answers in place of the network: the seam that lets flows and checks run against
+/// recorded or scripted exchanges in a unit test. Everything else the probe does (the
+/// method policy, the budget, the cookie jars, the exchange log) still happens.
+pub trait Transport: Send + Sync {
+    fn answer(&self, request: &RecordedRequest) -> ScriptedAnswer;
+}
+
+/// One scripted answer.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptedAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl ScriptedAnswer {
+    pub fn new(status: u16) -> ScriptedAnswer {
+        ScriptedAnswer {
+            status,
+            ..ScriptedAnswer::default()
+        }
+    }
+
+    /// A JSON body (with its `Content-Type`).
+    pub fn json(status: u16, body: serde_json::Value) -> ScriptedAnswer {
+        ScriptedAnswer::new(status)
+            .header("Content-Type", "application/json")
+            .body(&body.to_string())
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> ScriptedAnswer {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn body(mut self, body: &str) -> ScriptedAnswer {
+        self.body = body.to_string();
+        self
+    }
+}
+
+impl<F: Fn(&RecordedRequest) -> ScriptedAnswer + Send + Sync> Transport for F {
+    fn answer(&self, request: &RecordedRequest) -> ScriptedAnswer {
+        self(request)
+    }
+}
+
 /// The gateway itself. Cheap to share by reference across concurrent checks.
 pub struct Probe {
     client: reqwest::Client,
+    /// Scripted answers instead of the network (unit tests).
+    transport: Option<Arc<dyn Transport>>,
     settings: ProbeSettings,
     sent: AtomicUsize,
     /// Requests refused because the budget was spent.
@@ -339,6 +388,7 @@ impl Probe {
             .map_err(|e| ProbeError::Other(format!("cannot build HTTP client: {e}")))?;
         Ok(Probe {
             client,
+            transport: None,
             in_flight: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
             settings,
             sent: AtomicUsize::new(0),
@@ -349,6 +399,12 @@ impl Probe {
             write_allowed: RwLock::new(HashMap::new()),
             interrupt: Interrupt::new(),
         })
+    }
+
+    /// Answers every request from `transport` instead of the network.
+    pub fn with_transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
     }
 
     /// Obeys this stop switch: once pulled, requests are refused and those in flight
@@ -544,9 +600,12 @@ impl Probe {
                 return Err(ProbeError::Other("cannot repeat a streamed request".into()));
             };
             let started = Instant::now();
-            let outcome = tokio::select! {
-                outcome = self.fetch(this_attempt, &req.url) => outcome,
-                _ = self.interrupt.triggered() => Err(self.interrupted_error()),
+            let outcome = match &self.transport {
+                Some(transport) => Ok(scripted(transport.answer(&recorded_request))),
+                None => tokio::select! {
+                    outcome = self.fetch(this_attempt, &req.url) => outcome,
+                    _ = self.interrupt.triggered() => Err(self.interrupted_error()),
+                },
             };
             match outcome {
                 Err(err) if attempt < retries && err.is_connection_error() => {
@@ -701,6 +760,17 @@ impl Probe {
         });
         id
     }
+}
+
+/// A scripted answer in the shape [`Probe::fetch`] returns.
+fn scripted(answer: ScriptedAnswer) -> (u16, HeaderMap, Bytes, Option<String>) {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &answer.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            headers.append(name, value);
+        }
+    }
+    (answer.status, headers, Bytes::from(answer.body), None)
 }
 
 fn policy_key(url: &Url) -> String {

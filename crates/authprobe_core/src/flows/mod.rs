@@ -6,6 +6,8 @@
 //! through these flows only, and the report lists every flow and whether it was used.
 
 pub mod extract;
+#[cfg(test)]
+mod fixtures;
 pub mod form;
 pub mod present;
 mod run;

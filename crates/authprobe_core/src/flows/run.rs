@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::form::{self, LoginForm};
 use super::spec::BodyEncoding;
-use super::vocab::{CSRF_COOKIE, CSRF_FORM_FIELD, CSRF_HEADER, PASSWORD_FIELDS, USERNAME_FIELDS};
+use super::vocab::{CSRF_COOKIE, CSRF_FORM_FIELD, CSRF_HEADER, DOUBLE_SUBMIT_HEADER, PASSWORD_FIELDS, USERNAME_FIELDS};
 use super::{extract, present};
 use super::{FieldSpec, Flow, LoginSpec, LogoutSpec, PasswordChangeSpec, RefreshSpec};
 use crate::config::{LoginKind, UserCredential};
@@ -741,19 +741,31 @@ impl Flow<PasswordChangeSpec> {
     }
 }
 
-/// A POST carrying `fields` and the identity's credential. Session credentials also carry
-/// Django's CSRF token (header and, for forms, field) and a same-origin `Referer`, as the
-/// site's own pages would send them.
+/// A POST carrying `fields` and the identity's credential. Credentials held in cookies also
+/// carry the CSRF token the site's own pages would send: Django's `csrftoken` (header and,
+/// for forms, field) or another stack's double-submit cookie (Flask-JWT-Extended's
+/// `csrf_access_token` as `X-CSRF-TOKEN`), with a same-origin `Referer`.
 fn body_request(
     url: &url::Url,
     body: BodyEncoding,
     mut fields: Vec<(String, String)>,
     identity: &Identity,
 ) -> ProbeRequest {
-    let csrf = match &identity.credential {
-        Credential::Session(jar) => jar.get(CSRF_COOKIE),
-        _ => None,
+    let jar = match &identity.credential {
+        Credential::Session(jar) => Some(jar),
+        _ => identity.session.as_ref(),
     };
+    let csrf = jar.and_then(|j| j.get(CSRF_COOKIE));
+    // Another stack's double-submit cookie: the access token's own first.
+    let double_submit = jar.filter(|_| csrf.is_none()).and_then(|j| {
+        let mut names: Vec<String> = j
+            .names()
+            .into_iter()
+            .filter(|n| n.to_ascii_lowercase().contains("csrf"))
+            .collect();
+        names.sort_by_key(|n| !n.to_ascii_lowercase().contains("access"));
+        names.first().and_then(|n| j.get(n))
+    });
     let mut req = match body {
         BodyEncoding::Json | BodyEncoding::OAuth2 => {
             let map: serde_json::Map<String, serde_json::Value> =
@@ -770,6 +782,8 @@ fn body_request(
     };
     if let Some(token) = csrf {
         req = req.header(CSRF_HEADER, token).header("Referer", url.as_str());
+    } else if let Some(token) = double_submit {
+        req = req.header(DOUBLE_SUBMIT_HEADER, token).header("Referer", url.as_str());
     }
     identity.authorize(req)
 }

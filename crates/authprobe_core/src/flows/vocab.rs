@@ -24,6 +24,10 @@ pub const CSRF_FORM_FIELD: &str = "csrfmiddlewaretoken";
 /// The header Django's JavaScript clients send the CSRF token in.
 pub const CSRF_HEADER: &str = "X-CSRFToken";
 
+/// The header double-submit CSRF schemes read (Flask-JWT-Extended, Rails' JavaScript,
+/// Angular's `X-XSRF-TOKEN` convention aside).
+pub const DOUBLE_SUBMIT_HEADER: &str = "X-CSRF-TOKEN";
+
 /// Django's default session cookie name, for a target that never showed its own.
 pub const DEFAULT_SESSION_COOKIE: &str = "sessionid";
 
