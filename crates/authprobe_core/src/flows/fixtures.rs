@@ -247,7 +247,13 @@ async fn refreshes_in_a_body_field_a_cookie_and_an_oauth2_grant() {
     let mut client = LoginSpec::oauth2_preset("/o/token/");
     client.client_id = Some("spa".into());
     // (row, endpoint, spec, cookie the refresh token is held in, rotated refresh expected)
-    type Row = (&'static str, &'static str, RefreshSpec, Option<&'static str>, Option<&'static str>);
+    type Row = (
+        &'static str,
+        &'static str,
+        RefreshSpec,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
     let rows: Vec<Row> = vec![
         (
             "simplejwt body field",

@@ -336,16 +336,25 @@ impl Flows {
                 self.login.push(Flow::new(fam, url, spec, source));
             }
         }
+        let simplejwt_login = self.login.iter().any(|l| l.family == family::SIMPLEJWT);
         for e in inventory.of_kind(EndpointKind::TokenRefresh) {
-            let fam = login_family(e.path());
-            self.add_refresh(
-                if fam == family::JSON_LOGIN {
-                    family::SIMPLEJWT
-                } else {
-                    fam
-                },
-                Some(e.url.clone()),
-            );
+            let fam = match login_family(e.path()) {
+                family::JSON_LOGIN | family::SIMPLEJWT => {
+                    // A refresh beside a login of no known package is that login's (Flask's
+                    // `/api/token/refresh` beside `/api/login`), unless simplejwt is there.
+                    let beside_custom = self
+                        .login
+                        .iter()
+                        .any(|l| l.family == family::JSON_LOGIN && e.path().starts_with(&parent(l.path())));
+                    if beside_custom && !simplejwt_login {
+                        family::JSON_LOGIN
+                    } else {
+                        family::SIMPLEJWT
+                    }
+                }
+                other => other,
+            };
+            self.add_refresh(fam, Some(e.url.clone()));
         }
         for (kind, fam) in [
             (EndpointKind::FormLogin, family::DJANGO_FORM),
