@@ -67,17 +67,23 @@ pub(crate) fn session_cookie_name(cx: &ScanContext) -> String {
         .unwrap_or_else(|| DEFAULT_SESSION_COOKIE.to_string())
 }
 
-/// The first endpoint (identity endpoint first) whose A/N/G baselines can be told apart,
-/// with those baselines.
-pub(crate) async fn oracle(cx: &ScanContext) -> Result<(Url, Baseline), String> {
+/// Endpoints a replayed credential can be judged at: the identity endpoint, then the
+/// protected API endpoints.
+fn oracle_candidates(cx: &ScanContext) -> Vec<Url> {
     let mut urls: Vec<Url> = cx.identity_endpoint.iter().cloned().collect();
     for e in cx.protected_endpoints() {
         if matches!(e.kind, EndpointKind::Api | EndpointKind::IdentityCandidate) && !urls.contains(&e.url) {
             urls.push(e.url.clone());
         }
     }
+    urls
+}
+
+/// The first endpoint (identity endpoint first) whose A/N/G baselines can be told apart,
+/// with those baselines.
+pub(crate) async fn oracle(cx: &ScanContext) -> Result<(Url, Baseline), String> {
     let mut reasons = Vec::new();
-    for url in urls.into_iter().take(MAX_ORACLE_CANDIDATES) {
+    for url in oracle_candidates(cx).into_iter().take(MAX_ORACLE_CANDIDATES) {
         match cx.baseline(&url).await {
             Ok(b) => match b.distinguishable() {
                 Ok(()) => return Ok((url, b)),
@@ -149,10 +155,9 @@ async fn session_baseline(
         return Err("the form login set no session cookie".into());
     };
     let mut urls: Vec<Url> = home.into_iter().collect();
-    urls.extend(cx.identity_endpoint.iter().cloned());
-    for e in cx.protected_endpoints() {
-        if matches!(e.kind, EndpointKind::Api | EndpointKind::IdentityCandidate) && !urls.contains(&e.url) {
-            urls.push(e.url.clone());
+    for url in oracle_candidates(cx) {
+        if !urls.contains(&url) {
+            urls.push(url);
         }
     }
     let mut reasons = Vec::new();
