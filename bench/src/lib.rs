@@ -1,6 +1,7 @@
 //! Benchmarks that print their ratio against a naive baseline measured in the same process,
 //! so the figures compare on whatever machine runs them.
 
+pub mod coverage;
 pub mod entropy;
 pub mod scan;
 

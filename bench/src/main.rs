@@ -1,6 +1,6 @@
 //! `cargo run --release -p authprobe_bench`: HMAC secret cracking and token analysis speed
-//! against baselines, and a spec-driven scan at scale (`-- crack`, `-- entropy` or `-- scan`
-//! runs one of them).
+//! against baselines, in-scan cracking coverage, and a spec-driven scan at scale (`-- crack`,
+//! `-- coverage`, `-- entropy` or `-- scan` runs one of them).
 
 use std::io::Write;
 
@@ -10,6 +10,10 @@ fn main() {
     let out = &mut std::io::stdout().lock();
     if run("crack") {
         authprobe_bench::crack_report(out).expect("stdout");
+    }
+    if run("coverage") {
+        writeln!(out).expect("stdout");
+        authprobe_bench::coverage::coverage_report(out).expect("stdout");
     }
     if run("entropy") {
         writeln!(out).expect("stdout");

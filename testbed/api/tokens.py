@@ -107,7 +107,8 @@ def decode_access_token(raw: str | bytes) -> dict[str, Any]:
         "verify_signature": verify_signature,
         # INTENTIONALLY VULNERABLE (expired_accepted): exp verification switched off after
         # "clock skew on phones" support tickets.
-        "verify_exp": not flaw_on("expired_accepted"),
+        # INTENTIONALLY VULNERABLE (expired_weak_key): the same, with a guessable key.
+        "verify_exp": not (flaw_on("expired_accepted") or flaw_on("expired_weak_key")),
         "verify_nbf": True,
         "verify_iat": True,
         "verify_aud": audience is not None,

@@ -21,6 +21,7 @@ sets them per start:
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -283,6 +284,16 @@ FAILURE_WINDOW_SECONDS = 60
 if flaw_on("weak_secret"):
     # INTENTIONALLY VULNERABLE (weak_secret): a guessable HMAC key copied from a tutorial.
     _jwt_signing_key = "secret123"
+elif flaw_on("numeric_secret") or flaw_on("expired_weak_key"):
+    # INTENTIONALLY VULNERABLE (numeric_secret): "a PIN is enough for staging" - a 6-digit
+    # key, drawn per start so only a search (not a list) recovers it.
+    _jwt_signing_key = "%06d" % (100000 + secrets.randbelow(900000))
+elif flaw_on("word_secret"):
+    # INTENTIONALLY VULNERABLE (word_secret): a single English word as the key, drawn per
+    # start from words no list of common secrets holds.
+    _jwt_signing_key = secrets.choice(
+        ["lantern", "marigold", "thimble", "quartz", "walrus", "parsnip", "juniper", "saffron", "pelican", "tundra"]
+    )
 elif flaw_on("default_django_key"):
     # INTENTIONALLY VULNERABLE (default_django_key): SIGNING_KEY not set, simplejwt falls
     # back to SECRET_KEY, i.e. the committed django-insecure key.

@@ -71,5 +71,17 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
+if flaw_on("debug_route"):
+    from api.views import debug
+
+    # INTENTIONALLY VULNERABLE (debug_route): see api/views/debug.py.
+    urlpatterns.insert(0, path("api/debug/", debug.DebugView.as_view(), name="debug"))
+
+if flaw_on("state_changing_get"):
+    from api.views import demo
+
+    # INTENTIONALLY VULNERABLE (state_changing_get): see api/views/demo.py.
+    urlpatterns.insert(0, path("api/demo/reset/", demo.DemoResetView.as_view(), name="demo_reset"))
+
 # Third-party auth stacks (`serve --apps dj-rest-auth,knox`).
 urlpatterns += stacks.urlpatterns_for(settings.TESTBED_APPS)

@@ -25,6 +25,11 @@ macro_rules! fires_on_its_flaw {
 
 fires_on_its_flaw! {
     auth001_fires_on_missing_auth: "AUTH001" on "missing_auth";
+    auth001_fires_on_debug_route: "AUTH001" on "debug_route";
+    jwt003_fires_on_numeric_secret: "JWT003" on "numeric_secret";
+    jwt003_fires_on_word_secret: "JWT003" on "word_secret";
+    jwt004_fires_on_expired_weak_key: "JWT004" on "expired_weak_key";
+    jwt003_fires_on_expired_weak_key: "JWT003" on "expired_weak_key";
     auth002_fires_on_invalid_token_accepted: "AUTH002" on "invalid_token_accepted";
     auth003_fires_on_query_token: "AUTH003" on "query_token";
     auth007_fires_on_no_www_authenticate: "AUTH007" on "no_www_authenticate";

@@ -29,6 +29,10 @@ fn the_method_policy_holds_at_the_target() {
         if method == "POST" {
             assert!(is_flow_endpoint(path, &flows), "POST to a non-flow endpoint: {path}");
         }
+        assert!(
+            !path.starts_with("/api/demo/reset"),
+            "a state-changing GET was sent: {method} {path}"
+        );
     }
     // Every request the report counts reached the target, and nothing else did.
     assert_eq!(report["stats"]["requests"].as_u64().unwrap() as usize, seen.len());
@@ -120,4 +124,36 @@ fn the_report_states_the_profile_and_methods_of_a_standard_scan() {
     for forbidden in ["DELETE", "PUT", "PATCH"] {
         assert!(!methods.contains_key(forbidden));
     }
+}
+
+/// The spec lists `GET /api/demo/reset/` (it wipes every note) and the API root links it:
+/// the scan never requests it, says so in the report, and finds nothing else (the flaw is
+/// the scanner's to avoid, not to report).
+#[test]
+fn a_get_the_spec_says_changes_state_is_never_sent() {
+    let log = access_log("acting-get");
+    let bed = Testbed::start_with("state_changing_get", false, &["--access-log", log.to_str().unwrap()]);
+    let run = scan(&bed, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["check"].as_str())
+        .collect();
+    assert!(codes.is_empty(), "{codes:?}");
+    let seen = lines(&log);
+    assert!(seen.len() > 100, "the scan ran: {} requests", seen.len());
+    assert!(
+        !seen.iter().any(|(_, path)| path.starts_with("/api/demo/reset")),
+        "the state-changing GET was sent"
+    );
+    let not_probed = report["not_probed"].as_array().expect("not_probed listed");
+    let entry = not_probed
+        .iter()
+        .find(|n| n["path"] == "/api/demo/reset/")
+        .unwrap_or_else(|| panic!("{not_probed:?}"));
+    assert_eq!(entry["method"], "GET");
+    assert!(entry["reason"].as_str().unwrap().contains("changes state"), "{entry}");
 }

@@ -184,6 +184,7 @@ async fn context(api: Arc<CookieJwtApi>) -> ScanContext {
             authenticated: None,
             declared: false,
         }],
+        ..Default::default()
     };
     let flows = Flows::resolve(&specs, None, None, &target, &inventory, None).unwrap();
     for u in flows.post_urls() {

@@ -109,19 +109,76 @@ const MAX_LOGIN_OPTIONS: usize = 32;
 static COMMON_PATHS_OWNED: std::sync::LazyLock<Vec<String>> =
     std::sync::LazyLock::new(|| COMMON_PATHS.iter().chain(LOGIN_PATHS).map(|p| p.to_string()).collect());
 
-/// Path fragments never requested, even when linked: following them could log the
-/// scanner out or change state on a misbehaving server that acts on GET.
-const NEVER_FOLLOW: &[&str] = &[
+/// Verbs that, as a word of a path, say a GET there acts rather than reads: following
+/// such a link or spec entry could log the scanner out, or wipe or re-seed the target on a
+/// server that acts on GET (`GET /createdb`). A word counts when it is the verb or the verb
+/// glued to a noun (`resetdb`, `deleteall`).
+const STATE_CHANGING_VERBS: &[&str] = &[
     "logout",
     "signout",
-    "sign-out",
-    "log-out",
     "delete",
     "remove",
     "destroy",
     "revoke",
     "deactivate",
+    "create",
+    "drop",
+    "reset",
+    "init",
+    "seed",
+    "purge",
+    "truncate",
+    "wipe",
+    "flush",
+    "shutdown",
+    "restart",
+    "migrate",
+    "rebuild",
+    "clear",
+    "unsubscribe",
 ];
+
+/// Nouns a state-changing verb is glued to in route names (`createdb`, `resetall`).
+const GLUED_OBJECTS: &[&str] = &[
+    "",
+    "db",
+    "database",
+    "all",
+    "data",
+    "cache",
+    "table",
+    "tables",
+    "schema",
+    "user",
+    "users",
+    "account",
+    "everything",
+    "session",
+    "sessions",
+    "token",
+    "tokens",
+    "me",
+];
+
+/// Whether a path's name says a GET there changes state (see [`STATE_CHANGING_VERBS`]).
+/// Split words (`log-out`, `sign_out`, `reset-db`) are joined first. A password reset is a
+/// page or a POST-only endpoint, not an action on GET, so `password/reset` is not one.
+pub fn changes_state(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let password_page = lower.contains("password") || lower.contains("passwd");
+    let joined = lower.replace(['-', '_'], "");
+    let acts = |word: &str| {
+        STATE_CHANGING_VERBS.iter().any(|verb| {
+            word.strip_prefix(verb)
+                .is_some_and(|rest| GLUED_OBJECTS.contains(&rest))
+                && !(password_page && *verb == "reset")
+        })
+    };
+    joined
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .any(acts)
+}
 
 /// Most endpoints an inventory holds (discovery stops growing it there).
 pub const MAX_ENDPOINTS: usize = 200;
@@ -134,9 +191,10 @@ pub const MAX_SPEC_ENDPOINTS: usize = 10_000;
 pub const KEPT_BODY_BYTES: usize = 256 * 1024;
 
 /// Cuts a response kept in the inventory to [`KEPT_BODY_BYTES`] (marked truncated).
-fn kept(mut resp: ProbeResponse) -> ProbeResponse {
+pub(crate) fn kept(mut resp: ProbeResponse) -> ProbeResponse {
     if resp.body.len() > KEPT_BODY_BYTES {
-        resp.body = resp.body.slice(..KEPT_BODY_BYTES);
+        // A copy, not a slice: a slice would keep the whole buffer alive.
+        resp.body = bytes::Bytes::copy_from_slice(&resp.body[..KEPT_BODY_BYTES]);
         resp.body_truncated = true;
     }
     resp
@@ -219,6 +277,29 @@ impl Endpoint {
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     pub endpoints: Vec<Endpoint>,
+    /// Routes the scan knew of and left alone on purpose (a GET there would change state).
+    pub not_probed: Vec<NotProbed>,
+}
+
+/// A route the scan found (a link, a spec operation) and did not request, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotProbed {
+    pub method: String,
+    pub path: String,
+    pub reason: String,
+}
+
+impl Inventory {
+    /// Records a route left alone (once per method and path).
+    pub fn skip(&mut self, method: &str, path: &str, reason: impl Into<String>) {
+        if !self.not_probed.iter().any(|n| n.method == method && n.path == path) {
+            self.not_probed.push(NotProbed {
+                method: method.to_string(),
+                path: path.to_string(),
+                reason: reason.into(),
+            });
+        }
+    }
 }
 
 impl Inventory {
@@ -295,8 +376,11 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
                 continue;
             }
             if let (true, Ok(resp)) = (guess, &anonymous) {
-                for link in links_in(resp, target) {
-                    if seen.insert(link.clone()) {
+                for link in all_links_in(resp, target) {
+                    if changes_state(link.path()) {
+                        let reason = format!("linked from {}; its name says a GET there changes state", url.path());
+                        inventory.skip("GET", link.path(), reason);
+                    } else if seen.insert(link.clone()) {
                         next.push((link, false));
                     }
                 }
@@ -452,15 +536,26 @@ async fn soft_not_found(probe: &Probe, target: &Target) -> Option<ProbeResponse>
 
 /// Fetches every endpoint as `identity` (the A baselines) and adds the endpoints that only
 /// an authenticated user can see links to (object detail URLs), with their N baselines.
+/// Endpoints that already hold the identity's answer (hidden routes) are not fetched
+/// again; their links are followed all the same.
 pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &mut Inventory, identity: &Identity) {
+    let wanted = |e: &Endpoint| matches!(e.kind, EndpointKind::Api | EndpointKind::IdentityCandidate) || e.declared;
     let mut frontier: Vec<Url> = inventory
         .endpoints
         .iter()
-        .filter(|e| matches!(e.kind, EndpointKind::Api | EndpointKind::IdentityCandidate) || e.declared)
+        .filter(|e| wanted(e) && e.authenticated.is_none())
         .map(|e| e.url.clone())
         .collect();
+    let mut known_links: Vec<Url> = Vec::new();
+    for e in inventory.endpoints.iter().filter(|e| wanted(e)) {
+        for link in e.authenticated.iter().flat_map(|r| links_in(r, target)) {
+            if !inventory.contains(&link) && !known_links.contains(&link) {
+                known_links.push(link);
+            }
+        }
+    }
     let mut rounds = 0;
-    while !frontier.is_empty() && rounds < 3 {
+    while !(frontier.is_empty() && known_links.is_empty()) && rounds < 3 {
         rounds += 1;
         let fetched = fetch_all(
             probe,
@@ -468,7 +563,7 @@ pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &
             Some(identity),
         )
         .await;
-        let mut new_links = Vec::new();
+        let mut new_links = std::mem::take(&mut known_links);
         for (url, _, resp) in fetched {
             let Ok(resp) = resp else { continue };
             for link in links_in(&resp, target) {
@@ -524,7 +619,7 @@ pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<U
     }
 }
 
-async fn fetch_all(
+pub(crate) async fn fetch_all(
     probe: &Probe,
     urls: Vec<(Url, bool)>,
     identity: Option<&Identity>,
@@ -537,7 +632,8 @@ async fn fetch_all(
             if let Some(id) = identity {
                 req = id.authorize(req);
             }
-            (i, url, declared, probe.send(req).await)
+            // Cut at once: a batch of answers at the size limit must not sit in memory whole.
+            (i, url, declared, probe.send(req).await.map(kept))
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -546,8 +642,16 @@ async fn fetch_all(
     results.into_iter().map(|(_, u, d, r)| (u, d, r)).collect()
 }
 
-/// Same-origin links in a JSON body (absolute URLs or root-relative paths).
+/// Same-origin links in a JSON body (absolute URLs or root-relative paths), without those
+/// whose name says a GET there changes state ([`changes_state`]).
 pub fn links_in(resp: &ProbeResponse, target: &Target) -> Vec<Url> {
+    let mut links = all_links_in(resp, target);
+    links.retain(|l| !changes_state(l.path()));
+    links
+}
+
+/// Every same-origin link in a JSON body, state-changing names included.
+pub fn all_links_in(resp: &ProbeResponse, target: &Target) -> Vec<Url> {
     let Some(json) = resp.json() else { return Vec::new() };
     let mut out = Vec::new();
     collect_links(&json, target, &mut out, 0);
@@ -569,8 +673,7 @@ fn collect_links(value: &serde_json::Value, target: &Target, out: &mut Vec<Url>,
             };
             if let Some(mut url) = candidate {
                 url.set_fragment(None);
-                let path = url.path().to_ascii_lowercase();
-                if !NEVER_FOLLOW.iter().any(|w| path.contains(w)) && !out.contains(&url) {
+                if !out.contains(&url) {
                     out.push(url);
                 }
             }
@@ -703,5 +806,35 @@ mod tests {
         assert!(links.contains(&"/api/me/".to_string()));
         assert!(links.contains(&"/api/notes/1/".to_string()));
         assert_eq!(links.len(), 2);
+    }
+
+    #[test]
+    fn route_names_that_act_on_get_are_recognised() {
+        for path in [
+            "/createdb",
+            "/api/reset-db",
+            "/api/auth/logout/",
+            "/session/sign_out",
+            "/api/notes/3/delete",
+            "/admin/purge_cache",
+            "/o/revoke_token/",
+            "/seed",
+            "/init",
+        ] {
+            assert!(changes_state(path), "{path}");
+        }
+        for path in [
+            "/api/notes/",
+            "/api/auth/password/reset/",
+            "/accounts/password_reset/",
+            "/api/initial-data",
+            "/api/created-items",
+            "/api/me/",
+            "/api/v1/items",
+            "/api/seeds",
+            "/dropbox/files",
+        ] {
+            assert!(!changes_state(path), "{path}");
+        }
     }
 }

@@ -13,6 +13,7 @@ use crate::context::ScanContext;
 use crate::discovery::{add_endpoints, discover, discover_authenticated, EndpointKind, Inventory};
 use crate::finding::Finding;
 use crate::flows::{FlowError, Flows};
+use crate::hidden_routes::probe_hidden_routes;
 use crate::identity::{Identity, LoginError};
 use crate::interrupt::Interrupt;
 use crate::probe::{Probe, ProbeError, ProbeRequest};
@@ -145,6 +146,17 @@ pub async fn scan_until(
             None => None,
         },
     };
+    if let Some((spec, _)) = &spec {
+        for op in spec_inventory::acting_operations(spec) {
+            let declared = config
+                .extra_paths
+                .iter()
+                .any(|p| p.trim_end_matches('/') == op.path.trim_end_matches('/'));
+            if !declared {
+                inventory.skip(&op.method, &op.path, "the spec says this GET changes state (its path, operationId or summary names an action); list it under [endpoints] extra to probe it");
+            }
+        }
+    }
     let mut config = config;
     if let Some((spec, _)) = &spec {
         for pattern in spec_inventory::protected_patterns(spec) {
@@ -199,6 +211,9 @@ pub async fn scan_until(
         Some(primary) => find_identity_endpoint(&probe, &inventory, &flows, primary).await,
         None => None,
     };
+    observer.phase("hidden routes", 0);
+    let hidden = probe_hidden_routes(&probe, &target, &mut inventory, identities.first()).await;
+    observer.step(&format!("{} of {} routes answered", hidden.found, hidden.tried));
     if let Some(primary) = identities.first() {
         observer.phase("authenticated discovery", 0);
         discover_authenticated(&probe, &target, &mut inventory, primary).await;
@@ -398,6 +413,16 @@ pub async fn scan_until(
                 used: f.used,
             })
             .collect(),
+        not_probed: cx
+            .inventory
+            .not_probed
+            .iter()
+            .map(|n| NotProbedInfo {
+                method: n.method.clone(),
+                path: n.path.clone(),
+                reason: n.reason.clone(),
+            })
+            .collect(),
         spec: spec_info,
         writes: cx.config.writes.as_ref().map(|mode| cx.writes.info(mode)),
         baseline: None,
@@ -492,6 +517,7 @@ fn interrupted_early(
         identities: Vec::new(),
         endpoints: Vec::new(),
         flows: Vec::new(),
+        not_probed: Vec::new(),
         spec: None,
         writes: None,
         baseline: None,

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod exchange;
 pub mod finding;
 pub mod flows;
+pub mod hidden_routes;
 pub mod identity;
 pub mod interrupt;
 pub mod oracle;

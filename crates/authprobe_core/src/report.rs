@@ -44,6 +44,10 @@ pub struct Report {
     /// came from (configured or detected) and whether it was used.
     #[serde(default)]
     pub flows: Vec<FlowLine>,
+    /// Routes the scan knew of (links, spec operations) and did not request on purpose,
+    /// with the reason: a GET there would change state (`GET /createdb`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_probed: Vec<NotProbedInfo>,
     /// The OpenAPI/Swagger spec the scan used, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<SpecInfo>,
@@ -182,6 +186,13 @@ pub struct IdentityInfo {
 
 fn yes() -> bool {
     true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NotProbedInfo {
+    pub method: String,
+    pub path: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -348,6 +359,7 @@ mod tests {
             identities: vec![],
             endpoints: vec![],
             flows: vec![],
+            not_probed: vec![],
             spec: None,
             writes: None,
             baseline: None,

@@ -165,6 +165,7 @@ pub(crate) mod testing {
             }],
             endpoints: vec![],
             flows: vec![],
+            not_probed: vec![],
             spec: None,
             writes: None,
             baseline: None,

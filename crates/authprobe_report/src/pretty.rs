@@ -187,6 +187,13 @@ pub fn render(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "  {} {}", s.check, p.dim(&s.reason));
         }
     }
+    if !report.not_probed.is_empty() {
+        let _ = writeln!(out, "{} ({}):", p.bold("Not probed"), report.not_probed.len());
+        for n in &report.not_probed {
+            let route = printable(&format!("{} {}", n.method, n.path));
+            let _ = writeln!(out, "  {route} {}", p.dim(&printable(&n.reason)));
+        }
+    }
     let failed: Vec<&str> = report
         .endpoints
         .iter()
@@ -235,6 +242,14 @@ fn render_finding(out: &mut String, p: &Paint, f: &ReportFinding) {
 }
 
 /// Greedy word wrap.
+/// Text from the target (a spec's paths) with control characters replaced, so it cannot
+/// drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();

@@ -70,6 +70,7 @@ pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFin
         identities: vec![],
         endpoints: vec![],
         flows: vec![],
+        not_probed: vec![],
         spec: None,
         writes: None,
         baseline: None,

@@ -44,6 +44,7 @@ LINKS = {
 # Endpoints that only exist while their flaw is on (legacy features the team kept).
 FLAW_LINKS = {
     "admin_exposed": ("admin", "/admin/"),
+    "state_changing_get": ("demo_reset", "/api/demo/reset/"),
 }
 
 

@@ -1,6 +1,8 @@
 use authprobe_core::probe::{Method, ProbeRequest};
 use authprobe_core::similarity::similarity;
-use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+use authprobe_core::{
+    CheckMeta, CheckOutcome, Confidence, Family, Finding, ProbeResponse, Requirement, ScanContext, Severity,
+};
 
 use crate::support::{owasp, summarize};
 
@@ -11,9 +13,11 @@ crate::declare_check! {
     /// ## What it does
     /// For every endpoint that refuses anonymous `GET` (401/403) but serves the scan's
     /// identity, sends the same request anonymously with `HEAD` and `OPTIONS`. `HEAD` must
-    /// behave exactly like `GET` (RFC 9110), so a 2xx answer where `GET` says 401 proves the
-    /// view runs without authentication for other methods; an anonymous `OPTIONS` that
-    /// returns the protected data is reported too. (Unsafe methods such as `POST` are not
+    /// behave exactly like `GET` (RFC 9110), so a 2xx answer where `GET` says 401, whose
+    /// `Content-Length` announces a body at least half the size of the identity's answer
+    /// (and longer than the refusal), proves the view ran and produced the protected data
+    /// without authentication; a bare 200 with no such length proves nothing and is not
+    /// reported. An anonymous `OPTIONS` that returns the protected data is reported too. (Unsafe methods such as `POST` are not
     /// sent: the method policy forbids them outside login flows.)
     ///
     /// ## Why is this bad?
@@ -79,12 +83,13 @@ impl MethodAuthBypass {
                 .send(ProbeRequest::method(Method::Head, endpoint.url.clone()))
                 .await
             {
-                if head.is_success() {
+                if let Some(length) = head_carries_the_data(&head, anonymous, valid) {
                     bypassed.push(format!(
-                        "HEAD {} ({} vs {} for GET)",
+                        "HEAD {} ({} with a {length}-byte body vs {} for GET; the identity's GET is {} bytes)",
                         endpoint.path(),
                         head.status,
-                        anonymous.status
+                        anonymous.status,
+                        valid.body.len()
                     ));
                     evidence.extend([head.exchange, anonymous.exchange]);
                     continue;
@@ -116,4 +121,16 @@ impl MethodAuthBypass {
         .with_evidence(evidence.into_iter().take(4))]
         .into()
     }
+}
+
+/// The body length a HEAD answer announces when it shows the view produced the protected
+/// data: a 2xx whose `Content-Length` is at least half the identity's GET body and longer
+/// than the anonymous refusal. A HEAD carries no body, so its announced length is the
+/// evidence; a server that answers every HEAD with 200 and no length proves nothing.
+fn head_carries_the_data(head: &ProbeResponse, refused: &ProbeResponse, valid: &ProbeResponse) -> Option<usize> {
+    if !head.is_success() || valid.body.is_empty() {
+        return None;
+    }
+    let length: usize = head.header("content-length")?.trim().parse().ok()?;
+    (length * 2 >= valid.body.len() && length > refused.body.len()).then_some(length)
 }

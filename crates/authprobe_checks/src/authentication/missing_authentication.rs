@@ -10,6 +10,7 @@ use authprobe_core::{
 use serde_json::Value;
 use url::Url;
 
+use super::exposed_secrets::contents_of;
 use crate::support::{owasp, summarize};
 
 /// Keys of JSON bodies that describe the response rather than carry data.
@@ -42,6 +43,15 @@ crate::declare_check! {
     /// its credential: the same private data, without logging in. API roots (`/`, `/api/`,
     /// `/api/v1/`) say nothing about their children, and children of a public collection
     /// are never reported.
+    ///
+    /// It also reads what every anonymous answer carries, on any route, linked or not
+    /// (discovery tries the commonly exposed ones: debug views, environment and config
+    /// dumps, dotenv files, internal and admin trees): password hashes of known formats,
+    /// private keys, API keys of documented shapes, connection strings with a password,
+    /// secret-named settings and password fields with values, or several accounts' email
+    /// addresses including the scan's own. Such an answer is reported whatever the route
+    /// declares, with the fields named and the values redacted to fingerprints. This part
+    /// needs no identity.
     ///
     /// ## Why is this bad?
     /// Anyone can read the data, no account needed, and typically for every object, not
@@ -76,6 +86,8 @@ crate::declare_check! {
     ///     def get_queryset(self):
     ///         return Note.objects.filter(owner=self.request.user)
     /// ```
+    /// A debug or ops view does not belong in the deployed URLconf at all; mount it only
+    /// when `settings.DEBUG` is on, and keep secrets out of anything a view returns.
     /// Review every `permission_classes = [AllowAny]` and `@permission_classes([AllowAny])`;
     /// for something that must be shared, issue a separate, expiring, object-scoped link
     /// instead of opening the endpoint.
@@ -92,15 +104,22 @@ crate::declare_check! {
         severity: Severity::High,
         cwe: &[306],
         owasp: &[owasp::API2],
-        requires: Requirement::Identity,
+        requires: Requirement::Passive,
         family: Family::Authentication,
     };
 }
 
 impl MissingAuthentication {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
+        let exposed = exposed_secret_findings(cx);
         let Some(identity) = cx.primary() else {
-            return CheckOutcome::skipped(Requirement::Identity.missing_reason());
+            if exposed.is_empty() {
+                return CheckOutcome::skipped(format!(
+                    "anonymous answers carry no exposed secrets; protected endpoints were not tested: {}",
+                    Requirement::Identity.missing_reason()
+                ));
+            }
+            return exposed.into();
         };
         let who = identity
             .username
@@ -146,12 +165,82 @@ impl MissingAuthentication {
                 authenticated: authenticated.exchange,
             });
         }
-        routes
-            .into_values()
-            .filter_map(|exposures| finding(exposures, &who))
-            .collect::<Vec<_>>()
-            .into()
+        let mut findings: Vec<Finding> = exposed;
+        for exposures in routes.into_values() {
+            // A route already reported for the secrets it serves is one problem, not two.
+            if exposures.iter().any(|e| findings.iter().any(|f| f.endpoint == e.path)) {
+                continue;
+            }
+            findings.extend(finding(exposures, &who));
+        }
+        findings.into()
     }
+}
+
+/// Endpoints whose anonymous answer carries secrets (password hashes, private keys, API
+/// keys, connection strings, secret-named values) or several accounts' email addresses:
+/// missing authentication whatever the route declares, because of what it serves. The
+/// values are registered with the redactor, so the evidence shows fingerprints.
+fn exposed_secret_findings(cx: &ScanContext) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let own_emails: Vec<String> = identifying_strings(cx)
+        .into_iter()
+        .filter(|s| s.contains('@'))
+        .collect();
+    let flow_urls = cx.flows.post_urls();
+    for endpoint in &cx.inventory.endpoints {
+        let Some(anonymous) = endpoint.anonymous_ok().filter(|r| r.is_success()) else {
+            continue;
+        };
+        if !may_require_auth(endpoint) || flow_urls.contains(&endpoint.url) {
+            continue;
+        }
+        let contents = contents_of(anonymous);
+        let own_emails = own_emails
+            .iter()
+            .filter(|e| contents.emails.contains(&e.to_ascii_lowercase()))
+            .count();
+        // Other people's addresses: several, at least one of them a scan account's.
+        let emails_exposed = contents.emails.len() >= 2 && own_emails >= 1;
+        if contents.secrets.is_empty() && !emails_exposed {
+            continue;
+        }
+        for secret in &contents.secrets {
+            cx.redactor.add_secret(&secret.value);
+        }
+        let by_shape = contents.secrets.iter().any(|s| s.kind.recognised_by_shape());
+        let (severity, confidence) = match (contents.secrets.is_empty(), by_shape) {
+            (true, _) => (Severity::High, Confidence::Firm),
+            (false, true) => (Severity::Critical, Confidence::Confirmed),
+            (false, false) => (Severity::Critical, Confidence::Firm),
+        };
+        let mut message = format!(
+            "{} answers anyone, with no credential (HTTP {}),",
+            endpoint.path(),
+            anonymous.status
+        );
+        if !contents.secrets.is_empty() {
+            message.push_str(&format!(" with secrets: {}.", contents.summary()));
+        }
+        if emails_exposed {
+            let lead = if contents.secrets.is_empty() {
+                "with"
+            } else {
+                "It also lists"
+            };
+            message.push_str(&format!(
+                " {lead} the email addresses of {} accounts, the scan's own among them.",
+                contents.emails.len()
+            ));
+        }
+        message.push_str(" No route should serve these without authentication, linked or not; the values are redacted in the evidence.");
+        findings.push(
+            Finding::new(confidence, endpoint.path().to_string(), message)
+                .with_severity(severity)
+                .with_evidence([anonymous.exchange]),
+        );
+    }
+    findings
 }
 
 /// Why an endpoint is considered protected.
@@ -457,7 +546,10 @@ mod tests {
     }
 
     fn inventory(endpoints: Vec<Endpoint>) -> Inventory {
-        Inventory { endpoints }
+        Inventory {
+            endpoints,
+            ..Default::default()
+        }
     }
 
     fn protection_of(path: &str, inv: &Inventory) -> Option<Protection> {

@@ -1,5 +1,6 @@
 //! Authentication checks: credential handling on protected endpoints.
 
+pub mod exposed_secrets;
 pub mod invalid_token_accepted;
 pub mod method_bypass;
 pub mod missing_authentication;

@@ -154,12 +154,21 @@ async fn routes_listed_ids(cx: &ScanContext, collection: &Url, listing: &authpro
     let Ok(resp) = cx.probe.send(identity.authorize(ProbeRequest::get(url))).await else {
         return false;
     };
-    resp.is_success()
-        && resp.json().is_some_and(|j| {
-            ["id", "pk"]
-                .iter()
-                .any(|k| j.get(*k).and_then(serde_json::Value::as_u64) == Some(id))
-        })
+    resp.is_success() && resp.json().is_some_and(|j| carries_id(&j, id))
+}
+
+/// Whether an object answer carries `id` as its `id`/`pk`, at the top or one envelope
+/// down (`{"status": "ok", "data": {"id": 3, …}}`).
+fn carries_id(json: &serde_json::Value, id: u64) -> bool {
+    let own = |v: &serde_json::Value| {
+        ["id", "pk"]
+            .iter()
+            .any(|k| v.get(*k).and_then(serde_json::Value::as_u64) == Some(id))
+    };
+    own(json)
+        || json
+            .as_object()
+            .is_some_and(|map| map.values().filter(|v| v.is_object()).any(own))
 }
 
 /// The integer keys of the links directly under `collection`.
@@ -252,6 +261,14 @@ mod tests {
         assert!(judge(&[&[5]]).is_none());
         assert!(judge(&[&[3, 900]]).is_none());
         assert!(judge(&[&[1_700_000_000_001, 1_700_000_000_002]]).is_none());
+    }
+
+    #[test]
+    fn an_enveloped_object_carries_its_id() {
+        assert!(carries_id(&serde_json::json!({"id": 3, "title": "x"}), 3));
+        assert!(carries_id(&serde_json::json!({"status": "ok", "data": {"id": 3}}), 3));
+        assert!(!carries_id(&serde_json::json!({"status": "ok", "data": {"id": 4}}), 3));
+        assert!(!carries_id(&serde_json::json!({"a": {"b": {"id": 3}}}), 3));
     }
 
     #[test]

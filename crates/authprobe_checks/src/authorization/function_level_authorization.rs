@@ -195,7 +195,11 @@ fn candidates(cx: &ScanContext) -> Vec<Url> {
         }
     }
     if let Some(spec) = &cx.spec {
-        for op in spec.operations.iter().filter(|o| o.method == "GET") {
+        for op in spec
+            .operations
+            .iter()
+            .filter(|o| o.method == "GET" && !o.changes_state())
+        {
             if let Some(url) = op
                 .concrete_path()
                 .filter(|p| is_admin_path(p))

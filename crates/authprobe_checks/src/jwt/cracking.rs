@@ -1,10 +1,12 @@
 //! Offline secret recovery during a scan, shared by JWT003 and DJ004: every HMAC-signed
 //! JWT family and every Django-signed cookie the target issued is cracked once, in
-//! parallel with probing (on blocking threads), within `--crack-time` each.
+//! parallel with probing (on blocking threads), within `--crack-time` each: the built-in
+//! candidates, the `--wordlist` files, then numbers, dictionary words and short lowercase
+//! keys until the time is spent.
 
 use authprobe_core::flows::vocab::DEFAULT_SESSION_COOKIE;
 use authprobe_core::{ExchangeId, ScanContext};
-use authprobe_jwt::crack::{crack, CrackTarget};
+use authprobe_jwt::crack::{crack_in_scan, CrackTarget};
 use std::sync::Arc;
 
 use super::families::families;
@@ -72,7 +74,7 @@ async fn run(cx: &ScanContext) -> Cracked {
         let wordlists = wordlists.clone();
         async move {
             let t = target.clone();
-            let outcome = tokio::task::spawn_blocking(move || crack(&t, &wordlists, Some(budget), 0))
+            let outcome = tokio::task::spawn_blocking(move || crack_in_scan(&t, &wordlists, budget, 0))
                 .await
                 .ok();
             (family, source, exchange, outcome)

@@ -22,6 +22,9 @@ crate::declare_check! {
     /// waits until each is past its `exp` (plus two seconds), and replays it at the endpoint
     /// that verifies it. The differential oracle decides whether the expired token was
     /// accepted as its identity; the token is the API's own, so acceptance is confirmed.
+    /// With a signing key the scan recovered (JWT003), it needs no short-lived token: it
+    /// forges the second identity's token with `exp` an hour past, after checking that the
+    /// same forgery with a future `exp` is accepted, so tokens of any lifetime are tested.
     ///
     /// ## Why is this bad?
     /// `exp` is what limits the damage of a leaked token (logs, browser history, a stolen
@@ -89,7 +92,15 @@ impl JwtExpiredAccepted {
                 short_lived.push((minted, v, None, minted_presentation.clone()));
             }
         }
+        let (forged, forgery_tested) = expired_forgeries_accepted(cx).await;
+        if !forged.is_empty() {
+            return forged.into();
+        }
         if short_lived.is_empty() {
+            if forgery_tested {
+                // A recovered key forged a working token, and its expired twin was refused.
+                return CheckOutcome::passed();
+            }
             return CheckOutcome::skipped(
                 "the API issued no short-lived JWT to wait out, and no signing key is known to forge an expired one",
             );
@@ -122,6 +133,54 @@ impl JwtExpiredAccepted {
         }
         findings.into()
     }
+}
+
+/// With a signing key recovered by JWT003 (or DJ004's SECRET_KEY signing the JWTs): the
+/// second identity's claims with `exp` an hour past, signed with the real key. A fresh
+/// forgery must be accepted first (the key and the claims work); the expired one accepted
+/// as that identity is confirmed. Works whatever the token lifetime: nothing is waited out.
+/// Also says whether any forgery could be judged (a fresh one was accepted).
+async fn expired_forgeries_accepted(cx: &ScanContext) -> (Vec<Finding>, bool) {
+    let mut tested = false;
+    let cracked = super::cracking::cracked(cx).await;
+    let families = families(cx).await;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for (index, recovered) in &cracked.jwt {
+        let family = &families.0[*index];
+        let Some(alg) = authprobe_jwt::forge::HmacAlg::from_alg(family.alg()) else {
+            continue;
+        };
+        let with_times = |exp: i64, iat: i64| {
+            let mut claims = family.claims().clone();
+            claims.insert("exp".into(), exp.into());
+            if claims.contains_key("iat") {
+                claims.insert("iat".into(), iat.into());
+            }
+            authprobe_jwt::forge::sign_hmac(alg, family.header(), &claims, &recovered.secret)
+        };
+        let (fresh, _) = family.try_token(cx, &with_times(now + 600, now)).await;
+        if fresh.confidence().is_none() {
+            continue;
+        }
+        tested = true;
+        let (expired, resp) = family.try_token(cx, &with_times(now - 3600, now - 7200)).await;
+        let (Some(confidence), Some(resp)) = (expired.confidence(), resp) else {
+            continue;
+        };
+        let finding = Finding::new(
+            confidence,
+            family.endpoint(),
+            format!(
+                "{} accepted a token whose `exp` passed an hour ago (signed with the key recovered from {}) and answered as {}: expiry is not enforced.",
+                family.endpoint(),
+                recovered.source,
+                family.victim_phrase()
+            ),
+        )
+        .with_evidence(family.evidence(&resp));
+        return (vec![finding], true);
+    }
+    (Vec::new(), tested)
 }
 
 /// A token whose remaining life is short enough to wait out.

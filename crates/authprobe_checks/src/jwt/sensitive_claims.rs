@@ -48,6 +48,24 @@ const SENSITIVE_NAMES: &[&str] = &[
     "date_of_birth",
     "birth_date",
     "birthdate",
+    // Account-recovery secrets: whoever reads them resets the password.
+    "security_question",
+    "security_answer",
+    "secret_question",
+    "secret_answer",
+    "recovery_answer",
+    "mothers_maiden_name",
+    "pin",
+    "otp_secret",
+    "totp_secret",
+    "mfa_secret",
+    "recovery_codes",
+    "backup_codes",
+    // Identity documents.
+    "national_id",
+    "passport_number",
+    "tax_id",
+    "iban",
 ];
 
 /// Prefixes of Django's stored password hashes (`algorithm$…`).
@@ -314,6 +332,13 @@ mod tests {
                 ("pwd_hash".to_string(), Reason::PasswordHash),
             ]
         );
+    }
+
+    #[test]
+    fn account_recovery_secrets_are_reported() {
+        let claims = json!({"user_id": 1, "security_question": "first pet?", "security_answer": "rex", "pin": "4821"});
+        let found: Vec<String> = names(claims).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(found, vec!["pin", "security_answer", "security_question"]);
     }
 
     #[test]

@@ -362,6 +362,7 @@ async fn the_presentation_is_learned_from_the_challenge_and_the_401_body() {
                 authenticated: None,
                 declared: false,
             }],
+            ..Default::default()
         };
         let mut identity = Identity::from_token("alice", JWT, Presentation::bearer());
         let settled = present::settle(&probe, &inventory, &[me], &mut identity).await;

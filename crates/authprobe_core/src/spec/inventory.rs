@@ -15,7 +15,7 @@ const ID_FIELDS: &[&str] = &["id", "pk", "uuid", "public_id", "slug", "key"];
 /// tells discovery what it is).
 pub fn seed_paths(spec: &ApiSpec) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for op in &spec.operations {
+    for op in spec.operations.iter().filter(|o| !o.changes_state()) {
         if let Some(path) = op.concrete_path() {
             if !out.contains(&path) {
                 out.push(path);
@@ -47,7 +47,7 @@ pub fn urls_from_lists(spec: &ApiSpec, inventory: &Inventory, target: &Target) -
     for op in spec
         .operations
         .iter()
-        .filter(|o| o.method == "GET" && o.concrete_path().is_none())
+        .filter(|o| o.method == "GET" && !o.changes_state())
     {
         let Some(brace) = op.path.find('{') else { continue };
         let parent = &op.path[..brace];
@@ -61,11 +61,7 @@ pub fn urls_from_lists(spec: &ApiSpec, inventory: &Inventory, target: &Target) -
             .or_else(|| collection.anonymous_ok().filter(|r| r.is_success()))
             .and_then(|r| r.json());
         let Some(json) = listed else { continue };
-        let items = json
-            .as_array()
-            .or_else(|| json.get("results").and_then(Value::as_array))
-            .cloned()
-            .unwrap_or_default();
+        let items = listed_items(&json);
         for item in items.iter().take(2) {
             if let Some(url) = fill(op, item).and_then(|p| target.join(&p)) {
                 if !out.contains(&url) {
@@ -75,6 +71,34 @@ pub fn urls_from_lists(spec: &ApiSpec, inventory: &Inventory, target: &Target) -
         }
     }
     out
+}
+
+/// The items of a listing: a top-level array, or the first array under a paginating
+/// or enveloping key (`results`, `data`, `items`, `objects`, `records`), one level of
+/// nesting deep (`{"data": {"items": [...]}}`).
+pub fn listed_items(json: &Value) -> Vec<Value> {
+    const KEYS: &[&str] = &["results", "data", "items", "objects", "records", "content"];
+    if let Some(items) = json.as_array() {
+        return items.clone();
+    }
+    for key in KEYS {
+        match json.get(*key) {
+            Some(Value::Array(items)) => return items.clone(),
+            Some(inner @ Value::Object(_)) => {
+                if let Some(items) = KEYS.iter().find_map(|k| inner.get(*k).and_then(Value::as_array)) {
+                    return items.clone();
+                }
+            }
+            _ => {}
+        }
+    }
+    Vec::new()
+}
+
+/// Spec operations a GET of which would change state ([`super::Operation::changes_state`]):
+/// never requested (unless the config lists the path), reported as not probed.
+pub fn acting_operations(spec: &ApiSpec) -> impl Iterator<Item = &super::Operation> {
+    spec.operations.iter().filter(|o| o.changes_state())
 }
 
 /// The operation's path with each parameter taken from a listed item.

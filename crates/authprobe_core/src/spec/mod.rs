@@ -96,9 +96,70 @@ pub struct Operation {
     pub params: Vec<PathParam>,
     pub security: Security,
     pub operation_id: Option<String>,
+    /// The operation's `summary` (what it says it does), cut to a few hundred characters.
+    pub summary: Option<String>,
 }
 
+/// Verbs that, opening an operation's summary, say it acts: "Re-create the demo data",
+/// "Deletes every note", "Reset the database".
+const ACTION_WORDS: &[&str] = &[
+    "create",
+    "recreate",
+    "delete",
+    "drop",
+    "reset",
+    "wipe",
+    "purge",
+    "truncate",
+    "seed",
+    "reseed",
+    "initialize",
+    "initialise",
+    "destroy",
+    "remove",
+    "flush",
+    "revoke",
+    "restart",
+    "shutdown",
+    "migrate",
+    "rebuild",
+];
+
 impl Operation {
+    /// Whether a GET or HEAD of this operation would change state, by its path's name
+    /// ([`crate::discovery::changes_state`]), its `operationId` or what its summary says.
+    /// Such operations are never requested unless the config lists the path.
+    pub fn changes_state(&self) -> bool {
+        if !matches!(self.method.as_str(), "GET" | "HEAD") {
+            return false;
+        }
+        if crate::discovery::changes_state(&self.path) {
+            return true;
+        }
+        // The summary's first word only: a description (often the view's docstring, shared
+        // by every method: "GET reads it; DELETE closes the account") says what the other
+        // methods do too.
+        let said = |text: &str| {
+            text.to_ascii_lowercase()
+                .replace(['-', '_'], "")
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .find(|w| !w.is_empty())
+                .is_some_and(|w| ACTION_WORDS.iter().any(|a| w == *a || w.strip_suffix('s') == Some(a)))
+        };
+        // `createdb`, `reset_demo`, `deleteAll`: the id's words, camelCase split, as a path.
+        let id_acts = self.operation_id.as_deref().is_some_and(|id| {
+            let mut spaced = String::new();
+            for c in id.chars() {
+                if c.is_ascii_uppercase() {
+                    spaced.push('/');
+                }
+                spaced.push(if c == '_' || c == '-' || c == ' ' { '/' } else { c });
+            }
+            crate::discovery::changes_state(&format!("/{spaced}"))
+        });
+        id_acts || self.summary.as_deref().is_some_and(said)
+    }
+
     /// Whether the probe may send this operation's method (GET, HEAD, OPTIONS).
     pub fn is_safe(&self) -> bool {
         matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
@@ -234,6 +295,7 @@ impl ApiSpec {
                         params: path_params,
                         security,
                         operation_id: op.get("operationId").and_then(Value::as_str).map(str::to_string),
+                        summary: summary_of(op),
                     });
                 }
             }
@@ -252,6 +314,13 @@ impl ApiSpec {
     pub fn scheme(&self, name: &str) -> Option<&SecurityScheme> {
         self.schemes.iter().find(|s| s.name == name)
     }
+}
+
+/// The `summary` of an operation, cut to a few hundred characters.
+fn summary_of(op: &Value) -> Option<String> {
+    op.get("summary")
+        .and_then(Value::as_str)
+        .map(|s| s.chars().take(400).collect())
 }
 
 fn version_of(root: &Value) -> Option<SpecVersion> {
@@ -551,6 +620,30 @@ paths:
   /feed/:
     get: {security: [{jwtAuth: []}, {}]}
 "##;
+
+    #[test]
+    fn a_get_that_says_it_acts_changes_state() {
+        let spec = ApiSpec::from_text(
+            r#"{"openapi": "3.0.0", "paths": {
+                "/createdb": {"get": {}},
+                "/api/demo/": {"get": {"operationId": "api_demo_reset_retrieve"}},
+                "/api/tools/": {"get": {"summary": "Re-create the demo data"}},
+                "/api/maint/": {"get": {"operationId": "deleteAll"}},
+                "/api/notes/": {"get": {"operationId": "api_notes_list", "summary": "Notes created by the caller"}},
+                "/api/me/": {"get": {"operationId": "api_me_retrieve", "description": "GET reads the caller; DELETE closes the account"}},
+                "/api/password/reset/": {"get": {"operationId": "api_password_reset_retrieve"}}}}"#,
+            "s",
+        )
+        .unwrap();
+        let mut acting: Vec<&str> = spec
+            .operations
+            .iter()
+            .filter(|o| o.changes_state())
+            .map(|o| o.path.as_str())
+            .collect();
+        acting.sort_unstable();
+        assert_eq!(acting, vec!["/api/demo/", "/api/maint/", "/api/tools/", "/createdb"]);
+    }
 
     #[test]
     fn an_openapi_30_spec_yields_operations_with_base_path_params_and_security() {

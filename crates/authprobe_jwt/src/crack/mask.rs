@@ -63,6 +63,15 @@ impl Mask {
         Ok(Mask { positions, len })
     }
 
+    /// A mask of the given charsets, one per position (a keyspace no mask syntax names,
+    /// such as lowercase-plus-digits). At most [`MAX_MASK_LEN`] positions, none empty.
+    pub fn from_sets(positions: Vec<Vec<u8>>) -> Mask {
+        let mut positions: Vec<Vec<u8>> = positions.into_iter().filter(|p| !p.is_empty()).collect();
+        positions.truncate(MAX_MASK_LEN);
+        let len = positions.iter().fold(1u64, |acc, p| acc.saturating_mul(p.len() as u64));
+        Mask { positions, len }
+    }
+
     /// How many candidates the mask spans.
     pub fn len(&self) -> u64 {
         self.len

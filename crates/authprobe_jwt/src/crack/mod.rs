@@ -12,6 +12,7 @@
 pub mod bench;
 mod candidates;
 mod engine;
+pub mod keyspace;
 mod mask;
 mod run;
 #[cfg(target_arch = "x86_64")]
@@ -85,6 +86,56 @@ pub struct CrackOutcome {
     pub elapsed: Duration,
     /// Every candidate was tried (not stopped by the budget, a cancel or a find).
     pub exhausted: bool,
+    /// Per source given, in order: whether every one of its candidates was tried.
+    pub sources_exhausted: Vec<bool>,
+}
+
+/// What one keyspace of a scan's cracking run covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyspaceCoverage {
+    pub name: String,
+    /// Candidates in the keyspace (estimated for a wordlist: 0 until read).
+    pub candidates: u64,
+    pub exhausted: bool,
+}
+
+impl CrackOutcome {
+    /// The names of the keyspaces every candidate of which was tried, for reports.
+    pub fn coverage(&self, names: &[String], sizes: &[u64]) -> Vec<KeyspaceCoverage> {
+        names
+            .iter()
+            .zip(sizes)
+            .zip(self.sources_exhausted.iter().chain(std::iter::repeat(&false)))
+            .map(|((name, size), exhausted)| KeyspaceCoverage {
+                name: name.clone(),
+                candidates: *size,
+                exhausted: *exhausted,
+            })
+            .collect()
+    }
+}
+
+/// The sources a scan cracks with, named: the built-in candidates, each wordlist, then
+/// the in-scan keyspaces ([`keyspace::scan_keyspaces`]).
+pub fn scan_sources(wordlists: &[PathBuf]) -> Vec<(String, Source)> {
+    let mut out = vec![("built-in candidates".to_string(), Source::Builtin)];
+    out.extend(
+        wordlists
+            .iter()
+            .map(|p| (format!("wordlist {}", p.display()), Source::Wordlist(p.clone()))),
+    );
+    out.extend(keyspace::scan_keyspaces().into_iter().map(|k| (k.name, k.source)));
+    out
+}
+
+/// Candidates a source holds (0 for a wordlist: it is not read ahead).
+pub fn source_len(source: &Source) -> u64 {
+    match source {
+        Source::Builtin => builtin_candidates().len() as u64,
+        Source::Mask(m) => m.len(),
+        Source::Words(rule) => rule.len(),
+        Source::Wordlist(_) => 0,
+    }
 }
 
 /// Built-in candidates (with mutations), then each wordlist, until found, exhausted or
@@ -93,14 +144,27 @@ pub struct CrackOutcome {
 pub fn crack(target: &CrackTarget, wordlists: &[PathBuf], budget: Option<Duration>, threads: usize) -> CrackOutcome {
     let mut sources = vec![Source::Builtin];
     sources.extend(wordlists.iter().cloned().map(Source::Wordlist));
+    crack_with(target, &sources, budget, threads)
+}
+
+/// What a scan runs: [`scan_sources`] (the built-ins, each wordlist, then the keyspaces:
+/// numbers, dictionary words, short lowercase keys) until found or `budget` elapses.
+/// `sources_exhausted` follows [`scan_sources`]'s order.
+pub fn crack_in_scan(target: &CrackTarget, wordlists: &[PathBuf], budget: Duration, threads: usize) -> CrackOutcome {
+    let sources: Vec<Source> = scan_sources(wordlists).into_iter().map(|(_, s)| s).collect();
+    crack_with(target, &sources, Some(budget), threads)
+}
+
+fn crack_with(target: &CrackTarget, sources: &[Source], budget: Option<Duration>, threads: usize) -> CrackOutcome {
     let control = CrackControl::default();
     let options = CrackOptions { budget, threads };
     let started = std::time::Instant::now();
-    crack_sources(target, &sources, &options, &control).unwrap_or_else(|_| CrackOutcome {
+    crack_sources(target, sources, &options, &control).unwrap_or_else(|_| CrackOutcome {
         found: None,
         tried: control.tried(),
         elapsed: started.elapsed(),
         exhausted: false,
+        sources_exhausted: Vec::new(),
     })
 }
 

@@ -4,6 +4,7 @@
 //! large a wordlist is.
 
 use super::engine::{Engine, Tester, BATCH};
+use super::keyspace::WordRule;
 use super::{builtin_candidates, CrackError, CrackOutcome, CrackTarget, Mask};
 use std::fs::File;
 use std::io::Read;
@@ -31,6 +32,8 @@ pub enum Source {
     Wordlist(PathBuf),
     /// Every candidate of a mask.
     Mask(Mask),
+    /// A pass over the built-in English dictionary ([`super::keyspace`]).
+    Words(WordRule),
 }
 
 /// How long and on how many threads.
@@ -73,10 +76,32 @@ impl CrackControl {
     }
 }
 
-enum Work {
+/// A slice of one source's candidates, tagged with the source's index.
+struct Work {
+    source: usize,
+    items: Items,
+}
+
+enum Items {
     Builtin(u64, u64),
     Mask(Arc<Mask>, u64, u64),
+    Words(Arc<WordRule>, u64, u64),
     Lines(Vec<u8>),
+}
+
+/// Whether every candidate of a source was tried: all its work items were sent and each
+/// was tested to its end.
+#[derive(Default)]
+struct SourceProgress {
+    sent: AtomicU64,
+    done: AtomicU64,
+    all_sent: AtomicBool,
+}
+
+impl SourceProgress {
+    fn exhausted(&self) -> bool {
+        self.all_sent.load(Ordering::Relaxed) && self.sent.load(Ordering::Relaxed) == self.done.load(Ordering::Relaxed)
+    }
 }
 
 struct Run<'a> {
@@ -88,6 +113,8 @@ struct Run<'a> {
     /// Set when candidates were left untried.
     interrupted: AtomicBool,
     found: Mutex<Option<Vec<u8>>>,
+    /// Per source, in the order given.
+    progress: Vec<SourceProgress>,
 }
 
 impl Run<'_> {
@@ -158,6 +185,7 @@ pub fn crack_sources(
         halt: AtomicBool::new(false),
         interrupted: AtomicBool::new(false),
         found: Mutex::new(None),
+        progress: sources.iter().map(|_| SourceProgress::default()).collect(),
     };
     let mut estimate = Estimate::new(sources, &files);
     control.estimated_total.store(estimate.total(), Ordering::Relaxed);
@@ -176,6 +204,7 @@ pub fn crack_sources(
         produced
     });
     produced?;
+    let sources_exhausted = run.progress.iter().map(SourceProgress::exhausted).collect();
     let found = run.found.into_inner().expect("found lock");
     let exhausted = found.is_none() && !run.interrupted.load(Ordering::Relaxed);
     Ok(CrackOutcome {
@@ -183,6 +212,7 @@ pub fn crack_sources(
         tried: control.tried(),
         elapsed: started.elapsed(),
         exhausted,
+        sources_exhausted,
     })
 }
 
@@ -195,14 +225,7 @@ struct Estimate {
 
 impl Estimate {
     fn new(sources: &[Source], files: &[(File, u64)]) -> Estimate {
-        let exact = sources
-            .iter()
-            .map(|s| match s {
-                Source::Builtin => builtin_candidates().len() as u64,
-                Source::Mask(m) => m.len(),
-                Source::Wordlist(_) => 0,
-            })
-            .fold(0u64, u64::saturating_add);
+        let exact = sources.iter().map(super::source_len).fold(0u64, u64::saturating_add);
         Estimate {
             exact,
             wordlists: files.iter().map(|(_, size)| (*size, 0, 0)).collect(),
@@ -237,30 +260,28 @@ fn produce(
     estimate: &mut Estimate,
 ) -> Result<(), CrackError> {
     let mut files = files.into_iter().enumerate();
-    for source in sources {
+    for (index, source) in sources.iter().enumerate() {
         if run.halted() {
             run.interrupt();
             return Ok(());
         }
+        let send = |items: Items| send(tx, run, Work { source: index, items });
         match source {
             Source::Builtin => {
-                let len = builtin_candidates().len() as u64;
-                for start in (0..len).step_by(RANGE as usize) {
-                    if !send(tx, run, Work::Builtin(start, (start + RANGE).min(len))) {
-                        return Ok(());
-                    }
+                if !send_ranges(builtin_candidates().len() as u64, |s, e| send(Items::Builtin(s, e))) {
+                    return Ok(());
                 }
             }
             Source::Mask(mask) => {
                 let mask = Arc::new(mask.clone());
-                let len = mask.len();
-                let mut start = 0u64;
-                while start < len {
-                    let end = start.saturating_add(RANGE).min(len);
-                    if !send(tx, run, Work::Mask(mask.clone(), start, end)) {
-                        return Ok(());
-                    }
-                    start = end;
+                if !send_ranges(mask.len(), |s, e| send(Items::Mask(mask.clone(), s, e))) {
+                    return Ok(());
+                }
+            }
+            Source::Words(rule) => {
+                let rule = Arc::new(rule.clone());
+                if !send_ranges(rule.len(), |s, e| send(Items::Words(rule.clone(), s, e))) {
+                    return Ok(());
                 }
             }
             Source::Wordlist(path) => {
@@ -270,14 +291,29 @@ fn produce(
                     estimate.wordlists[index].2 = lines;
                     run.control.estimated_total.store(estimate.total(), Ordering::Relaxed);
                 };
-                stream_lines(file, tx, run, stats).map_err(|source| CrackError::Wordlist {
+                stream_lines(file, tx, run, index, stats).map_err(|source| CrackError::Wordlist {
                     path: path.clone(),
                     source,
                 })?;
             }
         }
+        run.progress[index].all_sent.store(true, Ordering::Relaxed);
     }
     Ok(())
+}
+
+/// Cuts `0..len` into ranges of [`RANGE`] candidates and sends each; false when the run
+/// halted.
+fn send_ranges(len: u64, mut send: impl FnMut(u64, u64) -> bool) -> bool {
+    let mut start = 0u64;
+    while start < len {
+        let end = start.saturating_add(RANGE).min(len);
+        if !send(start, end) {
+            return false;
+        }
+        start = end;
+    }
+    true
 }
 
 /// Sends a work item; false when the run halted (the item is dropped).
@@ -286,8 +322,13 @@ fn send(tx: &SyncSender<Work>, run: &Run, work: Work) -> bool {
         run.interrupt();
         return false;
     }
+    let source = work.source;
     // Workers drain the channel even after a halt, so this never blocks for long.
-    tx.send(work).is_ok()
+    let sent = tx.send(work).is_ok();
+    if sent {
+        run.progress[source].sent.fetch_add(1, Ordering::Relaxed);
+    }
+    sent
 }
 
 /// Reads a wordlist in chunks of whole lines. A line longer than a chunk is skipped.
@@ -295,6 +336,7 @@ fn stream_lines(
     mut file: File,
     tx: &SyncSender<Work>,
     run: &Run,
+    source: usize,
     mut stats: impl FnMut(u64, u64),
 ) -> std::io::Result<()> {
     let mut carry: Vec<u8> = Vec::new();
@@ -332,7 +374,14 @@ fn stream_lines(
         if !buf.is_empty() {
             lines_total += buf.iter().filter(|&&b| b == b'\n').count() as u64 + u64::from(buf.last() != Some(&b'\n'));
             stats(read_total, lines_total);
-            if !send(tx, run, Work::Lines(buf)) {
+            if !send(
+                tx,
+                run,
+                Work {
+                    source,
+                    items: Items::Lines(buf),
+                },
+            ) {
                 return Ok(());
             }
         }
@@ -367,18 +416,21 @@ fn work<T: Tester>(tester: &T, rx: &Mutex<Receiver<Work>>, run: &Run) {
             run.interrupt();
             continue;
         }
-        let complete = match item {
-            Work::Builtin(start, end) => {
+        let complete = match item.items {
+            Items::Builtin(start, end) => {
                 let list = &builtin_candidates()[start as usize..end as usize];
                 counter.test_all(tester, list.iter().map(Vec::as_slice))
             }
-            Work::Mask(mask, start, end) => test_mask(&mut counter, tester, &mask, start, end),
-            Work::Lines(chunk) => {
+            Items::Mask(mask, start, end) => test_mask(&mut counter, tester, &mask, start, end),
+            Items::Words(rule, start, end) => test_words(&mut counter, tester, &rule, start, end),
+            Items::Lines(chunk) => {
                 let lines = chunk.strip_suffix(b"\n").unwrap_or(&chunk).split(|&b| b == b'\n');
                 counter.test_all(tester, lines.map(|line| line.strip_suffix(b"\r").unwrap_or(line)))
             }
         };
-        if !complete && run.found.lock().expect("found lock").is_none() {
+        if complete {
+            run.progress[item.source].done.fetch_add(1, Ordering::Relaxed);
+        } else if run.found.lock().expect("found lock").is_none() {
             run.interrupt();
         }
     }
@@ -400,6 +452,25 @@ fn test_mask<T: Tester>(counter: &mut Counter, tester: &T, mask: &Mask, start: u
             mask.step(&mut digits[..width], &mut next[..width]);
         }
         let batch: [&[u8]; BATCH] = std::array::from_fn(|i| &lanes[i][..width]);
+        if !counter.test(tester, &batch[..n]) {
+            return false;
+        }
+        index += n as u64;
+    }
+    true
+}
+
+/// Tests the candidates `start..end` of a dictionary pass; false when abandoned.
+fn test_words<T: Tester>(counter: &mut Counter, tester: &T, rule: &WordRule, start: u64, end: u64) -> bool {
+    let mut lanes = [[0u8; super::MAX_MASK_LEN]; BATCH];
+    let mut lens = [0usize; BATCH];
+    let mut index = start;
+    while index < end {
+        let n = (end - index).min(BATCH as u64) as usize;
+        for (i, lane) in lanes.iter_mut().take(n).enumerate() {
+            lens[i] = rule.write(index + i as u64, lane);
+        }
+        let batch: [&[u8]; BATCH] = std::array::from_fn(|i| &lanes[i][..lens[i]]);
         if !counter.test(tester, &batch[..n]) {
             return false;
         }
