@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn the_report_names_every_keyspace_and_every_key() {
-        std::env::set_var("AUTHPROBE_BENCH_CRACK_SECS", "0.2");
+        std::env::set_var("AUTHPROBE_BENCH_CRACK_SECS", "0.5");
         let mut out = Vec::new();
         coverage_report(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();

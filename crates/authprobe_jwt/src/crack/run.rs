@@ -159,6 +159,19 @@ pub fn crack_sources(
     options: &CrackOptions,
     control: &CrackControl,
 ) -> Result<CrackOutcome, CrackError> {
+    // The built-in lists are built once per process; building them is not cracking time
+    // (on a loaded machine it could otherwise eat a short budget whole).
+    for source in sources {
+        match source {
+            Source::Builtin => {
+                builtin_candidates();
+            }
+            Source::Words(_) => {
+                super::keyspace::english_words();
+            }
+            _ => {}
+        }
+    }
     let started = Instant::now();
     let mut files = Vec::new();
     for source in sources {
