@@ -527,10 +527,7 @@ fn allows_post_only(resp: &ProbeResponse) -> bool {
 /// (a 401 for everything still hides real endpoints behind it).
 async fn soft_not_found(probe: &Probe, target: &Target) -> Option<ProbeResponse> {
     let url = target.join(&format!("/authprobe-{:08x}-does-not-exist/", rand::random::<u32>()))?;
-    let resp = probe
-        .send(ProbeRequest::get(url).header("Accept", "application/json, text/html;q=0.9, */*;q=0.8"))
-        .await
-        .ok()?;
+    let resp = probe.send(page_request(url, None)).await.ok()?;
     ((200..400).contains(&resp.status)).then_some(resp)
 }
 
@@ -619,6 +616,15 @@ pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<U
     }
 }
 
+/// The GET discovery sends: JSON preferred, HTML accepted, as `identity` when given.
+pub(crate) fn page_request(url: Url, identity: Option<&Identity>) -> ProbeRequest {
+    let req = ProbeRequest::get(url).header("Accept", "application/json, text/html;q=0.9, */*;q=0.8");
+    match identity {
+        Some(id) => id.authorize(req),
+        None => req,
+    }
+}
+
 pub(crate) async fn fetch_all(
     probe: &Probe,
     urls: Vec<(Url, bool)>,
@@ -627,11 +633,7 @@ pub(crate) async fn fetch_all(
     let concurrency = probe.settings().concurrency.max(1);
     let mut results: Vec<_> = stream::iter(urls.into_iter().enumerate())
         .map(|(i, (url, declared))| async move {
-            let mut req =
-                ProbeRequest::get(url.clone()).header("Accept", "application/json, text/html;q=0.9, */*;q=0.8");
-            if let Some(id) = identity {
-                req = id.authorize(req);
-            }
+            let req = page_request(url.clone(), identity);
             // Cut at once: a batch of answers at the size limit must not sit in memory whole.
             (i, url, declared, probe.send(req).await.map(kept))
         })

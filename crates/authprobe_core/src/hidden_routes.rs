@@ -11,9 +11,9 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::config::Target;
-use crate::discovery::{classify, fetch_all, kept, Endpoint, Inventory};
+use crate::discovery::{classify, fetch_all, kept, page_request, Endpoint, Inventory};
 use crate::identity::Identity;
-use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
+use crate::probe::{Probe, ProbeError, ProbeResponse};
 use crate::similarity::similarity;
 
 /// One entry of the hidden-routes list.
@@ -200,7 +200,8 @@ pub fn api_prefixes(inventory: &Inventory) -> Vec<String> {
     counts.into_iter().take(MAX_PREFIXES).map(|(p, _)| p).collect()
 }
 
-fn is_prefix_segment(segment: &str) -> bool {
+/// `api`, `rest` or a version (`v1`): a segment of an API prefix, not of a resource.
+pub fn is_prefix_segment(segment: &str) -> bool {
     let s = segment.to_ascii_lowercase();
     s == "api" || s == "rest" || (s.len() > 1 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit()))
 }
@@ -208,11 +209,7 @@ fn is_prefix_segment(segment: &str) -> bool {
 /// The answer, for this principal, to a path that cannot exist.
 async fn missing_route_answer(probe: &Probe, target: &Target, identity: Option<&Identity>) -> Option<ProbeResponse> {
     let url = target.join(&format!("/authprobe-{:08x}-no-such-route", rand::random::<u32>()))?;
-    let mut req = ProbeRequest::get(url).header("Accept", "application/json, text/html;q=0.9, */*;q=0.8");
-    if let Some(id) = identity {
-        req = id.authorize(req);
-    }
-    probe.send(req).await.ok().map(kept)
+    probe.send(page_request(url, identity)).await.ok().map(kept)
 }
 
 /// Whether an answer shows a route: not "not found" (404, 405, 410, 501), not an
@@ -247,12 +244,8 @@ async fn resolve_slash_redirects(
             .filter(|loc| loc.path() == format!("{}/", url.path()) && loc.host_str() == url.host_str());
         match slash_form {
             Some(location) => {
-                let mut req = ProbeRequest::get(location.clone())
-                    .header("Accept", "application/json, text/html;q=0.9, */*;q=0.8");
-                if let Some(id) = identity {
-                    req = id.authorize(req);
-                }
-                out.push((location, probe.send(req).await.map(kept)));
+                let answer = probe.send(page_request(location.clone(), identity)).await.map(kept);
+                out.push((location, answer));
             }
             None => out.push((url, answer)),
         }

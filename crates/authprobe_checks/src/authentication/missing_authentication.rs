@@ -424,10 +424,9 @@ fn same_path(a: &str, b: &str) -> bool {
 /// `/`, `/api/`, `/api/v1/`, `/rest/v2/`: an index whose protection says nothing about
 /// the resources below it.
 pub fn is_api_root(path: &str) -> bool {
-    path.split('/').filter(|s| !s.is_empty()).all(|s| {
-        let s = s.to_ascii_lowercase();
-        s == "api" || s == "rest" || (s.len() > 1 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit()))
-    })
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .all(authprobe_core::hidden_routes::is_prefix_segment)
 }
 
 /// A path segment that names one object: a number, a UUID, or a long random-looking id.
