@@ -46,6 +46,8 @@ DJANGO_INSECURE_KEY = "django-insecure-7v#q2m!x9@h1w$k3p^r8t&z0u*b4n(e6)s-y+c=j%
 WORDLIST = ["", "secret", "secret123", "changeme", "password", DJANGO_INSECURE_KEY]
 ALICE = ("alice", "alice-pass-1")
 BOB = ("bob", "bob-pass-2")
+# A 429 whose Retry-After is at most this many seconds is pacing (throttled_login): wait, resend.
+PACE_MAX_WAIT = 2
 
 
 # --- HTTP ----------------------------------------------------------------------------------
@@ -95,7 +97,19 @@ class Client:
         self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
         self.base = url.rstrip("/")
 
-    def request(self, method, path, *, headers=None, json_body=None, form=None, bearer=None, cookies=None):
+    def request(self, method, path, **kw):
+        """Send a request; a POST answered 429 with a short Retry-After (at most
+        PACE_MAX_WAIT seconds: the login pacing of throttled_login, not a failure limit,
+        whose Retry-After is close to a minute) is resent after waiting that long."""
+        for _ in range(10):
+            resp = self.send(method, path, **kw)
+            wait = resp.header("Retry-After") or ""
+            if method != "POST" or resp.status != 429 or not wait.isdigit() or int(wait) > PACE_MAX_WAIT:
+                return resp
+            time.sleep(int(wait) + 0.05)
+        return resp
+
+    def send(self, method, path, *, headers=None, json_body=None, form=None, bearer=None, cookies=None):
         headers = dict(headers or {})
         body = None
         if json_body is not None:
@@ -471,6 +485,65 @@ def probe_auth(s: Scan) -> None:
         s.hit("BOLA002", "notes keyed by sequential integers: %s" % ids)
 
 
+def listed_objects(body) -> list[dict]:
+    """The objects of a list answer: a bare array, {"results": [...]} or any envelope."""
+    if isinstance(body, list):
+        return [x for x in body if isinstance(x, dict) and "id" in x]
+    if isinstance(body, dict):
+        for value in body.values():
+            found = listed_objects(value)
+            if found:
+                return found
+    return []
+
+
+def probe_receipts(s: Scan) -> None:
+    """BOLA001 on the receipts: object URLs from the list's url fields, from the collection
+    path plus the id, and from the schema's templates filled with the listed ids."""
+    links = s.client.get("/").json()["links"]
+    assert links.get("receipts") == "/api/receipts/", ("root link missing", "receipts")
+    collection = links["receipts"]
+    alice = s.jwt_login()["access"]
+    bob = s.jwt_login(BOB)["access"]
+    if s.client.get(collection).status == 200:
+        s.hit("AUTH001", "%s served without credentials" % collection)
+    r = s.client.get(collection, bearer=alice)
+    assert r.status == 200, ("receipt list failed", r.status, r.text)
+    items = listed_objects(r.json())
+    assert len(items) == 3, ("alice should have 3 receipts", r.text)
+    ids = [item["id"] for item in items]
+    if all(isinstance(i, int) for i in ids):
+        s.hit("BOLA002", "receipts keyed by sequential integers: %s" % ids)
+
+    spec = s.client.get("/api/schema/?format=json").json()
+    templates = [p for p, ops in spec["paths"].items() if "get" in ops and "receipt" in p and p.count("{") == 1]
+    assert {"/api/receipts/{id}/", "/api/receipt-lookup/{receipt_id}/"} <= set(templates), templates
+    candidates = []
+    for item in items:
+        if isinstance(item.get("url"), str):
+            candidates.append(urlsplit(item["url"]).path)
+        candidates.append("%s%s/" % (collection, item["id"]))
+        candidates += [re.sub(r"\{[^}]+\}", str(item["id"]), t) for t in templates]
+    for template in templates:  # the schema's declared examples
+        for parameter in spec["paths"][template]["get"].get("parameters", []):
+            example = parameter.get("example")
+            if parameter.get("in") == "path" and example is not None:
+                path = re.sub(r"\{[^}]+\}", str(example), template)
+                status = s.client.get(path, bearer=alice).status
+                s.notes.append("note: spec example %s answers %d" % (path, status))
+    read = set()
+    for path in dict.fromkeys(candidates):
+        owner = s.client.get(path, bearer=alice)
+        if owner.status != 200:
+            continue
+        if s.client.get(path).status == 200:
+            s.hit("AUTH001", "%s served without credentials" % path)
+        other = s.client.get(path, bearer=bob)
+        if other.status == 200 and other.json() == owner.json() and path.split("/")[2] not in read:
+            read.add(path.split("/")[2])
+            s.hit("BOLA001", "bob reads alice's receipt at %s" % path)
+
+
 def probe_sessions(s: Scan) -> None:
     # SESS001 via the form login: is the pre-login session id still (or now) authenticated?
     r, before, after = s.form_login()
@@ -547,6 +620,19 @@ def probe_sessions(s: Scan) -> None:
     r = s.client.post("/api/logout/", cookies={"sessionid": after["sessionid"]})
     if r.status == 200:
         s.hit("SESS008", "session-authenticated POST /api/logout/ without CSRF token")
+
+    # SESS008: JWTs kept in cookies; a cross-site POST to the refresh endpoint carrying
+    # only the login's cookies (no body, no CSRF token) must not mint tokens.
+    r = s.client.post("/api/token/", json_body={"username": ALICE[0], "password": ALICE[1]})
+    jar = r.cookies()
+    if "refresh_token" in jar:
+        cross_site = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+        minted = s.client.post(
+            "/api/token/refresh/", headers=cross_site, cookies={"refresh_token": jar["refresh_token"]["value"]}
+        )
+        control = s.client.post("/api/token/refresh/", headers=cross_site)
+        if minted.status == 200 and "access" in (minted.json() or {}) and control.status != 200:
+            s.hit("SESS008", "refresh_token cookie minted tokens on a cross-site POST without CSRF token")
 
     # TLS004: cookie attributes.
     r, _, _ = s.form_login()
@@ -737,6 +823,7 @@ PROBES = [
     probe_django,
     probe_authz,
     probe_auth,
+    probe_receipts,
     probe_jwt,
     probe_jwt_headers,
     probe_sessions,

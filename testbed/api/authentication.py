@@ -51,6 +51,13 @@ class ApiJWTAuthentication(JWTAuthentication):
     def authenticate(self, request):
         header = self.get_header(request)
         if header is None:
+            if flaw_on("cookie_jwt_csrf"):
+                # INTENTIONALLY VULNERABLE (cookie_jwt_csrf): the access token is also taken
+                # from the access_token cookie the login sets, with no CSRF check (unlike
+                # DRF's SessionAuthentication), so cross-site requests act as the user.
+                raw_cookie = request.COOKIES.get("access_token")
+                if raw_cookie:
+                    return self.authenticate_raw(raw_cookie)
             return None
         raw = self.get_raw_token(header)
         if raw is None:

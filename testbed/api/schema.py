@@ -56,3 +56,27 @@ def spec_drift_hook(result, generator, request, public):
             if security and {} not in security:
                 security.insert(0, {"basicAuth": []})
     return result
+
+
+def receipt_examples_hook(result, generator, request, public):
+    """INTENTIONALLY VULNERABLE (spec_bad_examples): the schema's examples for the receipt
+    path parameters were copied from a fixture and name a receipt that does not exist
+    (it answers 404): a scanner that fills templates with the declared examples reaches
+    nothing; only ids read from the list, put into /api/receipt-lookup/{receipt_id}/, reach
+    other users' receipts."""
+    from project.flaws import flaw_on
+
+    if not flaw_on("spec_bad_examples"):
+        return result
+    from api.views.receipts import NONEXISTENT_RECEIPT_ID
+
+    targets = {"/api/receipts/{id}/": "id", "/api/receipt-lookup/{receipt_id}/": "receipt_id"}
+    for path, name in targets.items():
+        for operation in result.get("paths", {}).get(path, {}).values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter.get("name") == name:
+                    parameter["example"] = NONEXISTENT_RECEIPT_ID
+                    parameter.setdefault("schema", {})["example"] = NONEXISTENT_RECEIPT_ID
+    return result

@@ -11,7 +11,9 @@ REST_FRAMEWORK["NUM_PROXIES"] (0 in the hardened settings: REMOTE_ADDR only).
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 
 from django.conf import settings
 from django.core.cache import cache
@@ -72,3 +74,37 @@ def token_limiter(endpoint: str) -> FailureLimiter | None:
         # unlimited failed attempts (token guessing, reset-mail flooding).
         return None
     return FailureLimiter("token-" + endpoint, settings.TOKEN_FAILURE_LIMIT, settings.FAILURE_WINDOW_SECONDS)
+
+
+class LoginPacer:
+    """throttled_login: at most ``limit`` login POSTs per client per rolling ``window``
+    seconds, successful or not (api.middleware.LoginPacingMiddleware).
+
+    Not a flaw: the switch makes the scanner pace itself. Refused attempts are not counted,
+    so a client that waits ``window`` seconds always gets through. Kept in a lock-protected
+    dict (the cache's read-modify-write is not atomic across the server's threads).
+    """
+
+    def __init__(self, limit: int, window: int) -> None:
+        self.limit = limit
+        self.window = window
+        self._lock = threading.Lock()
+        self._stamps: dict[str, deque[float]] = {}
+
+    def admit(self, request) -> bool:
+        """Record one attempt and return True, or return False when over the limit."""
+        key = client_ident(request)
+        now = time.monotonic()
+        with self._lock:
+            for ident in [k for k, v in self._stamps.items() if not v or now - v[-1] >= self.window]:
+                del self._stamps[ident]
+            stamps = self._stamps.setdefault(key, deque())
+            while stamps and now - stamps[0] >= self.window:
+                stamps.popleft()
+            if len(stamps) >= self.limit:
+                return False
+            stamps.append(now)
+            return True
+
+
+login_pacer = LoginPacer(settings.LOGIN_PACE_LIMIT, settings.LOGIN_PACE_WINDOW_SECONDS)

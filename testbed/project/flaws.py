@@ -17,10 +17,22 @@ FLAWS_TOML = Path(__file__).resolve().parent.parent / "flaws.toml"
 
 
 @lru_cache(maxsize=1)
+def _tables() -> dict:
+    with FLAWS_TOML.open("rb") as fh:
+        return tomllib.load(fh)["flaws"]
+
+
+@lru_cache(maxsize=1)
 def known_flaws() -> frozenset[str]:
     """Every flaw name declared in flaws.toml."""
-    with FLAWS_TOML.open("rb") as fh:
-        return frozenset(tomllib.load(fh)["flaws"])
+    return frozenset(_tables())
+
+
+@lru_cache(maxsize=1)
+def all_flaws() -> frozenset[str]:
+    """What ``all`` switches on: every flaw but those marked ``in_all = false`` (switches
+    such as ``throttled_login`` that would hide other flaws from a scan)."""
+    return frozenset(name for name, table in _tables().items() if table.get("in_all", True))
 
 
 def parse_flaws(spec: str) -> frozenset[str]:
@@ -29,7 +41,7 @@ def parse_flaws(spec: str) -> frozenset[str]:
     if spec in ("", "none"):
         return frozenset()
     if spec == "all":
-        return known_flaws()
+        return all_flaws()
     names = {part.strip() for part in spec.split(",") if part.strip()}
     unknown = sorted(names - known_flaws())
     if unknown:

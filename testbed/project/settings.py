@@ -103,6 +103,15 @@ if flaw_on("no_security_headers"):
     # SecurityMiddleware's nosniff / Referrer-Policy switched off (see below).
     MIDDLEWARE.remove("django.middleware.clickjacking.XFrameOptionsMiddleware")
 
+if flaw_on("throttled_login"):
+    # Not a flaw (throttled_login): every login endpoint takes at most 3 POSTs per client
+    # per rolling 2 seconds, successful ones included (429 + Retry-After: 2 beyond that);
+    # the scan must pace itself. Its process_view runs before CSRF's, so every attempt counts.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+        "api.middleware.LoginPacingMiddleware",
+    )
+
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
 
@@ -278,6 +287,9 @@ if flaw_on("xff_throttle_bypass"):
 LOGIN_FAILURE_LIMIT = 10  # per (client IP, username) on every login endpoint
 TOKEN_FAILURE_LIMIT = 10  # per client IP on refresh / verify / blacklist / password reset
 FAILURE_WINDOW_SECONDS = 60
+# throttled_login (api.middleware.LoginPacingMiddleware): every login POST counts.
+LOGIN_PACE_LIMIT = 3
+LOGIN_PACE_WINDOW_SECONDS = 2
 
 # --- simplejwt --------------------------------------------------------------------------
 
@@ -353,6 +365,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.spec_drift_hook",
+        "api.schema.receipt_examples_hook",
     ],
 }
 

@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import routers
 
 from api import es256, kid, rs256
-from api.views import auth, data, root, stacks
+from api.views import auth, data, receipts, root, stacks
 from api.views.accounts import AccountLoginView, AccountLogoutView
 from project.flaws import flaw_on
 
@@ -49,6 +49,10 @@ urlpatterns = [
     path("api/me/", data.MeView.as_view(), name="me"),
     path("api/export/", data.ExportView.as_view(), name="export"),
     path("api/keys/", data.ApiKeyView.as_view(), name="api_keys"),
+    # Receipts (in memory, random public ids); the lookup route is named only by the schema.
+    path("api/receipts/", receipts.ReceiptListView.as_view(), name="receipt-list"),
+    path("api/receipts/<str:id>/", receipts.ReceiptDetailView.as_view(), name="receipt-detail"),
+    path("api/receipt-lookup/<str:receipt_id>/", receipts.ReceiptLookupView.as_view(), name="receipt-lookup"),
     # Codes issued on GET; their generators are weak under predictable_tokens,
     # identity_tokens and low_entropy_tokens.
     path("api/invites/", data.InviteCodeView.as_view(), name="invites"),

@@ -47,6 +47,9 @@ fires_on_its_flaw! {
     token003_fires_on_identity_tokens: "TOKEN003" on "identity_tokens";
     web003_fires_on_open_redirect: "WEB003" on "open_redirect";
     bola001_fires_on_bola: "BOLA001" on "bola";
+    bola001_fires_on_ids_without_urls: "BOLA001" on "ids_without_urls";
+    bola001_fires_on_enveloped_list: "BOLA001" on "enveloped_list";
+    bola001_fires_on_spec_bad_examples: "BOLA001" on "spec_bad_examples";
     bola002_fires_on_enumerable_ids: "BOLA002" on "enumerable_ids";
     bola001_fires_on_missing_auth: "BOLA001" on "missing_auth";
     jwt001_fires_on_alg_none: "JWT001" on "alg_none";
@@ -58,6 +61,7 @@ fires_on_its_flaw! {
     sess006_fires_on_static_token: "SESS006" on "static_token";
     sess007_fires_on_session_id_in_body: "SESS007" on "session_id_in_body" with "--allow-writes" "--environment" "staging";
     sess008_fires_on_csrf_exempt: "SESS008" on "csrf_exempt";
+    sess008_fires_on_cookie_jwt_csrf: "SESS008" on "cookie_jwt_csrf";
     jwt001_fires_on_no_sig_verify: "JWT001" on "no_sig_verify";
     jwt002_fires_on_no_sig_verify: "JWT002" on "no_sig_verify";
     jwt008_fires_on_key_confusion: "JWT008" on "key_confusion";

@@ -157,3 +157,44 @@ fn a_get_the_spec_says_changes_state_is_never_sent() {
     assert_eq!(entry["method"], "GET");
     assert!(entry["reason"].as_str().unwrap().contains("changes state"), "{entry}");
 }
+
+/// Every login of `throttled_login` answers 429 (`Retry-After: 2`) to a fourth POST within
+/// two seconds, successful logins included: the scan waits the throttle out, logs both
+/// users in, skips nothing for want of a login, reports the throttle, and reports no
+/// missing rate limit (the throttle is evidence of one).
+#[test]
+fn a_throttled_login_is_paced_through() {
+    let log = access_log("throttled-login");
+    let bed = Testbed::start_with("throttled_login", false, &["--access-log", log.to_str().unwrap()]);
+    let run = scan(&bed, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    let above_info: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .filter_map(|f| f["check"].as_str())
+        .collect();
+    assert!(above_info.is_empty(), "{above_info:?}");
+    let identities = report["identities"].as_array().unwrap();
+    assert_eq!(identities.len(), 2);
+    assert!(identities.iter().all(|i| i["logged_in"] == true), "{identities:?}");
+    let throttle = &report["stats"]["throttle"];
+    assert!(throttle["responses"].as_u64().unwrap() > 0, "{throttle}");
+    assert!(throttle["waited_ms"].as_u64().unwrap() > 0, "{throttle}");
+    assert!(
+        throttle["paths"].as_array().unwrap().iter().any(|p| p == "/api/token/"),
+        "{throttle}"
+    );
+    for skipped in report["checks_skipped"].as_array().unwrap() {
+        let reason = skipped["reason"].as_str().unwrap().to_ascii_lowercase();
+        assert!(
+            !(reason.contains("log") && (reason.contains("fail") || reason.contains("did not")))
+                && !reason.contains("429"),
+            "a check was lost to the throttle: {skipped}"
+        );
+    }
+    let seen = lines(&log);
+    assert!(seen.len() > 100, "the scan ran: {} requests", seen.len());
+}

@@ -382,6 +382,7 @@ pub async fn scan_until(
             checks_total: checks.len(),
             max_requests: cx.probe.settings().max_requests,
             methods: methods_used(&cx),
+            throttle: cx.probe.throttle_report(),
         },
         profile: cx.config.profile.clone(),
         score: total,
@@ -507,6 +508,7 @@ fn interrupted_early(
                 .into_iter()
                 .filter(|(_, n)| *n > 0)
                 .collect(),
+            throttle: None,
         },
         profile: config.profile.clone(),
         score: 0,

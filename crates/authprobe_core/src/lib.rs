@@ -25,6 +25,7 @@ pub mod report;
 pub mod score;
 pub mod similarity;
 pub mod spec;
+pub mod throttle;
 pub mod writes;
 
 pub use check::{Check, CheckMeta, CheckOutcome, Family, Requirement};

@@ -15,6 +15,7 @@ use url::Url;
 use crate::cookies::{CookieJar, SetCookie};
 use crate::exchange::{Exchange, ExchangeId, RecordedRequest, RecordedResponse, RECORDED_BODY_LIMIT};
 use crate::interrupt::Interrupt;
+use crate::throttle::{self, Throttle};
 
 /// Limits and behaviour of the probe.
 #[derive(Debug, Clone)]
@@ -44,6 +45,11 @@ pub struct ProbeSettings {
     /// URLs granted with [`Probe::allow_write`]. Off, no grant is ever recorded.
     pub allow_writes: bool,
     pub user_agent: String,
+    /// The longest single wait a throttled answer (429, or 503 with `Retry-After`) may
+    /// ask for; a longer one is not waited out and the throttled answer stands.
+    pub throttle_max_wait: Duration,
+    /// The most the whole scan waits on throttles; spent, throttled answers stand.
+    pub throttle_total_wait: Duration,
 }
 
 impl Default for ProbeSettings {
@@ -61,6 +67,8 @@ impl Default for ProbeSettings {
             read_only: false,
             allow_writes: false,
             user_agent: concat!("authprobe/", env!("CARGO_PKG_VERSION")).to_string(),
+            throttle_max_wait: Duration::from_secs(10),
+            throttle_total_wait: Duration::from_secs(90),
         }
     }
 }
@@ -122,6 +130,10 @@ pub struct ProbeRequest {
     pub body: Option<String>,
     /// The session whose cookies are sent and updated.
     pub jar: Option<Arc<CookieJar>>,
+    /// The request measures the target's limits (a burst of failed logins): a throttled
+    /// answer is its result, so it is never waited out and retried, and it does not pause
+    /// the requests that follow.
+    pub measures_throttle: bool,
 }
 
 impl ProbeRequest {
@@ -132,6 +144,7 @@ impl ProbeRequest {
             headers: Vec::new(),
             body: None,
             jar: None,
+            measures_throttle: false,
         }
     }
 
@@ -186,6 +199,12 @@ impl ProbeRequest {
 
     pub fn with_jar(mut self, jar: Arc<CookieJar>) -> Self {
         self.jar = Some(jar);
+        self
+    }
+
+    /// Marks the request as one that measures the target's limits ([`Self::measures_throttle`]).
+    pub fn measuring_throttle(mut self) -> Self {
+        self.measures_throttle = true;
         self
     }
 }
@@ -361,6 +380,7 @@ pub struct Probe {
     /// Write grants: URL (policy key) → who may write there.
     write_allowed: RwLock<HashMap<String, WriteGrant>>,
     interrupt: Arc<Interrupt>,
+    throttle: Throttle,
 }
 
 /// Who may send a write probe to a granted URL.
@@ -386,6 +406,7 @@ impl Probe {
             .pool_max_idle_per_host(settings.concurrency)
             .build()
             .map_err(|e| ProbeError::Other(format!("cannot build HTTP client: {e}")))?;
+        let throttle = Throttle::new(settings.throttle_max_wait, settings.throttle_total_wait);
         Ok(Probe {
             client,
             transport: None,
@@ -398,6 +419,7 @@ impl Probe {
             post_allowed: RwLock::new(HashSet::new()),
             write_allowed: RwLock::new(HashMap::new()),
             interrupt: Interrupt::new(),
+            throttle,
         })
     }
 
@@ -570,12 +592,16 @@ impl Probe {
         // a write), each attempt a request of its own: it takes a budget slot and a rate slot.
         let retries = if req.method.is_read() { self.settings.retries } else { 0 };
         let mut attempt = 0;
+        // Throttled answers waited out for this request (see [`crate::throttle`]).
+        let mut throttle_retries = 0;
         let (outcome, started) = loop {
             if attempt > 0 {
                 let backoff = self.settings.retry_backoff * 2u32.saturating_pow(attempt - 1);
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = self.interrupt.triggered() => return Err(self.interrupted_error()),
+                self.sleep(backoff).await?;
+            }
+            if !req.measures_throttle {
+                if let Some(pause) = self.throttle.pause_left(req.url.path()) {
+                    self.sleep(pause).await?;
                 }
             }
             // Take a budget slot before waiting, so concurrent senders can never overshoot.
@@ -617,6 +643,16 @@ impl Probe {
                     );
                     attempt += 1;
                 }
+                Ok((status, ref headers, ref body, _)) if !req.measures_throttle => {
+                    let wait = throttle::throttled(status, headers)
+                        .and_then(|asked| self.throttle.on_throttled(req.url.path(), asked, throttle_retries));
+                    let Some(wait) = wait else { break (outcome, started) };
+                    let response = recorded_response(status, headers, body, false);
+                    let note = format!("throttled: waited {:.1} s and sent it again", wait.as_secs_f64());
+                    self.record(recorded_request.clone(), Some(response), Some(note), started.elapsed());
+                    self.sleep(wait).await?;
+                    throttle_retries += 1;
+                }
                 outcome => break (outcome, started),
             }
         };
@@ -624,15 +660,7 @@ impl Probe {
         match outcome {
             Ok((status, resp_headers, body, cut)) => {
                 let truncated = cut.is_some();
-                let response = RecordedResponse {
-                    status,
-                    headers: resp_headers
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                        .collect(),
-                    body: String::from_utf8_lossy(&body[..body.len().min(RECORDED_BODY_LIMIT)]).into_owned(),
-                    body_truncated: truncated || body.len() > RECORDED_BODY_LIMIT,
-                };
+                let response = recorded_response(status, &resp_headers, &body, truncated);
                 // A body cut short is an error recorded beside the response.
                 let id = self.record(recorded_request, Some(response), cut, elapsed);
                 let resp = ProbeResponse {
@@ -656,6 +684,19 @@ impl Probe {
                 Err(err)
             }
         }
+    }
+
+    /// Sleeps, unless the scan is stopped first.
+    async fn sleep(&self, wait: Duration) -> Result<(), ProbeError> {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => Ok(()),
+            _ = self.interrupt.triggered() => Err(self.interrupted_error()),
+        }
+    }
+
+    /// What the scan met of the target's throttle, or `None` when it was never throttled.
+    pub fn throttle_report(&self) -> Option<throttle::ThrottleReport> {
+        self.throttle.report()
     }
 
     async fn wait_for_rate_slot(&self) {
@@ -804,6 +845,19 @@ fn last_cause(err: &reqwest::Error) -> String {
     last
 }
 
+/// An answer as the exchange log keeps it (the body cut to [`RECORDED_BODY_LIMIT`]).
+fn recorded_response(status: u16, headers: &HeaderMap, body: &[u8], truncated: bool) -> RecordedResponse {
+    RecordedResponse {
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        body: String::from_utf8_lossy(&body[..body.len().min(RECORDED_BODY_LIMIT)]).into_owned(),
+        body_truncated: truncated || body.len() > RECORDED_BODY_LIMIT,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -846,6 +900,63 @@ mod tests {
     }
 
     const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: sid=abc; HttpOnly\r\n\r\nok";
+
+    /// A target that throttles the first `throttled` requests to each path.
+    fn throttling_probe(throttled: usize, retry_after: &'static str) -> Probe {
+        let seen = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
+        let transport = move |req: &RecordedRequest| {
+            let mut seen = seen.lock().unwrap();
+            let n = seen.entry(req.url.clone()).or_default();
+            *n += 1;
+            if *n <= throttled {
+                ScriptedAnswer::new(429).header("Retry-After", retry_after)
+            } else {
+                ScriptedAnswer::new(200).body("data")
+            }
+        };
+        Probe::new(ProbeSettings::default())
+            .unwrap()
+            .with_transport(Arc::new(transport))
+    }
+
+    #[tokio::test]
+    async fn a_throttled_answer_is_waited_out_and_the_request_sent_again() {
+        let probe = throttling_probe(2, "0");
+        let url = Url::parse("http://t/api/notes/").unwrap();
+        let resp = probe.send(ProbeRequest::get(url)).await.unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(probe.requests_sent(), 3, "each retry is a request of the budget");
+        let log = probe.exchanges();
+        assert_eq!(log.len(), 3);
+        assert!(log[0].error.as_deref().unwrap().starts_with("throttled: waited"));
+        let report = probe.throttle_report().unwrap();
+        assert_eq!((report.responses, report.gave_up), (2, 0));
+        assert_eq!(report.paths, vec!["/api/notes/".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_measures_limits_keeps_its_throttled_answer() {
+        let probe = throttling_probe(5, "0");
+        let url = Url::parse("http://t/api/token/").unwrap();
+        let resp = probe.send(ProbeRequest::get(url).measuring_throttle()).await.unwrap();
+        assert_eq!(resp.status, 429);
+        assert_eq!(probe.requests_sent(), 1);
+        assert_eq!(
+            probe.throttle_report(),
+            None,
+            "a burst's own 429s are its result, not pacing"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_throttle_that_asks_too_long_a_wait_is_left_standing() {
+        let probe = throttling_probe(5, "3600");
+        let url = Url::parse("http://t/api/token/").unwrap();
+        let resp = probe.send(ProbeRequest::get(url)).await.unwrap();
+        assert_eq!(resp.status, 429);
+        assert_eq!(probe.requests_sent(), 1);
+        assert_eq!(probe.throttle_report().unwrap().gave_up, 1);
+    }
 
     #[tokio::test]
     async fn the_budget_is_never_exceeded_even_under_concurrency() {

@@ -140,6 +140,10 @@ pub struct Stats {
     /// Requests sent per HTTP method (the method policy, as it was applied).
     #[serde(default)]
     pub methods: std::collections::BTreeMap<String, usize>,
+    /// What the scan met of the target's throttle (429s waited out or left standing);
+    /// absent when it met none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<crate::throttle::ThrottleReport>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -341,6 +345,7 @@ mod tests {
                 checks_total: 0,
                 max_requests: 0,
                 methods: Default::default(),
+                throttle: None,
             },
             score: 0,
             grade: "F".into(),

@@ -103,6 +103,7 @@ pub(crate) mod testing {
                 methods: [("GET".to_string(), 110), ("POST".to_string(), 10)]
                     .into_iter()
                     .collect(),
+                throttle: None,
             },
             profile: "standard".into(),
             score: 80,

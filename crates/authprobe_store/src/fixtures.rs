@@ -54,6 +54,7 @@ pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFin
             checks_total: 50,
             max_requests: 1500,
             methods: Default::default(),
+            throttle: None,
         },
         score,
         grade: authprobe_core::score::grade(score).to_string(),

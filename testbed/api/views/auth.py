@@ -20,7 +20,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from project.flaws import flaw_on
@@ -72,17 +73,79 @@ class FailureLimitedMixin:
 # --- simplejwt ---------------------------------------------------------------------------
 
 
+ACCESS_COOKIE = "access_token"
+REFRESH_COOKIE = "refresh_token"
+
+
+def set_jwt_cookies(request, response):
+    """INTENTIONALLY VULNERABLE (cookie_jwt_csrf): the SPA "should not keep tokens in
+    localStorage", so the login also stores them in cookies - SameSite=None (the SPA lives
+    on another site) and no double-submit CSRF token anywhere. Secure only over https, so
+    the plain-HTTP testbed still gets them back."""
+    data = getattr(response, "data", None)
+    if response.status_code != 200 or not isinstance(data, dict):
+        return response
+    lifetimes = {
+        ACCESS_COOKIE: ("access", jwt_api_settings.ACCESS_TOKEN_LIFETIME),
+        REFRESH_COOKIE: ("refresh", jwt_api_settings.REFRESH_TOKEN_LIFETIME),
+    }
+    for cookie, (field, lifetime) in lifetimes.items():
+        if data.get(field):
+            response.set_cookie(
+                cookie,
+                data[field],
+                max_age=int(lifetime.total_seconds()),
+                path="/",
+                secure=request.is_secure(),
+                httponly=True,
+                samesite="None",
+            )
+    return response
+
+
 class TokenObtainView(FailureLimitedMixin, jwt_views.TokenObtainPairView):
-    """POST /api/token/ {"username", "password"} -> {"access", "refresh"}."""
+    """POST /api/token/ {"username", "password"} -> {"access", "refresh"}
+    (with cookie_jwt_csrf also as access_token / refresh_token cookies)."""
 
     limiter_endpoint = "token"
 
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        if flaw_on("cookie_jwt_csrf"):
+            set_jwt_cookies(request, response)
+        return response
+
 
 class TokenRefreshView(FailureLimitedMixin, jwt_views.TokenRefreshView):
-    """POST /api/token/refresh/ {"refresh"} -> {"access", "refresh"} (rotation)."""
+    """POST /api/token/refresh/ {"refresh"} -> {"access", "refresh"} (rotation).
+
+    With cookie_jwt_csrf: without a "refresh" field the refresh_token cookie is used (no
+    CSRF check), and the rotated tokens are set as cookies again."""
 
     limiter_kind = "token"
     limiter_endpoint = "refresh"
+
+    def post(self, request, *args, **kwargs):
+        if not flaw_on("cookie_jwt_csrf"):
+            return super().post(request, *args, **kwargs)
+        return self.guarded(request, lambda: self.refresh_from_body_or_cookie(request))
+
+    def refresh_from_body_or_cookie(self, request):
+        # INTENTIONALLY VULNERABLE (cookie_jwt_csrf): the browser attaches the refresh
+        # cookie to any cross-site POST, and nothing asks for a CSRF token or checks the
+        # Origin, so any page the user visits mints fresh tokens with it.
+        data = request.data
+        if not (hasattr(data, "__contains__") and "refresh" in data):
+            raw = request.COOKIES.get(REFRESH_COOKIE)
+            if not raw:
+                raise exceptions.AuthenticationFailed("No refresh token", "no_refresh_token")
+            data = {"refresh": raw}
+        serializer = self.get_serializer(data=data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        return set_jwt_cookies(request, Response(serializer.validated_data, status=status.HTTP_200_OK))
 
 
 class TokenVerifyView(FailureLimitedMixin, jwt_views.TokenVerifyView):

@@ -19,6 +19,7 @@ LINKS = {
     "logout": "/api/logout/",
     "me": "/api/me/",
     "notes": "/api/notes/",
+    "receipts": "/api/receipts/",
     "posts": "/api/posts/",
     "export": "/api/export/",
     "api_keys": "/api/keys/",

@@ -1,10 +1,10 @@
-use authprobe_core::discovery::links_in;
 use authprobe_core::oracle::MATCH;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::similarity::similarity;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use url::Url;
 
+use super::objects::listed_objects;
 use crate::support::{owasp, summarize};
 
 /// Objects replayed as the second identity at most.
@@ -12,10 +12,14 @@ const MAX_OBJECTS: usize = 20;
 
 crate::declare_check! {
     /// ## What it does
-    /// Collects the objects that belong to the first identity: links in its authenticated
-    /// collection responses (e.g. `/api/notes/` → `/api/notes/1/`) that the **second**
-    /// identity's view of the same collection does not list. It then requests each object
-    /// as the second identity. **Confirmed** when the second identity receives the first
+    /// Collects the objects that belong to the first identity: what its authenticated
+    /// collection responses name that the **second** identity's view of the same
+    /// collection does not. An object is a link under the collection (`/api/notes/` →
+    /// `/api/notes/1/`), an item's id put under the collection's path (`[{"id": 3}]` →
+    /// `/api/notes/3/`), or the API spec's route for that kind of object filled with the
+    /// id (`/api/receipt-lookup/{receipt_id}/`); items are read from bare arrays and from
+    /// envelopes of any shape (`{"data": {"receipts": [...]}}`). It reads each object as
+    /// its owner, then as the second identity. **Confirmed** when the second identity receives the first
     /// identity's object (the same data, not a 404/403 and not its own records).
     ///
     /// ## Why is this bad?
@@ -69,8 +73,8 @@ impl CrossIdentityAccess {
             let Some(mine) = collection.authenticated.as_ref().filter(|r| r.is_success()) else {
                 continue;
             };
-            let my_links = links_in(mine, &cx.target);
-            let children: Vec<Url> = my_links.into_iter().filter(|l| is_child(&collection.url, l)).collect();
+            let spec = cx.spec.as_ref();
+            let children = listed_objects(&collection.url, mine, &cx.target, spec);
             if children.is_empty() {
                 continue;
             }
@@ -81,13 +85,13 @@ impl CrossIdentityAccess {
             else {
                 continue;
             };
-            let their_links = if theirs.is_success() {
-                links_in(&theirs, &cx.target)
+            let their_objects = if theirs.is_success() {
+                listed_objects(&collection.url, &theirs, &cx.target, spec)
             } else {
                 Vec::new()
             };
             for child in children {
-                if !their_links.contains(&child) && !objects.contains(&child) {
+                if !their_objects.contains(&child) && !objects.contains(&child) {
                     objects.push(child);
                 }
             }
@@ -137,32 +141,5 @@ impl CrossIdentityAccess {
         )
         .with_evidence(evidence)]
         .into()
-    }
-}
-
-/// Whether `link` is directly under `collection` (`/api/notes/` → `/api/notes/1/`).
-pub(super) fn is_child(collection: &Url, link: &Url) -> bool {
-    let base = collection.path().trim_end_matches('/');
-    match link.path().strip_prefix(base) {
-        Some(rest) => {
-            let rest = rest.trim_matches('/');
-            !rest.is_empty() && !rest.contains('/') && link.query().is_none()
-        }
-        None => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_child;
-    use url::Url;
-
-    #[test]
-    fn children_are_one_segment_below_the_collection() {
-        let c = Url::parse("http://t/api/notes/").unwrap();
-        assert!(is_child(&c, &Url::parse("http://t/api/notes/1/").unwrap()));
-        assert!(!is_child(&c, &Url::parse("http://t/api/notes/").unwrap()));
-        assert!(!is_child(&c, &Url::parse("http://t/api/notes/1/comments/").unwrap()));
-        assert!(!is_child(&c, &Url::parse("http://t/api/posts/1/").unwrap()));
     }
 }

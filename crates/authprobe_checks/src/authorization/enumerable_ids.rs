@@ -5,7 +5,7 @@ use authprobe_core::{
 };
 use url::Url;
 
-use super::cross_identity_access::is_child;
+use super::objects::is_child;
 use crate::support::owasp;
 
 crate::declare_check! {

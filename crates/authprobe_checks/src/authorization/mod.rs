@@ -6,4 +6,5 @@ pub mod cross_identity_write;
 pub mod enumerable_ids;
 pub mod function_level_authorization;
 pub mod mass_assignment;
+mod objects;
 mod write_probes;

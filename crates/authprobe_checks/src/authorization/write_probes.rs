@@ -317,7 +317,7 @@ pub(crate) async fn create_object(
 
 /// Where the answer to a creation says the new object lives (same origin, under the collection).
 fn created_url(cx: &ScanContext, collection: &Url, resp: &ProbeResponse) -> Option<Url> {
-    let under = |u: &Url| cx.target.same_origin(u) && super::cross_identity_access::is_child(collection, u);
+    let under = |u: &Url| cx.target.same_origin(u) && super::objects::is_child(collection, u);
     if let Some(url) = links_in(resp, &cx.target).into_iter().find(|u| under(u)) {
         return Some(url);
     }

@@ -142,7 +142,7 @@ impl Attempt {
     ) -> Result<ProbeResponse, ProbeError> {
         let req = match &self.via {
             Via::Login(flow) => {
-                let mut options = self.options.clone();
+                let mut options = self.options.clone().measuring_throttle();
                 if let Some(ip) = xff {
                     options = options.with_header("X-Forwarded-For", ip);
                 }
@@ -160,7 +160,7 @@ impl Attempt {
             Some(ip) => req.header("X-Forwarded-For", ip),
             None => req,
         };
-        cx.probe.send(req).await
+        cx.probe.send(req.measuring_throttle()).await
     }
 }
 

@@ -1,5 +1,5 @@
 use authprobe_core::cookies::CookieJar;
-use authprobe_core::flows::{family, CROSS_SITE_HEADERS};
+use authprobe_core::flows::{family, LoginFlow, CROSS_SITE_HEADERS};
 use authprobe_core::identity::Presentation;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::{ProbeRequest, WriteGrant};
@@ -29,9 +29,11 @@ crate::declare_check! {
     ///   `--allow-writes`), else logging that fresh session out through the logout flow.
     ///   The same request without the cookie must be refused, so acceptance proves the
     ///   session authenticated a request with no CSRF token.
-    /// - **Tokens in cookies** (no form login, but the login keeps its JWTs in cookies, as
-    ///   Flask-JWT-Extended does): a cross-site `POST` to the refresh flow carrying only a
-    ///   fresh login's cookies, refused without them, must not mint tokens.
+    /// - **Tokens in cookies** (a login that keeps its JWTs in cookies, as
+    ///   Flask-JWT-Extended does, or a JSON login that sets them as cookies too): a
+    ///   cross-site `POST` to the login's refresh flow carrying only a fresh login's
+    ///   cookies, refused without them, must not mint tokens. Tried when there is no form
+    ///   login, or when the form session is protected.
     ///
     /// ## Why is this bad?
     /// Browsers attach cookies to cross-site requests (unless `SameSite` stops them), so
@@ -90,22 +92,40 @@ impl CsrfUnprotected {
         let Some(flow) = form_login(cx) else {
             return cookie_token_csrf(cx, user).await;
         };
-        let login_url = flow.url.clone();
-        let (oracle_url, baseline) = match session_oracle(cx, flow, user).await {
-            Ok(o) => o,
-            Err(why) => return CheckOutcome::skipped(why),
-        };
-        let mut findings = Vec::new();
+        let form = form_session_csrf(cx, flow, user).await;
+        if has_findings(&form) {
+            return form;
+        }
+        // The form session may be protected while tokens another login keeps in cookies are not.
+        let cookie = cookie_token_csrf(cx, user).await;
+        if has_findings(&cookie) {
+            cookie
+        } else {
+            form
+        }
+    }
+}
 
-        // Login CSRF: a cross-site form post carries no CSRF cookie, field or same-site Referer.
-        let jar = Arc::new(CookieJar::new());
-        if let Ok(resp) = post_login(cx, flow, jar, user, false).await {
-            if let (true, Some((name, value))) = (resp.is_redirect(), new_session_value(&resp)) {
-                cx.redactor.add_secret(&value);
-                if let Some((Verdict::Accepted, replay)) =
-                    replay_session(cx, &oracle_url, &baseline, &name, &value).await
-                {
-                    findings.push(
+/// Login CSRF and a cookie-carried state change of the form login's session.
+async fn form_session_csrf(
+    cx: &ScanContext,
+    flow: &LoginFlow,
+    user: &authprobe_core::config::UserCredential,
+) -> CheckOutcome {
+    let login_url = flow.url.clone();
+    let (oracle_url, baseline) = match session_oracle(cx, flow, user).await {
+        Ok(o) => o,
+        Err(why) => return CheckOutcome::skipped(why),
+    };
+    let mut findings = Vec::new();
+
+    // Login CSRF: a cross-site form post carries no CSRF cookie, field or same-site Referer.
+    let jar = Arc::new(CookieJar::new());
+    if let Ok(resp) = post_login(cx, flow, jar, user, false).await {
+        if let (true, Some((name, value))) = (resp.is_redirect(), new_session_value(&resp)) {
+            cx.redactor.add_secret(&value);
+            if let Some((Verdict::Accepted, replay)) = replay_session(cx, &oracle_url, &baseline, &name, &value).await {
+                findings.push(
                         Finding::new(
                             Confidence::Confirmed,
                             login_url.path(),
@@ -118,44 +138,44 @@ impl CsrfUnprotected {
                         )
                         .with_evidence([resp.exchange, replay.exchange]),
                     );
-                }
             }
         }
+    }
 
-        // A state change carried by the session cookie alone.
-        let Some(jar) = fresh_login(cx, flow, user).await.and_then(|i| i.session) else {
-            return findings.into();
+    // A state change carried by the session cookie alone.
+    let Some(jar) = fresh_login(cx, flow, user).await.and_then(|i| i.session) else {
+        return findings.into();
+    };
+    for name in jar.names() {
+        if is_session_cookie(&name) {
+            if let Some(v) = jar.get(&name) {
+                cx.redactor.add_secret(&v);
+            }
+        }
+    }
+    for (url, what) in state_changers(cx) {
+        let form = |jar| cross_site(ProbeRequest::post_form(url.clone(), &[]), jar);
+        let Ok(anonymous) = cx.probe.send(form(None)).await else {
+            continue;
         };
-        for name in jar.names() {
-            if is_session_cookie(&name) {
-                if let Some(v) = jar.get(&name) {
-                    cx.redactor.add_secret(&v);
+        if !matches!(anonymous.status, 401 | 403) {
+            continue;
+        }
+        let Ok(resp) = cx.probe.send(form(Some(jar.clone()))).await else {
+            continue;
+        };
+        if let Some(json) = resp.json() {
+            for k in ["key", "token", "secret"] {
+                if let Some(v) = json.get(k).and_then(|v| v.as_str()) {
+                    cx.redactor.add_secret(v);
                 }
             }
         }
-        for (url, what) in state_changers(cx) {
-            let form = |jar| cross_site(ProbeRequest::post_form(url.clone(), &[]), jar);
-            let Ok(anonymous) = cx.probe.send(form(None)).await else {
-                continue;
-            };
-            if !matches!(anonymous.status, 401 | 403) {
-                continue;
-            }
-            let Ok(resp) = cx.probe.send(form(Some(jar.clone()))).await else {
-                continue;
-            };
-            if let Some(json) = resp.json() {
-                for k in ["key", "token", "secret"] {
-                    if let Some(v) = json.get(k).and_then(|v| v.as_str()) {
-                        cx.redactor.add_secret(v);
-                    }
-                }
-            }
-            if !resp.is_success() {
-                // A CSRF refusal (or any other): this target is protected; the next would be too.
-                break;
-            }
-            findings.push(
+        if !resp.is_success() {
+            // A CSRF refusal (or any other): this target is protected; the next would be too.
+            break;
+        }
+        findings.push(
                 Finding::new(
                     Confidence::Confirmed,
                     url.path(),
@@ -169,10 +189,9 @@ impl CsrfUnprotected {
                 )
                 .with_evidence([resp.exchange, anonymous.exchange]),
             );
-            break;
-        }
-        findings.into()
+        break;
     }
+    findings.into()
 }
 
 /// `req` as a page on another site would send it (foreign `Origin`, `Sec-Fetch-Site`),
@@ -187,30 +206,71 @@ fn cross_site(req: ProbeRequest, jar: Option<Arc<CookieJar>>) -> ProbeRequest {
     }
 }
 
-/// Without a form login, the identity's own cookies: a login that keeps its tokens in
-/// cookies (Flask-JWT-Extended, SPAs) is as exposed to CSRF as a session. The refresh flow
-/// is the state change (it mints tokens): a cross-site POST carrying only a fresh login's
-/// cookies must be refused when the same POST without them is.
+fn has_findings(outcome: &CheckOutcome) -> bool {
+    matches!(outcome, CheckOutcome::Ran(found) if !found.is_empty())
+}
+
+/// Logins tried for tokens held in cookies.
+const MAX_COOKIE_LOGINS: usize = 2;
+
+/// A login that keeps its tokens in cookies (Flask-JWT-Extended, SPAs, a Django login that
+/// sets its JWTs as cookies too) is as exposed to CSRF as a session. The refresh flow is
+/// the state change (it mints tokens): a cross-site POST carrying only a fresh login's
+/// cookies must be refused when the same POST without them is. The logins tried are the
+/// identity's own when it presents a cookie, else the JSON logins that have a refresh flow.
 async fn cookie_token_csrf(cx: &ScanContext, user: &authprobe_core::config::UserCredential) -> CheckOutcome {
     let Some(primary) = cx.primary() else {
         return CheckOutcome::skipped("needs the primary identity to come from a --user login");
     };
-    if !matches!(primary.presentation(), Some(Presentation::Cookie(_))) {
+    let own = primary.login_url.as_ref().and_then(|u| cx.flows.login_at(u));
+    let logins: Vec<&LoginFlow> = match (primary.presentation(), own) {
+        (Some(Presentation::Cookie(_)), Some(login)) => vec![login],
+        _ => cx
+            .flows
+            .login
+            .iter()
+            .filter(|f| !f.takes_form() && cx.flows.refresh_for(f).is_some())
+            .take(MAX_COOKIE_LOGINS)
+            .collect(),
+    };
+    if logins.is_empty() {
         return CheckOutcome::skipped(
-            "no form login flow was found and the identity's credential is not a cookie: cookie sessions cannot be tested",
+            "no form login flow was found and no login with a refresh flow keeps its tokens in cookies: cookie sessions cannot be tested",
         );
     }
-    let Some(login) = primary.login_url.as_ref().and_then(|u| cx.flows.login_at(u)) else {
-        return CheckOutcome::skipped("the identity's login flow is not known");
-    };
+    let mut last = CheckOutcome::skipped("no login set its tokens in cookies");
+    for login in logins {
+        last = cookie_refresh_csrf(cx, user, login).await;
+        if has_findings(&last) {
+            break;
+        }
+    }
+    last
+}
+
+/// One login's cookies against its refresh flow, sent cross-site.
+async fn cookie_refresh_csrf(
+    cx: &ScanContext,
+    user: &authprobe_core::config::UserCredential,
+    login: &LoginFlow,
+) -> CheckOutcome {
     let Some(refresh) = cx.flows.refresh_for(login) else {
         return CheckOutcome::skipped(
             "the identity's token is a cookie, but no refresh flow was found to test a cookie-carried state change",
         );
     };
-    let Some(jar) = fresh_login(cx, login, user).await.and_then(|i| i.session) else {
+    let Some(jar) = fresh_login(cx, login, user)
+        .await
+        .and_then(|i| i.session)
+        .filter(|jar| !jar.names().is_empty())
+    else {
         return CheckOutcome::skipped(format!("the fresh login at {} set no cookies", login.path()));
     };
+    for name in jar.names() {
+        if let Some(v) = jar.get(&name) {
+            cx.redactor.add_secret(&v);
+        }
+    }
     let post = |jar| {
         cross_site(
             ProbeRequest::post_json(refresh.url.clone(), &serde_json::json!({})),
@@ -233,6 +293,12 @@ async fn cookie_token_csrf(cx: &ScanContext, user: &authprobe_core::config::User
     for c in resp.set_cookies() {
         cx.redactor.add_secret(&c.value);
     }
+    if let Some(json) = resp.json() {
+        let minted = authprobe_core::flows::extract::from_body(&json);
+        for token in [minted.access_jwt, minted.refresh, minted.opaque].into_iter().flatten() {
+            cx.redactor.add_secret(&token);
+        }
+    }
     if !resp.is_success() {
         return CheckOutcome::passed();
     }
@@ -240,9 +306,10 @@ async fn cookie_token_csrf(cx: &ScanContext, user: &authprobe_core::config::User
         Confidence::Confirmed,
         refresh.path(),
         format!(
-            "POST {} (mints tokens) carrying only the cookies of a fresh login of `{}`, sent as a page on another site would (foreign Origin, no CSRF token), was accepted (HTTP {}), while the same request without the cookies was refused (HTTP {}): any website the user visits can act with the user's cookie-held tokens.",
+            "POST {} (mints tokens) carrying only the cookies of a fresh login of `{}` at {}, sent as a page on another site would (foreign Origin, no CSRF token), was accepted (HTTP {}), while the same request without the cookies was refused (HTTP {}): any website the user visits can act with the user's cookie-held tokens.",
             refresh.path(),
             user.username,
+            login.path(),
             resp.status,
             anonymous.status
         ),

@@ -29,6 +29,8 @@ pub struct AttemptOptions {
     /// A form page read once by [`Flow::prepare_attempts`] (its hidden fields: the CSRF
     /// token), so a burst does not load the page before every attempt.
     page_form: Option<LoginForm>,
+    /// The attempt measures the login's limits: a throttled answer is its result.
+    measures_throttle: bool,
 }
 
 /// What a browser adds to a form POST that a page on another site sends.
@@ -45,6 +47,7 @@ impl Default for AttemptOptions {
             query: Vec::new(),
             headers: Vec::new(),
             page_form: None,
+            measures_throttle: false,
         }
     }
 }
@@ -79,6 +82,13 @@ impl AttemptOptions {
     /// Adds a request header.
     pub fn with_header(mut self, name: &str, value: &str) -> AttemptOptions {
         self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Marks the attempt as one that measures the login's limits: a throttled answer is
+    /// its result, never waited out (see [`crate::throttle`]).
+    pub fn measuring_throttle(mut self) -> AttemptOptions {
+        self.measures_throttle = true;
         self
     }
 
@@ -301,6 +311,7 @@ impl Flow<LoginSpec> {
             query,
             headers,
             page_form,
+            measures_throttle,
         } = options;
         let mut url = self.url.clone();
         if !query.is_empty() {
@@ -352,6 +363,7 @@ impl Flow<LoginSpec> {
         for (name, value) in &headers {
             req = req.header(name, value.as_str());
         }
+        req.measures_throttle = measures_throttle;
         let response = probe.send(req).await?;
         Ok(AttemptAnswer {
             response,

@@ -1,0 +1,186 @@
+//! Which objects a collection lists for an identity, however the API names them: the
+//! links it returns (`"url": "…/notes/3/"`), the ids of its items under the collection's
+//! path (`[{"id": 3}]` → `/notes/3/`), and the spec's object routes filled with those ids
+//! (`/receipt-lookup/{receipt_id}/`). Items are read from bare arrays and from envelopes of
+//! any shape ([`listed_items`]). A guessed URL costs one request and proves nothing by
+//! itself: the cross-identity check reads each object as its owner first.
+
+use authprobe_core::config::Target;
+use authprobe_core::discovery::links_in;
+use authprobe_core::spec::inventory::{fill, item_id, listed_items};
+use authprobe_core::spec::ApiSpec;
+use authprobe_core::ProbeResponse;
+use url::Url;
+
+/// Items of one listing that are turned into object URLs.
+const MAX_ITEMS: usize = 10;
+
+/// Whether `link` is directly under `collection` (`/api/notes/` → `/api/notes/1/`).
+pub(crate) fn is_child(collection: &Url, link: &Url) -> bool {
+    let base = collection.path().trim_end_matches('/');
+    match link.path().strip_prefix(base) {
+        Some(rest) => {
+            let rest = rest.trim_matches('/');
+            !rest.is_empty() && !rest.contains('/') && link.query().is_none()
+        }
+        None => false,
+    }
+}
+
+/// The objects `listing` (the answer to a GET of `collection`) names.
+pub(crate) fn listed_objects(
+    collection: &Url,
+    listing: &ProbeResponse,
+    target: &Target,
+    spec: Option<&ApiSpec>,
+) -> Vec<Url> {
+    let mut out: Vec<Url> = links_in(listing, target)
+        .into_iter()
+        .filter(|l| is_child(collection, l))
+        .collect();
+    let Some(json) = listing.json() else { return out };
+    let templates = spec.map(|s| object_routes(s, collection)).unwrap_or_default();
+    for item in listed_items(&json).iter().take(MAX_ITEMS) {
+        let Some(id) = item_id(item) else { continue };
+        let mut urls = vec![child_url(collection, &id)];
+        urls.extend(
+            templates
+                .iter()
+                .filter_map(|op| fill(op, item))
+                .filter_map(|path| target.join(&path)),
+        );
+        for url in urls {
+            if target.same_origin(&url) && !out.contains(&url) {
+                out.push(url);
+            }
+        }
+    }
+    out
+}
+
+/// `collection` with `id` as one more segment, keeping its trailing-slash style.
+fn child_url(collection: &Url, id: &str) -> Url {
+    let mut url = collection.clone();
+    url.set_query(None);
+    let slash = collection.path().ends_with('/');
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push(id);
+        if slash {
+            segments.push("");
+        }
+    }
+    url
+}
+
+/// The spec's one-parameter GET routes that name the collection's kind of object: a path
+/// or parameter containing the collection's noun (`receipts` → `/receipt-lookup/{id}/`,
+/// `/x/{receipt_id}`). Routes under the collection itself are its children already.
+fn object_routes<'a>(spec: &'a ApiSpec, collection: &Url) -> Vec<&'a authprobe_core::spec::Operation> {
+    let Some(noun) = noun_of(collection) else {
+        return Vec::new();
+    };
+    let under = collection.path().trim_end_matches('/').to_string() + "/";
+    spec.operations
+        .iter()
+        .filter(|op| op.method == "GET" && op.params.len() == 1 && !op.changes_state())
+        .filter(|op| !op.path.starts_with(&under))
+        .filter(|op| {
+            let path = op.path.to_ascii_lowercase();
+            let static_part = path[..path.find('{').unwrap_or(path.len())].to_string();
+            static_part.contains(&noun) || op.params[0].name.to_ascii_lowercase().contains(&noun)
+        })
+        .collect()
+}
+
+/// The singular noun of a collection's last segment (`/api/receipts/` → `receipt`), when
+/// it is a word long enough to match on.
+fn noun_of(collection: &Url) -> Option<String> {
+    let last = collection
+        .path_segments()?
+        .rfind(|s| !s.is_empty())?
+        .to_ascii_lowercase();
+    let noun = last
+        .strip_suffix("ies")
+        .map(|s| format!("{s}y"))
+        .or_else(|| last.strip_suffix("ses").map(|s| format!("{s}s")))
+        .or_else(|| last.strip_suffix('s').map(str::to_string))
+        .unwrap_or(last);
+    (noun.len() >= 4 && noun.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '_')).then_some(noun)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authprobe_core::probe::{Probe, ProbeRequest, ProbeSettings, ScriptedAnswer};
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn u(p: &str) -> Url {
+        Url::parse("http://t").unwrap().join(p).unwrap()
+    }
+
+    #[test]
+    fn children_are_one_segment_below_the_collection() {
+        let c = u("/api/notes/");
+        assert!(is_child(&c, &u("/api/notes/1/")));
+        assert!(!is_child(&c, &u("/api/notes/")));
+        assert!(!is_child(&c, &u("/api/notes/1/comments/")));
+        assert!(!is_child(&c, &u("/api/posts/1/")));
+    }
+
+    async fn listing(body: serde_json::Value) -> ProbeResponse {
+        let probe = Probe::new(ProbeSettings::default())
+            .unwrap()
+            .with_transport(Arc::new(move |_: &_| ScriptedAnswer::json(200, body.clone())));
+        probe.send(ProbeRequest::get(u("/api/receipts/"))).await.unwrap()
+    }
+
+    fn paths(urls: Vec<Url>) -> Vec<String> {
+        urls.into_iter().map(|u| u.path().to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn ids_in_bare_and_enveloped_lists_become_object_urls() {
+        let target = Target::parse("http://t/").unwrap();
+        let collection = u("/api/receipts/");
+        let bare = listing(json!([{"id": "rcpt_1"}, {"id": 2}])).await;
+        assert_eq!(
+            paths(listed_objects(&collection, &bare, &target, None)),
+            ["/api/receipts/rcpt_1/", "/api/receipts/2/"]
+        );
+        let enveloped = listing(json!({"status": "ok", "data": {"receipts": [{"id": "r9", "total": "1"}]}})).await;
+        assert_eq!(
+            paths(listed_objects(&collection, &enveloped, &target, None)),
+            ["/api/receipts/r9/"]
+        );
+        let no_slash = u("/v1/items");
+        assert_eq!(child_url(&no_slash, "7").path(), "/v1/items/7");
+    }
+
+    #[tokio::test]
+    async fn the_specs_routes_for_the_collections_noun_are_filled_with_listed_ids() {
+        let spec = ApiSpec::from_text(
+            r#"{"openapi": "3.0.0", "paths": {
+                "/api/receipt-lookup/{receipt_id}/": {"get": {"parameters": [{"name": "receipt_id", "in": "path", "example": "rcpt_0"}]}},
+                "/api/users/{id}/": {"get": {}},
+                "/api/receipts/{id}/purge": {"get": {}}
+            }}"#,
+            "t",
+        )
+        .unwrap();
+        let target = Target::parse("http://t/").unwrap();
+        let resp = listing(json!({"results": [{"id": "rcpt_5"}]})).await;
+        assert_eq!(
+            paths(listed_objects(&u("/api/receipts/"), &resp, &target, Some(&spec))),
+            ["/api/receipts/rcpt_5/", "/api/receipt-lookup/rcpt_5/"]
+        );
+    }
+
+    #[test]
+    fn nouns_are_singular_words() {
+        assert_eq!(noun_of(&u("/api/receipts/")).as_deref(), Some("receipt"));
+        assert_eq!(noun_of(&u("/api/categories")).as_deref(), Some("category"));
+        assert_eq!(noun_of(&u("/api/v1/")), None);
+        assert_eq!(noun_of(&u("/api/me/")), None);
+    }
+}
