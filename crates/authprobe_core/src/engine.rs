@@ -658,8 +658,14 @@ async fn log_in(
         .filter(|f| !declared || f.source == crate::flows::FlowSource::Configured)
     {
         let is_form = flow.spec.body == crate::flows::BodyEncoding::Form;
-        // One token login is enough; form logins still add their session.
-        if identity.is_some() && !is_form || identity.as_ref().is_some_and(|i| i.session.is_some()) {
+        // One token login is enough; form logins still add their session, unless the
+        // identity holds a session cookie already (tokens kept in cookies are not one).
+        let holds_session = identity.as_ref().is_some_and(|i| {
+            i.session
+                .as_ref()
+                .is_some_and(|jar| jar.names().iter().any(|n| crate::flows::vocab::is_session_cookie(n)))
+        });
+        if identity.is_some() && !is_form || holds_session {
             continue;
         }
         // The admin login serves staff accounts only; it is not a fallback for the others.

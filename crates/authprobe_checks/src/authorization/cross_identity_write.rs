@@ -1,6 +1,7 @@
 use authprobe_core::flows::vocab::{names_a_password, new_password_body};
 use authprobe_core::identity::Identity;
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse, WriteGrant};
+use authprobe_core::spec::BodySchema;
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, ExchangeId, Family, Finding, Requirement, ScanContext, Severity,
 };
@@ -37,8 +38,9 @@ crate::declare_check! {
     ///   object back as its owner: the second identity's value is there, or the object is
     ///   gone. The owner then deletes what is left.
     /// - **Password change by URL.** Per-account password endpoints
-    ///   (`/api/users/{username}/password/`, spec `POST` operations with `password` in the
-    ///   path) are called by the first identity for an account the scan registered; the
+    ///   (`/api/users/{username}/password/`, POSTed; or the spec's `POST`, `PUT` and `PATCH`
+    ///   operations with `password` in the path, with the body its schema declares) are
+    ///   called by the first identity for an account the scan registered; the
     ///   finding is **confirmed** when that account then logs in with the password the
     ///   first identity chose. The account is closed afterwards.
     ///
@@ -260,20 +262,70 @@ async fn write_as_other(
     )
 }
 
-/// Password URLs to try: the spec's per-account password operations, else the guesses.
-fn password_templates(cx: &ScanContext) -> (Vec<String>, bool) {
-    let declared: Vec<String> = cx
+/// One per-account password URL to try.
+struct PasswordRoute {
+    method: Method,
+    /// The path with `{username}` or `{id}` where the account goes.
+    template: String,
+    /// The request body the spec declares for it.
+    body: Option<BodySchema>,
+}
+
+impl PasswordRoute {
+    /// The body setting `password`: the spec's password fields (all but the current
+    /// password's) and its other required fields, else the usual field names.
+    fn body(&self, password: &str) -> Value {
+        let Some(schema) = &self.body else {
+            return Value::Object(new_password_body(password));
+        };
+        let mut body = Map::new();
+        for field in &schema.fields {
+            let lower = field.name.to_ascii_lowercase();
+            let current = lower.contains("old") || lower.contains("current");
+            if names_a_password(&field.name) && !current {
+                body.insert(field.name.clone(), password.into());
+            } else if field.required {
+                body.insert(field.name.clone(), field.placeholder());
+            }
+        }
+        if body.is_empty() {
+            return Value::Object(new_password_body(password));
+        }
+        Value::Object(body)
+    }
+}
+
+/// Password URLs to try: the spec's per-account password operations (POST, PUT or
+/// PATCH), else POST to the guesses.
+fn password_templates(cx: &ScanContext) -> (Vec<PasswordRoute>, bool) {
+    let declared: Vec<PasswordRoute> = cx
         .spec
         .iter()
         .flat_map(|s| s.operations.iter())
-        .filter(|o| o.method == "POST" && names_a_password(&o.path) && o.params.len() == 1)
-        .map(|o| {
-            o.path
-                .replace(&format!("{{{}}}", o.params[0].name), &param_slot(&o.params[0].name))
+        .filter(|o| names_a_password(&o.path) && o.params.len() == 1)
+        .filter_map(|o| {
+            let method = match o.method.as_str() {
+                "POST" => Method::Post,
+                "PUT" => Method::Put,
+                "PATCH" => Method::Patch,
+                _ => return None,
+            };
+            Some(PasswordRoute {
+                method,
+                template: o
+                    .path
+                    .replace(&format!("{{{}}}", o.params[0].name), &param_slot(&o.params[0].name)),
+                body: o.body.clone(),
+            })
         })
         .collect();
     if declared.is_empty() {
-        (PASSWORD_URL_GUESSES.iter().map(|s| s.to_string()).collect(), false)
+        let guesses = PASSWORD_URL_GUESSES.iter().map(|s| PasswordRoute {
+            method: Method::Post,
+            template: s.to_string(),
+            body: None,
+        });
+        (guesses.collect(), false)
     } else {
         (declared, true)
     }
@@ -309,14 +361,14 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, Untested> {
     // Guessed URLs must exist first: the attacker's own account's URL answers non-404.
     let mut live = Vec::new();
     let own_id = if declared { None } else { own_id(cx, attacker).await };
-    for template in templates {
+    for route in templates {
         if declared {
-            live.push(template);
+            live.push(route);
             continue;
         }
         let Some(url) = fill(
             cx,
-            &template,
+            &route.template,
             attacker.username.as_deref().unwrap_or(""),
             own_id.as_deref(),
         ) else {
@@ -324,7 +376,7 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, Untested> {
         };
         if let Ok(resp) = cx.probe.send(attacker.authorize(ProbeRequest::get(url))).await {
             if resp.status != 404 && !resp.is_html() {
-                live.push(template);
+                live.push(route);
             }
         }
     }
@@ -338,15 +390,15 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, Untested> {
     cx.redactor.add_secret(&new_password);
     let mut finding = None;
     let mut session = None;
-    for template in &live {
-        let Some(url) = fill(cx, template, &victim.credential.username, victim.id().as_deref()) else {
+    for route in &live {
+        let Some(url) = fill(cx, &route.template, &victim.credential.username, victim.id().as_deref()) else {
             continue;
         };
         cx.probe.allow_write(&url, WriteGrant::AnyIdentity);
-        let body = Value::Object(new_password_body(&new_password));
+        let body = route.body(&new_password);
         let Ok(write) = cx
             .probe
-            .send(attacker.authorize(ProbeRequest::post_json(url.clone(), &body)))
+            .send(attacker.authorize(ProbeRequest::json(route.method, url.clone(), &body)))
             .await
         else {
             continue;
@@ -361,9 +413,10 @@ async fn password_by_url(cx: &ScanContext) -> Result<Vec<Finding>, Untested> {
                     Confidence::Confirmed,
                     url.path().to_string(),
                     format!(
-                        "`{}` set the password of another account (`{}`, registered by the scan) through POST {} without its current password; the account then logged in with the password `{}` chose.",
+                        "`{}` set the password of another account (`{}`, registered by the scan) through {} {} without its current password; the account then logged in with the password `{}` chose.",
                         attacker.label,
                         victim.credential.username,
+                        route.method.as_str(),
                         url.path(),
                         attacker.label
                     ),
@@ -393,5 +446,44 @@ async fn own_id(cx: &ScanContext, identity: &Identity) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::String(s) => Some(s.clone()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PasswordRoute;
+    use authprobe_core::probe::Method;
+    use authprobe_core::spec::ApiSpec;
+    use serde_json::json;
+
+    #[test]
+    fn a_declared_password_route_gets_the_body_its_spec_describes() {
+        let spec = ApiSpec::from_text(
+            r#"{"openapi": "3.0.0", "paths": {"/users/{username}/password": {"put": {
+                "parameters": [{"name": "username", "in": "path"}],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "required": ["secret", "reason"],
+                    "properties": {"secret": {"type": "string"}, "current_password": {"type": "string"},
+                                   "new_passwd": {"type": "string"}, "reason": {"type": "string", "example": "forgot"}}}}}}}}}}"#,
+            "t",
+        )
+        .unwrap();
+        let op = &spec.operations[0];
+        let route = PasswordRoute {
+            method: Method::Put,
+            template: "/users/{username}/password".into(),
+            body: op.body.clone(),
+        };
+        assert_eq!(
+            route.body("Ap-1!"),
+            json!({"new_passwd": "Ap-1!", "secret": "authprobe", "reason": "forgot"}),
+            "the new password in its password fields (not the current one), placeholders in the other required ones"
+        );
+        let guess = PasswordRoute {
+            method: Method::Post,
+            template: "/api/users/{id}/password/".into(),
+            body: None,
+        };
+        assert_eq!(guess.body("x")["new_password"], "x");
     }
 }

@@ -21,8 +21,10 @@ crate::declare_check! {
     /// non-production). It registers a fresh account of its own with privileged fields
     /// added to the body (`is_staff`, `is_superuser`, `is_admin`, `admin`, `role`), logs it
     /// in and reads the identity endpoint: **confirmed** when a privileged field it sent
-    /// reads back granted. If registration ignored them, the same account sends them in a
-    /// profile update (`PATCH` on the identity endpoint) and reads back again. The account
+    /// reads back granted, at any depth of the record's objects (`{"data": {"admin":
+    /// true}}`). If registration ignored them, the same account sends them in a
+    /// profile update (`PATCH` on the identity endpoint) and reads back again (a field is
+    /// the update's doing only if it was not granted before). The account
     /// is closed afterwards (`DELETE` on the identity endpoint) and listed in the report's
     /// `writes` section.
     ///
@@ -139,7 +141,9 @@ impl MassAssignment {
         {
             if let Ok(after) = read().await {
                 shown |= shows_any(&after);
-                let granted = granted(&after);
+                // Only what the update changed: a field granted before it is not its doing.
+                let before = granted(&first);
+                let granted: Vec<&str> = granted(&after).into_iter().filter(|f| !before.contains(f)).collect();
                 if !granted.is_empty() {
                     return vec![finding(account, &update, &after, &granted, me.path(), "profile update")].into();
                 }
@@ -165,15 +169,18 @@ fn privileged_body() -> Map<String, Value> {
         .collect()
 }
 
-/// The privileged fields the identity endpoint shows granted.
+/// The privileged fields the identity endpoint shows granted, at any depth of its record
+/// (`{"data": {"user": {"is_staff": true}}}`).
 fn granted(resp: &ProbeResponse) -> Vec<&'static str> {
     let Some(json) = resp.json() else { return Vec::new() };
     PRIVILEGED
         .iter()
-        .filter(|(field, wanted)| match json.get(*field) {
-            Some(Value::Bool(b)) => *wanted == "true" && *b,
-            Some(Value::String(s)) => s.eq_ignore_ascii_case(wanted),
-            _ => false,
+        .filter(|(field, wanted)| {
+            fields_named(&json, field).iter().any(|v| match v {
+                Value::Bool(b) => *wanted == "true" && *b,
+                Value::String(s) => s.eq_ignore_ascii_case(wanted),
+                _ => false,
+            })
         })
         .map(|(field, _)| *field)
         .collect()
@@ -181,8 +188,31 @@ fn granted(resp: &ProbeResponse) -> Vec<&'static str> {
 
 /// Whether the identity endpoint shows any of the privileged fields at all.
 fn shows_any(resp: &ProbeResponse) -> bool {
-    resp.json()
-        .is_some_and(|json| PRIVILEGED.iter().any(|(field, _)| json.get(*field).is_some()))
+    resp.json().is_some_and(|json| {
+        PRIVILEGED
+            .iter()
+            .any(|(field, _)| !fields_named(&json, field).is_empty())
+    })
+}
+
+/// How deep into nested objects of a record its fields are looked for.
+const MAX_DEPTH: usize = 4;
+
+/// The values of `name` in `json` and in the objects nested in it (not in arrays: a list
+/// of memberships is not the account's own field).
+fn fields_named<'a>(json: &'a Value, name: &str) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    let mut level = vec![json];
+    for _ in 0..=MAX_DEPTH {
+        let mut next = Vec::new();
+        for value in level {
+            let Some(map) = value.as_object() else { continue };
+            out.extend(map.get(name));
+            next.extend(map.values().filter(|v| v.is_object()));
+        }
+        level = next;
+    }
+    out
 }
 
 fn finding(
@@ -203,4 +233,19 @@ fn finding(
         ),
     )
     .with_evidence(vec![write.exchange, read_back.exchange])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fields_named;
+    use serde_json::json;
+
+    #[test]
+    fn privileged_fields_are_read_at_any_depth_of_objects_but_not_in_lists() {
+        let enveloped = json!({"status": "ok", "data": {"user": {"is_staff": true}}});
+        assert_eq!(fields_named(&enveloped, "is_staff"), [&json!(true)]);
+        assert_eq!(fields_named(&json!({"admin": false}), "admin"), [&json!(false)]);
+        let memberships = json!({"groups": [{"role": "admin"}]});
+        assert!(fields_named(&memberships, "role").is_empty());
+    }
 }

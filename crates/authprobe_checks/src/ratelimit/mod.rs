@@ -250,7 +250,8 @@ pub(crate) fn scanner_name(kind: &str) -> String {
 pub(crate) async fn burst(cx: &ScanContext, via: &Via, size: usize) -> Burst {
     let surface = via.surface();
     let name = scanner_name("rl");
-    let subject = if surface == Surface::PasswordReset {
+    let takes_email = matches!(via, Via::Reset(flow) if flow.spec.takes_email());
+    let subject = if takes_email {
         format!("{name}@example.invalid")
     } else {
         name

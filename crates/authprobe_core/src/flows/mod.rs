@@ -133,6 +133,8 @@ pub struct Flows {
     pub password_reset: Vec<FieldFlow>,
     /// Paths the API's spec declares: detected flows there are `spec` flows.
     spec_paths: std::collections::HashSet<String>,
+    /// The request bodies the spec declares for POSTs, by path.
+    spec_bodies: std::collections::HashMap<String, crate::spec::BodySchema>,
 }
 
 /// A configured flow that cannot be used.
@@ -172,6 +174,15 @@ impl Flows {
                 .map(|a| {
                     let operations = a.operations.iter().map(|o| o.path.clone());
                     operations.chain(a.logins.iter().map(|l| l.path.clone())).collect()
+                })
+                .unwrap_or_default(),
+            spec_bodies: api
+                .map(|a| {
+                    a.operations
+                        .iter()
+                        .filter(|o| o.method == "POST")
+                        .filter_map(|o| Some((o.path.clone(), o.body.clone()?)))
+                        .collect()
                 })
                 .unwrap_or_default(),
             ..Flows::default()
@@ -395,7 +406,17 @@ impl Flows {
                 .push(Flow::new(login_family(e.path()), e.url.clone(), spec, source));
         }
         for e in inventory.endpoints.iter().filter(|e| is_password_reset(e)) {
-            let spec = FieldSpec::preset(e.path(), vocab::EMAIL_FIELDS[0]);
+            // The spec's body when it declares one: its field names, required fields, formats.
+            let names: Vec<&str> = vocab::EMAIL_FIELDS
+                .iter()
+                .chain(vocab::USERNAME_FIELDS)
+                .copied()
+                .collect();
+            let spec = self
+                .spec_bodies
+                .get(e.path())
+                .and_then(|body| FieldSpec::from_schema(e.path(), body, &names))
+                .unwrap_or_else(|| FieldSpec::preset(e.path(), vocab::EMAIL_FIELDS[0]));
             let source = self.found(&e.url);
             self.password_reset
                 .push(Flow::new(login_family(e.path()), e.url.clone(), spec, source));
@@ -737,5 +758,52 @@ paths:
         assert_eq!(custom.current_shape().username_field, "login");
         assert_eq!(custom.current_shape().password_field, "pass");
         assert!(flows.post_urls().iter().any(|u| u.path() == "/v1/auth/signin"));
+    }
+
+    #[tokio::test]
+    async fn a_password_reset_takes_the_field_and_the_required_fields_its_spec_declares() {
+        use crate::discovery::Endpoint;
+        use crate::probe::{Probe, ProbeRequest, ProbeSettings, ScriptedAnswer};
+        let text = r#"
+openapi: 3.0.3
+paths:
+  /api/password/reset/:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema:
+              required: [username, channel]
+              properties: {username: {type: string}, channel: {type: string, enum: [mail, sms]}}
+"#;
+        let api = ApiSpec::from_text(text, "s").unwrap();
+        let target = Target::parse("http://127.0.0.1:8000/").unwrap();
+        let probe = Probe::new(ProbeSettings::default())
+            .unwrap()
+            .with_transport(std::sync::Arc::new(|_: &_| {
+                ScriptedAnswer::json(405, serde_json::json!({"detail": "Method \"GET\" not allowed."}))
+            }));
+        let url = target.join("/api/password/reset/").unwrap();
+        let answer = probe.send(ProbeRequest::get(url.clone())).await;
+        let inventory = Inventory {
+            endpoints: vec![Endpoint {
+                kind: crate::discovery::classify(&url, answer.as_ref().ok()),
+                url,
+                anonymous: answer,
+                authenticated: None,
+                declared: false,
+            }],
+            ..Inventory::default()
+        };
+        let flows = Flows::resolve(&FlowSpecs::default(), None, None, &target, &inventory, Some(&api)).unwrap();
+        let reset = flows.password_reset.first().expect("the reset flow");
+        assert_eq!(reset.spec.field, "username");
+        assert!(!reset.spec.takes_email());
+        let req = reset.request("authprobe-rl-1");
+        let body: serde_json::Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"username": "authprobe-rl-1", "channel": "mail"})
+        );
     }
 }

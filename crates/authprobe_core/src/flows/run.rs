@@ -700,8 +700,21 @@ impl Flow<FieldSpec> {
     /// The request that sends `value` in the flow's field (no credential).
     pub fn request(&self, value: &str) -> ProbeRequest {
         self.mark_used();
-        let body = serde_json::json!({ self.spec.field.clone(): value });
-        ProbeRequest::post_json(self.url.clone(), &body)
+        let mut fields = serde_json::Map::new();
+        fields.insert(self.spec.field.clone(), value.into());
+        for (name, extra) in &self.spec.extra {
+            fields.insert(name.clone(), extra.clone());
+        }
+        if self.spec.form {
+            let text = |v: &serde_json::Value| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let pairs: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            return ProbeRequest::post_form(self.url.clone(), &pairs);
+        }
+        ProbeRequest::post_json(self.url.clone(), &serde_json::Value::Object(fields))
     }
 }
 

@@ -250,6 +250,10 @@ pub struct IdentitySpec {
 pub struct FieldSpec {
     pub path: String,
     pub field: String,
+    /// The other fields the API's spec requires, with values its schema allows.
+    pub extra: Vec<(String, serde_json::Value)>,
+    /// Sent as a form, as the spec declares, rather than JSON.
+    pub form: bool,
 }
 
 impl FieldSpec {
@@ -257,7 +261,28 @@ impl FieldSpec {
         FieldSpec {
             path: path.to_string(),
             field: field.to_string(),
+            extra: Vec::new(),
+            form: false,
         }
+    }
+
+    /// The request the spec's body schema describes: the field named one of `names`
+    /// (else its one required string field) carries the value, every other required
+    /// field gets a value of its type. `None` when the schema names no such field.
+    pub fn from_schema(path: &str, body: &crate::spec::BodySchema, names: &[&str]) -> Option<FieldSpec> {
+        let field = body.field_named(names).or_else(|| body.lone_required_string())?;
+        Some(FieldSpec {
+            path: path.to_string(),
+            field: field.name.clone(),
+            extra: body.filler(&field.name),
+            form: body.form,
+        })
+    }
+
+    /// Whether the field takes an e-mail address rather than a username.
+    pub fn takes_email(&self) -> bool {
+        let lower = self.field.to_ascii_lowercase();
+        lower.contains("mail")
     }
 }
 

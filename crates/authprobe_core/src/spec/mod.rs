@@ -4,9 +4,11 @@
 //! checks which operations are *declared* protected, so the scan can compare the spec with
 //! what the server enforces.
 
+pub mod body;
 mod document;
 pub mod inventory;
 
+pub use body::{BodyField, BodySchema};
 pub use document::parse_text;
 use document::Document;
 
@@ -98,6 +100,8 @@ pub struct Operation {
     pub operation_id: Option<String>,
     /// The operation's `summary` (what it says it does), cut to a few hundred characters.
     pub summary: Option<String>,
+    /// What its request body takes, when it declares one.
+    pub body: Option<BodySchema>,
 }
 
 /// Verbs that, opening an operation's summary, say it acts: "Re-create the demo data",
@@ -296,6 +300,7 @@ impl ApiSpec {
                         security,
                         operation_id: op.get("operationId").and_then(Value::as_str).map(str::to_string),
                         summary: summary_of(op),
+                        body: body::body_schema(&doc, op, &params),
                     });
                 }
             }
