@@ -45,6 +45,7 @@ urlpatterns = [
     path("api/register/", auth.RegisterView.as_view(), name="register"),
     path("api/users/<str:username>/password/", auth.UserPasswordView.as_view(), name="user_password"),
     path("api/staff/users/", data.StaffUserListView.as_view(), name="staff_users"),
+    path("api/directory/", data.DirectoryView.as_view(), name="directory"),
     # data
     path("api/me/", data.MeView.as_view(), name="me"),
     path("api/export/", data.ExportView.as_view(), name="export"),

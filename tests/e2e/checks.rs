@@ -50,6 +50,7 @@ fires_on_its_flaw! {
     bola001_fires_on_ids_without_urls: "BOLA001" on "ids_without_urls";
     bola001_fires_on_enveloped_list: "BOLA001" on "enveloped_list";
     bola001_fires_on_spec_bad_examples: "BOLA001" on "spec_bad_examples";
+    bola001_fires_on_directory_secrets: "BOLA001" on "directory_secrets";
     bola002_fires_on_enumerable_ids: "BOLA002" on "enumerable_ids";
     bola001_fires_on_missing_auth: "BOLA001" on "missing_auth";
     jwt001_fires_on_alg_none: "JWT001" on "alg_none";

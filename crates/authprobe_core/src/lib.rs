@@ -19,6 +19,7 @@ pub mod hidden_routes;
 pub mod identity;
 pub mod interrupt;
 pub mod oracle;
+pub mod pagination;
 pub mod probe;
 pub mod redact;
 pub mod report;

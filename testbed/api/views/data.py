@@ -80,6 +80,32 @@ class NoteViewSet(viewsets.ModelViewSet):
         serializer.save(owner=self.request.user)
 
 
+class DirectoryView(APIView):
+    """GET /api/directory/ - the team directory any signed-in user reads:
+    {"count", "results": [{"username", "first_name", "last_name"}]}."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        results = []
+        for u in get_user_model().objects.filter(is_active=True).order_by("username"):
+            entry = {"username": u.get_username(), "first_name": u.first_name, "last_name": u.last_name}
+            if flaw_on("directory_secrets"):
+                # INTENTIONALLY VULNERABLE (directory_secrets): the entry was built from a
+                # ModelSerializer with `exclude = ["id", "groups", "user_permissions"]`,
+                # so every other field went out with it, the password hash among them.
+                entry.update(
+                    {
+                        "email": u.email,
+                        "password": u.password,
+                        "is_staff": u.is_staff,
+                        "date_joined": u.date_joined,
+                    }
+                )
+            results.append(entry)
+        return Response({"count": len(results), "results": results})
+
+
 class StaffUserListView(APIView):
     """GET /api/staff/users/ - every account with its flags: the support team's user list.
     Hardened: staff only (IsAdminUser)."""

@@ -40,6 +40,7 @@ LINKS = {
     "invites": "/api/invites/",
     "legacy_api_keys": "/api/v1/keys/",
     "pairing_codes": "/api/pairing-codes/",
+    "directory": "/api/directory/",
 }
 
 # Endpoints that only exist while their flaw is on (legacy features the team kept).

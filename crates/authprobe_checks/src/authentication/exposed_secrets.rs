@@ -234,6 +234,47 @@ pub fn contents_of(resp: &ProbeResponse) -> Contents {
     contents
 }
 
+/// The secrets of the records in `json` that belong to someone else: objects holding one
+/// of `theirs` (another account's username or email) as a value and none of `mine`, with
+/// the secrets they carry (a user listing's `password` hash, a profile's API key). Places
+/// are JSON paths like those of [`contents_of`] (`results[].password`).
+pub fn secrets_of_records(json: &Value, theirs: &[String], mine: &[String]) -> Vec<FoundSecret> {
+    let mut out = Contents::default();
+    collect_records(json, "", theirs, mine, &mut out, 0);
+    out.secrets
+}
+
+fn collect_records(value: &Value, place: &str, theirs: &[String], mine: &[String], out: &mut Contents, depth: usize) {
+    if depth > 12 {
+        return;
+    }
+    let names = |map: &serde_json::Map<String, Value>, who: &[String]| {
+        map.values()
+            .filter_map(Value::as_str)
+            .any(|v| who.iter().any(|w| w.eq_ignore_ascii_case(v)))
+    };
+    match value {
+        Value::Object(map) if names(map, theirs) && !names(map, mine) => walk(value, place, out, depth),
+        Value::Object(map) => {
+            for (key, v) in map {
+                let here = if place.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{place}.{key}")
+                };
+                collect_records(v, &here, theirs, mine, out, depth + 1);
+            }
+        }
+        Value::Array(items) => {
+            let here = format!("{place}[]");
+            items
+                .iter()
+                .for_each(|v| collect_records(v, &here, theirs, mine, out, depth + 1));
+        }
+        _ => {}
+    }
+}
+
 fn walk(value: &Value, place: &str, out: &mut Contents, depth: usize) {
     if depth > 12 || out.secrets.len() > 200 {
         return;
@@ -433,5 +474,30 @@ mod tests {
         }
         let page = "<html><body>SECRET_KEY = 'abcdefghijklmnopqrstuvwxyz'</body></html>";
         assert!(contents_of(&answer("text/html", page)).secrets.is_empty());
+    }
+
+    #[test]
+    fn only_another_accounts_records_count_as_theirs() {
+        let hash = "pbkdf2_sha256$870000$salt$bm90IGEgcmVhbCBoYXNoIGJ1dCBsb25n";
+        let listing = serde_json::json!({"count": 3, "results": [
+            {"username": "alice", "password": hash},
+            {"username": "bob", "email": "bob@example.com", "password": hash, "api_key": "sk_live_0123456789abcdefABCD"},
+            {"username": "carol", "password": "!unusable"},
+        ]});
+        let (bob, alice) = (["bob".to_string()], ["alice".to_string()]);
+        let found = secrets_of_records(&listing, &bob, &alice);
+        let places: Vec<(&str, SecretKind)> = found.iter().map(|s| (s.place.as_str(), s.kind)).collect();
+        assert_eq!(
+            places,
+            [
+                ("results[].api_key", SecretKind::ApiKey("Stripe secret")),
+                ("results[].password", SecretKind::PasswordHash("Django PBKDF2"))
+            ]
+        );
+        // A record naming both accounts is not someone else's alone.
+        let shared = serde_json::json!({"from": "alice", "to": "bob", "password": hash});
+        assert!(secrets_of_records(&shared, &bob, &alice).is_empty());
+        let without_secrets = serde_json::json!([{"username": "bob", "email": "bob@example.com"}]);
+        assert!(secrets_of_records(&without_secrets, &bob, &alice).is_empty());
     }
 }

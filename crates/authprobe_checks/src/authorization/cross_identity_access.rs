@@ -4,8 +4,10 @@ use authprobe_core::similarity::similarity;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use url::Url;
 
-use super::objects::listed_objects;
+use super::objects::objects_across_pages;
+use crate::authentication::exposed_secrets::{contents_of, secrets_of_records, Contents};
 use crate::support::{owasp, summarize};
+use authprobe_core::identity::Identity;
 
 /// Objects replayed as the second identity at most.
 const MAX_OBJECTS: usize = 20;
@@ -19,8 +21,15 @@ crate::declare_check! {
     /// `/api/notes/3/`), or the API spec's route for that kind of object filled with the
     /// id (`/api/receipt-lookup/{receipt_id}/`); items are read from bare arrays and from
     /// envelopes of any shape (`{"data": {"receipts": [...]}}`). It reads each object as
-    /// its owner, then as the second identity. **Confirmed** when the second identity receives the first
+    /// its owner, then as the second identity, following each listing's next-page links
+    /// (two pages past the first). **Confirmed** when the second identity receives the first
     /// identity's object (the same data, not a 404/403 and not its own records).
+    ///
+    /// It also reads what the first identity's answers carry of the second's: a record
+    /// naming the second account (its username) with a password hash, an API key of a
+    /// known shape or a secret-named value is reported, redacted, whatever the route
+    /// (a user directory serialized with `fields = "__all__"`). Routes that serve secrets
+    /// to anyone are AUTH001's.
     ///
     /// ## Why is this bad?
     /// Broken object level authorization (IDOR) is the most common API vulnerability:
@@ -43,6 +52,14 @@ crate::declare_check! {
     ///     serializer_class = NoteSerializer
     ///     def get_queryset(self):
     ///         return Note.objects.filter(owner=self.request.user)   # others' ids → 404
+    /// ```
+    /// Serialize users with an explicit field list, never `"__all__"` (which includes the
+    /// password hash), and keep `password` write-only where a serializer accepts one:
+    /// ```python
+    /// class DirectoryEntrySerializer(serializers.ModelSerializer):
+    ///     class Meta:
+    ///         model = User
+    ///         fields = ["username", "first_name", "last_name"]
     /// ```
     ///
     /// ## References
@@ -73,8 +90,7 @@ impl CrossIdentityAccess {
             let Some(mine) = collection.authenticated.as_ref().filter(|r| r.is_success()) else {
                 continue;
             };
-            let spec = cx.spec.as_ref();
-            let children = listed_objects(&collection.url, mine, &cx.target, spec);
+            let children = objects_across_pages(cx, owner, &collection.url, mine).await;
             if children.is_empty() {
                 continue;
             }
@@ -86,7 +102,7 @@ impl CrossIdentityAccess {
                 continue;
             };
             let their_objects = if theirs.is_success() {
-                listed_objects(&collection.url, &theirs, &cx.target, spec)
+                objects_across_pages(cx, other, &collection.url, &theirs).await
             } else {
                 Vec::new()
             };
@@ -96,8 +112,13 @@ impl CrossIdentityAccess {
                 }
             }
         }
+        let mut findings = others_secrets(cx, owner, other);
         if objects.is_empty() {
-            return CheckOutcome::skipped("no object that belongs to the first identity only was found");
+            return if findings.is_empty() {
+                CheckOutcome::skipped("no object that belongs to the first identity only was found")
+            } else {
+                findings.into()
+            };
         }
         let mut exposed = Vec::new();
         let mut evidence = Vec::new();
@@ -125,21 +146,79 @@ impl CrossIdentityAccess {
             }
         }
         let Some(first) = exposed.first() else {
-            return CheckOutcome::passed();
+            return findings.into();
         };
-        vec![Finding::new(
-            Confidence::Confirmed,
-            first.clone(),
-            format!(
-                "`{}` read `{}`'s object{} {} (listed only for `{}`) and received the same data as its owner.",
-                other.label,
-                owner.label,
-                if exposed.len() > 1 { "s" } else { "" },
-                summarize(&exposed, 4),
-                owner.label
-            ),
-        )
-        .with_evidence(evidence)]
-        .into()
+        findings.push(
+            Finding::new(
+                Confidence::Confirmed,
+                first.clone(),
+                format!(
+                    "`{}` read `{}`'s object{} {} (listed only for `{}`) and received the same data as its owner.",
+                    other.label,
+                    owner.label,
+                    if exposed.len() > 1 { "s" } else { "" },
+                    summarize(&exposed, 4),
+                    owner.label
+                ),
+            )
+            .with_evidence(evidence),
+        );
+        findings.into()
     }
+}
+
+/// Answers served to `owner` that carry `other`'s secrets: its record in a user listing
+/// with a password hash, its API key or a secret-named value ([`secrets_of_records`]).
+/// Routes whose anonymous answer already carries secrets are AUTH001's.
+fn others_secrets(cx: &ScanContext, owner: &Identity, other: &Identity) -> Vec<Finding> {
+    let names = |i: &Identity| -> Vec<String> {
+        let mut out: Vec<String> = [i.username.clone(), i.marker.clone()].into_iter().flatten().collect();
+        out.retain(|s| s.len() >= 3);
+        out.dedup();
+        out
+    };
+    let (mine, theirs) = (names(owner), names(other));
+    if theirs.is_empty() {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    for endpoint in &cx.inventory.endpoints {
+        let Some(seen) = endpoint.authenticated.as_ref().filter(|r| r.is_success()) else {
+            continue;
+        };
+        if endpoint
+            .anonymous_ok()
+            .is_some_and(|a| a.is_success() && !contents_of(a).secrets.is_empty())
+        {
+            continue;
+        }
+        let Some(json) = seen.json() else { continue };
+        let secrets = secrets_of_records(&json, &theirs, &mine);
+        if secrets.is_empty() {
+            continue;
+        }
+        for secret in &secrets {
+            cx.redactor.add_secret(&secret.value);
+        }
+        let by_shape = secrets.iter().any(|s| s.kind.recognised_by_shape());
+        let contents = Contents {
+            secrets,
+            ..Contents::default()
+        };
+        findings.push(
+            Finding::new(
+                if by_shape { Confidence::Confirmed } else { Confidence::Firm },
+                endpoint.path().to_string(),
+                format!(
+                    "{} serves `{}` the record of `{}` with its secrets: {}. No account may read another's password hash, keys or tokens; the values are redacted in the evidence.",
+                    endpoint.path(),
+                    owner.label,
+                    other.label,
+                    contents.summary()
+                ),
+            )
+            .with_evidence([seen.exchange]),
+        );
+    }
+    findings
 }

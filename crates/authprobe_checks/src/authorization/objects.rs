@@ -2,18 +2,54 @@
 //! links it returns (`"url": "…/notes/3/"`), the ids of its items under the collection's
 //! path (`[{"id": 3}]` → `/notes/3/`), and the spec's object routes filled with those ids
 //! (`/receipt-lookup/{receipt_id}/`). Items are read from bare arrays and from envelopes of
-//! any shape ([`listed_items`]). A guessed URL costs one request and proves nothing by
-//! itself: the cross-identity check reads each object as its owner first.
+//! any shape ([`listed_items`]), across the listing's pages ([`next_page`]). A guessed URL
+//! costs one request and proves nothing by itself: the cross-identity check reads each
+//! object as its owner first.
 
 use authprobe_core::config::Target;
 use authprobe_core::discovery::links_in;
+use authprobe_core::identity::Identity;
+use authprobe_core::pagination::next_page;
+use authprobe_core::probe::ProbeRequest;
 use authprobe_core::spec::inventory::{fill, item_id, listed_items};
 use authprobe_core::spec::ApiSpec;
-use authprobe_core::ProbeResponse;
+use authprobe_core::{ProbeResponse, ScanContext};
 use url::Url;
 
 /// Items of one listing that are turned into object URLs.
 const MAX_ITEMS: usize = 10;
+/// Pages read after a listing's first (each one request of the budget).
+const MAX_EXTRA_PAGES: usize = 2;
+
+/// The objects `collection` lists for `identity`: those of `first` (its answer to the
+/// collection's GET) and of up to [`MAX_EXTRA_PAGES`] pages after it, so an object on
+/// page 2 counts as listed.
+pub(crate) async fn objects_across_pages(
+    cx: &ScanContext,
+    identity: &Identity,
+    collection: &Url,
+    first: &ProbeResponse,
+) -> Vec<Url> {
+    let spec = cx.spec.as_ref();
+    let mut out = listed_objects(collection, first, &cx.target, spec);
+    let mut page_after = next_page(first, &cx.target);
+    for _ in 0..MAX_EXTRA_PAGES {
+        let Some(url) = page_after.take() else { break };
+        let Ok(page) = cx.probe.send(identity.authorize(ProbeRequest::get(url))).await else {
+            break;
+        };
+        if !page.is_success() {
+            break;
+        }
+        for object in listed_objects(collection, &page, &cx.target, spec) {
+            if !out.contains(&object) {
+                out.push(object);
+            }
+        }
+        page_after = next_page(&page, &cx.target);
+    }
+    out
+}
 
 /// Whether `link` is directly under `collection` (`/api/notes/` → `/api/notes/1/`).
 pub(crate) fn is_child(collection: &Url, link: &Url) -> bool {
@@ -28,12 +64,7 @@ pub(crate) fn is_child(collection: &Url, link: &Url) -> bool {
 }
 
 /// The objects `listing` (the answer to a GET of `collection`) names.
-pub(crate) fn listed_objects(
-    collection: &Url,
-    listing: &ProbeResponse,
-    target: &Target,
-    spec: Option<&ApiSpec>,
-) -> Vec<Url> {
+fn listed_objects(collection: &Url, listing: &ProbeResponse, target: &Target, spec: Option<&ApiSpec>) -> Vec<Url> {
     let mut out: Vec<Url> = links_in(listing, target)
         .into_iter()
         .filter(|l| is_child(collection, l))
