@@ -10,9 +10,10 @@
 
 use authprobe_core::config::UserCredential;
 use authprobe_core::discovery::links_in;
-use authprobe_core::flows::vocab::registration_body;
+use authprobe_core::flows::vocab::{registration_body, registration_body_for};
 use authprobe_core::identity::{Identity, LoginError};
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse, WriteGrant};
+use authprobe_core::spec::BodySchema;
 use authprobe_core::writes::WriteId;
 use authprobe_core::ScanContext;
 use serde_json::{json, Map, Value};
@@ -51,6 +52,16 @@ pub(crate) fn registration_endpoints(cx: &ScanContext) -> Vec<Url> {
         }
     }
     out
+}
+
+/// The request body the spec declares for a POST to `url`, when it declares one.
+fn spec_body<'a>(cx: &'a ScanContext, url: &Url) -> Option<&'a BodySchema> {
+    cx.spec
+        .as_ref()?
+        .operations
+        .iter()
+        .find(|op| op.method == "POST" && op.path == url.path())
+        .and_then(|op| op.body.as_ref())
 }
 
 /// An account the scan registered.
@@ -93,11 +104,25 @@ pub(crate) async fn register_account(
         let username = format!("authprobe-{}", &nonce()[..10]);
         let password = format!("Ap-{}-{}!", nonce(), nonce());
         cx.redactor.add_secret(&password);
-        let mut fields = registration_body(&username, &format!("{username}@example.invalid"), &password);
+        let email = format!("{username}@example.invalid");
+        let schema = spec_body(cx, &url);
+        let mut fields = match schema {
+            Some(schema) => registration_body_for(schema, &username, &email, &password),
+            None => registration_body(&username, &email, &password),
+        };
         fields.extend(extra.clone());
-        let body = Value::Object(fields);
         cx.probe.allow_write(&url, WriteGrant::AnyIdentity);
-        let resp = match cx.probe.send(ProbeRequest::post_json(url.clone(), &body)).await {
+        let request = if schema.is_some_and(|s| s.form) {
+            let pairs: Vec<(String, String)> = fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .collect();
+            let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            ProbeRequest::post_form(url.clone(), &refs)
+        } else {
+            ProbeRequest::post_json(url.clone(), &Value::Object(fields))
+        };
+        let resp = match cx.probe.send(request).await {
             Ok(resp) => resp,
             Err(e) => {
                 refusals.push(format!("{}: {e}", url.path()));

@@ -57,6 +57,37 @@ pub fn registration_body(username: &str, email: &str, password: &str) -> serde_j
     body
 }
 
+/// The body of a sign-up whose request schema the spec declares: each field it names
+/// gets the value its name or format says (an email, the username, the password, under
+/// any of the names above or a `*password*` name such as `confirm_password`); the other
+/// required fields get a harmless value of their type, so the sign-up reaches the view
+/// instead of its validator.
+pub fn registration_body_for(
+    schema: &crate::spec::BodySchema,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut body = serde_json::Map::new();
+    for field in &schema.fields {
+        let lower = field.name.to_ascii_lowercase();
+        let value: serde_json::Value =
+            if field.format.as_deref() == Some("email") || EMAIL_FIELDS.contains(&lower.as_str()) {
+                email.into()
+            } else if names_a_password(&lower) || PASSWORD_FIELDS.contains(&lower.as_str()) {
+                password.into()
+            } else if USERNAME_FIELDS.contains(&lower.as_str()) || lower.contains("username") {
+                username.into()
+            } else if field.required {
+                field.placeholder()
+            } else {
+                continue;
+            };
+        body.insert(field.name.clone(), value);
+    }
+    body
+}
+
 /// A body that sets a new password, under the names password endpoints use (Django's
 /// `SetPasswordForm` asks twice; many DRF views take `new_password` or `password`).
 pub fn new_password_body(password: &str) -> serde_json::Map<String, serde_json::Value> {
@@ -84,5 +115,33 @@ mod tests {
         assert!(!is_session_cookie("csrftoken"));
         assert!(!is_session_cookie("csrf_session"));
         assert!(!is_session_cookie("theme"));
+    }
+
+    #[test]
+    fn a_specd_sign_up_gets_the_fields_its_schema_names() {
+        let field = |name: &str, required: bool, kind: &str, format: Option<&str>| crate::spec::BodyField {
+            name: name.into(),
+            required,
+            kind: kind.into(),
+            format: format.map(str::to_string),
+            example: None,
+        };
+        let schema = crate::spec::BodySchema {
+            form: false,
+            fields: vec![
+                field("handle", false, "string", None),
+                field("user_name", true, "string", None),
+                field("contact", true, "string", Some("email")),
+                field("password", true, "string", None),
+                field("confirm_password", true, "string", None),
+                field("age", true, "integer", None),
+                field("newsletter", false, "boolean", None),
+            ],
+        };
+        let body = registration_body_for(&schema, "u1", "u1@example.invalid", "pw");
+        assert_eq!(
+            serde_json::Value::Object(body),
+            serde_json::json!({"user_name": "u1", "contact": "u1@example.invalid", "password": "pw", "confirm_password": "pw", "age": 1})
+        );
     }
 }
