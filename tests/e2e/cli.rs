@@ -284,3 +284,25 @@ fn several_formats_to_stdout_or_a_missing_directory_are_usage_errors() {
         "does not exist",
     );
 }
+
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let run = authprobe(&["--version"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run.stdout.trim();
+    let expected_prefix = format!("authprobe {} (", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&expected_prefix) && line.ends_with(')'), "{line}");
+    let commit = &line[expected_prefix.len()..line.len() - 1];
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        // Built from a checkout: the short hash of the commit checked out.
+        Some(head) => assert!(commit.len() >= 7 && head.starts_with(commit), "{commit} vs HEAD {head}"),
+        None => assert_eq!(commit, "unknown commit"),
+    }
+}

@@ -10,6 +10,7 @@ mod hardened;
 mod history;
 mod hostile;
 mod interrupt;
+mod markdown;
 mod precision;
 mod reports;
 mod safety;

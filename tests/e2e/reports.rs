@@ -222,7 +222,46 @@ fn one_scan_writes_every_format_and_each_one_validates() {
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), findings.len());
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings.len());
+    // Locations a code-scanning dashboard can show: the endpoint's absolute URL at line 1,
+    // the API path (with its method where the evidence shows one) as a logical location.
+    assert!(sarif["runs"][0].get("originalUriBaseIds").is_none());
+    let origin = bed.url.trim_end_matches('/');
+    for (r, f) in results.iter().zip(findings) {
+        let location = &r["locations"][0];
+        assert_eq!(location["physicalLocation"]["region"]["startLine"], 1, "{r}");
+        let uri = location["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(uri.starts_with("http://") || uri.starts_with("https://"), "{uri}");
+        let logical = &location["logicalLocations"][0];
+        let endpoint = f["endpoint"].as_str().unwrap();
+        if endpoint.starts_with('/') {
+            assert!(uri.starts_with(origin), "{uri} for {endpoint}");
+            let name = logical["name"].as_str().unwrap();
+            assert_eq!(name.split('?').next(), endpoint.split('?').next(), "{r}");
+        } else if !endpoint.starts_with("http") {
+            // Not a path (a cookie's name): located at the target.
+            assert_eq!(uri, bed.url, "{r}");
+            assert_eq!(logical["name"], endpoint);
+        }
+    }
+    assert!(
+        results.iter().any(|r| {
+            let name = r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+                .as_str()
+                .unwrap();
+            name.starts_with("GET /") || name.starts_with("POST /")
+        }),
+        "no result names its method"
+    );
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap() {
+        let help = rule["helpUri"].as_str().unwrap();
+        let page = format!("docs/checks/{}.md", rule["id"].as_str().unwrap());
+        assert!(help.ends_with(&format!("/blob/main/{page}")), "{help}");
+        assert!(repo_root().join(&page).is_file(), "{help} points at no page");
+    }
 
     // HTML: rendered by Chromium without a console message, the findings on the page.
     let rendered = assert_renders_cleanly(&dir.join("report.html"));
@@ -336,6 +375,108 @@ fn script_payloads_in_finding_text_do_not_execute_in_the_html_report() {
             .dom
             .contains("&lt;script&gt;document.body.setAttribute('data-pwned','script')&lt;/script&gt;"),
         "the payload is not shown as text"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The text of each `<tag class="class">…</tag>` in `dom` (no nesting of the same tag).
+fn elements<'a>(dom: &'a str, tag: &str, class: &str) -> Vec<&'a str> {
+    let open = format!("<{tag} class=\"{class}\"");
+    let close = format!("</{tag}>");
+    dom.split(&open)
+        .skip(1)
+        .map(|rest| &rest[..rest.find(&close).unwrap_or(rest.len())])
+        .collect()
+}
+
+#[test]
+fn the_html_report_of_every_flaw_has_a_summary_table_rendered_remediation_and_folded_evidence() {
+    let bed = Testbed::shared("all", false);
+    let dir = scratch("html-report");
+    let page = dir.join("report.html");
+    let run = authprobe(&[
+        "scan",
+        &bed.url,
+        "--user",
+        ALICE,
+        "--user",
+        BOB,
+        "-q",
+        "--format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rendered = assert_renders_cleanly(&page);
+    let dom = rendered.dom.as_str();
+
+    // A summary table at the top whose every row links to an entry, in the entries' order.
+    let tables = elements(dom, "table", "overview");
+    assert_eq!(tables.len(), 1, "one summary table");
+    let links: Vec<&str> = tables[0]
+        .split("href=\"#")
+        .skip(1)
+        .map(|l| &l[..l.find('"').unwrap()])
+        .collect();
+    let ids: Vec<&str> = dom
+        .split("<article class=\"finding")
+        .skip(1)
+        .map(|a| {
+            let at = a.find("id=\"").expect("an entry has an id") + 4;
+            &a[at..at + a[at..].find('"').unwrap()]
+        })
+        .collect();
+    assert!(links.len() > 10, "the flawed testbed yields many entries: {links:?}");
+    assert_eq!(links, ids);
+    assert!(dom.find("<table class=\"overview\">") < dom.find("<article "));
+    // Filters by severity, made of checkboxes (the page runs no script).
+    assert!(dom.contains("<input class=\"filter\" type=\"checkbox\" id=\"show-critical\""));
+    assert!(dom.contains("<label for=\"show-critical\">"));
+
+    // Remediation is rendered Markdown: code blocks and spans, no fence, no backtick.
+    assert!(!dom.contains("```"), "a literal code fence on the page");
+    let fixes = elements(dom, "div", "markdown");
+    assert!(fixes.len() > 10, "{} remediations", fixes.len());
+    for fix in &fixes {
+        assert!(!fix.contains('`'), "an unrendered backtick in a remediation: {fix}");
+    }
+    assert!(fixes.iter().any(|f| f.contains("<pre><code")), "no code block");
+    assert!(
+        fixes.iter().any(|f| f.contains("<p>") && f.contains("<code>")),
+        "no code span"
+    );
+
+    // Evidence is folded and labelled by its role, never "Evidence N".
+    let evidence = elements(dom, "details", "evidence");
+    assert!(!evidence.is_empty());
+    assert!(!dom.contains("Evidence 1"));
+    for e in &evidence {
+        assert!(e.starts_with("><summary>"), "evidence open or unlabelled: {e}");
+    }
+    for role in [
+        "forged credential",
+        "anonymous request",
+        "as alice (own credential)",
+        "login as bob",
+    ] {
+        assert!(
+            dom.contains(&format!("<span class=\"role\">{role}</span>")),
+            "no evidence labelled `{role}`"
+        );
+    }
+
+    // The scan's time to the second.
+    let at = dom.find(" UTC · ").expect("the scan time");
+    let time = &dom[at - 19..at];
+    assert!(
+        time.chars().enumerate().all(|(i, c)| match i {
+            4 | 7 => c == '-',
+            10 => c == ' ',
+            13 | 16 => c == ':',
+            _ => c.is_ascii_digit(),
+        }),
+        "{time}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

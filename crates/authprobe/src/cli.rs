@@ -4,10 +4,13 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `--version`: the package version and the commit it was built from (see build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("AUTHPROBE_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
 #[command(
     name = "authprobe",
-    version,
+    version = VERSION,
     about = "Black-box scanner for the authentication of Django/DRF APIs (Bearer tokens, JWTs, session cookies).",
     long_about = "authprobe finds broken authentication in HTTP APIs: unverified or forgeable tokens, tokens in URLs, \
 missing authentication, DEBUG pages, weak transport security, insecure cookies and CORS. It proves each finding \
@@ -119,6 +122,12 @@ pub struct ScanArgs {
     /// report.sarif, report.md, report.junit.xml, report.html.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+
+    /// Where the full report will be (an http(s) URL, e.g. the CI run's HTML report): the
+    /// Markdown report links it at the top and where it left findings out to fit a
+    /// pull-request comment.
+    #[arg(long, value_name = "URL", value_parser = crate::settings::parse_report_url)]
+    pub report_url: Option<String>,
 
     /// Fail (exit 1) when a finding of this severity or worse is reported. Suppressed
     /// findings (`[[ignore]]`) never count; with --baseline only new findings do.

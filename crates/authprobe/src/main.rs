@@ -89,11 +89,11 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
                 let color = *format == OutputFormat::Pretty
                     && std::io::stdout().is_terminal()
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-                let rendered = format.emitter().render(&report, &rules, color);
+                let rendered = render(*format, &report, &rules, color, &args);
                 std::io::stdout().write_all(rendered.as_bytes())?;
             }
             Destination::File(path) => {
-                let rendered = format.emitter().render(&report, &rules, false);
+                let rendered = render(*format, &report, &rules, false, &args);
                 std::fs::write(path, rendered)
                     .with_context(|| format!("cannot write the report to {}", path.display()))?;
                 if !args.quiet {
@@ -125,6 +125,25 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     Ok(gate_exit(&report, &gate, args.quiet))
+}
+
+/// Renders one format of the report; the Markdown report links `--report-url`.
+fn render(
+    format: OutputFormat,
+    report: &Report,
+    rules: &[authprobe_report::RuleInfo],
+    color: bool,
+    args: &ScanArgs,
+) -> String {
+    match format {
+        OutputFormat::Markdown => authprobe_report::markdown::render_with(
+            report,
+            &authprobe_report::markdown::MarkdownOptions {
+                full_report_url: args.report_url.clone(),
+            },
+        ),
+        _ => format.emitter().render(report, rules, color),
+    }
 }
 
 /// Where one rendered format goes.
@@ -291,16 +310,16 @@ fn list_checks() -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<9} {:<9} {:<32} {:<28} TITLE",
+        "{:<9} {:<14} {:<32} {:<28} TITLE",
         "CODE", "SEVERITY", "SLUG", "REQUIRES"
     )?;
     for check in authprobe_checks::all() {
         let m = check.meta();
         writeln!(
             out,
-            "{:<9} {:<9} {:<32} {:<28} {}",
+            "{:<9} {:<14} {:<32} {:<28} {}",
             m.code,
-            m.severity.as_str(),
+            authprobe_core::check::severity_label(*check),
             m.slug,
             authprobe_core::check::requirement_label(*check),
             m.title
@@ -319,7 +338,7 @@ fn explain(code: &str) -> Result<()> {
     writeln!(
         out,
         "Severity: {} · {} · OWASP {} · requires: {}\n",
-        m.severity,
+        authprobe_core::check::severity_label(check),
         cwe.join(", "),
         m.owasp.join(", "),
         authprobe_core::check::requirement_label(check)

@@ -348,6 +348,24 @@ fn number_labels(mut tokens: Vec<SuppliedToken>) -> Vec<SuppliedToken> {
     tokens
 }
 
+/// Validates `--report-url`: an absolute http(s) URL with a host, as the Markdown report
+/// will link it. (The error is clap's: a usage error, exit 2.)
+pub fn parse_report_url(raw: &str) -> std::result::Result<String, String> {
+    const MAX: usize = 2000;
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("give an http(s) URL without spaces, e.g. https://ci.example/run/1/report.html".into());
+    }
+    if raw.len() > MAX {
+        return Err(format!("the URL is longer than {MAX} characters"));
+    }
+    let url = url::Url::parse(raw)
+        .map_err(|e| format!("not a URL ({e}): give an http(s) URL, e.g. https://ci.example/run/1/report.html"))?;
+    if !matches!(url.scheme(), "http" | "https") || !url.host_str().is_some_and(|h| !h.is_empty()) {
+        return Err("give an http(s) URL with a host, e.g. https://ci.example/run/1/report.html".into());
+    }
+    Ok(url.to_string())
+}
+
 /// Validates a Bearer token: RFC 6750 `b64token` characters; a JWT-shaped value must parse.
 pub fn parse_bearer(raw: &str) -> Result<String> {
     let token = raw.trim();

@@ -26,7 +26,7 @@ pub fn render_check(check: &dyn Check) -> String {
     out.push_str("| | |\n|---|---|\n");
     let _ = writeln!(out, "| Code | `{}` |", meta.code);
     let _ = writeln!(out, "| Slug | `{}` |", meta.slug);
-    let _ = writeln!(out, "| Severity | {} |", meta.severity.as_str());
+    let _ = writeln!(out, "| Severity | {} |", authprobe_core::check::severity_label(check));
     let cwe: Vec<String> = meta
         .cwe
         .iter()
@@ -58,15 +58,23 @@ pub fn render_index() -> String {
          documentation in the terminal. These pages are generated from each check's doc comment; \
          to regenerate them, run `{REGENERATE}`.\n"
     );
-    out.push_str("| Code | Severity | Title |\n|---|---|---|\n");
+    out.push_str(
+        "A check that grades its findings lists every severity they can have (`medium/high`). \
+         What a check requires: `passive` sends no request beyond discovery; `active` sends \
+         requests of its own but needs no credential; `identity` needs `--user` or `--bearer`; \
+         `login flow` needs `--user`; `two identities` needs `--user` twice; `+ --allow-writes` \
+         marks write probes.\n\n",
+    );
+    out.push_str("| Code | Severity | Requires | Title |\n|---|---|---|---|\n");
     for check in ALL {
         let meta = check.meta();
         let _ = writeln!(
             out,
-            "| [{}]({}) | {} | {} |",
+            "| [{}]({}) | {} | {} | {} |",
             meta.code,
             page_name(*check),
-            meta.severity.as_str(),
+            authprobe_core::check::severity_label(*check),
+            authprobe_core::check::requirement_label(*check),
             cell(meta.title)
         );
     }

@@ -22,12 +22,17 @@ pub use registry::{all, by_code, ALL};
 
 /// Declares a check: a unit struct with its doc comment and [`authprobe_core::CheckMeta`],
 /// implementing [`authprobe_core::Check`] by calling the struct's inherent
-/// `async fn check(&self, cx: &ScanContext) -> CheckOutcome`. An optional trailing
-/// `runs_last = true;` puts the check in the second wave ([`authprobe_core::Check::runs_last`]);
-/// `sends_post = true;` (before it) marks checks the read-only `safe` profile must skip.
+/// `async fn check(&self, cx: &ScanContext) -> CheckOutcome`. Optional clauses follow the
+/// meta, in this order:
+/// - `severities = [Severity::High, Severity::Critical];` every severity the check's findings
+///   can have, least severe first, for checks that override the catalog severity
+///   ([`authprobe_core::Check::severities`]; a unit test holds each check file to it);
+/// - `sends_post = true;` marks checks the read-only `safe` profile must skip;
+/// - `changes_account = true;`, `writes = true;` and `runs_last = true;` put the check in a
+///   later wave ([`authprobe_core::Check::runs_last`] and its neighbours).
 #[macro_export]
 macro_rules! declare_check {
-    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(sends_post = $post:literal;)? $(changes_account = $changes:literal;)? $(writes = $writes:literal;)? $(runs_last = $last:literal;)?) => {
+    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(severities = [$($severity:expr),+ $(,)?];)? $(sends_post = $post:literal;)? $(changes_account = $changes:literal;)? $(writes = $writes:literal;)? $(runs_last = $last:literal;)?) => {
         $(#[doc = $doc])*
         pub struct $name;
 
@@ -50,6 +55,12 @@ macro_rules! declare_check {
             async fn run(&self, cx: &authprobe_core::ScanContext) -> authprobe_core::CheckOutcome {
                 self.check(cx).await
             }
+
+            $(
+                fn severities(&self) -> &'static [authprobe_core::Severity] {
+                    &[$($severity),+]
+                }
+            )?
 
             $(
                 fn sends_post(&self) -> bool {

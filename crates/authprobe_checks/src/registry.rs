@@ -74,7 +74,70 @@ pub fn by_code(code: &str) -> Option<&'static dyn Check> {
 mod tests {
     use super::*;
     use authprobe_core::check::doc_section;
+    use authprobe_core::{Requirement, Severity};
     use std::collections::HashSet;
+    use std::path::{Path, PathBuf};
+
+    /// A check's source file, its unit tests cut off.
+    struct Source {
+        check: &'static dyn Check,
+        path: PathBuf,
+        text: String,
+    }
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Every check's source file, found by the code in its meta (`code: "AUTH001"`), and
+    /// the other files of the crate that grade findings (none may: their severities could
+    /// not be held to a check's documentation).
+    fn sources() -> (Vec<Source>, Vec<PathBuf>) {
+        let mut files = Vec::new();
+        rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        files.sort();
+        let mut sources = Vec::new();
+        let mut grading = Vec::new();
+        for path in files {
+            let full = std::fs::read_to_string(&path).unwrap();
+            let text = full.split("#[cfg(test)]").next().unwrap().to_string();
+            let codes: Vec<&str> = text
+                .split("code: \"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+                .collect();
+            match codes.as_slice() {
+                [] if text.contains(".with_severity(") || text.contains("severity: Some(") => grading.push(path),
+                [] => {}
+                [code] => {
+                    let check =
+                        by_code(code).unwrap_or_else(|| panic!("{} declares unregistered {code}", path.display()));
+                    sources.push(Source { check, path, text });
+                }
+                more => panic!("{} declares several checks: {more:?}", path.display()),
+            }
+        }
+        (sources, grading)
+    }
+
+    /// The severities a source names (`Severity::High`), in order of appearance.
+    fn severities_named(text: &str) -> Vec<Severity> {
+        text.split("Severity::")
+            .skip(1)
+            .filter_map(|rest| {
+                // `Severity::DESCENDING` and the like name no severity and do not parse.
+                let name: String = rest.chars().take_while(char::is_ascii_alphanumeric).collect();
+                name.parse().ok()
+            })
+            .collect()
+    }
 
     #[test]
     fn every_check_has_a_unique_code_and_slug_and_a_cwe() {
@@ -107,6 +170,75 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_check_documents_its_catalog_severity_among_its_severities() {
+        for check in ALL {
+            let (meta, documented) = (check.meta(), check.severities());
+            assert!(
+                documented.contains(&meta.severity),
+                "{} reports {} by default but documents only {documented:?}",
+                meta.code,
+                meta.severity
+            );
+            assert!(
+                documented.windows(2).all(|w| w[0] < w[1]),
+                "{}: list the severities once each, least severe first: {documented:?}",
+                meta.code
+            );
+        }
+    }
+
+    #[test]
+    fn every_severity_a_check_reports_is_one_it_documents() {
+        let (sources, grading) = sources();
+        assert_eq!(sources.len(), ALL.len(), "a check's source file was not found");
+        assert!(
+            grading.is_empty(),
+            "these files grade findings outside any check's file; grade them in the check: {grading:?}"
+        );
+        for source in &sources {
+            let meta = source.check.meta();
+            for severity in severities_named(&source.text) {
+                assert!(
+                    source.check.severities().contains(&severity),
+                    "{} ({}) can report {severity}, which it does not document: add it to its \
+                     `severities = [...]`",
+                    meta.code,
+                    source.path.display()
+                );
+            }
+        }
+        // The scan itself sees what it must: AUTH001 grades up to critical.
+        let auth001 = sources.iter().find(|s| s.check.meta().code == "AUTH001").unwrap();
+        assert!(severities_named(&auth001.text).contains(&Severity::Critical));
+    }
+
+    #[test]
+    fn passive_checks_send_no_request_of_their_own() {
+        // Every request is awaited: a check whose file awaits nothing sends nothing beyond
+        // what discovery and the other checks recorded.
+        let (sources, _) = sources();
+        let passive: Vec<&Source> = sources
+            .iter()
+            .filter(|s| s.check.meta().requires == Requirement::Passive)
+            .collect();
+        assert!(!passive.is_empty());
+        for source in passive {
+            assert!(
+                !source.text.contains(".await"),
+                "{} is passive but awaits requests ({}): make it `Requirement::Active`",
+                source.check.meta().code,
+                source.path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn severities_are_read_from_the_source() {
+        let text = "let s = if x { Severity::Critical } else { Severity::High };\nSeverity::DESCENDING";
+        assert_eq!(severities_named(text), [Severity::Critical, Severity::High]);
     }
 
     #[test]

@@ -50,10 +50,17 @@ impl Family {
 
 /// What a check needs before it can run. A check whose requirement is missing is
 /// reported as skipped with [`Requirement::missing_reason`], never silently passed.
+///
+/// Whether a check may POST is a separate matter ([`Check::sends_post`]): the `safe`
+/// profile skips those, whatever their requirement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Requirement {
-    /// Works from anonymous requests alone.
+    /// Needs no credential and sends no request beyond discovery: it reads what the scan
+    /// has already recorded.
     Passive,
+    /// Needs no credential, but sends requests of its own (probes, token samples, bursts);
+    /// when the scan has an identity it may send some of them as that identity.
+    Active,
     /// Needs at least one authenticated identity (`--user` or `--bearer`).
     Identity,
     /// Needs an identity obtained through a login flow (`--user`), not just a token.
@@ -66,6 +73,7 @@ impl Requirement {
     pub fn as_str(self) -> &'static str {
         match self {
             Requirement::Passive => "passive",
+            Requirement::Active => "active",
             Requirement::Identity => "identity",
             Requirement::LoginFlow => "login flow",
             Requirement::TwoIdentities => "two identities",
@@ -74,7 +82,7 @@ impl Requirement {
 
     pub fn missing_reason(self) -> &'static str {
         match self {
-            Requirement::Passive => "",
+            Requirement::Passive | Requirement::Active => "",
             Requirement::Identity => "needs an authenticated identity: pass --user NAME:PASSWORD or --bearer TOKEN",
             Requirement::LoginFlow => "needs a login flow: pass --user NAME:PASSWORD for an account on the target",
             Requirement::TwoIdentities => "needs two identities: pass --user twice (two different accounts)",
@@ -88,7 +96,8 @@ pub struct CheckMeta {
     pub code: &'static str,
     pub slug: &'static str,
     pub title: &'static str,
-    /// The catalog severity; a finding may override it within the check's documented range.
+    /// The catalog severity; a finding may override it with another of the severities
+    /// the check documents ([`Check::severities`]).
     pub severity: Severity,
     pub cwe: &'static [u32],
     /// OWASP API Security Top 10 (2023) categories, e.g. `API2:2023 Broken Authentication`.
@@ -133,6 +142,12 @@ pub trait Check: Send + Sync {
     fn doc(&self) -> &'static str;
     async fn run(&self, cx: &ScanContext) -> CheckOutcome;
 
+    /// Every severity the check's findings can have, least severe first: the catalog
+    /// severity and those its findings override it with ([`Finding::with_severity`]).
+    fn severities(&self) -> &'static [Severity] {
+        std::slice::from_ref(&self.meta().severity)
+    }
+
     /// Checks that provoke the target's defences (bursts of failed logins that trip rate
     /// limits and lockouts) run after every other check, so they cannot disturb them.
     fn runs_last(&self) -> bool {
@@ -172,6 +187,13 @@ pub fn requirement_label(check: &dyn Check) -> String {
     }
 }
 
+/// The severities a check documents, as the catalog shows them: `high`, or
+/// `high/critical` for a check whose findings can be either.
+pub fn severity_label(check: &dyn Check) -> String {
+    let names: Vec<&str> = check.severities().iter().map(|s| s.as_str()).collect();
+    names.join("/")
+}
+
 /// Returns the body of the `## NAME` section of a check's documentation, trimmed.
 pub fn doc_section<'a>(doc: &'a str, name: &str) -> Option<&'a str> {
     let heading = format!("## {name}");
@@ -195,6 +217,67 @@ pub fn doc_section<'a>(doc: &'a str, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A check that documents `severities`, its catalog severity being `high`.
+    struct Graded(&'static [Severity]);
+
+    static GRADED: CheckMeta = CheckMeta {
+        code: "TEST001",
+        slug: "graded",
+        title: "Graded",
+        severity: Severity::High,
+        cwe: &[1],
+        owasp: &[],
+        requires: Requirement::Active,
+        family: Family::Web,
+    };
+
+    #[async_trait]
+    impl Check for Graded {
+        fn meta(&self) -> &'static CheckMeta {
+            &GRADED
+        }
+        fn doc(&self) -> &'static str {
+            ""
+        }
+        async fn run(&self, _: &ScanContext) -> CheckOutcome {
+            CheckOutcome::passed()
+        }
+        fn severities(&self) -> &'static [Severity] {
+            self.0
+        }
+    }
+
+    /// The same check without a documented range.
+    struct Plain;
+
+    #[async_trait]
+    impl Check for Plain {
+        fn meta(&self) -> &'static CheckMeta {
+            &GRADED
+        }
+        fn doc(&self) -> &'static str {
+            ""
+        }
+        async fn run(&self, _: &ScanContext) -> CheckOutcome {
+            CheckOutcome::passed()
+        }
+    }
+
+    #[test]
+    fn a_check_documents_its_catalog_severity_unless_it_lists_more() {
+        assert_eq!(Plain.severities(), [Severity::High]);
+        assert_eq!(severity_label(&Plain), "high");
+        let graded = Graded(&[Severity::High, Severity::Critical]);
+        assert_eq!(severity_label(&graded), "high/critical");
+    }
+
+    #[test]
+    fn active_and_passive_checks_need_no_credential() {
+        assert_eq!(Requirement::Active.as_str(), "active");
+        assert_eq!(Requirement::Passive.missing_reason(), "");
+        assert_eq!(Requirement::Active.missing_reason(), "");
+    }
 
     #[test]
     fn doc_section_returns_the_text_between_headings() {

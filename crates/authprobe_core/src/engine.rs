@@ -11,6 +11,7 @@ use crate::check::{doc_section, Check, CheckOutcome, Family, Requirement};
 use crate::config::{ScanConfig, UserCredential};
 use crate::context::ScanContext;
 use crate::discovery::{add_endpoints, discover, discover_authenticated, EndpointKind, Inventory};
+use crate::exchange::Evidence;
 use crate::finding::Finding;
 use crate::flows::{FlowError, Flows};
 use crate::hidden_routes::probe_hidden_routes;
@@ -537,7 +538,7 @@ fn methods_used(cx: &ScanContext) -> std::collections::BTreeMap<String, usize> {
 
 fn unmet_requirement(requires: Requirement, cx: &ScanContext) -> Option<String> {
     let met = match requires {
-        Requirement::Passive => true,
+        Requirement::Passive | Requirement::Active => true,
         Requirement::Identity => !cx.identities.is_empty(),
         Requirement::LoginFlow => cx.identities.iter().any(|i| i.login.is_some()),
         Requirement::TwoIdentities => cx.identities.len() >= 2,
@@ -604,11 +605,21 @@ fn identity_lines(cx: &ScanContext) -> Vec<IdentityInfo> {
 /// Fills a finding with its check's catalog data and renders its evidence.
 fn stamp(check: &dyn Check, finding: Finding, cx: &ScanContext) -> ReportFinding {
     let meta = check.meta();
+    // Every exchange, fetched only when a credential must be traced to the target.
+    let record = std::cell::OnceCell::new();
     let evidence = finding
         .evidence
         .iter()
         .filter_map(|id| cx.probe.exchange(*id))
-        .map(|x| x.evidence(&cx.redactor))
+        .map(|x| {
+            let role = x.role(&cx.identities, &cx.credentials, || {
+                record.get_or_init(|| cx.probe.exchanges()).as_slice()
+            });
+            Evidence {
+                role: Some(cx.redactor.text(&role)),
+                ..x.evidence(&cx.redactor)
+            }
+        })
         .collect();
     ReportFinding {
         check: meta.code.to_string(),

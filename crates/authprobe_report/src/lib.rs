@@ -131,6 +131,7 @@ pub(crate) mod testing {
                         request: "GET /x/ HTTP/1.1".into(),
                         response: "HTTP/1.1 404 Not Found".into(),
                         curl: "curl -i 'http://127.0.0.1:8000/x/'".into(),
+                        role: None,
                     }],
                     remediation: "Set `DEBUG = False` in production settings.".into(),
                     fingerprint: "0123456789abcdef0123456789abcdef".into(),

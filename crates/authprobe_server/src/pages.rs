@@ -5,7 +5,7 @@
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use crate::chart::{self, Point};
 use crate::security::{self, csrf_ok};
 use crate::{parse_id, AppError, AppState};
 use authprobe_core::report::ReportFinding;
+use authprobe_report::html::{markdown_to_html, text_with_code};
 use authprobe_store::{ScanSummary, StoredScan};
 
 /// Scans drawn on a target's chart.
@@ -230,7 +231,7 @@ fn finding_block(f: &ReportFinding) -> Markup {
             h3 { span class=(format!("sev sev-{}", f.severity.as_str())) { (f.severity.as_str()) } " " code { (f.check) } " " (f.title) }
             p.meta { "Endpoint " code.endpoint { (f.endpoint) } " · confidence " (f.confidence.as_str())
                 " · " (f.cwe.join(", ")) @if !f.owasp.is_empty() { " · OWASP " (f.owasp.join(", ")) } }
-            p.message { (f.message) }
+            p.message { (text_with_code(&f.message)) }
             @for (i, e) in f.evidence.iter().enumerate() {
                 details.evidence {
                     summary { "Evidence " (i + 1) }
@@ -239,7 +240,8 @@ fn finding_block(f: &ReportFinding) -> Markup {
                     h4 { "Reproduce" } pre { (e.curl) }
                 }
             }
-            details.remediation { summary { "Remediation" } pre { (f.remediation) } }
+            // The remediation is the catalog's Markdown, rendered with raw HTML shown as text.
+            details.remediation { summary { "Remediation" } div.markdown { (PreEscaped(markdown_to_html(&f.remediation))) } }
         }
     }
 }

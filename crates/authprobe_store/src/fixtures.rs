@@ -22,6 +22,7 @@ pub fn finding(check: &str, severity: Severity, endpoint: &str, message: &str) -
             request: format!("GET {endpoint}\n"),
             response: format!("HTTP/1.1 200 OK\nserver: {message}\n\n{message}"),
             curl: format!("curl -i '{endpoint}'"),
+            role: None,
         }],
         remediation: format!("Fix {check}."),
         fingerprint: String::new(),

@@ -104,9 +104,10 @@ crate::declare_check! {
         severity: Severity::High,
         cwe: &[306],
         owasp: &[owasp::API2],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Authentication,
     };
+    severities = [Severity::High, Severity::Critical];
 }
 
 impl MissingAuthentication {

@@ -41,7 +41,7 @@ crate::declare_check! {
         severity: Severity::Info,
         cwe: &[200],
         owasp: &[owasp::API8],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Django,
     };
 }

@@ -57,7 +57,7 @@ crate::declare_check! {
         severity: Severity::High,
         cwe: &[215],
         owasp: &[owasp::API8],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Django,
     };
 }

@@ -73,7 +73,7 @@ crate::declare_check! {
         severity: Severity::Medium,
         cwe: &[209],
         owasp: &[owasp::API8],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Django,
     };
 }

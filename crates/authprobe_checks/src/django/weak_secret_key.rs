@@ -47,7 +47,7 @@ crate::declare_check! {
         severity: Severity::Critical,
         cwe: &[1391],
         owasp: &[owasp::API8],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Django,
     };
 }

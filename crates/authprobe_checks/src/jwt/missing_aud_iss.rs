@@ -59,6 +59,7 @@ crate::declare_check! {
         requires: Requirement::Identity,
         family: Family::Jwt,
     };
+    severities = [Severity::Low, Severity::High];
 }
 
 impl JwtMissingAudIss {

@@ -66,7 +66,7 @@ crate::declare_check! {
         severity: Severity::High,
         cwe: &[307],
         owasp: &[owasp::API2, owasp::API4],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::RateLimiting,
     };
     sends_post = true;

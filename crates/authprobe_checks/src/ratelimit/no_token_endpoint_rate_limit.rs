@@ -56,7 +56,7 @@ crate::declare_check! {
         severity: Severity::Medium,
         cwe: &[307],
         owasp: &[owasp::API4, owasp::API2],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::RateLimiting,
     };
     sends_post = true;

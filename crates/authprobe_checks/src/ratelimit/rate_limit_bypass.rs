@@ -54,7 +54,7 @@ crate::declare_check! {
         severity: Severity::High,
         cwe: &[348],
         owasp: &[owasp::API2, owasp::API4],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::RateLimiting,
     };
     sends_post = true;

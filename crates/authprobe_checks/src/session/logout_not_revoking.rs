@@ -75,6 +75,7 @@ crate::declare_check! {
         requires: Requirement::LoginFlow,
         family: Family::Session,
     };
+    severities = [Severity::Medium, Severity::High];
 }
 
 /// Login flows logged out at most (each costs a fresh login per logout endpoint).

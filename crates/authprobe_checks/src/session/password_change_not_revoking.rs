@@ -67,6 +67,7 @@ crate::declare_check! {
         requires: Requirement::LoginFlow,
         family: Family::Session,
     };
+    severities = [Severity::Medium, Severity::High];
     sends_post = true;
     changes_account = true;
 }

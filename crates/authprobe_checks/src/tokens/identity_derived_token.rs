@@ -52,7 +52,7 @@ crate::declare_check! {
         severity: Severity::Critical,
         cwe: &[340],
         owasp: &[owasp::API2],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Tokens,
     };
 }

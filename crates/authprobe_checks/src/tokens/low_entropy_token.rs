@@ -54,7 +54,7 @@ crate::declare_check! {
         severity: Severity::High,
         cwe: &[331],
         owasp: &[owasp::API2],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Tokens,
     };
 }

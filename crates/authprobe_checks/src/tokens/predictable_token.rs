@@ -51,7 +51,7 @@ crate::declare_check! {
         severity: Severity::Critical,
         cwe: &[330],
         owasp: &[owasp::API2],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Tokens,
     };
 }

@@ -44,7 +44,7 @@ crate::declare_check! {
         severity: Severity::Medium,
         cwe: &[200],
         owasp: &[owasp::API2],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Tokens,
     };
 }

@@ -53,7 +53,7 @@ crate::declare_check! {
         severity: Severity::Medium,
         cwe: &[614, 1004, 1275],
         owasp: &[owasp::API8],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Transport,
     };
 }

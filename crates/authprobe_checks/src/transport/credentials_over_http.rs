@@ -45,7 +45,7 @@ crate::declare_check! {
         severity: Severity::High,
         cwe: &[523],
         owasp: &[owasp::API2],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Transport,
     };
     sends_post = true;

@@ -46,7 +46,7 @@ crate::declare_check! {
         severity: Severity::Medium,
         cwe: &[319],
         owasp: &[owasp::API8],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Transport,
     };
 }

@@ -50,7 +50,7 @@ crate::declare_check! {
         severity: Severity::Low,
         cwe: &[693],
         owasp: &[owasp::API8],
-        requires: Requirement::Passive,
+        requires: Requirement::Active,
         family: Family::Web,
     };
 }
