@@ -360,7 +360,7 @@ pub fn parse_report_url(raw: &str) -> std::result::Result<String, String> {
     }
     let url = url::Url::parse(raw)
         .map_err(|e| format!("not a URL ({e}): give an http(s) URL, e.g. https://ci.example/run/1/report.html"))?;
-    if !matches!(url.scheme(), "http" | "https") || !url.host_str().is_some_and(|h| !h.is_empty()) {
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(|h| h.is_empty()) {
         return Err("give an http(s) URL with a host, e.g. https://ci.example/run/1/report.html".into());
     }
     Ok(url.to_string())
