@@ -165,6 +165,7 @@ fn config(server: &Server) -> ScanConfig {
         profile: "standard".into(),
         allow_password_change: false,
         writes: None,
+        unselected_checks: Default::default(),
         flows: Default::default(),
         spec: Some(format!("{}openapi.json", server.url)),
     }

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod action;
 mod auth_model;
 mod checks;
 mod cli;
@@ -10,6 +11,7 @@ mod hardened;
 mod history;
 mod hostile;
 mod interrupt;
+mod knobs;
 mod markdown;
 mod precision;
 mod reports;

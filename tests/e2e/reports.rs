@@ -588,8 +588,10 @@ fn an_expired_suppression_stops_the_scan_with_exit_2() {
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr
-            .starts_with("error: [[ignore]] DJ001 expired on 2020-01-31 (reason: legacy staging box)"),
+        run.stderr.starts_with(&format!(
+            "error: {}:4:1: [[ignore]] DJ001 expired on 2020-01-31 (reason: legacy staging box)",
+            config.display()
+        )),
         "{}",
         run.stderr
     );
@@ -774,10 +776,15 @@ fn the_action_script_scans_and_publishes_score_and_grade() {
     let dir = scratch("action");
     let outputs = dir.join("github_output");
     std::fs::write(&outputs, "").unwrap();
+    // Never the real GitHub of a CI run: no comment, a step summary of our own.
+    let summary = dir.join("step_summary.md");
     let out = Command::new(repo_root().join("scripts/action.sh"))
         .current_dir(&dir)
         .env("AUTHPROBE_BIN", env!("CARGO_BIN_EXE_authprobe"))
         .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env_remove("GITHUB_EVENT_PATH")
+        .env("INPUT_COMMENT", "off")
         .env("INPUT_TARGET", &bed.url)
         .env("INPUT_FAIL_ON", "critical")
         .env("INPUT_MIN_SCORE", "")
@@ -800,6 +807,8 @@ fn the_action_script_scans_and_publishes_score_and_grade() {
     );
     assert!(lines.contains(&"sarif=sarif/authprobe.sarif"), "{published}");
     assert!(lines.contains(&"markdown=authprobe-reports/report.md"), "{published}");
+    assert!(lines.contains(&"exit-code=0"), "{published}");
+    assert!(read(&summary).contains(&format!("score {}/100", report["score"])));
     assert_eq!(json_file(&dir.join("sarif/authprobe.sarif"))["version"], "2.1.0");
     for f in ["report.md", "report.html", "report.junit.xml"] {
         assert!(dir.join("authprobe-reports").join(f).is_file(), "{f}");
@@ -810,11 +819,17 @@ fn the_action_script_scans_and_publishes_score_and_grade() {
         .current_dir(&dir)
         .env("AUTHPROBE_BIN", env!("CARGO_BIN_EXE_authprobe"))
         .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env_remove("GITHUB_EVENT_PATH")
+        .env("INPUT_COMMENT", "off")
         .env("INPUT_TARGET", &bed.url)
         .env("INPUT_FAIL_ON", "high")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("gate: failed: "), "{stderr}");
+    assert!(read(&outputs).lines().any(|l| l == "exit-code=1"));
 
     // action.yml wires the same inputs and outputs.
     let action = read(&repo_root().join("action.yml"));
@@ -828,11 +843,15 @@ fn the_action_script_scans_and_publishes_score_and_grade() {
         "score:",
         "grade:",
         "scripts/action.sh",
+        "exit-code:",
+        "comment:",
+        "actions/cache@",
+        "github/codeql-action/upload-sarif@",
     ] {
         assert!(action.contains(needle), "action.yml lacks `{needle}`");
     }
     let example = read(&repo_root().join("examples/github-workflow.yml"));
-    assert!(example.contains("github/codeql-action/upload-sarif"));
-    assert!(example.contains("steps.authprobe.outputs.markdown"));
+    assert!(example.contains("uses: authprobe/authprobe@"));
+    assert!(example.contains("steps.authprobe.outputs.score"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

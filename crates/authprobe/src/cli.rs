@@ -15,7 +15,7 @@ pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("AUTHPRO
     long_about = "authprobe finds broken authentication in HTTP APIs: unverified or forgeable tokens, tokens in URLs, \
 missing authentication, DEBUG pages, weak transport security, insecure cookies and CORS. It proves each finding \
 with recorded evidence and a curl command, scores the API 0-100 (grade A-F) and gates CI with its exit code.",
-    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe scan http://127.0.0.1:8000/ --format sarif,markdown,junit --output-dir reports/\n  authprobe diff old.json new.json --format markdown\n  authprobe checks\n  authprobe explain JWT005\n  authprobe history\n  authprobe serve --config authprobe.toml\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error, or a scan interrupted by Ctrl-C/SIGTERM (its partial report is still written, marked incomplete)."
+    after_help = "Examples:\n  authprobe scan http://127.0.0.1:8000/ --user alice:alice-pass-1\n  authprobe scan https://api.example.com/ --config authprobe.toml --format json --output report.json --fail-on high\n  authprobe scan http://127.0.0.1:8000/ --format sarif,markdown,junit --output-dir reports/\n  authprobe diff old.json new.json --format markdown\n  authprobe checks\n  authprobe explain JWT005\n  authprobe history\n  authprobe serve --config authprobe.toml\n  authprobe completions bash > ~/.local/share/bash-completion/completions/authprobe\n  authprobe man | man -l -\n\nConfiguration: flags, then AUTHPROBE_* environment variables (see `authprobe scan --help`), then --config FILE or ./authprobe.toml, then defaults. HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY are honoured unless --proxy is given.\n\nExit codes: 0 the gate passed, 1 the gate failed (--fail-on / --min-score), 2 usage or scan error, or a scan interrupted by Ctrl-C/SIGTERM (its partial report is still written, marked incomplete)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -26,8 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan an API and report its authentication weaknesses.
     Scan(Box<ScanArgs>),
-    /// List every check in the catalog.
-    Checks,
+    /// List every check in the catalog (a table, or JSON with --format json).
+    Checks(ChecksArgs),
     /// Print a check's documentation: what it does, why it matters, the Django fix.
     Explain {
         /// A check code (e.g. JWT005) or slug (e.g. jwt-lifetime).
@@ -45,6 +45,33 @@ pub enum Command {
     Show(crate::history_cmd::ShowArgs),
     /// Serve the dashboard and JSON API over the scan history; rescan `[[monitor]]` targets.
     Serve(crate::serve_cmd::ServeArgs),
+    /// Print a shell completion script to standard output, e.g.
+    /// `authprobe completions bash > ~/.local/share/bash-completion/completions/authprobe`.
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output, e.g. `authprobe man | man -l -`;
+    /// `authprobe man scan` prints the page of one subcommand.
+    Man {
+        /// A subcommand (scan, checks, ...): its own page instead of authprobe(1).
+        command: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ChecksArgs {
+    /// Output format: a table, or a JSON array of the catalog (code, slug, title,
+    /// severity, severities, cwe, owasp, requires, family).
+    #[arg(long, short = 'f', value_enum, default_value_t = ChecksFormat::Table)]
+    pub format: ChecksFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecksFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -68,40 +95,82 @@ pub enum DiffFormat {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Base URL of the API, e.g. https://api.example.com/ (may come from the config file).
+    #[arg(env = "AUTHPROBE_URL")]
     pub url: Option<String>,
 
     /// Configuration file (TOML) for what flags cannot express: login and identity
-    /// endpoints, protected paths, the plain-HTTP origin of an HTTPS target.
-    #[arg(long, short = 'c', value_name = "FILE")]
+    /// endpoints, protected paths, the plain-HTTP origin of an HTTPS target. Without it,
+    /// ./authprobe.toml is used when it exists (see --no-config).
+    #[arg(long, short = 'c', value_name = "FILE", env = "AUTHPROBE_CONFIG")]
     pub config: Option<PathBuf>,
+
+    /// Do not read ./authprobe.toml (flags, AUTHPROBE_* variables and defaults only).
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// Warn no more: an [[ignore]] entry that matched no finding of a check that ran is
+    /// an error (exit 2, after the reports are written).
+    #[arg(long, env = "AUTHPROBE_STRICT_CONFIG", value_parser = clap::builder::BoolishValueParser::new())]
+    pub strict_config: bool,
 
     /// Log in as this account (repeatable; the first is the primary identity). The
     /// password is never written to any output. Use a test account.
-    #[arg(long = "user", short = 'u', value_name = "NAME:PASSWORD")]
+    #[arg(
+        long = "user",
+        short = 'u',
+        value_name = "NAME:PASSWORD",
+        env = "AUTHPROBE_USER",
+        hide_env_values = true
+    )]
     pub users: Vec<String>,
 
     /// Use this Bearer token as an identity (a JWT or an opaque token). Repeatable: two
     /// tokens of two accounts are two identities, so the cross-identity checks run
     /// without a login flow.
-    #[arg(long = "bearer", value_name = "TOKEN")]
+    #[arg(
+        long = "bearer",
+        value_name = "TOKEN",
+        env = "AUTHPROBE_BEARER",
+        hide_env_values = true
+    )]
     pub bearers: Vec<String>,
 
     /// Use a credential header as an identity, e.g. `--header 'X-API-Key: KEY'`,
     /// `--header 'Authorization: JWT TOKEN'`, `--header 'Cookie: sessionid=VALUE'`
     /// (repeatable; each is one identity). The value is never written to any output.
-    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    #[arg(
+        long = "header",
+        short = 'H',
+        value_name = "NAME: VALUE",
+        env = "AUTHPROBE_HEADER",
+        hide_env_values = true
+    )]
     pub headers: Vec<String>,
 
     /// OpenAPI 3.0/3.1 or Swagger 2.0 spec (JSON or YAML, file or URL) that drives the scan:
     /// its operations are the inventory (no path guessing), and operations it declares
     /// secured are checked for missing authentication. Without it, a spec the target serves
     /// at /api/schema/, /openapi.json or /swagger.json is used alongside discovery.
-    #[arg(long, value_name = "FILE|URL")]
+    #[arg(long, value_name = "FILE|URL", env = "AUTHPROBE_SPEC")]
     pub spec: Option<String>,
 
     /// How much to send: safe (300 requests), standard (1500) or thorough (5000).
-    #[arg(long, value_enum, default_value_t = Profile::Standard)]
+    #[arg(long, value_enum, default_value_t = Profile::Standard, env = "AUTHPROBE_PROFILE")]
     pub profile: Profile,
+
+    /// Run only these checks: codes (JWT003), slugs (jwt-weak-secret) or categories
+    /// (jwt, session, ...), comma-separated or repeated. The others are listed as skipped.
+    #[arg(long, value_name = "CHECK,...", value_delimiter = ',', env = "AUTHPROBE_CHECKS")]
+    pub checks: Vec<String>,
+
+    /// Leave these checks out (codes, slugs or categories); they are listed as skipped.
+    #[arg(
+        long,
+        value_name = "CHECK,...",
+        value_delimiter = ',',
+        env = "AUTHPROBE_EXCLUDE_CHECKS"
+    )]
+    pub exclude_checks: Vec<String>,
 
     /// Output format (repeatable or comma-separated: `--format json --format sarif`).
     /// Several formats need --output-dir. Default: pretty.
@@ -110,7 +179,8 @@ pub struct ScanArgs {
         short = 'f',
         value_enum,
         value_delimiter = ',',
-        value_name = "FORMAT"
+        value_name = "FORMAT",
+        env = "AUTHPROBE_FORMAT"
     )]
     pub formats: Vec<OutputFormat>,
 
@@ -126,54 +196,89 @@ pub struct ScanArgs {
     /// Where the full report will be (an http(s) URL, e.g. the CI run's HTML report): the
     /// Markdown report links it at the top and where it left findings out to fit a
     /// pull-request comment.
-    #[arg(long, value_name = "URL", value_parser = crate::settings::parse_report_url)]
+    #[arg(
+        long,
+        value_name = "URL",
+        value_parser = crate::settings::parse_report_url,
+        env = "AUTHPROBE_REPORT_URL"
+    )]
     pub report_url: Option<String>,
 
     /// Fail (exit 1) when a finding of this severity or worse is reported. Suppressed
     /// findings (`[[ignore]]`) never count; with --baseline only new findings do.
-    #[arg(long, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low", "info"])]
+    #[arg(
+        long,
+        value_name = "SEVERITY",
+        value_parser = ["critical", "high", "medium", "low", "info"],
+        env = "AUTHPROBE_FAIL_ON"
+    )]
     pub fail_on: Option<String>,
 
     /// Fail (exit 1) when the score is below N (0-100). The score leaves suppressed
     /// findings out.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u8).range(0..=100),
+        env = "AUTHPROBE_MIN_SCORE"
+    )]
     pub min_score: Option<u8>,
 
     /// A JSON report of an earlier scan: the gate then counts only findings that are new
     /// since it (--min-score fails only on a score below N and below the baseline's).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "AUTHPROBE_BASELINE")]
     pub baseline: Option<PathBuf>,
 
     /// Hard cap on the number of requests sent (overrides the profile).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "AUTHPROBE_MAX_REQUESTS")]
     pub max_requests: Option<usize>,
 
     /// Requests per second at most (0 = unlimited).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "AUTHPROBE_RATE")]
     pub rate: Option<u32>,
+
+    /// Requests in flight at once, 1-64 (default 8).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=64),
+        env = "AUTHPROBE_CONCURRENCY"
+    )]
+    pub concurrency: Option<u16>,
+
+    /// Send every request through this HTTP(S) proxy, e.g. http://127.0.0.1:8080 for
+    /// Burp or ZAP (add --insecure, or trust its CA, when it intercepts HTTPS). Without
+    /// it, HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY are honoured.
+    #[arg(long, value_name = "URL", env = "AUTHPROBE_PROXY", hide_env_values = true)]
+    pub proxy: Option<String>,
 
     /// Per-request timeout in seconds: connecting, the headers and the whole body
     /// (default 10). A request that times out is not retried.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", env = "AUTHPROBE_TIMEOUT")]
     pub timeout: Option<u64>,
 
     /// Seconds to wait for a connection (default 5).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", env = "AUTHPROBE_CONNECT_TIMEOUT")]
     pub connect_timeout: Option<u64>,
 
     /// Retries of a GET/HEAD/OPTIONS whose connection failed or was lost before the answer
     /// (default 1; POST is never retried). Each retry counts against --max-requests and
     /// waits 250 ms, doubled for every further retry.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=5))]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(0..=5),
+        env = "AUTHPROBE_RETRIES"
+    )]
     pub retries: Option<u32>,
 
     /// Seconds of offline cracking allowed per signed value (JWT, Django-signed cookie)
     /// found during the scan; cracking runs alongside probing.
-    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 3.0, env = "AUTHPROBE_CRACK_TIME")]
     pub crack_time: f64,
 
     /// Extra wordlist for secret cracking during the scan (repeatable; one candidate per line).
-    #[arg(long = "wordlist", value_name = "FILE")]
+    #[arg(long = "wordlist", value_name = "FILE", env = "AUTHPROBE_WORDLIST")]
     pub wordlists: Vec<PathBuf>,
 
     /// Let SESS005 change the first --user's password to test that tokens and sessions are
@@ -189,7 +294,7 @@ pub struct ScanArgs {
 
     /// The deployment the target is (staging, test, dev, ...); --allow-writes needs one
     /// that is not production. Stated in the report when write probes are on.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "AUTHPROBE_ENVIRONMENT")]
     pub environment: Option<String>,
 
     /// Print recovered secrets in full (by default only a prefix and the length).
@@ -197,17 +302,44 @@ pub struct ScanArgs {
     pub show_secrets: bool,
 
     /// Accept invalid TLS certificates (self-signed test servers).
-    #[arg(long, short = 'k')]
+    #[arg(
+        long,
+        short = 'k',
+        env = "AUTHPROBE_INSECURE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub insecure: bool,
 
-    /// No progress output on standard error.
-    #[arg(long, short = 'q')]
+    /// No progress on standard error (bars on a terminal, else a heartbeat line every
+    /// AUTHPROBE_HEARTBEAT_SECS, default 5). The summary and the gate's reason still print.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
     pub quiet: bool,
 
+    /// More progress detail on standard error: the configuration used, each phase and
+    /// each check as it finishes, one line each (no progress bar).
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print the request log on standard error, one line per request:
+    /// `METHOD URL -> STATUS (ms)`. Passwords, tokens and credential-like query values are
+    /// redacted; headers and bodies are never shown.
+    #[arg(
+        long,
+        env = "AUTHPROBE_DEBUG",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub debug: bool,
+
     /// Scan history database (default: AUTHPROBE_DB, then [store] path, then
-    /// ~/.local/share/authprobe/history.db). Every scan is saved there.
+    /// ~/.local/share/authprobe/history.db). Every scan is saved there. Its directory
+    /// must exist, unless --create.
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+
+    /// Create the missing directories of --db, AUTHPROBE_DB or [store] path (the default
+    /// location is always created).
+    #[arg(long)]
+    pub create: bool,
 
     /// Do not save this scan in the history.
     #[arg(long, conflicts_with = "db")]

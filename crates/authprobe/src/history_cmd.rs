@@ -18,9 +18,14 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// Configuration file whose `[store] path` names the database.
-    #[arg(long, short = 'c', value_name = "FILE")]
+    /// Configuration file whose `[store] path` names the database (default:
+    /// ./authprobe.toml when it exists).
+    #[arg(long, short = 'c', value_name = "FILE", env = "AUTHPROBE_CONFIG")]
     pub config: Option<PathBuf>,
+
+    /// Do not read ./authprobe.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 
     /// Show at most N scans (newest first).
     #[arg(long, value_name = "N", default_value_t = 50)]
@@ -40,9 +45,14 @@ pub struct ShowArgs {
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// Configuration file whose `[store] path` names the database.
-    #[arg(long, short = 'c', value_name = "FILE")]
+    /// Configuration file whose `[store] path` names the database (default:
+    /// ./authprobe.toml when it exists).
+    #[arg(long, short = 'c', value_name = "FILE", env = "AUTHPROBE_CONFIG")]
     pub config: Option<PathBuf>,
+
+    /// Do not read ./authprobe.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 
     /// Output format of the stored report. Default: pretty.
     #[arg(long, short = 'f', value_enum, default_value = "pretty")]
@@ -50,20 +60,38 @@ pub struct ShowArgs {
 }
 
 /// The history settings for a command that reads the store: `--db`, the environment,
-/// then the config's `[store]`.
-pub fn store_for(db: Option<&Path>, config: Option<&Path>) -> Result<StoreSettings> {
-    let file = match config {
-        Some(path) => Some(settings::load_file(path)?),
-        None => None,
-    };
+/// then the config's `[store]` (`--config`, or ./authprobe.toml unless `no_config`).
+pub fn store_for(db: Option<&Path>, config: Option<&Path>, no_config: bool) -> Result<StoreSettings> {
+    let file = settings::load_config(config, no_config)?.map(|(_, file)| file);
     Ok(settings::store_settings(
         db,
         file.as_ref().and_then(|f| f.store.as_ref()),
+        false,
     ))
+}
+
+/// Refuses a chosen database path whose directory does not exist, unless `--create`
+/// (a typo in `--db` must not leave a stray directory tree behind).
+pub fn check_directory(settings: &StoreSettings) -> Result<()> {
+    let parent = match settings.path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => return Ok(()),
+    };
+    if !settings.create_dirs && !parent.is_dir() {
+        bail!(
+            "cannot use the scan history at {}: the directory {} does not exist; create it, pass --create to have it created, or choose another path with --db PATH or AUTHPROBE_DB",
+            settings.path.display(),
+            parent.display()
+        );
+    }
+    Ok(())
 }
 
 /// Opens the history database, with the hint a user needs when it fails.
 pub fn open(settings: &StoreSettings) -> Result<Store> {
+    if let Err(e) = check_directory(settings) {
+        bail!("{e}, or skip saving with --no-store");
+    }
     Store::open(&settings.path).with_context(|| {
         format!(
             "cannot use the scan history at {} (choose another with --db PATH or AUTHPROBE_DB, or skip saving with --no-store)",
@@ -86,7 +114,7 @@ fn open_existing(settings: &StoreSettings) -> Result<Option<Store>> {
 }
 
 pub fn history(args: HistoryArgs) -> Result<()> {
-    let settings = store_for(args.db.as_deref(), args.config.as_deref())?;
+    let settings = store_for(args.db.as_deref(), args.config.as_deref(), args.no_config)?;
     // Targets are stored as the scan normalised them (`http://host` → `http://host/`).
     let target = args.target.as_deref().map(|t| {
         authprobe_core::config::Target::parse(t)
@@ -152,7 +180,7 @@ pub fn show(args: ShowArgs) -> Result<()> {
         Ok(id) if id > 0 => id,
         _ => bail!("`{}` is not a scan number; `authprobe history` lists them", args.id),
     };
-    let settings = store_for(args.db.as_deref(), args.config.as_deref())?;
+    let settings = store_for(args.db.as_deref(), args.config.as_deref(), args.no_config)?;
     let scan = match open_existing(&settings)? {
         Some(store) => store.scan(id)?,
         None => None,

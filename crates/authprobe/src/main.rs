@@ -2,9 +2,13 @@
 //! report and turns the gate into an exit code (0 pass, 1 gate failed, 2 error).
 
 mod cli;
+mod config_file;
 mod crack_cmd;
 mod history_cmd;
+mod manual;
 mod progress;
+mod scan_log;
+mod selection;
 mod serve_cmd;
 mod settings;
 mod signals;
@@ -25,7 +29,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(*args),
-        Command::Checks => list_checks().map(|_| ExitCode::SUCCESS),
+        Command::Checks(args) => match args.format {
+            cli::ChecksFormat::Table => list_checks(),
+            cli::ChecksFormat::Json => manual::checks_json(),
+        }
+        .map(|_| ExitCode::SUCCESS),
         Command::Explain { code } => explain(&code).map(|_| ExitCode::SUCCESS),
         Command::Crack(args) => crack_cmd::run(*args),
         Command::Diff(args) => diff(&args).map(|_| ExitCode::SUCCESS),
@@ -33,6 +41,8 @@ fn main() -> ExitCode {
         Command::History(args) => history_cmd::history(args).map(|_| ExitCode::SUCCESS),
         Command::Show(args) => history_cmd::show(args).map(|_| ExitCode::SUCCESS),
         Command::Serve(args) => serve_cmd::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Completions { shell } => manual::completions(shell).map(|_| ExitCode::SUCCESS),
+        Command::Man { command } => manual::man(command.as_deref()).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -66,17 +76,22 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let progress = progress::Progress::new(args.quiet);
+    // Verbose and debug lines replace the progress bar (they would tear it).
+    let progress = progress::Progress::new(args.quiet || args.verbose > 0 || args.debug);
+    let observer = scan_log::Verbose::new(&progress, args.verbose > 0);
+    settings::describe(&config, &gate)
+        .iter()
+        .for_each(|line| observer.say(line));
     let interrupt = authprobe_core::interrupt::Interrupt::new();
     runtime.spawn(signals::stop_scan_on_signal(interrupt.clone()));
     let report = runtime.block_on(engine::scan_until(
         config,
         authprobe_checks::all(),
-        &progress,
+        &observer,
         interrupt,
     ));
     progress.finish();
-    let mut report = report?;
+    let mut report = report.map_err(|e| settings::locate_scan_error(e, &gate))?;
     triage::suppress(&mut report, &gate.ignores);
     if let Some(baseline) = &gate.baseline {
         triage::compare_with_baseline(&mut report, baseline);
@@ -107,6 +122,10 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
             }
         }
     }
+    // After the reports are written: a stale suppression must not cost the user the scan.
+    triage::check_unused(&report, &gate.ignores, args.strict_config)?;
+    // Even with --quiet: a CI log must say how the scan went.
+    eprintln!("{}", summary_line(&report));
     if report.incomplete {
         // A partial scan never passes the gate: what it did not reach was not checked.
         eprintln!(
@@ -124,7 +143,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
             eprintln!("scan saved as #{id} in {}", settings.path.display());
         }
     }
-    Ok(gate_exit(&report, &gate, args.quiet))
+    Ok(gate_exit(&report, &gate))
 }
 
 /// Renders one format of the report; the Markdown report links `--report-url`.
@@ -254,12 +273,50 @@ fn check_categories() -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-/// Exit 1 when any counted finding reaches `--fail-on` or the score is under `--min-score`.
+/// The one line that sums a scan up, printed even with `--quiet`:
+/// `authprobe: score 62/100, grade D; 7 findings: 1 critical, 2 high, 3 medium, 1 low, 0 info; 412 requests in 14.2 s`.
+/// Suppressed findings are counted apart; with a baseline, the new ones are named.
+fn summary_line(report: &Report) -> String {
+    let open: Vec<_> = report.findings.iter().filter(|f| !f.suppressed).collect();
+    let counts: Vec<String> = authprobe_core::Severity::DESCENDING
+        .iter()
+        .map(|s| format!("{} {s}", open.iter().filter(|f| f.severity == *s).count()))
+        .collect();
+    let mut line = format!(
+        "authprobe: score {}/100, grade {}; {} finding{}: {}",
+        report.score,
+        report.grade,
+        open.len(),
+        if open.len() == 1 { "" } else { "s" },
+        counts.join(", ")
+    );
+    if let Some(baseline) = &report.baseline {
+        line.push_str(&format!(" ({} new since the baseline)", baseline.new));
+    }
+    let suppressed = report.findings.len() - open.len();
+    if suppressed > 0 {
+        line.push_str(&format!(", {suppressed} suppressed"));
+    }
+    line.push_str(&format!(
+        "; {} requests in {:.1} s",
+        report.stats.requests,
+        report.duration_ms as f64 / 1000.0
+    ));
+    if report.incomplete {
+        line.push_str("; incomplete");
+    }
+    line
+}
+
+/// The gate's verdict and the line that gives its reason, e.g.
+/// `gate: failed: 3 findings at or above high (--fail-on high)`; `None` without a gate.
 /// Suppressed findings never count; with a baseline only new findings count, and the
 /// score fails only when it is also below the baseline's.
-fn gate_exit(report: &Report, gate: &Gate, quiet: bool) -> ExitCode {
+fn gate_verdict(report: &Report, gate: &Gate) -> Option<(bool, String)> {
     let mut reasons = Vec::new();
+    let mut flags = Vec::new();
     if let Some(severity) = gate.fail_on {
+        flags.push(format!("--fail-on {severity}"));
         let n = report
             .findings_at_least(severity)
             .filter(|f| !f.suppressed)
@@ -267,28 +324,49 @@ fn gate_exit(report: &Report, gate: &Gate, quiet: bool) -> ExitCode {
             .count();
         if n > 0 {
             let new = if report.baseline.is_some() { "new " } else { "" };
-            reasons.push(format!("{n} {new}finding(s) at or above {severity}"));
+            let s = if n == 1 { "" } else { "s" };
+            reasons.push(format!(
+                "{n} {new}finding{s} at or above {severity} (--fail-on {severity})"
+            ));
         }
     }
     if let Some(min) = gate.min_score {
+        flags.push(format!("--min-score {min}"));
         match &report.baseline {
             Some(b) if report.score < min && report.score < b.score => {
                 reasons.push(format!(
-                    "score {} is below {min} and below the baseline's {}",
+                    "score {} is below {min} and below the baseline's {} (--min-score {min})",
                     report.score, b.score
                 ));
             }
-            None if report.score < min => reasons.push(format!("score {} is below {min}", report.score)),
+            None if report.score < min => {
+                reasons.push(format!("score {} is below {min} (--min-score {min})", report.score))
+            }
             _ => {}
         }
     }
-    if reasons.is_empty() {
-        ExitCode::SUCCESS
+    if flags.is_empty() {
+        None
+    } else if reasons.is_empty() {
+        Some((true, format!("gate: passed ({})", flags.join(", "))))
     } else {
-        if !quiet {
-            eprintln!("gate failed: {}", reasons.join("; "));
+        Some((false, format!("gate: failed: {}", reasons.join("; "))))
+    }
+}
+
+/// Exit 1 when any counted finding reaches `--fail-on` or the score is under `--min-score`;
+/// the reason goes to standard error even with `--quiet`.
+fn gate_exit(report: &Report, gate: &Gate) -> ExitCode {
+    match gate_verdict(report, gate) {
+        None => ExitCode::SUCCESS,
+        Some((passed, line)) => {
+            eprintln!("{line}");
+            if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
-        ExitCode::from(1)
     }
 }
 
@@ -446,7 +524,7 @@ mod tests {
             min_score,
             ..Gate::default()
         };
-        gate_exit(report, &gate, true)
+        gate_exit(report, &gate)
     }
 
     use authprobe_core::Severity;
@@ -478,6 +556,42 @@ mod tests {
         assert_eq!(exit(&both, Some(Severity::High), Some(80)), ExitCode::from(1));
         assert_eq!(exit(&both, Some(Severity::Low), Some(60)), ExitCode::from(1));
         assert_eq!(exit(&both, Some(Severity::High), Some(60)), ExitCode::SUCCESS);
+    }
+
+    #[test]
+    fn the_gate_gives_its_reason_and_the_summary_counts_each_severity() {
+        let report = gated(
+            serde_json::json!([{}, {"severity": "low"}, {"suppressed": true}]),
+            40,
+            None,
+        );
+        let strict = Gate {
+            fail_on: Some(Severity::High),
+            min_score: Some(80),
+            ..Gate::default()
+        };
+        assert_eq!(
+            gate_verdict(&report, &strict),
+            Some((
+                false,
+                "gate: failed: 1 finding at or above high (--fail-on high); score 40 is below 80 (--min-score 80)"
+                    .to_string()
+            ))
+        );
+        let lenient = Gate {
+            fail_on: Some(Severity::Critical),
+            ..Gate::default()
+        };
+        assert_eq!(
+            gate_verdict(&report, &lenient),
+            Some((true, "gate: passed (--fail-on critical)".to_string()))
+        );
+        assert_eq!(gate_verdict(&report, &Gate::default()), None);
+        assert_eq!(
+            summary_line(&report),
+            "authprobe: score 40/100, grade F; 2 findings: 0 critical, 1 high, 0 medium, 1 low, 0 info, \
+             1 suppressed; 0 requests in 0.0 s"
+        );
     }
 
     #[test]

@@ -10,10 +10,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{Profile, ScanArgs};
+use crate::config_file::{ConfigFile, Place};
 
 /// What the CLI needs besides the scan configuration: the CI gate.
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
+    /// The config file used, if any (`--config`, or `./authprobe.toml`).
+    pub config_file: Option<ConfigFile>,
     pub fail_on: Option<Severity>,
     pub min_score: Option<u8>,
     /// `[[ignore]]` entries (validated: none expired).
@@ -29,21 +32,29 @@ pub struct Gate {
 pub struct StoreSettings {
     pub path: std::path::PathBuf,
     pub retention: authprobe_store::Retention,
+    /// Whether missing directories of `path` may be created: always for the per-user
+    /// default, for a path the user chose only with `--create`.
+    pub create_dirs: bool,
 }
 
 /// The history database: `--db` < `AUTHPROBE_DB` < `[store] path` < the per-user default
-/// (flags win), with the `[store]` retention.
-pub fn store_settings(flag: Option<&Path>, file: Option<&authprobe_core::config::FileStore>) -> StoreSettings {
+/// (flags win), with the `[store]` retention. `create` (`--create`) lets a chosen path's
+/// missing directories be created.
+pub fn store_settings(
+    flag: Option<&Path>,
+    file: Option<&authprobe_core::config::FileStore>,
+    create: bool,
+) -> StoreSettings {
     let env = std::env::var_os("AUTHPROBE_DB")
         .filter(|v| !v.is_empty())
         .map(std::path::PathBuf::from);
-    let path = flag
+    let chosen = flag
         .map(Path::to_path_buf)
         .or(env)
-        .or_else(|| file.and_then(|f| f.path.clone()))
-        .unwrap_or_else(authprobe_store::default_path);
+        .or_else(|| file.and_then(|f| f.path.clone()));
     StoreSettings {
-        path,
+        create_dirs: create || chosen.is_none(),
+        path: chosen.unwrap_or_else(authprobe_store::default_path),
         retention: authprobe_store::Retention {
             keep: file.and_then(|f| f.keep),
             days: file.and_then(|f| f.days),
@@ -51,28 +62,50 @@ pub fn store_settings(flag: Option<&Path>, file: Option<&authprobe_core::config:
     }
 }
 
-pub fn load_file(path: &Path) -> Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-    toml::from_str(&text)
-        .map_err(|e| anyhow!("invalid config file {}: {}", path.display(), e.message().trim()).context(e))
+/// Reads the config file a command was given, or `./authprobe.toml` when it exists and
+/// `no_config` is off.
+pub fn load_config(explicit: Option<&Path>, no_config: bool) -> Result<Option<(ConfigFile, FileConfig)>> {
+    crate::config_file::choose(explicit, no_config)
+        .map(|(path, found)| ConfigFile::load(&path, found))
+        .transpose()
 }
 
 pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
-    let file = match &args.config {
-        Some(path) => load_file(path)?,
-        None => FileConfig::default(),
+    let (config_file, file) = match load_config(args.config.as_deref(), args.no_config)? {
+        Some((f, c)) => (Some(f), c),
+        None => (None, FileConfig::default()),
+    };
+    // Errors about a value of the file name where it is.
+    let file_error = |place: Place, message: String| match &config_file {
+        Some(f) => f.error(place, message),
+        None => anyhow!(message),
     };
     let file_target = file.target.unwrap_or_default();
     let spec_from_file = file_target.spec.clone();
     let raw_url = args.url.clone().or(file_target.url).ok_or_else(|| {
         anyhow!("no target: give a URL (authprobe scan https://api.example.com/) or [target] url in the config")
     })?;
-    let mut target = Target::parse(&raw_url)?;
+    let mut target = if args.url.is_some() {
+        Target::parse(&raw_url)?
+    } else {
+        Target::parse(&raw_url).map_err(|e| file_error(Place::key("target", "url"), e.to_string()))?
+    };
     if let Some(http) = &file_target.http_url {
-        target.http_url = Some(Target::parse(http).context("invalid [target] http_url")?.url);
+        let http = Target::parse(http)
+            .map_err(|e| file_error(Place::key("target", "http_url"), format!("invalid http_url: {e}")))?;
+        target.http_url = Some(http.url);
     }
 
     let scan = file.scan.unwrap_or_default();
+    // A value from the flags (or their AUTHPROBE_* variables) wins over the file's; an
+    // invalid one names its flag, or its place in the file.
+    let scan_error = |flag_given: bool, flag: &str, key: &str, message: &str| {
+        if flag_given {
+            anyhow!("{flag}: {message}")
+        } else {
+            file_error(Place::key("scan", key), format!("{key}: {message}"))
+        }
+    };
     let mut probe = ProbeSettings {
         max_requests: args
             .max_requests
@@ -83,24 +116,44 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         read_only: args.profile == Profile::Safe,
         ..ProbeSettings::default()
     };
-    if let Some(c) = scan.concurrency {
-        probe.concurrency = c.clamp(1, 64);
+    match (args.concurrency, scan.concurrency) {
+        (Some(n), _) => probe.concurrency = usize::from(n),
+        (None, Some(n)) if (1..=64).contains(&n) => probe.concurrency = n,
+        (None, Some(_)) => {
+            return Err(scan_error(
+                false,
+                "--concurrency",
+                "concurrency",
+                "must be between 1 and 64",
+            ))
+        }
+        (None, None) => {}
     }
     if let Some(secs) = args.timeout.or(scan.timeout_secs) {
         if secs == 0 {
-            bail!("the timeout must be at least 1 second");
+            return Err(scan_error(
+                args.timeout.is_some(),
+                "--timeout",
+                "timeout_secs",
+                "the timeout must be at least 1 second",
+            ));
         }
         probe.timeout = Duration::from_secs(secs);
     }
     if let Some(secs) = args.connect_timeout.or(scan.connect_timeout_secs) {
         if secs == 0 {
-            bail!("the connect timeout must be at least 1 second");
+            return Err(scan_error(
+                args.connect_timeout.is_some(),
+                "--connect-timeout",
+                "connect_timeout_secs",
+                "the connect timeout must be at least 1 second",
+            ));
         }
         probe.connect_timeout = Duration::from_secs(secs);
     }
     if let Some(retries) = args.retries.or(scan.retries) {
         if retries > 5 {
-            bail!("[scan] retries must be between 0 and 5");
+            return Err(scan_error(false, "--retries", "retries", "must be between 0 and 5"));
         }
         probe.retries = retries;
     }
@@ -108,30 +161,65 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
         probe.retry_backoff = Duration::from_millis(ms.min(60_000));
     }
     if probe.max_requests == 0 {
-        bail!("--max-requests must be at least 1");
+        return Err(scan_error(
+            args.max_requests.is_some(),
+            "--max-requests",
+            "max_requests",
+            "must be at least 1",
+        ));
     }
+    if let Some(raw) = &args.proxy {
+        probe.proxy = Some(parse_proxy(raw).map_err(|e| anyhow!("--proxy: {e}"))?);
+    } else if let Some(raw) = &scan.proxy {
+        probe.proxy =
+            Some(parse_proxy(raw).map_err(|e| file_error(Place::key("scan", "proxy"), format!("proxy: {e}")))?);
+    }
+    if args.debug {
+        probe.request_log = Some(authprobe_core::probe::RequestLog::new(|line| eprintln!("{line}")));
+    }
+    let unselected_checks = if !args.checks.is_empty() || !args.exclude_checks.is_empty() {
+        crate::selection::unselected(&args.checks, &args.exclude_checks, "--checks/--exclude-checks")?
+    } else {
+        let include = scan.checks.clone().unwrap_or_default();
+        let exclude = scan.exclude_checks.clone().unwrap_or_default();
+        let key = if scan.checks.is_some() {
+            "checks"
+        } else {
+            "exclude_checks"
+        };
+        crate::selection::unselected(&include, &exclude, "[scan] checks/exclude_checks")
+            .map_err(|e| file_error(Place::key("scan", key), e.to_string()))?
+    };
 
     let mut users = Vec::new();
     let mut tokens: Vec<SuppliedToken> = Vec::new();
-    for identity in file.identities {
+    for (index, identity) in file.identities.into_iter().enumerate() {
+        let at = |key: &'static str| Place::entry("identity", index, Some(key));
         let header = match (&identity.header, &identity.header_env) {
             (Some(h), _) => Some(h.clone()),
-            (None, Some(var)) => Some(std::env::var(var).with_context(|| {
-                format!(
-                    "identity `{}`: environment variable {var} is not set",
-                    identity.username
+            (None, Some(var)) => Some(std::env::var(var).map_err(|_| {
+                file_error(
+                    at("header_env"),
+                    format!(
+                        "identity `{}`: environment variable {var} is not set",
+                        identity.username
+                    ),
                 )
             })?),
             (None, None) => None,
         };
         if let Some(header) = header {
             if identity.password.is_some() || identity.password_env.is_some() {
-                bail!(
-                    "identity `{}` in the config has both a header and a password: keep one",
-                    identity.username
-                );
+                return Err(file_error(
+                    at("header"),
+                    format!(
+                        "identity `{}` has both a header and a password: keep one",
+                        identity.username
+                    ),
+                ));
             }
-            let mut token = parse_header(&header).with_context(|| format!("identity `{}`", identity.username))?;
+            let mut token = parse_header(&header)
+                .map_err(|e| file_error(at("header"), format!("identity `{}`: {e}", identity.username)))?;
             if !identity.username.is_empty() {
                 token.label = identity.username.clone();
             }
@@ -139,20 +227,28 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             continue;
         }
         if identity.username.trim().is_empty() {
-            bail!("an [[identity]] in the config has neither username nor header");
+            return Err(file_error(
+                Place::entry("identity", index, None),
+                "an [[identity]] has neither username nor header".into(),
+            ));
         }
         let password = match (identity.password, identity.password_env) {
             (Some(p), _) => p,
-            (None, Some(var)) => std::env::var(&var).with_context(|| {
-                format!(
-                    "identity `{}`: environment variable {var} is not set",
-                    identity.username
+            (None, Some(var)) => std::env::var(&var).map_err(|_| {
+                file_error(
+                    at("password_env"),
+                    format!(
+                        "identity `{}`: environment variable {var} is not set",
+                        identity.username
+                    ),
                 )
             })?,
-            (None, None) => bail!(
-                "identity `{}` in the config has neither password nor password_env",
-                identity.username
-            ),
+            (None, None) => {
+                return Err(file_error(
+                    Place::entry("identity", index, None),
+                    format!("identity `{}` has neither password nor password_env", identity.username),
+                ))
+            }
         };
         users.push(UserCredential {
             username: identity.username,
@@ -175,9 +271,14 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
     let mut bearers: Vec<String> = args.bearers.iter().map(|b| parse_bearer(b)).collect::<Result<_>>()?;
     if bearers.is_empty() {
         if let Some(var) = &auth.bearer_env {
-            bearers.push(parse_bearer(
-                &std::env::var(var).with_context(|| format!("[auth] bearer_env: {var} is not set"))?,
-            )?);
+            let value = std::env::var(var).map_err(|_| {
+                file_error(
+                    Place::key("auth", "bearer_env"),
+                    format!("bearer_env: {var} is not set"),
+                )
+            })?;
+            bearers
+                .push(parse_bearer(&value).map_err(|e| file_error(Place::key("auth", "bearer_env"), e.to_string()))?);
         }
     }
     let mut supplied: Vec<SuppliedToken> = bearers
@@ -200,7 +301,12 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
     let tokens = number_labels(supplied);
     let login = match (auth.login_path, auth.login_kind) {
         (Some(path), kind) => Some((kind.unwrap_or(LoginKind::Simplejwt), path)),
-        (None, Some(_)) => bail!("[auth] login_kind needs login_path"),
+        (None, Some(_)) => {
+            return Err(file_error(
+                Place::key("auth", "login_kind"),
+                "[auth] login_kind needs login_path".into(),
+            ))
+        }
         (None, None) => None,
     };
     let allow_password_change = args.allow_password_change || auth.allow_password_change.unwrap_or(false);
@@ -217,28 +323,43 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
     let flows = file.flows.unwrap_or_default();
     let spec = args.spec.clone().or(spec_from_file);
     if flows.login.is_some() && login.is_some() {
-        bail!("[flows.login] and [auth] login_path both declare the login endpoint: keep one (prefer [flows.login])");
+        return Err(file_error(
+            Place::key("auth", "login_path"),
+            "[flows.login] and [auth] login_path both declare the login endpoint: keep one (prefer [flows.login])"
+                .into(),
+        ));
     }
     let endpoints = file.endpoints.unwrap_or_default();
     if file.store.as_ref().is_some_and(|s| s.keep == Some(0)) {
-        bail!("[store] keep must be at least 1 (use --no-store to keep no history)");
+        return Err(file_error(
+            Place::key("store", "keep"),
+            "[store] keep must be at least 1 (use --no-store to keep no history)".into(),
+        ));
     }
-    let store = (!args.no_store).then(|| store_settings(args.db.as_deref(), file.store.as_ref()));
+    let store = (!args.no_store).then(|| store_settings(args.db.as_deref(), file.store.as_ref(), args.create));
+    let fail_on = match (&args.fail_on, &scan.fail_on) {
+        (Some(flag), _) => Some(flag.parse::<Severity>().map_err(|e| anyhow!("--fail-on: {e}"))?),
+        (None, Some(value)) => Some(
+            value
+                .parse::<Severity>()
+                .map_err(|e| file_error(Place::key("scan", "fail_on"), format!("fail_on: {e}")))?,
+        ),
+        (None, None) => None,
+    };
+    if args.min_score.is_none() && scan.min_score.is_some_and(|s| s > 100) {
+        return Err(file_error(
+            Place::key("scan", "min_score"),
+            "min_score must be between 0 and 100".into(),
+        ));
+    }
     let gate = Gate {
         store,
-        fail_on: args
-            .fail_on
-            .clone()
-            .or(scan.fail_on)
-            .map(|s| s.parse::<Severity>().map_err(|e| anyhow!(e)))
-            .transpose()?,
+        fail_on,
         min_score: args.min_score.or(scan.min_score),
-        ignores: crate::triage::ignores(file.ignores, crate::triage::today())?,
+        ignores: crate::triage::ignores(file.ignores, crate::triage::today(), config_file.as_ref())?,
         baseline: args.baseline.as_deref().map(crate::triage::load_report).transpose()?,
+        config_file,
     };
-    if gate.min_score.is_some_and(|s| s > 100) {
-        bail!("min_score must be between 0 and 100");
-    }
     Ok((
         ScanConfig {
             target,
@@ -257,9 +378,107 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             flows,
             spec,
             writes,
+            unselected_checks,
         },
         gate,
     ))
+}
+
+/// A scan error caused by the config file's content (a `[flows.*]` path the scan found
+/// unusable) gets the file, line and column in front; others pass unchanged.
+pub fn locate_scan_error(err: authprobe_core::engine::ScanError, gate: &Gate) -> anyhow::Error {
+    let at = match (&err, &gate.config_file) {
+        (authprobe_core::engine::ScanError::Flow(flow), Some(file)) => {
+            let table = format!("flows.{}", flow.role);
+            Some(file.at(Place::key(&table, "path")))
+        }
+        _ => None,
+    };
+    match at {
+        Some(at) => {
+            let message = format!("{at}: {err}");
+            anyhow::Error::new(err).context(message)
+        }
+        None => err.into(),
+    }
+}
+
+/// Validates a proxy URL: http:// or https:// with a host (`http://127.0.0.1:8080`).
+pub fn parse_proxy(raw: &str) -> Result<url::Url> {
+    let url =
+        url::Url::parse(raw.trim()).map_err(|e| anyhow!("`{raw}` is not a URL ({e}); e.g. http://127.0.0.1:8080"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!(
+            "only http:// and https:// proxies are supported, not {}://",
+            url.scheme()
+        );
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        bail!("`{raw}` has no host; e.g. http://127.0.0.1:8080");
+    }
+    Ok(url)
+}
+
+/// What the scan will do, for `--verbose`: the config file, the limits and the checks.
+pub fn describe(config: &ScanConfig, gate: &Gate) -> Vec<String> {
+    let mut lines = Vec::new();
+    lines.push(match &gate.config_file {
+        Some(f) if f.found => format!(
+            "config: {} (found in the working directory; --no-config to ignore it)",
+            f.path.display()
+        ),
+        Some(f) => format!("config: {}", f.path.display()),
+        None => "config: none (flags, AUTHPROBE_* variables and defaults)".into(),
+    });
+    let p = &config.probe;
+    let rate = match p.rate_per_sec {
+        0 => "unlimited".to_string(),
+        n => format!("{n}/s"),
+    };
+    lines.push(format!(
+        "target: {} (profile {}, at most {} requests, rate {rate}, concurrency {}, timeout {} s)",
+        authprobe_core::redact::strip_userinfo(config.target.url.as_str()),
+        config.profile,
+        p.max_requests,
+        p.concurrency,
+        p.timeout.as_secs()
+    ));
+    let proxy = match &p.proxy {
+        Some(url) => authprobe_core::redact::strip_userinfo(url.as_str()),
+        None => [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]
+        .iter()
+        .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+        .map(|v| format!("from {v} (NO_PROXY applies)"))
+        .unwrap_or_else(|| "none".into()),
+    };
+    lines.push(format!("proxy: {proxy}"));
+    let total = authprobe_checks::all().len();
+    let left_out = &config.unselected_checks;
+    lines.push(if left_out.is_empty() {
+        format!("checks: all {total}")
+    } else {
+        format!(
+            "checks: {} of {total} (left out: {})",
+            total - left_out.len(),
+            left_out.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    });
+    lines.push(format!(
+        "identities: {} login(s), {} supplied credential(s)",
+        config.users.len(),
+        config.tokens.len()
+    ));
+    if let Some(store) = &gate.store {
+        lines.push(format!("history: {}", store.path.display()));
+    }
+    lines
 }
 
 fn crack_time(secs: f64) -> Result<Duration> {
@@ -438,6 +657,30 @@ mod tests {
             (0, Duration::from_secs(7))
         );
         assert!(build(&args(&["--connect-timeout", "0"])).is_err());
+        std::fs::remove_file(&file).unwrap();
+    }
+
+    #[test]
+    fn concurrency_proxy_and_checks_reach_the_scan_config() {
+        let file = std::env::temp_dir().join(format!("authprobe-knobs-{}.toml", std::process::id()));
+        std::fs::write(
+            &file,
+            "[scan]\nconcurrency = 3\nproxy = 'http://127.0.0.1:8080'\nexclude_checks = ['jwt']\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let (config, gate) = build(&args(&["--config", path])).unwrap();
+        assert_eq!(config.probe.concurrency, 3);
+        assert_eq!(
+            config.probe.proxy.as_ref().map(|u| u.as_str()),
+            Some("http://127.0.0.1:8080/")
+        );
+        assert!(config.unselected_checks.contains("JWT003") && !config.unselected_checks.contains("DJ001"));
+        assert!(gate.config_file.is_some_and(|f| !f.found));
+        let (config, _) = build(&args(&["--config", path, "--concurrency", "9", "--checks", "DJ001"])).unwrap();
+        assert_eq!(config.probe.concurrency, 9);
+        assert!(config.unselected_checks.contains("JWT001") && !config.unselected_checks.contains("DJ001"));
+        assert!(build(&args(&["--proxy", "ftp://x/"])).is_err());
         std::fs::remove_file(&file).unwrap();
     }
 

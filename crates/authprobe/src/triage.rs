@@ -13,6 +13,8 @@ use authprobe_core::report::{BaselineState, BaselineSummary, Report};
 use std::path::Path;
 use time::{Date, OffsetDateTime};
 
+use crate::config_file::{ConfigFile, Place};
+
 /// A validated `[[ignore]]` entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ignore {
@@ -21,17 +23,58 @@ pub struct Ignore {
     pub endpoint: Option<String>,
     pub reason: String,
     pub expires: Option<Date>,
+    /// Where the entry is (`authprobe.toml:12:1`), when it came from a file.
+    pub at: Option<String>,
+}
+
+impl Ignore {
+    /// `DJ002 at /admin/*`, or `DJ002`.
+    fn describe(&self) -> String {
+        match &self.endpoint {
+            Some(endpoint) => format!("{} at {endpoint}", self.check),
+            None => self.check.clone(),
+        }
+    }
+
+    /// Whether the entry accepts this finding of a report of `target`.
+    fn matches(&self, finding: &authprobe_core::report::ReportFinding, target: &str) -> bool {
+        if self.check != finding.check {
+            return false;
+        }
+        let Some(pattern) = self.endpoint.as_deref() else {
+            return true;
+        };
+        let location = baseline::location(&finding.endpoint, target);
+        let path = location.split('?').next().unwrap_or(&location);
+        pattern == finding.endpoint || pattern == location || path_matches(pattern, path)
+    }
 }
 
 /// Validates the `[[ignore]]` entries against the catalog and `today`. An unknown check,
-/// an empty reason, a malformed date or an expired entry is an error.
-pub fn ignores(entries: Vec<FileIgnore>, today: Date) -> Result<Vec<Ignore>> {
+/// an empty reason, a malformed date or an expired entry is an error, which names its
+/// place in `file`.
+pub fn ignores(entries: Vec<FileIgnore>, today: Date, file: Option<&ConfigFile>) -> Result<Vec<Ignore>> {
     let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    let locate = |index: usize, key: Option<&str>, err: anyhow::Error| match file {
+        Some(f) => f.error(Place::entry("ignore", index, key), err),
+        None => err,
+    };
     entries
         .into_iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(index, e)| {
             let check = authprobe_checks::by_code(&e.check)
-                .ok_or_else(|| anyhow!("[[ignore]]: no check `{}`; `authprobe checks` lists them all", e.check))?
+                .ok_or_else(|| {
+                    let hint = match crate::selection::closest(&e.check) {
+                        Some(known) => format!("the closest is `{known}` (`authprobe checks` lists them all)"),
+                        None => "`authprobe checks` lists them all".into(),
+                    };
+                    locate(
+                        index,
+                        Some("check"),
+                        anyhow!("[[ignore]]: no check `{}`; {hint}", e.check),
+                    )
+                })?
                 .meta()
                 .code
                 .to_string();
@@ -40,30 +83,81 @@ pub fn ignores(entries: Vec<FileIgnore>, today: Date) -> Result<Vec<Ignore>> {
                 None => check.clone(),
             };
             if e.reason.trim().is_empty() {
-                bail!("[[ignore]] {place}: the reason is empty; say why the finding is accepted");
+                return Err(locate(
+                    index,
+                    Some("reason"),
+                    anyhow!("[[ignore]] {place}: the reason is empty; say why the finding is accepted"),
+                ));
             }
             let expires = e
                 .expires
                 .as_deref()
                 .map(|raw| {
-                    Date::parse(raw.trim(), date_format)
-                        .with_context(|| format!("[[ignore]] {place}: expires `{raw}` is not a YYYY-MM-DD date"))
+                    Date::parse(raw.trim(), date_format).map_err(|_| {
+                        locate(
+                            index,
+                            Some("expires"),
+                            anyhow!("[[ignore]] {place}: expires `{raw}` is not a YYYY-MM-DD date"),
+                        )
+                    })
                 })
                 .transpose()?;
             if let Some(date) = expires.filter(|d| *d < today) {
-                bail!(
-                    "[[ignore]] {place} expired on {date} (reason: {}); fix the finding, or renew or remove the entry",
-                    e.reason.trim()
-                );
+                return Err(locate(
+                    index,
+                    Some("expires"),
+                    anyhow!(
+                        "[[ignore]] {place} expired on {date} (reason: {}); fix the finding, or renew or remove the entry",
+                        e.reason.trim()
+                    ),
+                ));
             }
             Ok(Ignore {
                 check,
                 endpoint: e.endpoint,
                 reason: e.reason.trim().to_string(),
                 expires,
+                at: file.map(|f| f.at(Place::entry("ignore", index, None))),
             })
         })
         .collect()
+}
+
+/// Says which `[[ignore]]` entries matched no finding of `report`: a warning on standard
+/// error for each; with `strict` (`--strict-config`), an error when the entry's check
+/// ran (an entry whose check was skipped could not have matched, and stays a warning).
+pub fn check_unused(report: &Report, ignores: &[Ignore], strict: bool) -> Result<()> {
+    let target = report.target.url.clone();
+    let mut stale = Vec::new();
+    for ignore in ignores {
+        if report.findings.iter().any(|f| ignore.matches(f, &target)) {
+            continue;
+        }
+        let at = ignore.at.as_deref().map(|a| format!("{a}: ")).unwrap_or_default();
+        let skipped = report.checks_skipped.iter().find(|s| s.check == ignore.check);
+        match skipped {
+            Some(s) => eprintln!(
+                "warning: {at}[[ignore]] {} matched no finding: {} did not run ({})",
+                ignore.describe(),
+                ignore.check,
+                s.reason
+            ),
+            None => {
+                eprintln!(
+                    "warning: {at}[[ignore]] {} matched no finding; remove the entry, or fix its check or endpoint pattern",
+                    ignore.describe()
+                );
+                stale.push(format!("{at}[[ignore]] {}", ignore.describe()));
+            }
+        }
+    }
+    if strict && !stale.is_empty() && !report.incomplete {
+        bail!(
+            "--strict-config: {} matched no finding although the check ran",
+            stale.join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// Today's date in UTC (the day an `expires` date is compared with).
@@ -76,15 +170,7 @@ pub fn suppress(report: &mut Report, ignores: &[Ignore]) {
     let target = report.target.url.clone();
     let mut any = false;
     for finding in &mut report.findings {
-        let location = baseline::location(&finding.endpoint, &target);
-        let path = location.split('?').next().unwrap_or(&location);
-        let matched = ignores.iter().find(|i| {
-            i.check == finding.check
-                && i.endpoint
-                    .as_deref()
-                    .is_none_or(|e| e == finding.endpoint || e == location || path_matches(e, path))
-        });
-        if let Some(ignore) = matched {
+        if let Some(ignore) = ignores.iter().find(|i| i.matches(finding, &target)) {
             finding.suppressed = true;
             finding.suppression_reason = Some(ignore.reason.clone());
             any = true;
@@ -156,12 +242,14 @@ mod tests {
         let ok = ignores(
             vec![entry("jwt-weak-secret", None, "rotating", Some("2026-11-23"))],
             today,
+            None,
         )
         .unwrap();
         assert_eq!(ok[0].check, "JWT003", "slugs resolve to codes");
         let err = ignores(
             vec![entry("JWT003", Some("/api/token/"), "rotating", Some("2026-11-22"))],
             today,
+            None,
         )
         .unwrap_err()
         .to_string();
@@ -172,7 +260,7 @@ mod tests {
     #[test]
     fn bad_entries_are_errors() {
         let today = day("2026-11-23");
-        let err = |e| ignores(vec![e], today).unwrap_err().to_string();
+        let err = |e| ignores(vec![e], today, None).unwrap_err().to_string();
         assert!(err(entry("NOPE1", None, "x", None)).contains("no check `NOPE1`"));
         assert!(err(entry("DJ001", None, "  ", None)).contains("reason is empty"));
         assert!(err(entry("DJ001", None, "x", Some("31/12/2030"))).contains("not a YYYY-MM-DD date"));

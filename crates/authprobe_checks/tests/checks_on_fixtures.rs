@@ -212,6 +212,7 @@ async fn context(api: Arc<CookieJwtApi>) -> ScanContext {
         flows: specs,
         spec: None,
         writes: None,
+        unselected_checks: Default::default(),
     };
     let redactor = Arc::new(Redactor::default());
     ScanContext::new(probe, config, inventory, vec![identity], redactor, Some(me), flows)

@@ -147,6 +147,7 @@ async fn context(flaws: Flaws) -> ScanContext {
         flows: specs,
         spec: None,
         writes: None,
+        unselected_checks: Default::default(),
     };
     ScanContext::new(
         probe,

@@ -75,7 +75,7 @@ pub struct ScanConfig {
     pub login: Option<(LoginKind, String)>,
     /// Force the identity endpoint (returns the caller's own user record).
     pub identity_path: Option<String>,
-    /// Paths the user declares protected (`*` matches one path segment or a suffix).
+    /// Paths the user declares protected: patterns as [`path_matches`] reads them.
     pub protected_paths: Vec<String>,
     /// Extra paths to include in the inventory.
     pub extra_paths: Vec<String>,
@@ -96,6 +96,9 @@ pub struct ScanConfig {
     pub spec: Option<String>,
     /// `--allow-writes` against a declared non-production environment: write probes on.
     pub writes: Option<crate::writes::WriteMode>,
+    /// Codes of the checks left out (`--checks`, `--exclude-checks`): listed as skipped
+    /// with [`crate::engine::NOT_SELECTED`], never run.
+    pub unselected_checks: std::collections::BTreeSet<String>,
 }
 
 /// Default time budget for cracking one signed value during a scan.
@@ -230,6 +233,7 @@ pub struct FileTarget {
 pub struct FileScan {
     pub max_requests: Option<usize>,
     pub rate: Option<u32>,
+    /// Requests in flight at once (1-64), as `--concurrency`.
     pub concurrency: Option<usize>,
     pub timeout_secs: Option<u64>,
     pub connect_timeout_secs: Option<u64>,
@@ -240,6 +244,12 @@ pub struct FileScan {
     pub min_score: Option<u8>,
     /// Write probes (BOLA003, AUTHZ002): needs `[target] environment` non-production.
     pub allow_writes: Option<bool>,
+    /// An HTTP(S) proxy for every request, as `--proxy`.
+    pub proxy: Option<String>,
+    /// Run only these checks (codes, slugs or categories), as `--checks`.
+    pub checks: Option<Vec<String>>,
+    /// Leave these checks out, as `--exclude-checks`.
+    pub exclude_checks: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -290,17 +300,62 @@ pub struct FileIgnore {
     pub expires: Option<String>,
 }
 
-/// Whether `path` matches a declared pattern: exact, or `*` standing for one segment,
-/// or a trailing `*` standing for any suffix.
+/// Whether `path` matches a declared endpoint pattern (`[endpoints] protected`,
+/// `[[ignore]] endpoint`). Patterns and paths are compared segment by segment; a query
+/// string is ignored, and so are repeated and trailing slashes (`/api/me` is `/api/me/`):
+///
+/// - `*` as a whole segment matches exactly one segment (`/api/*/detail/`);
+/// - `**` matches any number of segments, none included (`/api/**/export/`);
+/// - `*` inside a segment matches any characters within it (`/api/v*/notes/`, `*.json`);
+/// - a pattern that ends in `/*` matches the path before it and everything under it:
+///   `/api/notes/*` matches `/api/notes`, `/api/notes/`, `/api/notes/1/` and
+///   `/api/notes/1/edit/` (end it with `/*/` for exactly one segment: `/api/notes/*/`).
+///
+/// A pattern may also be a full URL; its path is used.
 pub fn path_matches(pattern: &str, path: &str) -> bool {
-    if let Some(prefix) = pattern.strip_suffix("/*") {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            return rest.starts_with('/') && rest.len() > 1;
+    let pattern = match Url::parse(pattern) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => url.path().to_string(),
+        _ => pattern.to_string(),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let mut pat: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+    if pattern.ends_with("/*") || pattern == "*" {
+        pat.pop();
+        pat.push("**");
+    }
+    let got: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    segments_match(&pat, &got)
+}
+
+fn segments_match(pat: &[&str], got: &[&str]) -> bool {
+    match pat.split_first() {
+        None => got.is_empty(),
+        Some((&"**", rest)) => (0..=got.len()).any(|skip| segments_match(rest, &got[skip..])),
+        Some((p, rest)) => match got.split_first() {
+            Some((g, more)) => segment_matches(p, g) && segments_match(rest, more),
+            None => false,
+        },
+    }
+}
+
+/// One segment against a glob where `*` stands for any run of characters.
+fn segment_matches(pattern: &str, segment: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = segment.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
         }
     }
-    let pat: Vec<&str> = pattern.trim_matches('/').split('/').collect();
-    let got: Vec<&str> = path.trim_matches('/').split('/').collect();
-    pat.len() == got.len() && pat.iter().zip(&got).all(|(p, g)| *p == "*" || p == g)
+    rest.ends_with(last)
 }
 
 #[cfg(test)]
@@ -330,9 +385,41 @@ mod tests {
     #[test]
     fn declared_paths_match_with_wildcards() {
         assert!(path_matches("/api/notes/*", "/api/notes/1/"));
-        assert!(!path_matches("/api/notes/*", "/api/notes/"));
         assert!(path_matches("/api/*/detail/", "/api/7/detail/"));
+        assert!(!path_matches("/api/*/detail/", "/api/detail/"));
         assert!(path_matches("/api/me/", "/api/me/"));
+        assert!(path_matches("/api/me", "/api/me/?page=2"));
+        assert!(!path_matches("/api/me/", "/api/me/x/"));
+    }
+
+    #[test]
+    fn a_trailing_star_matches_the_collection_and_everything_under_it() {
+        for path in ["/api/notes", "/api/notes/", "/api/notes/1/", "/api/notes/1/edit/"] {
+            assert!(path_matches("/api/notes/*", path), "{path}");
+            assert!(path_matches("/api/notes/**", path), "{path}");
+        }
+        assert!(!path_matches("/api/notes/*", "/api/notes-archive/"));
+        assert!(!path_matches("/api/notes/*", "/api/"));
+        // Ending in `/*/`: exactly one segment.
+        assert!(path_matches("/api/notes/*/", "/api/notes/1"));
+        assert!(!path_matches("/api/notes/*/", "/api/notes/"));
+        assert!(!path_matches("/api/notes/*/", "/api/notes/1/edit/"));
+    }
+
+    #[test]
+    fn double_stars_and_stars_inside_segments() {
+        assert!(path_matches("/api/**/export/", "/api/export/"));
+        assert!(path_matches("/api/**/export/", "/api/v1/notes/export/"));
+        assert!(!path_matches("/api/**/export/", "/api/v1/notes/"));
+        assert!(path_matches("/api/v*/notes/", "/api/v2/notes/"));
+        assert!(!path_matches("/api/v*/notes/", "/api/beta/notes/"));
+        assert!(path_matches("/files/*.json", "/files/a.json"));
+        assert!(path_matches("/files/*.json", "/files/.json"));
+        assert!(!path_matches("/files/*.json", "/files/a.jsonl"));
+        assert!(path_matches("/a*b*c", "/abc"));
+        assert!(!path_matches("/a*bc", "/ab"));
+        assert!(path_matches("https://api.example.com/api/notes/*", "/api/notes/3/"));
+        assert!(path_matches("*", "/anything/at/all/"));
     }
 
     #[test]

@@ -54,10 +54,17 @@ impl ScanError {
                 error: ProbeError::ConnectionRefused(_),
                 ..
             } => Some("is the server running, and is the port right?"),
+            ScanError::Unreachable {
+                error: ProbeError::Proxy { .. },
+                ..
+            } => Some("is the proxy running and listening there? Without --proxy (and with HTTP_PROXY/HTTPS_PROXY unset) requests go straight to the target"),
             _ => None,
         }
     }
 }
+
+/// Why a check left out by `--checks`/`--exclude-checks` did not run.
+pub const NOT_SELECTED: &str = "not selected (--checks/--exclude-checks)";
 
 /// A login (or supplied credential) that produced no identity: the scan goes on without it.
 #[derive(Debug, Clone)]
@@ -73,6 +80,8 @@ pub trait ScanObserver: Send + Sync {
     fn phase(&self, _name: &str, _total: usize) {}
     /// One step of the current phase is done.
     fn step(&self, _label: &str) {}
+    /// The scan's requests can be counted from now on: called once, before the first.
+    fn requests(&self, _meter: crate::probe::RequestMeter) {}
 }
 
 /// An observer that ignores everything.
@@ -106,8 +115,11 @@ pub async fn scan_until(
     for token in &config.tokens {
         redactor.add_secret(&token.value);
     }
-    let probe = Probe::new(config.probe.clone())?.with_interrupt(interrupt.clone());
+    let probe = Probe::new(config.probe.clone())?
+        .with_interrupt(interrupt.clone())
+        .with_redactor(redactor.clone());
     let target = config.target.clone();
+    observer.requests(probe.meter());
 
     observer.phase("preflight", 1);
     if let Err(error) = probe.send(ProbeRequest::get(target.url.clone())).await {
@@ -253,7 +265,9 @@ pub async fn scan_until(
         let interrupt = &interrupt;
         async move {
             let meta = check.meta();
+            let selected = !cx.config.unselected_checks.contains(meta.code);
             let outcome = match unmet_requirement(meta.requires, cx) {
+                _ if !selected => CheckOutcome::skipped(NOT_SELECTED),
                 Some(reason) => CheckOutcome::skipped(reason),
                 None if cx.probe.interrupted() => CheckOutcome::skipped(format!(
                     "not run: the scan was {}",

@@ -15,6 +15,7 @@ use url::Url;
 use crate::cookies::{CookieJar, SetCookie};
 use crate::exchange::{Exchange, ExchangeId, RecordedRequest, RecordedResponse, RECORDED_BODY_LIMIT};
 use crate::interrupt::Interrupt;
+use crate::redact::Redactor;
 use crate::throttle::{self, Throttle};
 
 /// Limits and behaviour of the probe.
@@ -50,6 +51,11 @@ pub struct ProbeSettings {
     pub throttle_max_wait: Duration,
     /// The most the whole scan waits on throttles; spent, throttled answers stand.
     pub throttle_total_wait: Duration,
+    /// Send every request through this HTTP(S) proxy (`--proxy`, e.g. Burp or ZAP). Without
+    /// one, `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` (and `NO_PROXY`) are honoured.
+    pub proxy: Option<Url>,
+    /// Told of every request sent, redacted (`--debug`).
+    pub request_log: Option<RequestLog>,
 }
 
 impl Default for ProbeSettings {
@@ -69,7 +75,54 @@ impl Default for ProbeSettings {
             user_agent: concat!("authprobe/", env!("CARGO_PKG_VERSION")).to_string(),
             throttle_max_wait: Duration::from_secs(10),
             throttle_total_wait: Duration::from_secs(90),
+            proxy: None,
+            request_log: None,
         }
+    }
+}
+
+/// One request as the request log shows it: redacted, never a body or a header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLine {
+    pub method: String,
+    /// The URL with known secrets, credential parameters and long query values redacted.
+    pub url: String,
+    /// The answer's status, when one came.
+    pub status: Option<u16>,
+    /// Why there was no (complete) answer, or what was done about it (retried, throttled).
+    pub note: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+impl std::fmt::Display for RequestLine {
+    /// `GET http://host/path -> 200 (12 ms)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} -> ", self.method, self.url)?;
+        match self.status {
+            Some(status) => write!(f, "{status}")?,
+            None => write!(f, "no answer")?,
+        }
+        write!(f, " ({} ms)", self.elapsed_ms)?;
+        if let Some(note) = &self.note {
+            write!(f, " [{note}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the probe reports each request it sends (the CLI's `--debug` prints them).
+#[derive(Clone)]
+pub struct RequestLog(Arc<dyn Fn(&RequestLine) + Send + Sync>);
+
+impl RequestLog {
+    pub fn new(log: impl Fn(&RequestLine) + Send + Sync + 'static) -> RequestLog {
+        RequestLog(Arc::new(log))
+    }
+}
+
+impl std::fmt::Debug for RequestLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestLog")
     }
 }
 
@@ -288,6 +341,9 @@ pub enum ProbeError {
     Tls { host: String, detail: String },
     #[error("could not connect to {host}: {detail}")]
     Connect { host: String, detail: String },
+    /// The proxy (`--proxy`, `HTTP_PROXY`, ...) failed, not the target.
+    #[error("the proxy {proxy} {detail}")]
+    Proxy { proxy: String, detail: String },
     /// The scan was stopped (Ctrl-C, SIGTERM): nothing more is sent.
     #[error("not sent: the scan was {0}")]
     Interrupted(String),
@@ -300,7 +356,7 @@ impl ProbeError {
     /// not established, or closed before the response was complete. Timeouts are not.
     pub fn is_connection_error(&self) -> bool {
         match self {
-            ProbeError::ConnectionRefused(_) | ProbeError::Connect { .. } => true,
+            ProbeError::ConnectionRefused(_) | ProbeError::Connect { .. } | ProbeError::Proxy { .. } => true,
             ProbeError::Other(detail) => {
                 let detail = detail.to_ascii_lowercase();
                 [
@@ -370,7 +426,8 @@ pub struct Probe {
     /// Scripted answers instead of the network (unit tests).
     transport: Option<Arc<dyn Transport>>,
     settings: ProbeSettings,
-    sent: AtomicUsize,
+    /// Shared with [`RequestMeter`]s, so a progress display can read it while the scan runs.
+    sent: Arc<AtomicUsize>,
     /// Requests refused because the budget was spent.
     refused: AtomicUsize,
     next_slot: tokio::sync::Mutex<Instant>,
@@ -381,6 +438,27 @@ pub struct Probe {
     write_allowed: RwLock<HashMap<String, WriteGrant>>,
     interrupt: Arc<Interrupt>,
     throttle: Throttle,
+    /// Redacts what the request log shows.
+    redactor: Arc<Redactor>,
+}
+
+/// Reads a probe's request count while the scan runs (see [`Probe::meter`]).
+#[derive(Debug, Clone)]
+pub struct RequestMeter {
+    sent: Arc<AtomicUsize>,
+    budget: usize,
+}
+
+impl RequestMeter {
+    /// Requests sent so far.
+    pub fn sent(&self) -> usize {
+        self.sent.load(Ordering::SeqCst).min(self.budget)
+    }
+
+    /// The scan's request budget (`max_requests`).
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
 }
 
 /// Who may send a write probe to a granted URL.
@@ -397,13 +475,22 @@ pub enum WriteGrant {
 
 impl Probe {
     pub fn new(settings: ProbeSettings) -> Result<Probe, ProbeError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
             .connect_timeout(settings.connect_timeout)
             .danger_accept_invalid_certs(settings.insecure)
             .user_agent(settings.user_agent.clone())
-            .pool_max_idle_per_host(settings.concurrency)
+            .pool_max_idle_per_host(settings.concurrency);
+        if let Some(proxy) = &settings.proxy {
+            // A proxy given explicitly replaces the environment's (HTTP_PROXY, NO_PROXY).
+            let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|e| ProbeError::Proxy {
+                proxy: crate::redact::strip_userinfo(proxy.as_str()),
+                detail: format!("is not a usable proxy URL: {e}"),
+            })?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
             .build()
             .map_err(|e| ProbeError::Other(format!("cannot build HTTP client: {e}")))?;
         let throttle = Throttle::new(settings.throttle_max_wait, settings.throttle_total_wait);
@@ -412,7 +499,7 @@ impl Probe {
             transport: None,
             in_flight: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
             settings,
-            sent: AtomicUsize::new(0),
+            sent: Arc::new(AtomicUsize::new(0)),
             refused: AtomicUsize::new(0),
             next_slot: tokio::sync::Mutex::new(Instant::now()),
             exchanges: Mutex::new(Vec::new()),
@@ -420,7 +507,14 @@ impl Probe {
             write_allowed: RwLock::new(HashMap::new()),
             interrupt: Interrupt::new(),
             throttle,
+            redactor: Arc::new(Redactor::default()),
         })
+    }
+
+    /// Redacts the request log with this redactor (the scan's, which knows its secrets).
+    pub fn with_redactor(mut self, redactor: Arc<Redactor>) -> Self {
+        self.redactor = redactor;
+        self
     }
 
     /// Answers every request from `transport` instead of the network.
@@ -452,6 +546,14 @@ impl Probe {
     /// Requests sent so far.
     pub fn requests_sent(&self) -> usize {
         self.sent.load(Ordering::SeqCst).min(self.settings.max_requests)
+    }
+
+    /// A live count of the requests sent, for a progress display.
+    pub fn meter(&self) -> RequestMeter {
+        RequestMeter {
+            sent: self.sent.clone(),
+            budget: self.settings.max_requests,
+        }
     }
 
     /// Requests refused so far because the budget was spent.
@@ -760,6 +862,23 @@ impl Probe {
         }
         let chain = error_chain(&err);
         let lower = chain.to_ascii_lowercase();
+        // Through a proxy every connection is to the proxy: a failure to connect is its
+        // failure, and a refused tunnel is the proxy saying it could not reach the target.
+        if let Some(proxy) = self.proxy_for(url) {
+            if lower.contains("tunnel") {
+                return ProbeError::Proxy {
+                    proxy,
+                    detail: format!("could not open a tunnel to {host_port}: {}", last_cause(&err)),
+                };
+            }
+            let tls = lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake");
+            if err.is_connect() && !tls {
+                return ProbeError::Proxy {
+                    proxy,
+                    detail: format!("cannot be reached: {}", last_cause(&err)),
+                };
+            }
+        }
         if lower.contains("dns error")
             || lower.contains("failed to lookup address")
             || lower.contains("name or service not known")
@@ -782,6 +901,53 @@ impl Probe {
         }
     }
 
+    /// The proxy requests to `url` go through, as an error names it (no credentials):
+    /// `--proxy`, or the environment's `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` unless
+    /// `NO_PROXY` exempts the host.
+    fn proxy_for(&self, url: &Url) -> Option<String> {
+        if let Some(proxy) = &self.settings.proxy {
+            return Some(crate::redact::strip_userinfo(proxy.as_str()));
+        }
+        let var = |name: &str| {
+            [name.to_string(), name.to_ascii_lowercase()]
+                .into_iter()
+                .find_map(|n| std::env::var(&n).ok().filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
+        };
+        let scheme_var = if url.scheme() == "https" {
+            "HTTPS_PROXY"
+        } else {
+            "HTTP_PROXY"
+        };
+        let (name, value) = var(scheme_var).or_else(|| var("ALL_PROXY"))?;
+        let host = url
+            .host_str()
+            .unwrap_or("")
+            .trim_matches(['[', ']'])
+            .to_ascii_lowercase();
+        if let Some((_, no_proxy)) = var("NO_PROXY") {
+            let exempt = no_proxy.split(',').map(|e| e.trim().to_ascii_lowercase()).any(|entry| {
+                let entry = entry.trim_start_matches("*.").trim_start_matches('.');
+                entry == "*" || entry == host || host.ends_with(&format!(".{entry}"))
+            });
+            if exempt {
+                return None;
+            }
+        }
+        Some(format!("{} (from {name})", crate::redact::strip_userinfo(value.trim())))
+    }
+
+    /// Tells the request log (if any) of one recorded request, redacted.
+    fn log_request(&self, request: &RecordedRequest, status: Option<u16>, note: Option<&str>, elapsed: Duration) {
+        let Some(log) = &self.settings.request_log else { return };
+        (log.0)(&RequestLine {
+            method: request.method.clone(),
+            url: redacted_url(&self.redactor, &request.url),
+            status,
+            note: note.map(|n| self.redactor.text(n)),
+            elapsed_ms: elapsed.as_millis() as u64,
+        });
+    }
+
     fn record(
         &self,
         request: RecordedRequest,
@@ -789,6 +955,7 @@ impl Probe {
         error: Option<String>,
         elapsed: Duration,
     ) -> ExchangeId {
+        self.log_request(&request, response.as_ref().map(|r| r.status), error.as_deref(), elapsed);
         let mut exchanges = self.exchanges.lock().expect("exchange lock");
         let id = ExchangeId(exchanges.len());
         exchanges.push(Exchange {
@@ -801,6 +968,41 @@ impl Probe {
         });
         id
     }
+}
+
+/// A URL as the request log shows it: no userinfo, the scan's secrets fingerprinted, and
+/// every query value that could be a credential (a credential-named parameter, or 16
+/// characters or more) replaced by its fingerprint.
+fn redacted_url(redactor: &Redactor, raw: &str) -> String {
+    let Ok(mut url) = Url::parse(raw) else {
+        return redactor.text(raw);
+    };
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    if url.query().is_some() {
+        let credential_name = |name: &str| {
+            let name = name.to_ascii_lowercase();
+            [
+                "token", "key", "pass", "secret", "session", "sid", "jwt", "auth", "code", "sig",
+            ]
+            .iter()
+            .any(|w| name.contains(w))
+        };
+        let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let query: Vec<String> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if !v.is_empty() && (credential_name(&k) || v.chars().count() >= 16) {
+                    crate::redact::fingerprint(&v)
+                } else {
+                    encode(&v)
+                };
+                format!("{}={v}", encode(&k))
+            })
+            .collect();
+        url.set_query(Some(&query.join("&")));
+    }
+    redactor.text(url.as_str())
 }
 
 /// A scripted answer in the shape [`Probe::fetch`] returns.
@@ -863,6 +1065,27 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
+
+    #[test]
+    fn the_request_log_redacts_secrets_and_credential_like_query_values() {
+        let redactor = Redactor::default();
+        redactor.add_secret("alice-pass-1");
+        let url = redacted_url(
+            &redactor,
+            "http://u:p@h/api/alice-pass-1/?page=2&access_token=abc&q=0123456789abcdefXYZ&x=",
+        );
+        assert!(!url.contains("alice-pass-1") && !url.contains("u:p@"), "{url}");
+        assert!(url.contains("page=2&access_token=[redacted:"), "{url}");
+        assert!(!url.contains("0123456789abcdefXYZ") && url.ends_with("&x="), "{url}");
+        let line = RequestLine {
+            method: "GET".into(),
+            url: "http://h/".into(),
+            status: Some(200),
+            note: None,
+            elapsed_ms: 12,
+        };
+        assert_eq!(line.to_string(), "GET http://h/ -> 200 (12 ms)");
+    }
 
     /// A loopback server that counts requests and answers each with a fixed response.
     async fn counting_server(response: &'static str) -> (Url, Arc<AtomicUsize>) {

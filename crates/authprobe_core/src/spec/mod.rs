@@ -179,7 +179,8 @@ impl Operation {
         (!path.contains('{')).then_some(path)
     }
 
-    /// The path as a protected-path pattern (`/api/notes/*/`).
+    /// The path as a protected-path pattern (`/api/notes/*/`): each parameter matches one
+    /// segment (see [`crate::config::path_matches`]).
     pub fn pattern(&self) -> String {
         let mut out = String::new();
         let mut depth = 0;
@@ -195,6 +196,11 @@ impl Operation {
                 _ if depth == 0 => out.push(c),
                 _ => {}
             }
+        }
+        // A final `/*` would also match the collection and everything under it; the
+        // operation's last parameter is exactly one segment (`/*/`).
+        if out.ends_with("/*") {
+            out.push('/');
         }
         out
     }
