@@ -143,8 +143,6 @@ struct ScanRun {
 
 fn config(server: &Server) -> ScanConfig {
     ScanConfig {
-        target: Target::parse(&server.url).expect("loopback URL"),
-        users: Vec::new(),
         tokens: vec![authprobe_core::config::SuppliedToken {
             label: "bearer".into(),
             value: TOKEN.into(),
@@ -155,19 +153,10 @@ fn config(server: &Server) -> ScanConfig {
             concurrency: CONCURRENCY,
             ..ProbeSettings::default()
         },
-        login: None,
         identity_path: Some("/api/me/".into()),
-        protected_paths: Vec::new(),
-        extra_paths: Vec::new(),
         crack_time: Duration::ZERO,
-        wordlists: Vec::new(),
-        show_secrets: false,
-        profile: "standard".into(),
-        allow_password_change: false,
-        writes: None,
-        unselected_checks: Default::default(),
-        flows: Default::default(),
         spec: Some(format!("{}openapi.json", server.url)),
+        ..ScanConfig::new(Target::parse(&server.url).expect("loopback URL"))
     }
 }
 

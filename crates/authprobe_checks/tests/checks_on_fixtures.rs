@@ -196,23 +196,10 @@ async fn context(api: Arc<CookieJwtApi>) -> ScanContext {
     };
     let identity = flows.login[0].log_in(&probe, &alice).await.expect("alice logs in");
     let config = ScanConfig {
-        target,
         users: vec![alice],
-        tokens: Vec::new(),
-        probe: ProbeSettings::default(),
-        login: None,
-        identity_path: None,
-        protected_paths: Vec::new(),
-        extra_paths: Vec::new(),
         crack_time: std::time::Duration::from_millis(10),
-        wordlists: Vec::new(),
-        show_secrets: false,
-        profile: "standard".into(),
-        allow_password_change: false,
         flows: specs,
-        spec: None,
-        writes: None,
-        unselected_checks: Default::default(),
+        ..ScanConfig::new(target)
     };
     let redactor = Arc::new(Redactor::default());
     ScanContext::new(probe, config, inventory, vec![identity], redactor, Some(me), flows)

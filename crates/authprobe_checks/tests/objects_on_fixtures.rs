@@ -131,23 +131,8 @@ async fn context(flaws: Flaws) -> ScanContext {
     let specs = FlowSpecs::default();
     let flows = Flows::resolve(&specs, None, None, &target, &inventory, None).unwrap();
     let config = ScanConfig {
-        target,
-        users: Vec::new(),
-        tokens: Vec::new(),
-        probe: ProbeSettings::default(),
-        login: None,
-        identity_path: None,
-        protected_paths: Vec::new(),
-        extra_paths: Vec::new(),
         crack_time: std::time::Duration::from_millis(10),
-        wordlists: Vec::new(),
-        show_secrets: false,
-        profile: "standard".into(),
-        allow_password_change: false,
-        flows: specs,
-        spec: None,
-        writes: None,
-        unselected_checks: Default::default(),
+        ..ScanConfig::new(target)
     };
     ScanContext::new(
         probe,

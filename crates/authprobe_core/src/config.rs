@@ -101,6 +101,33 @@ pub struct ScanConfig {
     pub unselected_checks: std::collections::BTreeSet<String>,
 }
 
+impl ScanConfig {
+    /// A scan of `target` with nothing supplied: no accounts or tokens, the probe's
+    /// defaults, the `standard` profile, [`DEFAULT_CRACK_TIME`], every flow detected, every
+    /// check selected, no writes. Callers set what they supply with struct update syntax.
+    pub fn new(target: Target) -> ScanConfig {
+        ScanConfig {
+            target,
+            users: Vec::new(),
+            tokens: Vec::new(),
+            probe: ProbeSettings::default(),
+            login: None,
+            identity_path: None,
+            protected_paths: Vec::new(),
+            extra_paths: Vec::new(),
+            crack_time: DEFAULT_CRACK_TIME,
+            wordlists: Vec::new(),
+            show_secrets: false,
+            profile: "standard".into(),
+            allow_password_change: false,
+            flows: crate::flows::FlowSpecs::default(),
+            spec: None,
+            writes: None,
+            unselected_checks: Default::default(),
+        }
+    }
+}
+
 /// Default time budget for cracking one signed value during a scan.
 pub const DEFAULT_CRACK_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 

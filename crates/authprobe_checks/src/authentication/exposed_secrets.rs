@@ -257,12 +257,7 @@ fn collect_records(value: &Value, place: &str, theirs: &[String], mine: &[String
         Value::Object(map) if names(map, theirs) && !names(map, mine) => walk(value, place, out, depth),
         Value::Object(map) => {
             for (key, v) in map {
-                let here = if place.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{place}.{key}")
-                };
-                collect_records(v, &here, theirs, mine, out, depth + 1);
+                collect_records(v, &field_place(place, key), theirs, mine, out, depth + 1);
             }
         }
         Value::Array(items) => {
@@ -275,6 +270,15 @@ fn collect_records(value: &Value, place: &str, theirs: &[String], mine: &[String
     }
 }
 
+/// The JSON path of field `key` of the object at `place` (`users[].password`).
+fn field_place(place: &str, key: &str) -> String {
+    if place.is_empty() {
+        key.to_string()
+    } else {
+        format!("{place}.{key}")
+    }
+}
+
 fn walk(value: &Value, place: &str, out: &mut Contents, depth: usize) {
     if depth > 12 || out.secrets.len() > 200 {
         return;
@@ -282,11 +286,7 @@ fn walk(value: &Value, place: &str, out: &mut Contents, depth: usize) {
     match value {
         Value::Object(map) => {
             for (key, v) in map {
-                let here = if place.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{place}.{key}")
-                };
+                let here = field_place(place, key);
                 if let Value::String(s) = v {
                     judge_value(key, s, &here, out);
                 } else {
