@@ -2,7 +2,7 @@
 //! dashboard renders real scans in a real headless Chromium, escapes hostile findings,
 //! defends itself, and the monitor sends signed alerts.
 
-use crate::util::{alice_access_token, authprobe, repo_root, scan, tempfile, Testbed, ALICE, BOB};
+use crate::util::{alice_access_token, authprobe, repo_root, scan, tempfile, Server, Testbed, ALICE, BOB};
 use authprobe_core::Severity;
 use authprobe_store::fixtures::{finding, report};
 use authprobe_store::{Retention, Store};
@@ -209,7 +209,7 @@ fn a_scan_killed_with_sigkill_leaves_the_history_intact_and_no_half_written_scan
         let _ = child.kill();
         let _ = child.wait();
     }
-    let store = Store::open(&db).unwrap();
+    let mut store = Store::open(&db).unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok");
     let scans = store.scans(None, 100).unwrap();
     assert!(scans.iter().any(|s| s.id == 1), "the earlier scan survived");
@@ -231,44 +231,8 @@ fn a_scan_killed_with_sigkill_leaves_the_history_intact_and_no_half_written_scan
     }
 }
 
-/// A running `authprobe serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(db: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authprobe"));
-    cmd.args(["serve", "--db", db.to_str().unwrap(), "--bind", "127.0.0.1:0"])
-        .args(extra)
-        .env_remove("AUTHPROBE_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn authprobe serve");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("listening on ") {
-                let _ = tx.send(url.trim_end_matches('/').to_string());
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("serve prints `listening on URL`");
-    Server { child, base }
+    crate::util::serve(db.to_str().unwrap(), extra, envs)
 }
 
 /// A minimal HTTP/1.1 client: (status, head, body).

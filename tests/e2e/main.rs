@@ -6,6 +6,7 @@ mod action;
 mod auth_model;
 mod checks;
 mod cli;
+mod fleet;
 mod flows;
 mod hardened;
 mod history;

@@ -320,3 +320,68 @@ print(json.load(urllib.request.urlopen(req))["access"])
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// A running `authprobe serve`, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `authprobe serve --db DB --bind 127.0.0.1:0` (plus `extra`) and waits for its
+/// `listening on URL` line.
+pub fn serve(db: &str, extra: &[&str], envs: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authprobe"));
+    cmd.args(["serve", "--db", db, "--bind", "127.0.0.1:0"])
+        .args(extra)
+        .env_remove("AUTHPROBE_TOKEN")
+        .env_remove("AUTHPROBE_UPLOAD_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn authprobe serve");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                let _ = tx.send(url.trim_end_matches('/').to_string());
+            }
+        }
+    });
+    let base = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("serve prints `listening on URL`");
+    Server { child, base }
+}
+
+/// Runs `authprobe` with extra environment variables.
+pub fn authprobe_with_env(args: &[&str], envs: &[(&str, &str)]) -> Run {
+    let started = Instant::now();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authprobe"));
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .env("AUTHPROBE_DB", test_db())
+        .env_remove("AUTHPROBE_UPLOAD_TOKEN")
+        .stdin(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run authprobe");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}

@@ -99,12 +99,14 @@ fn measure(addr: SocketAddr, path: &str) -> (Duration, Duration, usize) {
 
 fn start(rt: &tokio::runtime::Runtime, db: PathBuf) -> SocketAddr {
     let config = ServerConfig {
-        db,
+        db: authprobe_store::Location::Sqlite(db),
         bind: "127.0.0.1:0".parse().unwrap(),
         token: None,
         scan_targets: vec![],
         monitors: vec![],
         retention: Retention::default(),
+        upload_token: None,
+        worker: Default::default(),
     };
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.bind).await.expect("bind");
@@ -132,12 +134,12 @@ fn main() {
     let small_addr = start(&rt, small.clone());
 
     let (last, prev) = {
-        let store = Store::open(&big).unwrap();
+        let mut store = Store::open(&big).unwrap();
         let scans = store.scans(Some(MAIN_TARGET), 2).unwrap();
         (scans[0].id, scans[1].id)
     };
     let (last_small, prev_small) = {
-        let store = Store::open(&small).unwrap();
+        let mut store = Store::open(&small).unwrap();
         let scans = store.scans(Some(MAIN_TARGET), 2).unwrap();
         (scans[0].id, scans[1].id)
     };

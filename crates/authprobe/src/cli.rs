@@ -45,6 +45,11 @@ pub enum Command {
     Show(crate::history_cmd::ShowArgs),
     /// Serve the dashboard and JSON API over the scan history; rescan `[[monitor]]` targets.
     Serve(crate::serve_cmd::ServeArgs),
+    /// Run due `[[monitor]]` rescans from a store shared with other workers and dashboards
+    /// (no pages): any number of workers on any machines, each rescan run once.
+    Worker(crate::serve_cmd::WorkerArgs),
+    /// Send JSON reports to a dashboard (e.g. ones a failed `scan --upload` kept on disk).
+    Upload(crate::upload_cmd::UploadArgs),
     /// Print a shell completion script to standard output, e.g.
     /// `authprobe completions bash > ~/.local/share/bash-completion/completions/authprobe`.
     Completions {
@@ -330,10 +335,10 @@ pub struct ScanArgs {
     )]
     pub debug: bool,
 
-    /// Scan history database (default: AUTHPROBE_DB, then [store] path, then
-    /// ~/.local/share/authprobe/history.db). Every scan is saved there. Its directory
-    /// must exist, unless --create.
-    #[arg(long, value_name = "PATH")]
+    /// Scan history: a SQLite file or postgres://USER@HOST/DB (default: AUTHPROBE_DB,
+    /// then [store] url or path, then ~/.local/share/authprobe/history.db). Every scan is
+    /// saved there. A file's directory must exist, unless --create.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 
     /// Create the missing directories of --db, AUTHPROBE_DB or [store] path (the default
@@ -344,6 +349,21 @@ pub struct ScanArgs {
     /// Do not save this scan in the history.
     #[arg(long, conflicts_with = "db")]
     pub no_store: bool,
+
+    /// Send the finished report to a dashboard (`authprobe serve` with
+    /// AUTHPROBE_UPLOAD_TOKEN set), authenticated by AUTHPROBE_UPLOAD_TOKEN. Retried with
+    /// backoff; stored once however often it arrives. A report that cannot be delivered is
+    /// kept on disk (see --upload-keep) and named, and the exit code is 2.
+    #[arg(long, value_name = "URL", env = "AUTHPROBE_UPLOAD_URL")]
+    pub upload: Option<String>,
+
+    /// Where a report that could not be uploaded is kept (default: the working directory).
+    #[arg(long, value_name = "DIR", requires = "upload")]
+    pub upload_keep: Option<PathBuf>,
+
+    /// Upload tries after the first one (pauses of 1 s, 2 s, 4 s, … between them).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub upload_retries: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

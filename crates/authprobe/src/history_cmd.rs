@@ -73,14 +73,17 @@ pub fn store_for(db: Option<&Path>, config: Option<&Path>, no_config: bool) -> R
 /// Refuses a chosen database path whose directory does not exist, unless `--create`
 /// (a typo in `--db` must not leave a stray directory tree behind).
 pub fn check_directory(settings: &StoreSettings) -> Result<()> {
-    let parent = match settings.path.parent() {
+    let Some(path) = settings.location.sqlite_path() else {
+        return Ok(()); // a Postgres server
+    };
+    let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => return Ok(()),
     };
     if !settings.create_dirs && !parent.is_dir() {
         bail!(
             "cannot use the scan history at {}: the directory {} does not exist; create it, pass --create to have it created, or choose another path with --db PATH or AUTHPROBE_DB",
-            settings.path.display(),
+            path.display(),
             parent.display()
         );
     }
@@ -92,10 +95,10 @@ pub fn open(settings: &StoreSettings) -> Result<Store> {
     if let Err(e) = check_directory(settings) {
         bail!("{e}, or skip saving with --no-store");
     }
-    Store::open(&settings.path).with_context(|| {
+    Store::connect(&settings.location).with_context(|| {
         format!(
-            "cannot use the scan history at {} (choose another with --db PATH or AUTHPROBE_DB, or skip saving with --no-store)",
-            settings.path.display()
+            "cannot use the scan history at {} (choose another with --db PATH|postgres://… or AUTHPROBE_DB, or skip saving with --no-store)",
+            settings.location
         )
     })
 }
@@ -107,7 +110,7 @@ pub fn open_for_scan(settings: Option<&StoreSettings>) -> Result<Option<Store>> 
 
 /// For reading commands: a database that does not exist yet is not created.
 fn open_existing(settings: &StoreSettings) -> Result<Option<Store>> {
-    if !settings.path.exists() {
+    if settings.location.sqlite_path().is_some_and(|p| !p.exists()) {
         return Ok(None);
     }
     open(settings).map(Some)
@@ -122,7 +125,7 @@ pub fn history(args: HistoryArgs) -> Result<()> {
             .unwrap_or_else(|_| t.to_string())
     });
     let scans = match open_existing(&settings)? {
-        Some(store) => store.scans(target.as_deref(), args.limit)?,
+        Some(mut store) => store.scans(target.as_deref(), args.limit)?,
         None => Vec::new(),
     };
     let mut out = std::io::stdout().lock();
@@ -133,8 +136,8 @@ pub fn history(args: HistoryArgs) -> Result<()> {
     }
     if scans.is_empty() {
         match &args.target {
-            Some(t) => eprintln!("no stored scans of {t} in {}", settings.path.display()),
-            None => eprintln!("no stored scans in {}", settings.path.display()),
+            Some(t) => eprintln!("no stored scans of {t} in {}", settings.location),
+            None => eprintln!("no stored scans in {}", settings.location),
         }
         return Ok(());
     }
@@ -182,13 +185,13 @@ pub fn show(args: ShowArgs) -> Result<()> {
     };
     let settings = store_for(args.db.as_deref(), args.config.as_deref(), args.no_config)?;
     let scan = match open_existing(&settings)? {
-        Some(store) => store.scan(id)?,
+        Some(mut store) => store.scan(id)?,
         None => None,
     };
     let Some(scan) = scan else {
         bail!(
             "no scan #{id} in {}; `authprobe history` lists the stored scans",
-            settings.path.display()
+            settings.location
         );
     };
     let color = args.format == OutputFormat::Pretty

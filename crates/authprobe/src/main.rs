@@ -14,6 +14,7 @@ mod settings;
 mod signals;
 mod tokens_cmd;
 mod triage;
+mod upload_cmd;
 
 use anyhow::{bail, Context, Result};
 use authprobe_core::{engine, Report};
@@ -41,6 +42,8 @@ fn main() -> ExitCode {
         Command::History(args) => history_cmd::history(args).map(|_| ExitCode::SUCCESS),
         Command::Show(args) => history_cmd::show(args).map(|_| ExitCode::SUCCESS),
         Command::Serve(args) => serve_cmd::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Worker(args) => serve_cmd::worker(args).map(|_| ExitCode::SUCCESS),
+        Command::Upload(args) => upload_cmd::run(args),
         Command::Completions { shell } => manual::completions(shell).map(|_| ExitCode::SUCCESS),
         Command::Man { command } => manual::man(command.as_deref()).map(|_| ExitCode::SUCCESS),
     };
@@ -72,6 +75,12 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let outputs = plan_outputs(&args)?;
     // Opened before the scan too: an unusable history database costs no requests.
     let mut store = history_cmd::open_for_scan(gate.store.as_ref())?;
+    // And the upload's URL and token are checked before the scan.
+    let uploader = args
+        .upload
+        .as_deref()
+        .map(|url| upload_cmd::Uploader::new(url, args.upload_retries))
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -138,12 +147,52 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     if let (Some(store), Some(settings)) = (store.as_mut(), gate.store.as_ref()) {
         let id = store
             .save(&report, settings.retention)
-            .with_context(|| format!("cannot save the scan in {}", settings.path.display()))?;
+            .with_context(|| format!("cannot save the scan in {}", settings.location))?;
         if !args.quiet {
-            eprintln!("scan saved as #{id} in {}", settings.path.display());
+            eprintln!("scan saved as #{id} in {}", settings.location);
+        }
+    }
+    if let Some(uploader) = &uploader {
+        if let Err(code) = upload(&runtime, uploader, &report, &args) {
+            return Ok(code);
         }
     }
     Ok(gate_exit(&report, &gate))
+}
+
+/// Uploads the finished report; one that cannot be delivered is kept on disk and named,
+/// and the scan exits 2.
+fn upload(
+    runtime: &tokio::runtime::Runtime,
+    uploader: &upload_cmd::Uploader,
+    report: &Report,
+    args: &ScanArgs,
+) -> Result<(), ExitCode> {
+    let json = serde_json::to_vec_pretty(report).expect("a report serializes");
+    match runtime.block_on(uploader.send(&json)) {
+        Ok(receipt) => {
+            eprintln!("report {}", upload_cmd::describe(&receipt, uploader));
+            Ok(())
+        }
+        Err(e) => {
+            let dir = args.upload_keep.clone().unwrap_or_else(|| PathBuf::from("."));
+            let scan_id = report.scan_id.as_deref().unwrap_or("report");
+            match upload_cmd::keep_on_disk(&json, scan_id, &dir) {
+                Ok(path) => eprintln!(
+                    "error: cannot upload the report to {}: {e:#}; it is kept at {} (send it later with `authprobe upload {} --to {}`)",
+                    uploader.dashboard(),
+                    path.display(),
+                    path.display(),
+                    uploader.dashboard()
+                ),
+                Err(keep) => eprintln!(
+                    "error: cannot upload the report to {}: {e:#}; and cannot keep it on disk either: {keep:#}",
+                    uploader.dashboard()
+                ),
+            }
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 /// Renders one format of the report; the Markdown report links `--report-url`.

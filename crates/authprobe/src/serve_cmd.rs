@@ -1,5 +1,6 @@
 //! `authprobe serve`: the dashboard over the scan history, with the scans it may start
-//! (the configured targets only) and the `[[monitor]]` schedule.
+//! (the configured targets only) and the `[[monitor]]` schedule; `authprobe worker`: the
+//! schedule alone, for as many machines as share a Postgres store.
 
 use anyhow::{anyhow, Context, Result};
 use authprobe_core::config::Target;
@@ -8,14 +9,16 @@ use clap::{Args, Parser};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::cli::{Cli, Command};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Scan history database (default: AUTHPROBE_DB, then [store] path, then
-    /// ~/.local/share/authprobe/history.db). Its directory must exist, unless --create.
-    #[arg(long, value_name = "PATH")]
+    /// Scan history: a SQLite file, or postgres://USER@HOST/DB for a store shared by many
+    /// dashboards and workers (default: AUTHPROBE_DB, then [store] url or path, then
+    /// ~/.local/share/authprobe/history.db). A file's directory must exist, unless --create.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 
     /// Create the missing directories of --db, AUTHPROBE_DB or [store] path (the default
@@ -32,6 +35,86 @@ pub struct ServeArgs {
     /// from the working directory: serving starts its monitors.
     #[arg(long, short = 'c', value_name = "FILE", env = "AUTHPROBE_CONFIG")]
     pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub worker: WorkerFlags,
+}
+
+/// `authprobe worker`: runs due `[[monitor]]` rescans from the shared store, no pages.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Scan history shared with the other workers and dashboards: postgres://USER@HOST/DB
+    /// (or a SQLite file, for workers on one machine). Default: AUTHPROBE_DB, then
+    /// [store] url or path of --config.
+    #[arg(long, value_name = "PATH|URL")]
+    pub db: Option<PathBuf>,
+
+    /// Create the missing directories of a SQLite --db.
+    #[arg(long)]
+    pub create: bool,
+
+    /// Configuration file: its [[monitor]] targets join the shared schedule, and every
+    /// rescan this worker runs uses its identities and settings.
+    #[arg(long, short = 'c', value_name = "FILE", env = "AUTHPROBE_CONFIG")]
+    pub config: PathBuf,
+
+    #[command(flatten)]
+    pub worker: WorkerFlags,
+}
+
+/// How a process takes part in the shared monitor schedule.
+#[derive(Debug, Args)]
+pub struct WorkerFlags {
+    /// This worker's name in leases and in the run log (default: HOST:PID:RANDOM).
+    #[arg(long, value_name = "NAME")]
+    pub worker_id: Option<String>,
+
+    /// How long a claimed rescan stays this worker's without renewal (renewed every third
+    /// of it): a worker killed mid-scan delays that rescan by at most this long.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub lease: Duration,
+
+    /// How often an idle worker looks for due rescans and queued alerts.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub poll: Duration,
+
+    /// Rescans run at once by this process.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+}
+
+impl WorkerFlags {
+    fn options(&self) -> authprobe_server::WorkerOptions {
+        authprobe_server::WorkerOptions {
+            id: self
+                .worker_id
+                .clone()
+                .unwrap_or_else(authprobe_server::default_worker_id),
+            lease: self.lease,
+            poll: self.poll,
+            parallel: usize::from(self.parallel),
+        }
+    }
+}
+
+/// `500ms`, `90s`, `2m`, `1h`, or plain seconds.
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{raw}`: expected a number and a unit (ms, s, m, h), e.g. 30s"))?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("`{raw}`: unknown unit `{unit}` (use ms, s, m or h)")),
+    };
+    if duration < Duration::from_millis(100) {
+        return Err(format!("`{raw}` is too short: at least 100ms"));
+    }
+    Ok(duration)
 }
 
 fn normalize(raw: &str) -> Result<String> {
@@ -43,7 +126,51 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .bind
         .parse()
         .map_err(|_| anyhow!("--bind `{}` is not ADDR:PORT (e.g. 127.0.0.1:8700)", args.bind))?;
-    let loaded = match &args.config {
+    let config = server_config(
+        args.db.as_deref(),
+        args.create,
+        args.config.as_deref(),
+        &args.worker,
+        bind,
+    )?;
+    let scanner = args.config.clone().map(scanner_for);
+    runtime()?.block_on(authprobe_server::serve(config, scanner))?;
+    Ok(())
+}
+
+pub fn worker(args: WorkerArgs) -> Result<()> {
+    let bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    let config = server_config(args.db.as_deref(), args.create, Some(&args.config), &args.worker, bind)?;
+    let scanner = scanner_for(args.config.clone());
+    runtime()?.block_on(authprobe_server::work(config, scanner))?;
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Scans a URL with the configuration file's identities and settings.
+fn scanner_for(config: PathBuf) -> Scanner {
+    Arc::new(move |url: String| {
+        let config = config.clone();
+        Box::pin(async move { scan(&url, &config).await.map_err(|e| format!("{e:#}")) })
+    })
+}
+
+/// The store, the targets the UI may scan and the monitors, from the flags and the
+/// configuration file.
+fn server_config(
+    db: Option<&std::path::Path>,
+    create: bool,
+    config: Option<&std::path::Path>,
+    worker: &WorkerFlags,
+    bind: SocketAddr,
+) -> Result<ServerConfig> {
+    let loaded = match config {
         Some(path) => Some(crate::config_file::ConfigFile::load(path, false)?),
         None => None,
     };
@@ -51,11 +178,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         Some((f, c)) => (Some(f), Some(c)),
         None => (None, None),
     };
-    let store = crate::settings::store_settings(
-        args.db.as_deref(),
-        file.as_ref().and_then(|f| f.store.as_ref()),
-        args.create,
-    );
+    let store = crate::settings::store_settings(db, file.as_ref().and_then(|f| f.store.as_ref()), create);
     crate::history_cmd::check_directory(&store)?;
     // Errors about a [[monitor]] entry name where it is.
     let at = |index: usize, key: Option<&str>, message: anyhow::Error| match &config_file {
@@ -141,27 +264,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
         }
     }
     let token = std::env::var("AUTHPROBE_TOKEN").ok().filter(|t| !t.is_empty());
-    let scanner: Option<Scanner> = args.config.clone().map(|config| {
-        let scanner: Scanner = Arc::new(move |url: String| {
-            let config = config.clone();
-            Box::pin(async move { scan(&url, &config).await.map_err(|e| format!("{e:#}")) })
-        });
-        scanner
-    });
-    let config = ServerConfig {
-        db: store.path,
+    let upload_token = std::env::var("AUTHPROBE_UPLOAD_TOKEN").ok().filter(|t| !t.is_empty());
+    Ok(ServerConfig {
+        db: store.location,
         bind,
         token,
         scan_targets,
         monitors,
         retention: store.retention,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(authprobe_server::serve(config, scanner))?;
-    Ok(())
+        upload_token,
+        worker: worker.options(),
+    })
 }
 
 /// One scan of `url` exactly as `authprobe scan URL --config FILE -q --no-store` would run it.

@@ -28,16 +28,17 @@ pub struct Gate {
 }
 
 /// The history database and its retention.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct StoreSettings {
-    pub path: std::path::PathBuf,
+    /// A SQLite file or a Postgres server.
+    pub location: authprobe_store::Location,
     pub retention: authprobe_store::Retention,
-    /// Whether missing directories of `path` may be created: always for the per-user
+    /// Whether missing directories of a SQLite file may be created: always for the per-user
     /// default, for a path the user chose only with `--create`.
     pub create_dirs: bool,
 }
 
-/// The history database: `--db` < `AUTHPROBE_DB` < `[store] path` < the per-user default
+/// The history database: `--db` < `AUTHPROBE_DB` < `[store] url` < `[store] path` < the per-user default
 /// (flags win), with the `[store]` retention. `create` (`--create`) lets a chosen path's
 /// missing directories be created.
 pub fn store_settings(
@@ -45,16 +46,18 @@ pub fn store_settings(
     file: Option<&authprobe_core::config::FileStore>,
     create: bool,
 ) -> StoreSettings {
-    let env = std::env::var_os("AUTHPROBE_DB")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from);
+    let env = std::env::var("AUTHPROBE_DB").ok().filter(|v| !v.is_empty());
     let chosen = flag
-        .map(Path::to_path_buf)
+        .map(|p| p.to_string_lossy().into_owned())
         .or(env)
-        .or_else(|| file.and_then(|f| f.path.clone()));
+        .or_else(|| file.and_then(|f| f.url.clone()))
+        .or_else(|| file.and_then(|f| f.path.as_ref().map(|p| p.to_string_lossy().into_owned())));
     StoreSettings {
         create_dirs: create || chosen.is_none(),
-        path: chosen.unwrap_or_else(authprobe_store::default_path),
+        location: match chosen {
+            Some(raw) => authprobe_store::Location::parse(&raw),
+            None => authprobe_store::Location::Sqlite(authprobe_store::default_path()),
+        },
         retention: authprobe_store::Retention {
             keep: file.and_then(|f| f.keep),
             days: file.and_then(|f| f.days),
@@ -476,7 +479,7 @@ pub fn describe(config: &ScanConfig, gate: &Gate) -> Vec<String> {
         config.tokens.len()
     ));
     if let Some(store) = &gate.store {
-        lines.push(format!("history: {}", store.path.display()));
+        lines.push(format!("history: {}", store.location));
     }
     lines
 }

@@ -221,8 +221,11 @@ pub struct FileConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileStore {
-    /// The history database (`--db` and `AUTHPROBE_DB` override it).
+    /// The history database file (`--db` and `AUTHPROBE_DB` override it).
     pub path: Option<std::path::PathBuf>,
+    /// The history database as a URL: `postgres://user@host/db` for a shared Postgres
+    /// server (or a file path). Wins over `path`.
+    pub url: Option<String>,
     /// Keep at most this many scans per target.
     pub keep: Option<usize>,
     /// Drop scans older than this many days.

@@ -382,6 +382,7 @@ pub async fn scan_until(
             name: "authprobe".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
+        scan_id: Some(crate::report::new_scan_id()),
         target: TargetInfo {
             url: crate::redact::strip_userinfo(cx.target.url.as_str()),
         },
@@ -504,6 +505,7 @@ fn interrupted_early(
             name: "authprobe".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
+        scan_id: Some(crate::report::new_scan_id()),
         target: TargetInfo {
             url: crate::redact::strip_userinfo(config.target.url.as_str()),
         },

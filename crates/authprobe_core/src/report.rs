@@ -9,10 +9,19 @@ use crate::score::{grade, score, Scored};
 
 pub const SCHEMA: &str = "authprobe.report/v1";
 
+/// A fresh random (version 4) UUID for a report's `scan_id`.
+pub fn new_scan_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
     pub schema: String,
     pub tool: Tool,
+    /// A UUID naming this scan wherever its report goes: a dashboard that receives the same
+    /// upload twice stores it once. Absent in reports of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_id: Option<String>,
     pub target: TargetInfo,
     pub started_at: String,
     pub finished_at: String,
@@ -329,6 +338,7 @@ mod tests {
                 name: "authprobe".into(),
                 version: "0".into(),
             },
+            scan_id: None,
             target: TargetInfo {
                 url: "http://x/".into(),
             },

@@ -86,6 +86,7 @@ pub(crate) mod testing {
                 name: "authprobe".into(),
                 version: "0.1.0".into(),
             },
+            scan_id: None,
             target: TargetInfo {
                 url: "http://127.0.0.1:8000/".into(),
             },

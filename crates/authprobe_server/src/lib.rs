@@ -4,7 +4,11 @@
 //! target's score-over-time chart (SVG) and per-category trend, a scan's findings with
 //! evidence and remediation, and the diff between two scans. `/api/…` serves the same data
 //! as JSON. A scan can be started from the UI only for a target the configuration lists,
-//! and `[[monitor]]` targets are rescanned on a schedule with signed webhook alerts.
+//! and `[[monitor]]` targets are rescanned on a schedule with signed webhook alerts. CI
+//! runners upload their reports to `POST /api/scans` with the upload token.
+//!
+//! Any number of dashboards and workers may share one Postgres store: each rescan is
+//! claimed under a lease by one of them (see `monitor`), and pages read the shared history.
 //!
 //! Security of the dashboard itself: it binds 127.0.0.1 unless told otherwise, and any
 //! other address requires an access token (compared in constant time); every
@@ -16,11 +20,13 @@ mod chart;
 mod monitor;
 mod pages;
 mod security;
+mod upload;
 
-pub use monitor::{parse_interval, sign, Alert, Monitor};
+pub use monitor::{alert_for, default_worker_id, parse_interval, run_worker, sign, Alert, Monitor, WorkerOptions};
+pub use upload::MAX_UPLOAD_BYTES;
 
 use authprobe_core::Report;
-use authprobe_store::{Retention, Store};
+use authprobe_store::{Location, Retention, Store};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,7 +34,6 @@ use axum::Router;
 use std::collections::HashSet;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
@@ -38,8 +43,9 @@ pub type Scanner = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<Repo
 /// What `authprobe serve` was told.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// The history database.
-    pub db: PathBuf,
+    /// The history database: a SQLite file, or a Postgres server shared with other
+    /// dashboards and workers.
+    pub db: Location,
     pub bind: SocketAddr,
     /// `AUTHPROBE_TOKEN`: required for any non-loopback bind, enforced whenever set.
     pub token: Option<String>,
@@ -47,6 +53,11 @@ pub struct ServerConfig {
     pub scan_targets: Vec<String>,
     pub monitors: Vec<Monitor>,
     pub retention: Retention,
+    /// `AUTHPROBE_UPLOAD_TOKEN`: the bearer token `POST /api/scans` requires; uploads are
+    /// refused without one.
+    pub upload_token: Option<String>,
+    /// How this process takes part in the shared monitor schedule.
+    pub worker: WorkerOptions,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -55,6 +66,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("db", &self.db)
             .field("bind", &self.bind)
             .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("upload_token", &self.upload_token.as_ref().map(|_| "***"))
             .field("scan_targets", &self.scan_targets)
             .field("monitors", &self.monitors)
             .finish()
@@ -68,6 +80,8 @@ pub enum ServerError {
     TokenRequired(SocketAddr),
     #[error("AUTHPROBE_TOKEN is too short: use at least 16 random characters")]
     WeakToken,
+    #[error("AUTHPROBE_UPLOAD_TOKEN is too short: use at least 16 random characters")]
+    WeakUploadToken,
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
@@ -92,7 +106,10 @@ pub struct AppState {
 impl AppState {
     /// Opens the store; `scanner` runs the scans the UI and the monitors start.
     pub fn new(config: ServerConfig, scanner: Option<Scanner>) -> Result<Arc<AppState>, ServerError> {
-        let store = Store::open(&config.db)?;
+        // On a thread of its own: the Postgres driver blocks on a runtime of its own, which
+        // must not start on one of the async workers that may be calling this.
+        let store = std::thread::scope(|s| s.spawn(|| Store::connect(&config.db)).join())
+            .map_err(|_| ServerError::Serve(std::io::Error::other("opening the store panicked")))??;
         Ok(Arc::new(AppState {
             store: Mutex::new(store),
             config,
@@ -117,9 +134,8 @@ impl AppState {
         .map_err(|e| AppError::Internal(e.to_string()))?
     }
 
-    /// Scans `target` with the scanner, saves the report, and returns its id with the
-    /// previous scan of the target (for alerts).
-    async fn scan_and_save(self: &Arc<Self>, target: String) -> Result<(i64, Option<i64>), String> {
+    /// Scans `target` with the scanner, one scan per target at a time in this process.
+    async fn scan(self: &Arc<Self>, target: String) -> Result<Report, String> {
         let scanner = self.scanner.clone().ok_or("this server cannot run scans")?;
         {
             let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
@@ -129,15 +145,16 @@ impl AppState {
         }
         let result = scanner(target.clone()).await;
         self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&target);
-        let report = result?;
+        result
+    }
+
+    /// Scans `target` and saves the report; returns its id.
+    async fn scan_and_save(self: &Arc<Self>, target: String) -> Result<i64, String> {
+        let report = self.scan(target).await?;
         let retention = self.config.retention;
-        self.with_store(move |store| {
-            let previous = store.scans(Some(&report.target.url), 1)?.first().map(|s| s.id);
-            let id = store.save(&report, retention)?;
-            Ok((id, previous))
-        })
-        .await
-        .map_err(|e| e.to_string())
+        self.with_store(move |store| store.save(&report, retention))
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -199,6 +216,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/targets", get(api::targets))
         .route("/api/target", get(api::target))
         .route("/api/scans/{id}", get(api::scan))
+        .route(
+            "/api/scans",
+            post(upload::upload).layer(axum::extract::DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),
+        )
         .route("/api/diff", get(api::diff))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -216,6 +237,9 @@ pub async fn serve(config: ServerConfig, scanner: Option<Scanner>) -> Result<(),
         None if !config.bind.ip().is_loopback() => return Err(ServerError::TokenRequired(config.bind)),
         _ => {}
     }
+    if config.upload_token.as_ref().is_some_and(|t| t.len() < 16) {
+        return Err(ServerError::WeakUploadToken);
+    }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|source| ServerError::Bind {
@@ -224,8 +248,12 @@ pub async fn serve(config: ServerConfig, scanner: Option<Scanner>) -> Result<(),
         })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     let state = AppState::new(config, scanner)?;
-    for monitor in state.config.monitors.clone() {
-        tokio::spawn(monitor::run(state.clone(), monitor));
+    if state.scanner.is_some() {
+        tokio::spawn(monitor::run_worker(
+            state.clone(),
+            state.config.monitors.clone(),
+            state.config.worker.clone(),
+        ));
     }
     println!("listening on http://{addr}/");
     serve_on(listener, state).await
@@ -234,4 +262,14 @@ pub async fn serve(config: ServerConfig, scanner: Option<Scanner>) -> Result<(),
 /// Serves the application on a bound listener (no monitors started).
 pub async fn serve_on(listener: tokio::net::TcpListener, state: Arc<AppState>) -> Result<(), ServerError> {
     axum::serve(listener, router(state)).await.map_err(ServerError::Serve)
+}
+
+/// Runs only the monitor schedule (no pages): claims due rescans from the shared store,
+/// runs them with `scanner`, and delivers alerts, until the process ends.
+pub async fn work(config: ServerConfig, scanner: Scanner) -> Result<(), ServerError> {
+    let state = AppState::new(config, Some(scanner))?;
+    let (monitors, options) = (state.config.monitors.clone(), state.config.worker.clone());
+    println!("worker {} on {}", options.id, state.config.db);
+    monitor::run_worker(state, monitors, options).await;
+    Ok(())
 }

@@ -1,5 +1,5 @@
-//! Scheduled rescans of `[[monitor]]` targets, and the signed webhook they send when a
-//! target gets worse.
+//! Scheduled rescans of `[[monitor]]` targets, shared by every worker on one database
+//! (leases in the store), and the signed webhook they send when a target gets worse.
 
 use authprobe_core::Severity;
 use hmac::{Hmac, Mac};
@@ -87,10 +87,15 @@ pub struct Alert {
 
 /// The alert a new scan raises against the previous one: a worse grade, or new findings
 /// of high or critical severity. `None` when nothing got worse.
-pub fn alert_for(previous: &authprobe_store::StoredScan, current: &authprobe_store::StoredScan) -> Option<Alert> {
+pub fn alert_for(
+    previous_id: i64,
+    previous: &authprobe_core::Report,
+    current_id: i64,
+    current: &authprobe_core::Report,
+) -> Option<Alert> {
     // Grades are letters: A is best, F worst.
-    let grade_dropped = current.report.grade > previous.report.grade;
-    let d = authprobe_store::diff(&previous.report.findings, &current.report.findings);
+    let grade_dropped = current.grade > previous.grade;
+    let d = authprobe_store::diff(&previous.findings, &current.findings);
     let new_findings: Vec<AlertFinding> = d
         .new
         .iter()
@@ -104,61 +109,246 @@ pub fn alert_for(previous: &authprobe_store::StoredScan, current: &authprobe_sto
         .collect();
     (grade_dropped || !new_findings.is_empty()).then(|| Alert {
         event: "authprobe.regression",
-        target: current.summary.target.clone(),
-        scan_id: current.summary.id,
-        previous_scan_id: previous.summary.id,
-        score: current.report.score,
-        previous_score: previous.report.score,
-        grade: current.report.grade.clone(),
-        previous_grade: previous.report.grade.clone(),
+        target: current.target.url.clone(),
+        scan_id: current_id,
+        previous_scan_id: previous_id,
+        score: current.score,
+        previous_score: previous.score,
+        grade: current.grade.clone(),
+        previous_grade: previous.grade.clone(),
         grade_dropped,
         new_findings,
     })
 }
 
-/// Rescans the monitor's target now and then every interval, forever.
-pub async fn run(state: Arc<AppState>, monitor: Monitor) {
-    let client = reqwest::Client::builder()
+/// How a worker takes part in the shared monitor schedule.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Names this worker in leases and in the run log (`host:pid:random` by default).
+    pub id: String,
+    /// How long a claimed rescan stays this worker's without a renewal; a worker killed
+    /// mid-scan delays its rescan by at most this long.
+    pub lease: Duration,
+    /// How often an idle worker looks for due rescans and alerts.
+    pub poll: Duration,
+    /// Rescans this worker runs at once.
+    pub parallel: usize,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            id: default_worker_id(),
+            lease: Duration::from_secs(120),
+            poll: Duration::from_secs(5),
+            parallel: 2,
+        }
+    }
+}
+
+/// `host:pid:random`: unique among workers sharing a database.
+pub fn default_worker_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "worker".into());
+    format!("{host}:{}:{}", std::process::id(), &crate::security::random_hex(3))
+}
+
+/// Takes part in the shared schedule forever: registers this worker's monitors, then
+/// claims due rescans (whoever configured them) and delivers queued alerts for the
+/// monitors whose signing secret it holds.
+pub async fn run_worker(state: Arc<AppState>, monitors: Vec<Monitor>, options: WorkerOptions) {
+    let specs: Vec<authprobe_store::MonitorSpec> = monitors
+        .iter()
+        .map(|m| authprobe_store::MonitorSpec {
+            target: m.target.clone(),
+            interval: m.interval,
+            webhook: m.webhook.as_ref().map(|u| u.to_string()),
+        })
+        .collect();
+    // The database may not be up yet when a fleet starts: keep trying.
+    while let Err(e) = state
+        .with_store({
+            let specs = specs.clone();
+            move |store| store.register_monitors(&specs)
+        })
+        .await
+    {
+        eprintln!("worker {}: cannot register the monitors: {e}", options.id);
+        tokio::time::sleep(options.poll).await;
+    }
+    let monitors = Arc::new(monitors);
+    let slots = Arc::new(tokio::sync::Semaphore::new(options.parallel.max(1)));
+    tokio::spawn(deliver_alerts(state.clone(), monitors.clone(), options.clone()));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let owner = options.id.clone();
+        let lease = options.lease;
+        let claimed = state
+            .with_store(move |store| store.claim_due_monitor(&owner, lease))
+            .await;
+        match claimed {
+            Ok(Some(lease)) => {
+                let state = state.clone();
+                let options = options.clone();
+                tokio::spawn(async move {
+                    run_rescan(state, lease, options).await;
+                    drop(slot);
+                });
+            }
+            Ok(None) => {
+                drop(slot);
+                tokio::time::sleep(options.poll).await;
+            }
+            Err(e) => {
+                drop(slot);
+                eprintln!("worker {}: cannot read the schedule: {e}", options.id);
+                tokio::time::sleep(options.poll).await;
+            }
+        }
+    }
+}
+
+/// Runs one claimed rescan, renewing its lease meanwhile, and completes it.
+async fn run_rescan(state: Arc<AppState>, lease: authprobe_store::Lease, options: WorkerOptions) {
+    let target = lease.target.clone();
+    eprintln!("worker {}: rescanning {target} (due {})", options.id, lease.due_unix);
+    let renewer = {
+        let state = state.clone();
+        let lease = lease.clone();
+        let period = options.lease / 3;
+        let duration = options.lease;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(period).await;
+                let held = lease.clone();
+                match state.with_store(move |store| store.renew_lease(&held, duration)).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => eprintln!("monitor {}: cannot renew the lease: {e}", lease.target),
+                }
+            }
+        })
+    };
+    let result = state.scan(target.clone()).await;
+    renewer.abort();
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("monitor {target}: scan failed: {e}");
+            let retry = Duration::from_secs(lease.interval_secs.clamp(1, 60) as u64);
+            let lease = lease.clone();
+            if let Err(e) = state.with_store(move |store| store.release_lease(&lease, retry)).await {
+                eprintln!("monitor {target}: cannot give the lease back: {e}");
+            }
+            return;
+        }
+    };
+    let retention = state.config.retention;
+    let scan_uuid = report
+        .scan_id
+        .clone()
+        .unwrap_or_else(authprobe_core::report::new_scan_id);
+    let done = {
+        let lease = lease.clone();
+        state
+            .with_store(move |store| {
+                store.complete_monitor_run(&lease, &report, &scan_uuid, retention, |previous_id, previous, id| {
+                    alert_for(previous_id, previous, id, &report)
+                        .map(|alert| serde_json::to_string(&alert).expect("an alert serializes"))
+                })
+            })
+            .await
+    };
+    match done {
+        Ok(authprobe_store::RunOutcome::Saved { scan_id, alert }) => {
+            let queued = if alert { ", alert queued" } else { "" };
+            eprintln!("monitor {target}: saved scan #{scan_id}{queued}");
+        }
+        Ok(authprobe_store::RunOutcome::LeaseLost) => {
+            eprintln!(
+                "monitor {target}: the lease ran out and another worker took this rescan over; this scan is dropped"
+            )
+        }
+        Err(e) => eprintln!("monitor {target}: cannot save the scan: {e}"),
+    }
+}
+
+/// Sends the queued alerts of the monitors this worker can sign for, each once: claimed
+/// under a lease, marked sent on a 2xx, retried with growing pauses otherwise.
+async fn deliver_alerts(state: Arc<AppState>, monitors: Arc<Vec<Monitor>>, options: WorkerOptions) {
+    let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .redirect(reqwest::redirect::Policy::none())
-        .build();
-    let mut ticks = tokio::time::interval(monitor.interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("worker {}: cannot build the webhook client: {e}", options.id);
+            return;
+        }
+    };
+    let targets: Vec<String> = monitors
+        .iter()
+        .filter(|m| m.webhook.is_some() && m.secret.is_some())
+        .map(|m| m.target.clone())
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
     loop {
-        ticks.tick().await;
-        let (id, previous) = match state.scan_and_save(monitor.target.clone()).await {
-            Ok(ids) => ids,
+        let claim_targets = targets.clone();
+        let claimed = state
+            .with_store(move |store| store.claim_alert(&claim_targets, Duration::from_secs(60)))
+            .await;
+        let alert = match claimed {
+            Ok(Some(alert)) => alert,
+            Ok(None) => {
+                tokio::time::sleep(options.poll).await;
+                continue;
+            }
             Err(e) => {
-                eprintln!("monitor {}: scan failed: {e}", monitor.target);
+                eprintln!("worker {}: cannot read the alert queue: {e}", options.id);
+                tokio::time::sleep(options.poll).await;
                 continue;
             }
         };
-        eprintln!("monitor {}: saved scan #{id}", monitor.target);
-        let (Some(previous), Some(webhook), Ok(client)) = (previous, &monitor.webhook, &client) else {
+        let Some(monitor) = monitors.iter().find(|m| m.target == alert.target) else {
             continue;
         };
-        let scans = state
-            .with_store(move |store| Ok((store.scan(previous)?, store.scan(id)?)))
-            .await;
-        let alert = match scans {
-            Ok((Some(before), Some(after))) => alert_for(&before, &after),
-            _ => None,
-        };
-        let Some(alert) = alert else { continue };
-        let body = serde_json::to_vec(&alert).expect("an alert serializes");
         let mut request = client
-            .post(webhook.clone())
+            .post(alert.webhook.as_str())
             .header("content-type", "application/json")
             .header("user-agent", "authprobe-monitor");
         if let Some(secret) = &monitor.secret {
-            request = request.header(SIGNATURE_HEADER, sign(secret, &body));
+            request = request.header(SIGNATURE_HEADER, sign(secret, alert.body.as_bytes()));
         }
-        match request.body(body).send().await {
-            Ok(resp) if resp.status().is_success() => {
-                eprintln!("monitor {}: alert sent for scan #{id}", monitor.target)
+        let outcome = match request.body(alert.body.clone()).send().await {
+            Ok(resp) if resp.status().is_success() => Ok(()),
+            Ok(resp) => Err(format!("the webhook answered {}", resp.status())),
+            Err(e) => Err(format!("the webhook failed: {e}")),
+        };
+        let scan_id = alert.scan_id;
+        let result = match outcome {
+            Ok(()) => {
+                eprintln!("monitor {}: alert sent for scan #{scan_id}", alert.target);
+                state.with_store(move |store| store.alert_sent(scan_id)).await
             }
-            Ok(resp) => eprintln!("monitor {}: webhook answered {}", monitor.target, resp.status()),
-            Err(e) => eprintln!("monitor {}: webhook failed: {e}", monitor.target),
+            Err(error) => {
+                eprintln!("monitor {}: {error} (try {})", alert.target, alert.attempts);
+                let pause = Duration::from_secs(5u64 << alert.attempts.clamp(0, 10));
+                state
+                    .with_store(move |store| store.alert_failed(scan_id, &error, pause))
+                    .await
+            }
+        };
+        if let Err(e) = result {
+            eprintln!("worker {}: cannot record the alert: {e}", options.id);
         }
     }
 }
@@ -224,18 +414,18 @@ mod tests {
                 finding("AUTH007", Severity::Low, "/", "x"),
             ],
         );
-        assert!(alert_for(&base, &low).is_none());
+        assert!(alert_for(1, &base.report, 2, &low.report).is_none());
         // A new critical finding at the same grade: alert.
         let crit = stored(3, 91, vec![finding("JWT001", Severity::Critical, "/api/", "none")]);
-        let alert = alert_for(&base, &crit).unwrap();
+        let alert = alert_for(1, &base.report, 3, &crit.report).unwrap();
         assert!(!alert.grade_dropped);
         assert_eq!(alert.new_findings[0].check, "JWT001");
         // A grade drop alone: alert.
         let drop = stored(4, 75, vec![finding("WEB004", Severity::Low, "/", "h")]);
-        let alert = alert_for(&base, &drop).unwrap();
+        let alert = alert_for(1, &base.report, 4, &drop.report).unwrap();
         assert!(alert.grade_dropped && alert.new_findings.is_empty());
         assert_eq!((alert.previous_grade.as_str(), alert.grade.as_str()), ("A", "C"));
         // Getting better never alerts.
-        assert!(alert_for(&drop, &base).is_none());
+        assert!(alert_for(4, &drop.report, 1, &base.report).is_none());
     }
 }

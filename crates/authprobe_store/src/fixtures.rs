@@ -41,6 +41,7 @@ pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFin
             name: "authprobe".into(),
             version: "test".into(),
         },
+        scan_id: None,
         target: TargetInfo { url: target.into() },
         started_at: started_at.into(),
         finished_at: started_at.into(),
@@ -77,4 +78,36 @@ pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFin
         writes: None,
         baseline: None,
     }
+}
+
+/// A fresh, empty Postgres database for one test, or `None` without a test server.
+///
+/// `AUTHPROBE_TEST_POSTGRES` names a server where the user may create databases (`.ci/run`
+/// starts a throwaway cluster and sets it); each call drops and creates the database
+/// `NAME_PID`. With `AUTHPROBE_REQUIRE_POSTGRES=1` a missing server is a failure, not a skip.
+pub fn fresh_postgres(name: &str) -> Option<crate::Location> {
+    let Some(admin) = std::env::var("AUTHPROBE_TEST_POSTGRES").ok().filter(|v| !v.is_empty()) else {
+        assert!(
+            std::env::var("AUTHPROBE_REQUIRE_POSTGRES").ok().as_deref() != Some("1"),
+            "AUTHPROBE_REQUIRE_POSTGRES=1 but AUTHPROBE_TEST_POSTGRES is not set"
+        );
+        return None;
+    };
+    let db: String = format!("{name}_{}", std::process::id())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut client = crate::location::connect_postgres(&admin)
+        .unwrap_or_else(|e| panic!("cannot connect to AUTHPROBE_TEST_POSTGRES: {e}"));
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+    client.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+    let mut url = url::Url::parse(&admin).expect("AUTHPROBE_TEST_POSTGRES is a URL");
+    url.set_path(&db);
+    Some(crate::Location::Postgres(url.to_string()))
 }

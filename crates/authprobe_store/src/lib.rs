@@ -1,18 +1,28 @@
-//! Scan history: every `authprobe.report/v1` report kept in an embedded SQLite database.
+//! Scan history: every `authprobe.report/v1` report kept in a database, either an
+//! embedded SQLite file (the default) or a PostgreSQL server shared by dashboards, workers
+//! and CI runners on many machines.
 //!
-//! The database is created on first use and migrated with the versioned migrations in
-//! [`MIGRATIONS`] (tracked by SQLite's `user_version`). A scan is saved in one transaction
-//! together with its per-category scores and the retention pruning, so a process killed at
-//! any moment leaves either the whole scan or none of it. Reports reach the store already
-//! redacted by the engine; the store adds no credential of its own.
+//! Both run the same versioned migrations ([`migrations::MIGRATIONS`]) and the same
+//! queries (`backend`). A scan is saved in one transaction together with its per-category
+//! scores and the retention pruning, so a process killed at any moment leaves either the
+//! whole scan or none of it. Reports reach the store already redacted by the engine; the
+//! store adds no credential of its own, and a Postgres URL's password is never shown.
 
+mod backend;
 mod diff;
 pub mod fixtures;
+mod location;
+pub mod migrations;
+mod monitors;
 
+pub use backend::DbError;
 pub use diff::{diff, fingerprint, Diff};
+pub use location::Location;
+pub use migrations::MIGRATIONS;
+pub use monitors::{Lease, MonitorRun, MonitorSpec, MonitorState, PendingAlert, RunOutcome, MAX_ALERT_ATTEMPTS};
 
 use authprobe_core::{Report, Severity};
-use rusqlite::{params, Connection, OptionalExtension};
+use backend::{Conn, Param, Row, Tx};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,45 +32,29 @@ use std::time::Duration;
 pub enum StoreError {
     #[error("cannot create the history directory {path}: {source}")]
     CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("cannot open the history database {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
-    #[error("the history database {path} was written by a newer authprobe (schema {found}, this one knows {known})")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("cannot open the history database {location}: {source}")]
+    Open { location: String, source: DbError },
+    #[error(
+        "the history database {location} was written by a newer authprobe (schema {found}, this one knows {known})"
+    )]
+    TooNew { location: String, found: i64, known: i64 },
     #[error("history database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Db(#[from] DbError),
     #[error("stored report {id} is unreadable: {source}")]
     Corrupt { id: i64, source: serde_json::Error },
 }
 
-/// Versioned schema migrations; entry `n` moves the schema from version `n` to `n + 1`.
-pub const MIGRATIONS: &[&str] = &[
-    // 1: scans with their summary columns, per-category scores.
-    "CREATE TABLE scans (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        target TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        finished_at TEXT NOT NULL,
-        saved_unix INTEGER NOT NULL,
-        profile TEXT NOT NULL,
-        score INTEGER NOT NULL,
-        grade TEXT NOT NULL,
-        requests INTEGER NOT NULL,
-        findings INTEGER NOT NULL,
-        critical INTEGER NOT NULL,
-        high INTEGER NOT NULL,
-        medium INTEGER NOT NULL,
-        low INTEGER NOT NULL,
-        info INTEGER NOT NULL,
-        report TEXT NOT NULL
-     );
-     CREATE INDEX scans_by_target ON scans(target, id);
-     CREATE TABLE category_scores (
-        scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
-        name TEXT NOT NULL,
-        score INTEGER NOT NULL,
-        PRIMARY KEY (scan_id, name)
-     );",
-];
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(e.into())
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Db(e.into())
+    }
+}
 
 /// How much history to keep per target. Both limits apply when both are set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -116,10 +110,18 @@ pub struct CategoryPoint {
     pub score: u8,
 }
 
+/// What saving an identified (uploaded) scan did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Saved {
+    pub id: i64,
+    /// False when a scan with the same UUID was already stored (nothing was written).
+    pub created: bool,
+}
+
 /// The scan history database.
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+    conn: Conn,
+    location: Location,
 }
 
 /// Where the history lives when neither `--db` nor `AUTHPROBE_DB` says:
@@ -139,221 +141,217 @@ pub fn default_path() -> PathBuf {
 const SUMMARY_COLUMNS: &str =
     "id, target, started_at, finished_at, profile, score, grade, requests, findings, critical, high, medium, low, info";
 
-fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ScanSummary> {
+fn summary_from_row(row: &Row) -> Result<ScanSummary, DbError> {
     Ok(ScanSummary {
-        id: row.get(0)?,
-        target: row.get(1)?,
-        started_at: row.get(2)?,
-        finished_at: row.get(3)?,
-        profile: row.get(4)?,
-        score: row.get::<_, i64>(5)?.clamp(0, 100) as u8,
-        grade: row.get(6)?,
-        requests: row.get(7)?,
-        findings: row.get(8)?,
-        critical: row.get(9)?,
-        high: row.get(10)?,
-        medium: row.get(11)?,
-        low: row.get(12)?,
-        info: row.get(13)?,
+        id: row.int(0)?,
+        target: row.text(1)?,
+        started_at: row.text(2)?,
+        finished_at: row.text(3)?,
+        profile: row.text(4)?,
+        score: row.int(5)?.clamp(0, 100) as u8,
+        grade: row.text(6)?,
+        requests: row.int(7)?,
+        findings: row.int(8)?,
+        critical: row.int(9)?,
+        high: row.int(10)?,
+        medium: row.int(11)?,
+        low: row.int(12)?,
+        info: row.int(13)?,
     })
+}
+
+fn summaries(rows: Vec<Row>) -> Result<Vec<ScanSummary>, StoreError> {
+    Ok(rows.iter().map(summary_from_row).collect::<Result<Vec<_>, _>>()?)
 }
 
 fn now_unix() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+fn clamp_limit(limit: usize) -> i64 {
+    limit.min(i64::MAX as usize) as i64
+}
+
 impl Store {
-    /// Opens the database at `path`, creating it (and its directory) and migrating its
-    /// schema to the newest version.
+    /// Opens the SQLite database at `path`, creating it (and its directory) and migrating
+    /// its schema to the newest version.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
-        let open_err = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(open_err)?;
-        // WAL: readers (the dashboard) never block the writer (a scan being saved).
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
-        store.migrate()?;
-        Ok(store)
+        Store::connect(&Location::Sqlite(path.to_path_buf()))
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Opens the database at `location` (a SQLite file or a Postgres server) and migrates
+    /// its schema to the newest version.
+    pub fn connect(location: &Location) -> Result<Store, StoreError> {
+        let open_err = |source: DbError| StoreError::Open {
+            location: location.to_string(),
+            source,
+        };
+        let mut conn = match location {
+            Location::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                let conn = open_sqlite(path).map_err(|e| open_err(e.into()))?;
+                Conn::Sqlite(conn)
+            }
+            Location::Postgres(url) => Conn::Postgres(
+                Box::new(location::connect_postgres(url).map_err(open_err)?),
+                url.clone(),
+            ),
+        };
+        let found = migrations::migrate(&mut conn).map_err(open_err)?;
+        if found > migrations::known() {
+            return Err(StoreError::TooNew {
+                location: location.to_string(),
+                found,
+                known: migrations::known(),
+            });
+        }
+        Ok(Store {
+            conn,
+            location: location.clone(),
+        })
+    }
+
+    /// Where the database is (a Postgres URL's password never shows in its `Display`).
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
     /// The schema version of the open database.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
-    }
-
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let known = MIGRATIONS.len() as i64;
-        // IMMEDIATE: two processes opening a fresh database at once migrate one after the other.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if found > known {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found,
-                known,
-            });
-        }
-        for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", version as i64 + 1)?;
-        }
-        tx.commit()?;
-        Ok(())
+    pub fn schema_version(&mut self) -> Result<i64, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        Ok(migrations::version(&mut tx)?)
     }
 
     /// Saves a finished scan and applies `retention` to its target, all in one
     /// transaction. Returns the new scan's id.
     pub fn save(&mut self, report: &Report, retention: Retention) -> Result<i64, StoreError> {
-        let json = serde_json::to_string(report).map_err(|source| StoreError::Corrupt { id: 0, source })?;
-        let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count() as i64;
-        let target = &report.target.url;
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO scans (target, started_at, finished_at, saved_unix, profile, score, grade, requests,
-                findings, critical, high, medium, low, info, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
-                target,
-                report.started_at,
-                report.finished_at,
-                now_unix(),
-                report.profile,
-                report.score,
-                report.grade,
-                report.stats.requests as i64,
-                report.findings.len() as i64,
-                count(Severity::Critical),
-                count(Severity::High),
-                count(Severity::Medium),
-                count(Severity::Low),
-                count(Severity::Info),
-                json,
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut insert =
-                tx.prepare("INSERT OR REPLACE INTO category_scores (scan_id, name, score) VALUES (?1, ?2, ?3)")?;
-            // Untested categories have no score to chart.
-            for category in &report.categories {
-                if let Some(score) = category.score {
-                    insert.execute(params![id, category.name, score])?;
-                }
-            }
-        }
-        if let Some(keep) = retention.keep {
-            tx.execute(
-                "DELETE FROM scans WHERE target = ?1 AND id NOT IN
-                   (SELECT id FROM scans WHERE target = ?1 ORDER BY id DESC LIMIT ?2)",
-                params![target, keep.max(1) as i64],
-            )?;
-        }
-        if let Some(days) = retention.days {
-            // The scan just saved always stays.
-            tx.execute(
-                "DELETE FROM scans WHERE target = ?1 AND saved_unix <= ?2 AND id != ?3",
-                params![target, now_unix() - i64::from(days) * 86_400, id],
-            )?;
-        }
+        let mut tx = self.conn.transaction()?;
+        let id = insert_scan(&mut tx, report, None, retention)?;
         tx.commit()?;
         Ok(id)
     }
 
-    /// Scans of one target (or all), newest first, at most `limit`.
-    pub fn scans(&self, target: Option<&str>, limit: usize) -> Result<Vec<ScanSummary>, StoreError> {
-        let limit = limit.min(i64::MAX as usize) as i64;
-        let rows = match target {
-            Some(t) => {
-                let mut stmt = self.conn.prepare_cached(&format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM scans WHERE target = ?1 ORDER BY id DESC LIMIT ?2"
-                ))?;
-                let rows = stmt.query_map(params![t, limit], summary_from_row)?;
-                rows.collect::<Result<Vec<_>, _>>()?
+    /// Saves a scan that carries its own UUID (an upload, a monitor run) once: a second
+    /// save of the same UUID writes nothing and returns the stored scan's id.
+    pub fn save_identified(
+        &mut self,
+        report: &Report,
+        scan_uuid: &str,
+        retention: Retention,
+    ) -> Result<Saved, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        if let Some(row) = tx.query_opt("SELECT id FROM scans WHERE scan_uuid = ?1", &[scan_uuid.into()])? {
+            return Ok(Saved {
+                id: row.int(0)?,
+                created: false,
+            });
+        }
+        let id = match insert_scan(&mut tx, report, Some(scan_uuid), retention) {
+            Ok(id) => id,
+            // Two uploads of one scan at once on Postgres: the unique index stops the
+            // second, which then finds the first.
+            Err(StoreError::Db(DbError::Postgres(e))) if is_unique_violation(&e) => {
+                drop(tx);
+                let row = self
+                    .conn
+                    .query("SELECT id FROM scans WHERE scan_uuid = ?1", &[scan_uuid.into()])?
+                    .into_iter()
+                    .next();
+                return match row {
+                    Some(row) => Ok(Saved {
+                        id: row.int(0)?,
+                        created: false,
+                    }),
+                    None => Err(StoreError::Db(DbError::Postgres(e))),
+                };
             }
-            None => {
-                let mut stmt = self.conn.prepare_cached(&format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM scans ORDER BY id DESC LIMIT ?1"
-                ))?;
-                let rows = stmt.query_map(params![limit], summary_from_row)?;
-                rows.collect::<Result<Vec<_>, _>>()?
-            }
+            Err(e) => return Err(e),
         };
-        Ok(rows)
+        tx.commit()?;
+        Ok(Saved { id, created: true })
+    }
+
+    /// The id of the scan stored under `scan_uuid`, if any.
+    pub fn scan_by_uuid(&mut self, scan_uuid: &str) -> Result<Option<i64>, StoreError> {
+        let rows = self
+            .conn
+            .query("SELECT id FROM scans WHERE scan_uuid = ?1", &[scan_uuid.into()])?;
+        Ok(rows.first().map(|r| r.int(0)).transpose()?)
+    }
+
+    /// Scans of one target (or all), newest first, at most `limit`.
+    pub fn scans(&mut self, target: Option<&str>, limit: usize) -> Result<Vec<ScanSummary>, StoreError> {
+        let limit = clamp_limit(limit);
+        let rows = match target {
+            Some(t) => self.conn.query(
+                &format!("SELECT {SUMMARY_COLUMNS} FROM scans WHERE target = ?1 ORDER BY id DESC LIMIT ?2"),
+                &[t.into(), limit.into()],
+            )?,
+            None => self.conn.query(
+                &format!("SELECT {SUMMARY_COLUMNS} FROM scans ORDER BY id DESC LIMIT ?1"),
+                &[limit.into()],
+            )?,
+        };
+        summaries(rows)
     }
 
     /// One scan with its report, or `None` when there is no such id.
-    pub fn scan(&self, id: i64) -> Result<Option<StoredScan>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {SUMMARY_COLUMNS}, report FROM scans WHERE id = ?1"))?;
-        let row = stmt
-            .query_row(params![id], |row| {
-                Ok((summary_from_row(row)?, row.get::<_, String>(14)?))
-            })
-            .optional()?;
-        match row {
-            None => Ok(None),
-            Some((summary, json)) => {
-                let report = serde_json::from_str(&json).map_err(|source| StoreError::Corrupt { id, source })?;
-                Ok(Some(StoredScan { summary, report }))
-            }
-        }
+    pub fn scan(&mut self, id: i64) -> Result<Option<StoredScan>, StoreError> {
+        let rows = self.conn.query(
+            &format!("SELECT {SUMMARY_COLUMNS}, report FROM scans WHERE id = ?1"),
+            &[id.into()],
+        )?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let summary = summary_from_row(row)?;
+        let json = row.text(14)?;
+        let report = serde_json::from_str(&json).map_err(|source| StoreError::Corrupt { id, source })?;
+        Ok(Some(StoredScan { summary, report }))
     }
 
     /// The scan saved just before `id` for the same target.
-    pub fn previous(&self, id: i64) -> Result<Option<ScanSummary>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM scans WHERE target = (SELECT target FROM scans WHERE id = ?1)
-               AND id < ?1 ORDER BY id DESC LIMIT 1"
-        ))?;
-        Ok(stmt.query_row(params![id], summary_from_row).optional()?)
+    pub fn previous(&mut self, id: i64) -> Result<Option<ScanSummary>, StoreError> {
+        let rows = self.conn.query(
+            &format!(
+                "SELECT {SUMMARY_COLUMNS} FROM scans WHERE target = (SELECT target FROM scans WHERE id = ?1)
+                   AND id < ?1 ORDER BY id DESC LIMIT 1"
+            ),
+            &[id.into()],
+        )?;
+        Ok(summaries(rows)?.into_iter().next())
     }
 
     /// Every target with its newest scan, most recently scanned first.
-    pub fn targets(&self) -> Result<Vec<TargetSummary>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT target, COUNT(*), MAX(id) FROM scans GROUP BY target ORDER BY MAX(id) DESC")?;
-        let heads = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut by_id = self
-            .conn
-            .prepare_cached(&format!("SELECT {SUMMARY_COLUMNS} FROM scans WHERE id = ?1"))?;
-        let mut previous = self
-            .conn
-            .prepare_cached("SELECT score FROM scans WHERE target = ?1 AND id < ?2 ORDER BY id DESC LIMIT 1")?;
+    pub fn targets(&mut self) -> Result<Vec<TargetSummary>, StoreError> {
+        let heads = self.conn.query(
+            "SELECT target, COUNT(*), MAX(id) FROM scans GROUP BY target ORDER BY MAX(id) DESC",
+            &[],
+        )?;
         let mut out = Vec::with_capacity(heads.len());
-        for (target, scans, last) in heads {
-            let latest = by_id.query_row(params![last], summary_from_row)?;
-            let previous_score = previous
-                .query_row(params![target, last], |r| r.get::<_, i64>(0))
-                .optional()?
+        for head in heads {
+            let (target, scans, last) = (head.text(0)?, head.int(1)?, head.int(2)?);
+            let latest = self.conn.query(
+                &format!("SELECT {SUMMARY_COLUMNS} FROM scans WHERE id = ?1"),
+                &[last.into()],
+            )?;
+            let Some(latest) = summaries(latest)?.into_iter().next() else {
+                continue; // pruned between the two reads
+            };
+            let previous_score = self
+                .conn
+                .query(
+                    "SELECT score FROM scans WHERE target = ?1 AND id < ?2 ORDER BY id DESC LIMIT 1",
+                    &[(&target).into(), last.into()],
+                )?
+                .first()
+                .map(|r| r.int(0))
+                .transpose()?
                 .map(|s| s.clamp(0, 100) as u8);
             out.push(TargetSummary {
                 target,
@@ -366,31 +364,117 @@ impl Store {
     }
 
     /// Per-category scores of a target's newest `limit` scans, oldest first.
-    pub fn category_history(&self, target: &str, limit: usize) -> Result<Vec<CategoryPoint>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+    pub fn category_history(&mut self, target: &str, limit: usize) -> Result<Vec<CategoryPoint>, StoreError> {
+        let rows = self.conn.query(
             "SELECT c.scan_id, c.name, c.score FROM category_scores c
                JOIN (SELECT id FROM scans WHERE target = ?1 ORDER BY id DESC LIMIT ?2) s ON s.id = c.scan_id
              ORDER BY c.scan_id, c.name",
+            &[target.into(), clamp_limit(limit).into()],
         )?;
-        let rows = stmt.query_map(params![target, limit.min(i64::MAX as usize) as i64], |r| {
-            Ok(CategoryPoint {
-                scan_id: r.get(0)?,
-                name: r.get(1)?,
-                score: r.get::<_, i64>(2)?.clamp(0, 100) as u8,
+        rows.iter()
+            .map(|r| {
+                Ok(CategoryPoint {
+                    scan_id: r.int(0)?,
+                    name: r.text(1)?,
+                    score: r.int(2)?.clamp(0, 100) as u8,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            .collect()
     }
 
     /// Number of stored scans.
-    pub fn count(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM scans", [], |r| r.get(0))?)
+    pub fn count(&mut self) -> Result<i64, StoreError> {
+        Ok(self.conn.query("SELECT COUNT(*) FROM scans", &[])?[0].int(0)?)
     }
 
-    /// SQLite's own consistency check (`ok` when the file is sound).
-    pub fn integrity_check(&self) -> Result<String, StoreError> {
-        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    /// The database's own consistency check: `ok` when a SQLite file is sound; Postgres
+    /// keeps its own, so there it answers `ok` once a query succeeds.
+    pub fn integrity_check(&mut self) -> Result<String, StoreError> {
+        match &self.conn {
+            Conn::Sqlite(c) => Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?),
+            Conn::Postgres(..) => {
+                self.conn.query("SELECT 1", &[])?;
+                Ok("ok".into())
+            }
+        }
     }
+}
+
+fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    // WAL: readers (the dashboard) never block the writer (a scan being saved).
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(conn)
+}
+
+fn is_unique_violation(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+}
+
+/// Inserts a scan with its category scores and applies `retention` to its target, inside
+/// the caller's transaction.
+fn insert_scan(
+    tx: &mut Tx<'_>,
+    report: &Report,
+    scan_uuid: Option<&str>,
+    retention: Retention,
+) -> Result<i64, StoreError> {
+    let json = serde_json::to_string(report).map_err(|source| StoreError::Corrupt { id: 0, source })?;
+    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count() as i64;
+    let target = &report.target.url;
+    let row = tx.query_opt(
+        "INSERT INTO scans (target, started_at, finished_at, saved_unix, profile, score, grade, requests,
+            findings, critical, high, medium, low, info, report, scan_uuid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+         RETURNING id",
+        &[
+            target.into(),
+            (&report.started_at).into(),
+            (&report.finished_at).into(),
+            now_unix().into(),
+            (&report.profile).into(),
+            i64::from(report.score).into(),
+            (&report.grade).into(),
+            (report.stats.requests as i64).into(),
+            (report.findings.len() as i64).into(),
+            count(Severity::Critical).into(),
+            count(Severity::High).into(),
+            count(Severity::Medium).into(),
+            count(Severity::Low).into(),
+            count(Severity::Info).into(),
+            Param::Text(&json),
+            scan_uuid.into(),
+        ],
+    )?;
+    let id = row.expect("INSERT … RETURNING gives a row").int(0)?;
+    // Untested categories have no score to chart.
+    for category in &report.categories {
+        if let Some(score) = category.score {
+            tx.execute(
+                "INSERT INTO category_scores (scan_id, name, score) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (scan_id, name) DO UPDATE SET score = excluded.score",
+                &[id.into(), (&category.name).into(), i64::from(score).into()],
+            )?;
+        }
+    }
+    if let Some(keep) = retention.keep {
+        tx.execute(
+            "DELETE FROM scans WHERE target = ?1 AND id NOT IN
+               (SELECT id FROM scans WHERE target = ?1 ORDER BY id DESC LIMIT ?2)",
+            &[target.into(), (keep.max(1) as i64).into()],
+        )?;
+    }
+    if let Some(days) = retention.days {
+        // The scan just saved always stays.
+        tx.execute(
+            "DELETE FROM scans WHERE target = ?1 AND saved_unix <= ?2 AND id != ?3",
+            &[target.into(), (now_unix() - i64::from(days) * 86_400).into(), id.into()],
+        )?;
+    }
+    Ok(id)
 }
 
 /// A one-line sparkline of scores (0–100), oldest first: `▁▃▅█`.
