@@ -2,11 +2,13 @@
 //! so the figures compare on whatever machine runs them.
 
 pub mod coverage;
+pub mod django_cookie;
 pub mod entropy;
 pub mod scan;
 
 use authprobe_jwt::crack::bench::{
-    candidates_per_second, BENCHMARK_KEY, SIMPLEJWT_ACCESS_TOKEN, SIMPLEJWT_PROFILE_TOKEN,
+    candidates_per_second, compressions_per_candidate, BENCHMARK_CANDIDATE_LEN, BENCHMARK_KEY, SIMPLEJWT_ACCESS_TOKEN,
+    SIMPLEJWT_PROFILE_TOKEN,
 };
 use authprobe_jwt::crack::CrackTarget;
 use hmac::{Hmac, Mac};
@@ -52,7 +54,8 @@ pub fn baseline_per_second(target: &CrackTarget, duration: Duration) -> f64 {
 }
 
 /// Prints candidates/s of the baseline, the cracker on one thread and on every core, with
-/// the ratios, for a default simplejwt access token and one with profile claims.
+/// the ratios, for a default simplejwt access token and one with profile claims; then
+/// Django session-cookie cracking against JWT cracking ([`django_cookie`]).
 pub fn crack_report(out: &mut impl Write) -> std::io::Result<()> {
     let duration = measure_for();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -78,12 +81,11 @@ pub fn crack_report(out: &mut impl Write) -> std::io::Result<()> {
     ] {
         let target = CrackTarget::from_jwt(token).expect("a valid HS256 token");
         assert!(target.verify(BENCHMARK_KEY.as_bytes()));
-        let blocks = (target.message.len() + 9).div_ceil(64);
         writeln!(
             out,
             "\n{name}: {}-byte signing input, {} compressions per candidate",
             target.message.len(),
-            blocks + 3
+            compressions_per_candidate(&target, BENCHMARK_CANDIDATE_LEN)
         )?;
         let baseline = baseline_per_second(&target, duration);
         let single = candidates_per_second(&target, 1, duration);
@@ -100,7 +102,7 @@ pub fn crack_report(out: &mut impl Write) -> std::io::Result<()> {
         line(out, "authprobe, 1 thread", single)?;
         line(out, &format!("authprobe, {cores} threads"), all)?;
     }
-    Ok(())
+    django_cookie::django_cookie_report(out, duration)
 }
 
 #[cfg(test)]
@@ -113,7 +115,8 @@ mod tests {
         let mut out = Vec::new();
         crack_report(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert_eq!(text.matches("M candidates/s").count(), 6, "{text}");
+        // Three per token, two in the Django section.
+        assert_eq!(text.matches("M candidates/s").count(), 8, "{text}");
         assert!(text.contains("185-byte signing input, 7 compressions"), "{text}");
     }
 }

@@ -3,8 +3,11 @@
 //! Everything that does not depend on the key is computed once: the message blocks with
 //! their final padding (laid out as if the 64/128-byte ipad block came first), the padding
 //! of the outer hash, the expected MAC as state words, and for Django's `salted_hmac` the
-//! hash state after the salt prefix. Per candidate only the ipad/opad blocks are built and
-//! the compression function runs over them; nothing is allocated and nothing is encoded.
+//! hash state after the salt prefix. Per candidate only the ipad/opad blocks (and Django's
+//! last key-derivation blocks) are built and the compression function runs over them;
+//! nothing is allocated and nothing is encoded. Where the CPU has SHA-NI, `shani.rs`
+//! runs four candidates at once, key derivation included; elsewhere the scalar path here
+//! gives the same answers.
 
 use super::target::{CrackTarget, KeyDerivation};
 use super::MacAlg;
@@ -104,21 +107,34 @@ impl SaltedKey {
         }
     }
 
+    /// The last blocks of sha256(prefix + candidate), the ones after the prefix's whole
+    /// blocks, padded: written to `out`, their count (1 or 2) returned. `None` when the
+    /// candidate needs more than two blocks (`out` is then left as it was).
+    #[inline]
+    fn final_blocks(&self, candidate: &[u8], out: &mut [[u8; 64]; 2]) -> Option<usize> {
+        let total = self.tail.len() + candidate.len();
+        let n = match total + 9 {
+            0..=64 => 64,
+            65..=128 => 128,
+            _ => return None,
+        };
+        let buf = &mut out.as_flattened_mut()[..n];
+        buf[..self.tail.len()].copy_from_slice(&self.tail);
+        buf[self.tail.len()..total].copy_from_slice(candidate);
+        buf[total] = 0x80;
+        buf[total + 1..n - 8].fill(0);
+        let bits = (self.done + total as u64) * 8;
+        buf[n - 8..].copy_from_slice(&bits.to_be_bytes());
+        Some(n / 64)
+    }
+
     /// The 32-byte key for `candidate`, written into `out`.
     #[inline]
     fn derive(&self, candidate: &[u8], out: &mut [u8; 32]) {
         let mut state = self.state;
-        let total = self.tail.len() + candidate.len();
-        if total + 9 <= 128 {
-            let mut buf = [0u8; 128];
-            buf[..self.tail.len()].copy_from_slice(&self.tail);
-            buf[self.tail.len()..total].copy_from_slice(candidate);
-            buf[total] = 0x80;
-            let n = if total + 9 <= 64 { 64 } else { 128 };
-            let bits = (self.done + total as u64) * 8;
-            buf[n - 8..n].copy_from_slice(&bits.to_be_bytes());
-            let blocks = [*Block64::from_slice(&buf[..64]), *Block64::from_slice(&buf[64..])];
-            sha2::compress256(&mut state, &blocks[..n / 64]);
+        let mut blocks = [[0u8; 64]; 2];
+        if let Some(n) = self.final_blocks(candidate, &mut blocks) {
+            sha2::compress256(&mut state, &blocks.map(Block64::from)[..n]);
         } else {
             let mut data = self.tail.clone();
             data.extend_from_slice(candidate);
@@ -162,7 +178,8 @@ impl Sha256Engine {
                     std::array::from_fn(|i| u32::from_be_bytes(block[i * 4..i * 4 + 4].try_into().expect("4 bytes")))
                 })
                 .collect();
-            super::shani::ShaNi::new(&IV256, &words, &expected)
+            let key_prefix = salted.as_ref().map(|salted| (&salted.state, salted.done));
+            super::shani::ShaNi::new(&IV256, &words, &expected, key_prefix)
         });
         Sha256Engine {
             message,
@@ -170,6 +187,32 @@ impl Sha256Engine {
             salted,
             #[cfg(target_arch = "x86_64")]
             shani,
+        }
+    }
+
+    /// The same engine without the SHA-NI lanes: the scalar path of CPUs without SHA
+    /// extensions, for tests that compare the two.
+    #[cfg(test)]
+    pub(crate) fn scalar(target: &CrackTarget) -> Sha256Engine {
+        #[allow(unused_mut)]
+        let mut engine = Sha256Engine::new(target);
+        #[cfg(target_arch = "x86_64")]
+        {
+            engine.shani = None;
+        }
+        engine
+    }
+
+    /// Whether candidates go through the multi-lane SHA-NI path.
+    #[cfg(test)]
+    pub(crate) fn is_multi_lane(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.shani.is_some()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
         }
     }
 
@@ -185,6 +228,37 @@ impl Sha256Engine {
         } else {
             out[..32].copy_from_slice(&Sha256::digest(candidate));
         }
+    }
+
+    /// Up to [`LANES`](super::shani::LANES) candidates through the SHA-NI lanes, keys used
+    /// as they are (hashed first when longer than a block); bit `i` set when candidate `i`
+    /// matches.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    fn test_lanes(&self, shani: &super::shani::ShaNi, group: &[&[u8]]) -> u32 {
+        let mut keys = [[0u8; 64]; super::shani::LANES];
+        for (key, candidate) in keys.iter_mut().zip(group) {
+            self.key_block(candidate, key);
+        }
+        shani.test(&keys)
+    }
+
+    /// As [`Self::test_lanes`] for Django's derived keys: the key derivation runs in the same
+    /// lanes as the HMAC. A group with a candidate too long for two derivation blocks (over
+    /// 100-odd bytes: rare) derives its keys one at a time instead.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    fn test_derived_lanes(&self, shani: &super::shani::ShaNi, salted: &SaltedKey, group: &[&[u8]]) -> u32 {
+        use super::shani::LANES;
+        let mut final_blocks = [[[0u8; 64]; 2]; LANES];
+        let mut lengths = [0usize; LANES];
+        for (lane, candidate) in group.iter().enumerate() {
+            if salted.final_blocks(candidate, &mut final_blocks[lane]).is_none() {
+                return self.test_lanes(shani, group);
+            }
+            lengths[lane] = salted.tail.len() + candidate.len();
+        }
+        shani.test_derived(&final_blocks, &lengths)
     }
 
     #[inline]
@@ -221,11 +295,10 @@ impl Tester for Sha256Engine {
             return candidates.iter().position(|c| self.test(c));
         };
         for (n, group) in candidates.chunks(LANES).enumerate() {
-            let mut keys = [[0u8; 64]; LANES];
-            for (key, candidate) in keys.iter_mut().zip(group) {
-                self.key_block(candidate, key);
-            }
-            let hits = shani.test(&keys) & ((1 << group.len()) - 1);
+            let hits = match &self.salted {
+                Some(salted) => self.test_derived_lanes(shani, salted, group),
+                None => self.test_lanes(shani, group),
+            } & ((1 << group.len()) - 1);
             if hits != 0 {
                 return Some(n * LANES + hits.trailing_zeros() as usize);
             }

@@ -1,7 +1,7 @@
 //! Fixtures come from the real libraries: PyJWT 2 (`jwt.encode(claims, key, algorithm=...)`)
 //! and Django 5.1 (`django.core.signing`), run in the testbed's virtualenv.
 
-use super::engine::{Engine, Tester, BATCH};
+use super::engine::{Engine, Sha256Engine, Tester, BATCH};
 use super::*;
 use rand::Rng;
 use std::io::Write;
@@ -198,6 +198,143 @@ fn django_signed_values_from_real_django_are_cracked_with_the_right_salt() {
         assert!(target.verify(key.as_bytes()), "{value}");
         let outcome = crack(&target, lists, None, 2);
         assert_eq!(outcome.found.as_deref(), Some(key.as_bytes()), "{value}");
+    }
+}
+
+/// The multi-lane engine (SHA-NI where the CPU has it) and the scalar one for a target.
+fn multi_lane_and_scalar(target: &CrackTarget) -> (Sha256Engine, Sha256Engine) {
+    let multi = Sha256Engine::new(target);
+    if !multi.is_multi_lane() {
+        eprintln!("no SHA-NI on this CPU: the multi-lane path is the scalar one");
+    }
+    (multi, Sha256Engine::scalar(target))
+}
+
+/// Decoys to put around a key in a batch.
+#[derive(Debug, Clone, Copy)]
+enum Decoys {
+    /// Of lengths whose derivations take one block and two, so lanes of a group differ.
+    MixedLengths,
+    /// The same with a 130-byte one, which needs three blocks and sends its group down the
+    /// one-at-a-time path.
+    WithOneTooLong,
+    /// As long as the key, like a mask's candidates: with a short salt tail, every lane's
+    /// second block is the same padding.
+    KeyLength,
+}
+
+impl Decoys {
+    fn batch<'a>(self, key: &'a [u8], len: usize, at: usize, store: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
+        let mut batch: Vec<&[u8]> = (0..len).map(|i| store[(i + at) % store.len()].as_slice()).collect();
+        if let Decoys::KeyLength = self {
+            batch = (0..len).map(|i| &store[store.len() - 1 - i % 4][..]).collect();
+        }
+        if let Decoys::WithOneTooLong = self {
+            batch[(at + 1) % len] = &store[5];
+        }
+        batch[at] = key;
+        batch
+    }
+
+    /// The decoys for `key`: five of mixed lengths, a 130-byte one, four as long as the key.
+    fn store(key: &[u8]) -> Vec<Vec<u8>> {
+        let mut store = vec![
+            b"".to_vec(),
+            b"x".to_vec(),
+            b"weak-django-kez".to_vec(),
+            vec![b'd'; 40],
+            vec![b'e'; 60],
+        ];
+        store.push(vec![b'l'; 130]);
+        store.extend((1..=4u8).map(|n| key.iter().map(|b| b.wrapping_add(n)).collect()));
+        store
+    }
+}
+
+#[test]
+fn the_multi_lane_django_path_finds_each_key_in_every_lane_and_batch_tail() {
+    let long_key = "L".repeat(80);
+    let cases = [
+        (DJ_DUMPS_WEAK, "django.core.signing", false, "weak-django-key"),
+        (DJ_PLAIN_WEAK, "s", false, "weak-django-key"),
+        // 48-byte prefix + 15-byte key: the second block is padding only.
+        (DJ_MESSAGES_WEAK, MESSAGES, true, "weak-django-key"),
+        (DJ_SET_SIGNED_WEAK, "themecolour", true, "weak-django-key"),
+        // 53-byte prefix + 66-byte key: exactly two blocks with the padding.
+        (DJ_SESSION_TESTBED, SESSIONS, false, TESTBED_KEY),
+        // 48 + 8 bytes: the shortest input whose second block is padding only.
+        (DJ_MESSAGES_CHANGEME, MESSAGES, true, "changeme"),
+        // Three derivation blocks: the key's own group goes one at a time.
+        (DJ_MESSAGES_LONG, MESSAGES, true, &long_key),
+        (bench::DJANGO_SESSION_COOKIE, SESSIONS, false, bench::BENCHMARK_KEY),
+    ];
+    for (value, salt, cookie, key) in cases {
+        let target = CrackTarget::from_django_signed(value, salt, cookie).unwrap();
+        let (multi, scalar) = multi_lane_and_scalar(&target);
+        let key = key.as_bytes();
+        let store = Decoys::store(key);
+        for decoys in [Decoys::MixedLengths, Decoys::WithOneTooLong, Decoys::KeyLength] {
+            // Batches of 1 to 8: tails of 1, 2 and 3 after 0 or 1 full group of 4.
+            for len in 1..=BATCH {
+                for at in 0..len {
+                    let batch = decoys.batch(key, len, at, &store);
+                    let mut missing = batch.clone();
+                    missing[at] = &store[1];
+                    let why = format!("{value}: batch of {len}, key at {at}, {decoys:?}");
+                    assert_eq!(scalar.test_batch(&batch), Some(at), "scalar, {why}");
+                    assert_eq!(multi.test_batch(&batch), Some(at), "multi-lane, {why}");
+                    assert_eq!(multi.test_batch(&missing), None, "{why}");
+                    assert_eq!(scalar.test_batch(&missing), None, "{why}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_multi_lane_django_path_agrees_with_the_scalar_path_on_random_salts_and_keys() {
+    let mut rng = rand::rng();
+    for round in 0..2_000 {
+        // Prefixes of 0 to 149 bytes leave every tail length in the last prefix block.
+        let prefix: Vec<u8> = (0..round % 150).map(|_| rng.random()).collect();
+        let tail = prefix.len() % 64;
+        let message: Vec<u8> = (0..rng.random_range(0..300)).map(|_| rng.random()).collect();
+        // Every other round a batch of one length, like a mask's; half of those of a length
+        // whose second derivation block is padding only, when the tail leaves room for one.
+        let same_length = round % 2 == 0;
+        let key_len = if same_length && round % 4 == 0 && tail <= 56 {
+            rng.random_range(56..64) - tail
+        } else {
+            let longest = if rng.random_bool(0.9) { 70 } else { 140 };
+            rng.random_range(0..longest)
+        };
+        let random_bytes =
+            |rng: &mut rand::rngs::ThreadRng, len: usize| -> Vec<u8> { (0..len).map(|_| rng.random()).collect() };
+        let key = random_bytes(&mut rng, key_len);
+        let mut target = CrackTarget {
+            alg: MacAlg::Sha256,
+            message,
+            expected: Vec::new(),
+            derivation: KeyDerivation::DjangoSalted { prefix },
+        };
+        target.expected = target.mac_with(&key);
+        let (multi, scalar) = multi_lane_and_scalar(&target);
+        let len = rng.random_range(1..=BATCH);
+        let mut candidates: Vec<Vec<u8>> = (0..len)
+            .map(|_| {
+                let len = if same_length { key_len } else { rng.random_range(0..140) };
+                random_bytes(&mut rng, len)
+            })
+            .collect();
+        let at = rng.random_range(0..len);
+        candidates[at] = key.clone();
+        let batch: Vec<&[u8]> = candidates.iter().map(Vec::as_slice).collect();
+        // A random decoy equal to the key would be found first: the reference says which.
+        let expected = batch.iter().position(|c| target.verify(c));
+        assert!(expected.is_some());
+        let why = format!("round {round}, tail {tail}, key {key_len} bytes, at {at} of {len}");
+        assert_eq!(scalar.test_batch(&batch), expected, "scalar, {why}");
+        assert_eq!(multi.test_batch(&batch), expected, "multi-lane, {why}");
     }
 }
 
