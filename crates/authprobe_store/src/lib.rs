@@ -327,40 +327,32 @@ impl Store {
         Ok(summaries(rows)?.into_iter().next())
     }
 
-    /// Every target with its newest scan, most recently scanned first.
+    /// Every target with its newest scan, most recently scanned first. One query, however
+    /// many targets: a shared store of thousands of APIs answers in one round trip.
     pub fn targets(&mut self) -> Result<Vec<TargetSummary>, StoreError> {
-        let heads = self.conn.query(
-            "SELECT target, COUNT(*), MAX(id) FROM scans GROUP BY target ORDER BY MAX(id) DESC",
+        let columns: Vec<String> = SUMMARY_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect();
+        let rows = self.conn.query(
+            &format!(
+                "SELECT {}, h.n,
+                   (SELECT p.score FROM scans p WHERE p.target = s.target AND p.id < s.id ORDER BY p.id DESC LIMIT 1)
+                 FROM (SELECT target, COUNT(*) AS n, MAX(id) AS last FROM scans GROUP BY target) h
+                 JOIN scans s ON s.id = h.last
+                 ORDER BY s.id DESC",
+                columns.join(", ")
+            ),
             &[],
         )?;
-        let mut out = Vec::with_capacity(heads.len());
-        for head in heads {
-            let (target, scans, last) = (head.text(0)?, head.int(1)?, head.int(2)?);
-            let latest = self.conn.query(
-                &format!("SELECT {SUMMARY_COLUMNS} FROM scans WHERE id = ?1"),
-                &[last.into()],
-            )?;
-            let Some(latest) = summaries(latest)?.into_iter().next() else {
-                continue; // pruned between the two reads
-            };
-            let previous_score = self
-                .conn
-                .query(
-                    "SELECT score FROM scans WHERE target = ?1 AND id < ?2 ORDER BY id DESC LIMIT 1",
-                    &[(&target).into(), last.into()],
-                )?
-                .first()
-                .map(|r| r.int(0))
-                .transpose()?
-                .map(|s| s.clamp(0, 100) as u8);
-            out.push(TargetSummary {
-                target,
-                scans,
-                latest,
-                previous_score,
-            });
-        }
-        Ok(out)
+        rows.iter()
+            .map(|row| {
+                let latest = summary_from_row(row)?;
+                Ok(TargetSummary {
+                    target: latest.target.clone(),
+                    scans: row.int(14)?,
+                    previous_score: row.opt_int(15)?.map(|s| s.clamp(0, 100) as u8),
+                    latest,
+                })
+            })
+            .collect()
     }
 
     /// Per-category scores of a target's newest `limit` scans, oldest first.

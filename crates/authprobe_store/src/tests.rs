@@ -515,16 +515,24 @@ fn a_postgres_connection_the_server_closed_is_opened_again() {
     store
         .save(&report("http://a/", 90, "t", vec![]), Retention::default())
         .unwrap();
+    let pid = store.conn.query("SELECT pg_backend_pid()", &[]).unwrap()[0]
+        .int(0)
+        .unwrap();
     let Location::Postgres(url) = &location else {
         unreachable!()
     };
-    location::connect_postgres(url)
-        .unwrap()
-        .batch_execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
+    let mut admin = location::connect_postgres(url).unwrap();
+    admin
+        .execute("SELECT pg_terminate_backend($1)", &[&(pid as i32)])
         .unwrap();
+    // Terminating is asynchronous: wait until the backend is gone.
+    while !admin
+        .query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", &[&(pid as i32)])
+        .unwrap()
+        .is_empty()
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // The driver learns of the close on its next call, which fails; the one after heals.
     let _ = store.count();
     assert_eq!(store.count().unwrap(), 1);
