@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod entropy;
 pub mod scan;
+pub mod testbed;
 
 use authprobe_jwt::crack::bench::{
     candidates_per_second, BENCHMARK_KEY, SIMPLEJWT_ACCESS_TOKEN, SIMPLEJWT_PROFILE_TOKEN,
