@@ -8,7 +8,6 @@
 //! identity's username while the primary identity is logged in. Accepted as the primary
 //! identity (no second identity available) is **firm**.
 
-use authprobe_core::config::UserCredential;
 use authprobe_core::discovery::EndpointKind;
 use authprobe_core::flows::{family, BodyEncoding, LoginFlow};
 use authprobe_core::identity::Presentation;
@@ -16,7 +15,6 @@ use authprobe_core::oracle::{responses_match, Baseline, Verdict};
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{Confidence, ExchangeId, Finding, ProbeResponse, ScanContext};
 use authprobe_jwt::Jwt;
-use futures::StreamExt;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use url::Url;
@@ -214,21 +212,57 @@ pub(crate) async fn families(cx: &ScanContext) -> Arc<Families> {
 }
 
 async fn build(cx: &ScanContext) -> Families {
+    let mut families = Vec::new();
     // The issuers are the scan's token login flows (configured or detected), logged in
     // through the flow itself: its fields, its body, its credential extraction.
-    let issuers: Vec<usize> = (0..cx.flows.login.len())
-        .filter(|i| cx.flows.login[*i].spec.body != BodyEncoding::Form)
+    let issuers: Vec<&LoginFlow> = cx
+        .flows
+        .login
+        .iter()
+        .filter(|f| f.spec.body != BodyEncoding::Form)
         // DRF authtoken keys are opaque: no JWT family there.
-        .filter(|i| cx.flows.login[*i].family_label() != family::AUTHTOKEN)
+        .filter(|f| f.family_label() != family::AUTHTOKEN)
         .collect();
-    // Issuers are independent: their logins and verifier searches run side by side, each
-    // one's steps in order; the families keep the issuers' order.
-    let built: Vec<Option<Family>> = futures::stream::iter(issuers)
-        .map(|i| family_of(cx, &cx.flows.login[i]))
-        .buffered(cx.fan_out())
-        .collect()
-        .await;
-    let mut families: Vec<Family> = built.into_iter().flatten().collect();
+    for flow in issuers {
+        let issuer = flow.url.clone();
+        let presentation = cx
+            .identities
+            .iter()
+            .find(|i| i.login_url.as_ref() == Some(&issuer))
+            .and_then(|i| i.presentation().cloned())
+            .unwrap_or_else(Presentation::bearer);
+        let mut issued = Vec::new();
+        for user in cx.credentials.iter().take(2) {
+            let Ok(identity) = flow.log_in(&cx.probe, user).await else {
+                continue;
+            };
+            for secret in identity.secrets() {
+                cx.redactor.add_secret(&secret);
+            }
+            let Some(token) = identity.access_jwt.clone() else {
+                continue;
+            };
+            let Ok(jwt) = Jwt::parse(&token) else { continue };
+            issued.push(Issued {
+                label: user.username.clone(),
+                marker: user.username.clone(),
+                token,
+                jwt,
+                exchange: identity.login_exchange.expect("a login records its exchange"),
+            });
+        }
+        let mut issued = issued.into_iter();
+        let Some(mine) = issued.next() else { continue };
+        let other = issued.next();
+        let verifier = find_verifier(cx, &issuer, &mine, &presentation).await;
+        families.push(Family {
+            issuer,
+            presentation,
+            mine,
+            other,
+            verifier,
+        });
+    }
     // A supplied `--bearer` JWT is a family of its own, verified where the scan uses it.
     if families.is_empty() {
         if let Some(identity) = cx.primary().filter(|i| i.login.is_none()) {
@@ -254,51 +288,6 @@ async fn build(cx: &ScanContext) -> Families {
         }
     }
     Families(families)
-}
-
-/// `user`'s access token from `flow`'s login, if it is a JWT.
-async fn issued_to(cx: &ScanContext, flow: &LoginFlow, user: &UserCredential) -> Option<Issued> {
-    let identity = flow.log_in(&cx.probe, user).await.ok()?;
-    for secret in identity.secrets() {
-        cx.redactor.add_secret(&secret);
-    }
-    let token = identity.access_jwt.clone()?;
-    let jwt = Jwt::parse(&token).ok()?;
-    Some(Issued {
-        label: user.username.clone(),
-        marker: user.username.clone(),
-        token,
-        jwt,
-        exchange: identity.login_exchange.expect("a login records its exchange"),
-    })
-}
-
-/// The family of one token issuer: both identities' tokens from it, and where it is verified.
-async fn family_of(cx: &ScanContext, flow: &LoginFlow) -> Option<Family> {
-    let issuer = flow.url.clone();
-    let presentation = cx
-        .identities
-        .iter()
-        .find(|i| i.login_url.as_ref() == Some(&issuer))
-        .and_then(|i| i.presentation().cloned())
-        .unwrap_or_else(Presentation::bearer);
-    // The two identities' logins do not depend on each other.
-    let issued: Vec<Option<Issued>> = futures::stream::iter(0..cx.credentials.len().min(2))
-        .map(|i| issued_to(cx, flow, &cx.credentials[i]))
-        .buffered(cx.fan_out())
-        .collect()
-        .await;
-    let mut issued = issued.into_iter().flatten();
-    let mine = issued.next()?;
-    let other = issued.next();
-    let verifier = find_verifier(cx, &issuer, &mine, &presentation).await;
-    Some(Family {
-        issuer,
-        presentation,
-        mine,
-        other,
-        verifier,
-    })
 }
 
 /// The endpoint that accepts `mine`'s token: refused anonymously, answers with the
