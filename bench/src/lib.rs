@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod django_cookie;
 pub mod entropy;
 pub mod scan;
+pub mod testbed;
 
 use authprobe_jwt::crack::bench::{
     candidates_per_second, compressions_per_candidate, BENCHMARK_CANDIDATE_LEN, BENCHMARK_KEY, SIMPLEJWT_ACCESS_TOKEN,

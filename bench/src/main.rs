@@ -1,12 +1,22 @@
 //! `cargo run --release -p authprobe_bench`: HMAC secret cracking and token analysis speed
 //! against baselines, in-scan cracking coverage, and a spec-driven scan at scale (`-- crack`,
-//! `-- coverage`, `-- entropy` or `-- scan` runs one of them).
+//! `-- coverage`, `-- entropy` or `-- scan` runs one of them). `-- testbed` (never run by
+//! default: it needs the Django testbed) times the bundled testbed's scan with the old and
+//! the new check scheduling.
 
 use std::io::Write;
 
 fn main() {
     let only = std::env::args().nth(1);
     let run = |name: &str| only.is_none() || only.as_deref() == Some(name);
+    if only.as_deref() == Some("testbed") {
+        let out = &mut std::io::stdout().lock();
+        let same = authprobe_bench::testbed::testbed_report(out).expect("the testbed bench runs");
+        if !same {
+            std::process::exit(1);
+        }
+        return;
+    }
     let out = &mut std::io::stdout().lock();
     if run("crack") {
         authprobe_bench::crack_report(out).expect("stdout");

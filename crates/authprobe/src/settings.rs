@@ -382,6 +382,11 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             spec,
             writes,
             unselected_checks,
+            // Hidden: the schedule before issue 17, for side-by-side timing.
+            schedule: std::env::var("AUTHPROBE_SCHEDULE")
+                .ok()
+                .and_then(|v| authprobe_core::config::Schedule::parse(&v))
+                .unwrap_or_default(),
         },
         gate,
     ))

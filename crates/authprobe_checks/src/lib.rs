@@ -29,10 +29,12 @@ pub use registry::{all, by_code, ALL};
 ///   ([`authprobe_core::Check::severities`]; a unit test holds each check file to it);
 /// - `sends_post = true;` marks checks the read-only `safe` profile must skip;
 /// - `changes_account = true;`, `writes = true;` and `runs_last = true;` put the check in a
-///   later wave ([`authprobe_core::Check::runs_last`] and its neighbours).
+///   later stage ([`authprobe_core::Check::runs_last`] and its neighbours);
+/// - `starts_first = true;` starts a check that waits long before the others of its stage
+///   ([`authprobe_core::Check::starts_first`]).
 #[macro_export]
 macro_rules! declare_check {
-    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(severities = [$($severity:expr),+ $(,)?];)? $(sends_post = $post:literal;)? $(changes_account = $changes:literal;)? $(writes = $writes:literal;)? $(runs_last = $last:literal;)?) => {
+    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(severities = [$($severity:expr),+ $(,)?];)? $(sends_post = $post:literal;)? $(changes_account = $changes:literal;)? $(writes = $writes:literal;)? $(runs_last = $last:literal;)? $(starts_first = $first:literal;)?) => {
         $(#[doc = $doc])*
         pub struct $name;
 
@@ -83,6 +85,12 @@ macro_rules! declare_check {
             $(
                 fn runs_last(&self) -> bool {
                     $last
+                }
+            )?
+
+            $(
+                fn starts_first(&self) -> bool {
+                    $first
                 }
             )?
         }

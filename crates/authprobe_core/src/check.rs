@@ -154,6 +154,13 @@ pub trait Check: Send + Sync {
         false
     }
 
+    /// Checks that wait long on something other than the target (a token's expiry, offline
+    /// cracking) or send a long chain of dependent requests: the engine starts them before
+    /// the others of their stage, so the wait overlaps the others' requests.
+    fn starts_first(&self) -> bool {
+        false
+    }
+
     /// Checks that must POST (to login or token endpoints) cannot run in the read-only
     /// `safe` profile; they are reported as skipped there.
     fn sends_post(&self) -> bool {

@@ -99,6 +99,33 @@ pub struct ScanConfig {
     /// Codes of the checks left out (`--checks`, `--exclude-checks`): listed as skipped
     /// with [`crate::engine::NOT_SELECTED`], never run.
     pub unselected_checks: std::collections::BTreeSet<String>,
+    /// How checks are scheduled; [`Schedule::Tasks`] unless a comparison asks otherwise.
+    pub schedule: Schedule,
+}
+
+/// How the engine schedules checks and how checks schedule their independent probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Schedule {
+    /// Every check a task of its own, independent probes within a check sent at the
+    /// probe's concurrency (see [`crate::context::ScanContext::fan_out`]).
+    #[default]
+    Tasks,
+    /// The schedule before issue 17, kept reachable as the bench's baseline (hidden
+    /// `AUTHPROBE_SCHEDULE=sequential` in the CLI): checks in waves polled together in one
+    /// task, each wave waiting for the previous one's slowest check, and a check's
+    /// independent probes sent one at a time.
+    Waves,
+}
+
+impl Schedule {
+    /// `sequential` (or `waves`) for [`Schedule::Waves`], `tasks` for [`Schedule::Tasks`].
+    pub fn parse(value: &str) -> Option<Schedule> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "tasks" | "concurrent" => Some(Schedule::Tasks),
+            "sequential" | "waves" => Some(Schedule::Waves),
+            _ => None,
+        }
+    }
 }
 
 impl ScanConfig {
@@ -124,6 +151,7 @@ impl ScanConfig {
             spec: None,
             writes: None,
             unselected_checks: Default::default(),
+            schedule: Schedule::default(),
         }
     }
 }

@@ -96,6 +96,17 @@ impl ScanContext {
         value.downcast::<T>().expect("shared values are keyed by their type")
     }
 
+    /// How many independent requests a check may have in flight at once (e.g. one per
+    /// endpoint of a per-endpoint loop): the probe's concurrency, which bounds the whole
+    /// scan anyway, or one under [`crate::config::Schedule::Waves`]. Probes that depend on
+    /// each other (login, act, logout, replay) stay sequential whatever this says.
+    pub fn fan_out(&self) -> usize {
+        match self.config.schedule {
+            crate::config::Schedule::Tasks => self.probe.settings().concurrency.max(1),
+            crate::config::Schedule::Waves => 1,
+        }
+    }
+
     /// The primary identity (A).
     pub fn primary(&self) -> Option<&Identity> {
         self.identities.first()

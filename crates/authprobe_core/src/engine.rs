@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::check::{doc_section, Check, CheckOutcome, Family, Requirement};
-use crate::config::{ScanConfig, UserCredential};
+use crate::config::{ScanConfig, Schedule, UserCredential};
 use crate::context::ScanContext;
 use crate::discovery::{add_endpoints, discover, discover_authenticated, EndpointKind, Inventory};
 use crate::exchange::Evidence;
@@ -260,60 +260,13 @@ pub async fn scan_until(
     });
     cx.spec = spec.map(|(s, _)| s);
     observer.phase("checks", checks.len());
-    let run_one = |check: &'static dyn Check| {
-        let cx = &cx;
-        let interrupt = &interrupt;
-        async move {
-            let meta = check.meta();
-            let selected = !cx.config.unselected_checks.contains(meta.code);
-            let outcome = match unmet_requirement(meta.requires, cx) {
-                _ if !selected => CheckOutcome::skipped(NOT_SELECTED),
-                Some(reason) => CheckOutcome::skipped(reason),
-                None if cx.probe.interrupted() => CheckOutcome::skipped(format!(
-                    "not run: the scan was {}",
-                    interrupt.reason().unwrap_or_default()
-                )),
-                None if check.writes() && cx.config.writes.is_none() => CheckOutcome::skipped(
-                    "write probe: runs only with --allow-writes against a target declared non-production (--environment staging)",
-                ),
-                None if check.sends_post() && cx.probe.settings().read_only => CheckOutcome::skipped(
-                    "the safe profile sends GET and HEAD only; this check must POST to login or token endpoints",
-                ),
-                None => match check.run(cx).await {
-                    // A pass reached after the budget ran out may be a pass by omission.
-                    CheckOutcome::Ran(findings) if findings.is_empty() && cx.probe.budget_refusals() > 0 => {
-                        CheckOutcome::skipped(format!(
-                            "incomplete: the request budget of {} requests ran out (raise --max-requests)",
-                            cx.probe.settings().max_requests
-                        ))
-                    }
-                    // A pass reached after the stop may be a pass by omission too.
-                    CheckOutcome::Ran(findings) if findings.is_empty() && cx.probe.interrupted() => {
-                        CheckOutcome::skipped(format!(
-                            "incomplete: the scan was {} before this check finished",
-                            interrupt.reason().unwrap_or_default()
-                        ))
-                    }
-                    outcome => outcome,
-                },
-            };
-            observer.step(meta.code);
-            (check, outcome)
-        }
+    let cx = Arc::new(cx);
+    let outcomes = match cx.config.schedule {
+        Schedule::Tasks => run_as_tasks(checks, &cx, observer, &interrupt).await,
+        Schedule::Waves => run_in_waves(checks, &cx, observer, &interrupt).await,
     };
-    // Four waves: ordinary checks concurrently, then those that change the test account,
-    // then the write probes (their objects never meet the ordinary checks), then the ones
-    // that trip the target's defences.
-    let waves: [fn(&dyn Check) -> bool; 4] = [
-        |c| !c.runs_last() && !c.changes_account() && !c.writes(),
-        |c| c.changes_account(),
-        |c| c.writes() && !c.changes_account(),
-        |c| c.runs_last() && !c.changes_account() && !c.writes(),
-    ];
-    let mut outcomes = Vec::new();
-    for in_wave in waves {
-        outcomes.extend(join_all(checks.iter().copied().filter(|c| in_wave(*c)).map(run_one)).await);
-    }
+    // Every task is joined, and a finished task has dropped its future (and its handle).
+    let cx = Arc::into_inner(cx).expect("no check task outlives the checks phase");
 
     let incomplete_reason = incomplete_reasons(&cx, interrupt.reason());
     // Obtained credentials may have been issued during checks too.
@@ -399,6 +352,7 @@ pub async fn scan_until(
             max_requests: cx.probe.settings().max_requests,
             methods: methods_used(&cx),
             throttle: cx.probe.throttle_report(),
+            in_flight: Some(cx.probe.in_flight()),
         },
         profile: cx.config.profile.clone(),
         score: total,
@@ -446,6 +400,127 @@ pub async fn scan_until(
     };
     crate::baseline::stamp_fingerprints(&mut report);
     Ok(report)
+}
+
+/// The stage of the scan a check runs in. Stages run one after the other; within a stage
+/// checks run concurrently. Ordinary checks first; then those that change the test account
+/// (they run alone: the others log in with the original password); then the write probes
+/// (their objects never meet the ordinary checks); then the ones that trip the target's
+/// defences (a lockout or a throttle must not disturb any other check).
+fn stage(check: &dyn Check) -> usize {
+    if check.changes_account() {
+        1
+    } else if check.writes() {
+        2
+    } else if check.runs_last() {
+        3
+    } else {
+        0
+    }
+}
+
+const STAGES: usize = 4;
+
+/// Runs one check, or says why it does not run.
+async fn run_check(check: &'static dyn Check, cx: &ScanContext, interrupt: &Interrupt) -> CheckOutcome {
+    let meta = check.meta();
+    let selected = !cx.config.unselected_checks.contains(meta.code);
+    match unmet_requirement(meta.requires, cx) {
+        _ if !selected => CheckOutcome::skipped(NOT_SELECTED),
+        Some(reason) => CheckOutcome::skipped(reason),
+        None if cx.probe.interrupted() => CheckOutcome::skipped(format!(
+            "not run: the scan was {}",
+            interrupt.reason().unwrap_or_default()
+        )),
+        None if check.writes() && cx.config.writes.is_none() => CheckOutcome::skipped(
+            "write probe: runs only with --allow-writes against a target declared non-production (--environment staging)",
+        ),
+        None if check.sends_post() && cx.probe.settings().read_only => CheckOutcome::skipped(
+            "the safe profile sends GET and HEAD only; this check must POST to login or token endpoints",
+        ),
+        None => match check.run(cx).await {
+            // A pass reached after the budget ran out may be a pass by omission.
+            CheckOutcome::Ran(findings) if findings.is_empty() && cx.probe.budget_refusals() > 0 => {
+                CheckOutcome::skipped(format!(
+                    "incomplete: the request budget of {} requests ran out (raise --max-requests)",
+                    cx.probe.settings().max_requests
+                ))
+            }
+            // A pass reached after the stop may be a pass by omission too.
+            CheckOutcome::Ran(findings) if findings.is_empty() && cx.probe.interrupted() => {
+                CheckOutcome::skipped(format!(
+                    "incomplete: the scan was {} before this check finished",
+                    interrupt.reason().unwrap_or_default()
+                ))
+            }
+            outcome => outcome,
+        },
+    }
+}
+
+/// Every check as a task of its own, so a check that waits (a token's expiry, offline
+/// cracking, a long chain of samples) holds back none of the others, and checks' own work
+/// spreads over the runtime's threads; the probe's concurrency limit bounds them all. Those
+/// that declare [`Check::starts_first`] are started first, so their waits overlap the
+/// others' requests instead of trailing them. Stages still follow each other (see
+/// [`stage`]). Outcomes come back in stage order, then registry order, as with
+/// [`run_in_waves`].
+async fn run_as_tasks(
+    checks: &[&'static dyn Check],
+    cx: &Arc<ScanContext>,
+    observer: &dyn ScanObserver,
+    interrupt: &Arc<Interrupt>,
+) -> Vec<(&'static dyn Check, CheckOutcome)> {
+    let mut outcomes = Vec::with_capacity(checks.len());
+    for in_stage in 0..STAGES {
+        let mut order: Vec<&'static dyn Check> = checks.iter().copied().filter(|c| stage(*c) == in_stage).collect();
+        let mut done: Vec<Option<CheckOutcome>> = order.iter().map(|_| None).collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut starting: Vec<usize> = (0..order.len()).collect();
+        starting.sort_by_key(|i| !order[*i].starts_first());
+        for i in starting {
+            let (check, cx, interrupt) = (order[i], cx.clone(), interrupt.clone());
+            tasks.spawn(async move { (i, run_check(check, &cx, &interrupt).await) });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (i, outcome) = match joined {
+                Ok(done) => done,
+                // A check that panicked takes the scan down, as it would run inline.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            };
+            observer.step(order[i].meta().code);
+            done[i] = Some(outcome);
+        }
+        for (check, outcome) in order.drain(..).zip(done) {
+            outcomes.push((check, outcome.expect("every task joined")));
+        }
+    }
+    outcomes
+}
+
+/// The schedule before issue 17, kept as the bench's baseline ([`Schedule::Waves`]): the
+/// stages as waves, each wave's checks polled together in one task, a wave starting when
+/// the previous one's slowest check is done.
+async fn run_in_waves(
+    checks: &[&'static dyn Check],
+    cx: &ScanContext,
+    observer: &dyn ScanObserver,
+    interrupt: &Interrupt,
+) -> Vec<(&'static dyn Check, CheckOutcome)> {
+    let mut outcomes = Vec::with_capacity(checks.len());
+    for in_stage in 0..STAGES {
+        let wave = checks
+            .iter()
+            .copied()
+            .filter(|c| stage(*c) == in_stage)
+            .map(|check| async move {
+                let outcome = run_check(check, cx, interrupt).await;
+                observer.step(check.meta().code);
+                (check, outcome)
+            });
+        outcomes.extend(join_all(wave).await);
+    }
+    outcomes
 }
 
 /// Reads `--spec`: a URL is fetched through the probe (it counts against the budget), anything
@@ -526,6 +601,7 @@ fn interrupted_early(
                 .filter(|(_, n)| *n > 0)
                 .collect(),
             throttle: None,
+            in_flight: Some(probe.in_flight()),
         },
         profile: config.profile.clone(),
         score: 0,

@@ -17,6 +17,7 @@ pub mod finding;
 pub mod flows;
 pub mod hidden_routes;
 pub mod identity;
+pub mod in_flight;
 pub mod interrupt;
 pub mod oracle;
 pub mod pagination;

@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::cookies::{CookieJar, SetCookie};
 use crate::exchange::{Exchange, ExchangeId, RecordedRequest, RecordedResponse, RECORDED_BODY_LIMIT};
+use crate::in_flight::{InFlightGauge, InFlightStats};
 use crate::interrupt::Interrupt;
 use crate::redact::Redactor;
 use crate::throttle::{self, Throttle};
@@ -438,6 +439,8 @@ pub struct Probe {
     write_allowed: RwLock<HashMap<String, WriteGrant>>,
     interrupt: Arc<Interrupt>,
     throttle: Throttle,
+    /// How many requests are on the wire, over the scan's wall time.
+    gauge: InFlightGauge,
     /// Redacts what the request log shows.
     redactor: Arc<Redactor>,
 }
@@ -507,6 +510,7 @@ impl Probe {
             write_allowed: RwLock::new(HashMap::new()),
             interrupt: Interrupt::new(),
             throttle,
+            gauge: InFlightGauge::new(),
             redactor: Arc::new(Redactor::default()),
         })
     }
@@ -716,7 +720,7 @@ impl Probe {
                 self.wait_for_rate_slot().await;
                 permit
             };
-            let _permit = tokio::select! {
+            let permit = tokio::select! {
                 permit = ready => permit,
                 _ = self.interrupt.triggered() => {
                     // Never sent: the slot goes back, so the count stays what the target saw.
@@ -728,6 +732,7 @@ impl Probe {
                 return Err(ProbeError::Other("cannot repeat a streamed request".into()));
             };
             let started = Instant::now();
+            let in_flight = self.gauge.enter();
             let outcome = match &self.transport {
                 Some(transport) => Ok(scripted(transport.answer(&recorded_request))),
                 None => tokio::select! {
@@ -735,6 +740,10 @@ impl Probe {
                     _ = self.interrupt.triggered() => Err(self.interrupted_error()),
                 },
             };
+            drop(in_flight);
+            // The answer is in: a throttle's pause or a retry's backoff below must not keep
+            // a concurrency slot from the other senders.
+            drop(permit);
             match outcome {
                 Err(err) if attempt < retries && err.is_connection_error() => {
                     self.record(
@@ -794,6 +803,11 @@ impl Probe {
             _ = tokio::time::sleep(wait) => Ok(()),
             _ = self.interrupt.triggered() => Err(self.interrupted_error()),
         }
+    }
+
+    /// How busy the probe has kept the target since it was created (see [`crate::in_flight`]).
+    pub fn in_flight(&self) -> InFlightStats {
+        self.gauge.stats()
     }
 
     /// What the scan met of the target's throttle, or `None` when it was never throttled.

@@ -153,6 +153,10 @@ pub struct Stats {
     /// absent when it met none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttle: Option<crate::throttle::ThrottleReport>,
+    /// How busy the scan kept the target: requests in flight on average over its wall
+    /// time, and the share of it with none. Absent in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<crate::in_flight::InFlightStats>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -356,6 +360,7 @@ mod tests {
                 max_requests: 0,
                 methods: Default::default(),
                 throttle: None,
+                in_flight: None,
             },
             score: 0,
             grade: "F".into(),

@@ -105,6 +105,7 @@ pub(crate) mod testing {
                     .into_iter()
                     .collect(),
                 throttle: None,
+                in_flight: None,
             },
             profile: "standard".into(),
             score: 80,

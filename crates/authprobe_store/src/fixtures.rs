@@ -57,6 +57,7 @@ pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFin
             max_requests: 1500,
             methods: Default::default(),
             throttle: None,
+            in_flight: None,
         },
         score,
         grade: authprobe_core::score::grade(score).to_string(),

@@ -50,6 +50,7 @@ crate::declare_check! {
         requires: Requirement::Active,
         family: Family::Django,
     };
+    starts_first = true;
 }
 
 impl DjangoWeakSecretKey {

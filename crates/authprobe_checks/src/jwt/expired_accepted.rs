@@ -59,6 +59,7 @@ crate::declare_check! {
         requires: Requirement::Identity,
         family: CheckFamily::Jwt,
     };
+    starts_first = true;
 }
 
 impl JwtExpiredAccepted {

@@ -55,6 +55,7 @@ crate::declare_check! {
         requires: Requirement::Identity,
         family: CheckFamily::Jwt,
     };
+    starts_first = true;
 }
 
 impl JwtWeakSecret {

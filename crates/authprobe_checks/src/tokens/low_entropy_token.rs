@@ -57,6 +57,7 @@ crate::declare_check! {
         requires: Requirement::Active,
         family: Family::Tokens,
     };
+    starts_first = true;
 }
 
 impl LowEntropyToken {

@@ -12,6 +12,7 @@ use authprobe_core::identity::Identity;
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse};
 use authprobe_core::{Confidence, ScanContext};
 use authprobe_entropy::{Analysis, Options, Strength, Verdict};
+use futures::StreamExt;
 use url::Url;
 
 /// Samples per issuing source in the `standard` and `safe` profiles, and in `thorough`.
@@ -372,110 +373,27 @@ async fn sample_all(cx: &ScanContext) -> Sampling {
         ));
     }
 
-    for (how, label, first) in found {
-        let primary = match &how {
-            Fetch::Field { identity: Some(i), .. } => cx.identities.get(*i),
-            _ => None,
-        };
-        let endpoint = match &how {
-            Fetch::Cookie { url, .. } | Fetch::Field { url, .. } => url.path().to_string(),
-        };
-        let mut tokens = Vec::new();
-        let mut evidence = Vec::new();
-        let mut reference = None;
-        if let Some((value, id)) = first {
-            tokens.push(value);
-            evidence.push(id);
-        }
-        // A second token tells issuing sources from per-identity ones.
-        let Some((second, id, d)) = fetch(cx, &how, primary).await else {
-            continue;
-        };
-        reference = d.or(reference);
-        let issued = tokens.first().is_none_or(|t| *t != second);
-        tokens.push(second);
-        evidence.push(id);
-        if !issued {
-            // The identity's own token: one per identity, checked for derivation only.
-            tokens.truncate(1);
-            if matches!(how, Fetch::Field { identity: Some(_), .. }) {
-                for other in cx.identities.iter().skip(1) {
-                    if let Some((v, id, _)) = fetch(cx, &how, Some(other)).await {
-                        tokens.push(v);
-                        evidence.push(id);
-                    }
-                }
-            }
-            register(cx, &tokens);
-            let strs: Vec<&str> = tokens.iter().map(String::as_str).collect();
-            let identity = authprobe_entropy::identity::derived(&strs, &hints, reference.or(Some(now())));
-            sampling.sources.push(Source {
-                label,
-                endpoint,
-                issued: false,
-                tokens,
-                evidence: vec![evidence[0]],
-                analysis: None,
-                identity,
-                prediction_hit: None,
-                prediction_missed: false,
-            });
-            continue;
-        }
-        let mut last = id;
-        while tokens.len() < sampling.per_source {
-            match fetch(cx, &how, primary).await {
-                Some((v, id, d)) => {
-                    tokens.push(v);
-                    last = id;
-                    reference = d.or(reference);
-                }
-                None => break,
+    // Sources are independent: they are sampled side by side, each one's tokens in the
+    // order the target issued them (a counter shows only in an unbroken run). The outcomes
+    // come back in the sources' order, as one at a time would give them.
+    let per_source = sampling.per_source;
+    let sampled: Vec<Sampled> = futures::stream::iter(found)
+        .map(|(how, label, first)| sample_source(cx, how, label, first, per_source, &hints))
+        .buffered(cx.fan_out())
+        .collect()
+        .await;
+    for outcome in sampled {
+        match outcome {
+            Sampled::Unreachable => {}
+            Sampled::Source(source) => sampling.sources.push(*source),
+            Sampled::TooFew(source) => {
+                sampling.notes.push(format!(
+                    "{} (fewer than {MIN_SAMPLES}: not analysed)",
+                    source.describe()
+                ));
+                sampling.sources.push(*source);
             }
         }
-        evidence = vec![evidence[0], last];
-        register(cx, &tokens);
-        let mut source = Source {
-            label,
-            endpoint,
-            issued: true,
-            tokens,
-            evidence,
-            analysis: None,
-            identity: Vec::new(),
-            prediction_hit: None,
-            prediction_missed: false,
-        };
-        if source.tokens.len() < MIN_SAMPLES {
-            sampling.notes.push(format!(
-                "{} (fewer than {MIN_SAMPLES}: not analysed)",
-                source.describe()
-            ));
-            sampling.sources.push(source);
-            continue;
-        }
-        let options = Options {
-            identities: hints.clone(),
-            reference_time: reference.or(Some(now())),
-            ..Options::default()
-        };
-        let analysis = authprobe_entropy::analyze(&source.tokens, &options).ok();
-        // A structure that names the next tokens is put to the test: one more request.
-        if let Some(p) = analysis
-            .as_ref()
-            .and_then(|a| a.predictions.iter().find(|p| !p.next.is_empty()))
-        {
-            if let Some((next, id, _)) = fetch(cx, &how, primary).await {
-                cx.redactor.add_secret(&next);
-                if p.next.contains(&next) {
-                    source.prediction_hit = Some((p.kind.to_string(), id));
-                } else {
-                    source.prediction_missed = true;
-                }
-            }
-        }
-        source.analysis = analysis;
-        sampling.sources.push(source);
     }
 
     // The identities' own credentials: DRF keys, session ids, JWT ids (no request needed).
@@ -520,6 +438,124 @@ async fn sample_all(cx: &ScanContext) -> Sampling {
 }
 
 /// Sampled tokens are secrets like any other: the report shows fingerprints only.
+/// What sampling one source gave.
+enum Sampled {
+    /// No second token came: the source is left out.
+    Unreachable,
+    Source(Box<Source>),
+    /// An issuing source with fewer than [`MIN_SAMPLES`] tokens: listed, not analysed.
+    TooFew(Box<Source>),
+}
+
+/// Samples one source: a second token tells an issuing source from a per-identity one;
+/// an issuing source is then sampled up to `per_source` tokens, one request after the other.
+async fn sample_source(
+    cx: &ScanContext,
+    how: Fetch,
+    label: String,
+    first: Option<(String, ExchangeId)>,
+    per_source: usize,
+    hints: &[String],
+) -> Sampled {
+    let primary = match &how {
+        Fetch::Field { identity: Some(i), .. } => cx.identities.get(*i),
+        _ => None,
+    };
+    let endpoint = match &how {
+        Fetch::Cookie { url, .. } | Fetch::Field { url, .. } => url.path().to_string(),
+    };
+    let mut tokens = Vec::new();
+    let mut evidence = Vec::new();
+    let mut reference = None;
+    if let Some((value, id)) = first {
+        tokens.push(value);
+        evidence.push(id);
+    }
+    // A second token tells issuing sources from per-identity ones.
+    let Some((second, id, d)) = fetch(cx, &how, primary).await else {
+        return Sampled::Unreachable;
+    };
+    reference = d.or(reference);
+    let issued = tokens.first().is_none_or(|t| *t != second);
+    tokens.push(second);
+    evidence.push(id);
+    if !issued {
+        // The identity's own token: one per identity, checked for derivation only.
+        tokens.truncate(1);
+        if matches!(how, Fetch::Field { identity: Some(_), .. }) {
+            for other in cx.identities.iter().skip(1) {
+                if let Some((v, id, _)) = fetch(cx, &how, Some(other)).await {
+                    tokens.push(v);
+                    evidence.push(id);
+                }
+            }
+        }
+        register(cx, &tokens);
+        let strs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        let identity = authprobe_entropy::identity::derived(&strs, hints, reference.or(Some(now())));
+        return Sampled::Source(Box::new(Source {
+            label,
+            endpoint,
+            issued: false,
+            tokens,
+            evidence: vec![evidence[0]],
+            analysis: None,
+            identity,
+            prediction_hit: None,
+            prediction_missed: false,
+        }));
+    }
+    let mut last = id;
+    while tokens.len() < per_source {
+        match fetch(cx, &how, primary).await {
+            Some((v, id, d)) => {
+                tokens.push(v);
+                last = id;
+                reference = d.or(reference);
+            }
+            None => break,
+        }
+    }
+    evidence = vec![evidence[0], last];
+    register(cx, &tokens);
+    let mut source = Source {
+        label,
+        endpoint,
+        issued: true,
+        tokens,
+        evidence,
+        analysis: None,
+        identity: Vec::new(),
+        prediction_hit: None,
+        prediction_missed: false,
+    };
+    if source.tokens.len() < MIN_SAMPLES {
+        return Sampled::TooFew(Box::new(source));
+    }
+    let options = Options {
+        identities: hints.to_vec(),
+        reference_time: reference.or(Some(now())),
+        ..Options::default()
+    };
+    let analysis = authprobe_entropy::analyze(&source.tokens, &options).ok();
+    // A structure that names the next tokens is put to the test: one more request.
+    if let Some(p) = analysis
+        .as_ref()
+        .and_then(|a| a.predictions.iter().find(|p| !p.next.is_empty()))
+    {
+        if let Some((next, id, _)) = fetch(cx, &how, primary).await {
+            cx.redactor.add_secret(&next);
+            if p.next.contains(&next) {
+                source.prediction_hit = Some((p.kind.to_string(), id));
+            } else {
+                source.prediction_missed = true;
+            }
+        }
+    }
+    source.analysis = analysis;
+    Sampled::Source(Box::new(source))
+}
+
 fn register(cx: &ScanContext, tokens: &[String]) {
     for t in tokens.iter().filter(|t| t.len() >= 6) {
         cx.redactor.add_secret(t);
