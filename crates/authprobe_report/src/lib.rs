@@ -104,6 +104,8 @@ pub(crate) mod testing {
                     .into_iter()
                     .collect(),
                 throttle: None,
+                exchanges_spilled: 0,
+                exchanges_dropped: 0,
             },
             profile: "standard".into(),
             score: 80,

@@ -56,6 +56,8 @@ pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFin
             max_requests: 1500,
             methods: Default::default(),
             throttle: None,
+            exchanges_spilled: 0,
+            exchanges_dropped: 0,
         },
         score,
         grade: authprobe_core::score::grade(score).to_string(),
