@@ -7,7 +7,13 @@
 use std::io::Write;
 
 fn main() {
-    let only = std::env::args().nth(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(authprobe_bench::scan::CHILD_ARG) {
+        // One measurement of `-- scan`, in a process of its own (its own peak RSS).
+        authprobe_bench::scan::child_main(&args);
+        return;
+    }
+    let only = args.first().cloned();
     let run = |name: &str| only.is_none() || only.as_deref() == Some(name);
     if only.as_deref() == Some("testbed") {
         let out = &mut std::io::stdout().lock();

@@ -2,13 +2,17 @@
 //! API itself by a minimal HTTP/1.1 server on loopback, scanned by the whole engine (every
 //! registered check) with a Bearer identity.
 //!
-//! Printed per size: wall time, requests the server counted, requests per second through
-//! the probe, and peak RSS of this process (server + scanner). The baseline, measured in the
-//! same process, is a bare `reqwest` client sending the same number of GETs to the same
-//! server at the same concurrency: the ratio says what the probe's bookkeeping (budget,
-//! rate limit, recording every exchange, redaction, checks) costs against raw HTTP.
+//! Every size runs in a process of its own (the bench binary re-executed with a hidden
+//! argument), so its peak RSS (`VmHWM`) is its own and not the high-water mark of an earlier,
+//! larger run. Printed per size: requests the server counted, wall time, requests per second
+//! through the probe, peak RSS of that process (server + scanner), and what the exchange log
+//! kept, spilled and dropped. The baseline, also in a process of its own, is a bare `reqwest`
+//! client sending the same number of GETs to the same kind of server at the same
+//! concurrency: the ratio says what the probe's bookkeeping (budget, rate limit, recording
+//! exchanges, redaction, checks) costs against raw HTTP.
 
 use std::io::{self, Write};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -133,12 +137,24 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// One measured scan.
+/// The operation counts `scan` measures.
+pub const SIZES: [usize; 3] = [500, 2_000, 10_000];
+
+/// The hidden first argument that makes the bench binary run one measurement and print it
+/// (see [`child_main`]).
+pub const CHILD_ARG: &str = "__scan-child";
+
+/// One measured scan, as its child process prints it.
+#[derive(Debug, Default)]
 struct ScanRun {
-    operations: usize,
-    wall: Duration,
     requests: usize,
+    wall_ms: f64,
+    peak_mib: f64,
     endpoints: usize,
+    findings: usize,
+    exchanges_kept: usize,
+    exchanges_spilled: usize,
+    exchanges_dropped: usize,
 }
 
 fn config(server: &Server) -> ScanConfig {
@@ -160,40 +176,107 @@ fn config(server: &Server) -> ScanConfig {
     }
 }
 
-async fn scan_once(operations: usize) -> ScanRun {
+/// Child: one whole scan of an `operations`-sized spec; prints `key=value` pairs.
+async fn scan_child(operations: usize) -> String {
     let server = serve(operations).await;
     let started = Instant::now();
     let report = scan(config(&server), authprobe_checks::all(), &Silent)
         .await
         .expect("the bench scan runs");
-    ScanRun {
-        operations,
-        wall: started.elapsed(),
-        requests: server.requests.load(Ordering::Relaxed),
-        endpoints: report.stats.endpoints,
-    }
+    let wall = started.elapsed();
+    let stats = &report.stats;
+    format!(
+        "requests={} wall_ms={:.3} peak_mib={:.2} endpoints={} findings={} exchanges_kept={} exchanges_spilled={} exchanges_dropped={}",
+        server.requests.load(Ordering::Relaxed),
+        wall.as_secs_f64() * 1e3,
+        peak_rss_mib().unwrap_or(f64::NAN),
+        stats.endpoints,
+        report.findings.len(),
+        stats
+            .requests
+            .saturating_sub(stats.exchanges_spilled + stats.exchanges_dropped),
+        stats.exchanges_spilled,
+        stats.exchanges_dropped,
+    )
 }
 
-/// The baseline: `count` authorized GETs over the items with a bare reqwest client.
-async fn raw_client(operations: usize, count: usize) -> (Duration, usize) {
+/// Child: the baseline, `count` authorized GETs over the items with a bare reqwest client.
+async fn raw_child(operations: usize, count: usize) -> String {
     let server = serve(operations).await;
     let client = reqwest::Client::new();
     let started = Instant::now();
-    let urls: Vec<String> = (0..count)
-        .map(|i| format!("{}api/items{}/", server.url, i % operations))
-        .collect();
-    futures::stream::iter(urls)
-        .map(|u| {
+    let base = server.url.clone();
+    futures::stream::iter(0..count)
+        .map(|i| {
             let client = client.clone();
+            let url = format!("{base}api/items{}/", i % operations);
             async move {
-                let resp = client.get(u).bearer_auth(TOKEN).send().await.expect("baseline GET");
+                let resp = client.get(url).bearer_auth(TOKEN).send().await.expect("baseline GET");
                 let _ = resp.bytes().await;
             }
         })
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
-    (started.elapsed(), server.requests.load(Ordering::Relaxed))
+    format!(
+        "requests={} wall_ms={:.3} peak_mib={:.2}",
+        server.requests.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64() * 1e3,
+        peak_rss_mib().unwrap_or(f64::NAN),
+    )
+}
+
+/// Runs one measurement in this process when `args` (after the program name) start with
+/// [`CHILD_ARG`]: `__scan-child scan OPERATIONS` or `__scan-child raw OPERATIONS COUNT`.
+/// Prints one line of `key=value` pairs.
+pub fn child_main(args: &[String]) {
+    let number = |i: usize| -> usize {
+        args.get(i)
+            .and_then(|a| a.parse().ok())
+            .expect("usage: __scan-child scan OPERATIONS | raw OPERATIONS COUNT")
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let line = match args.get(1).map(String::as_str) {
+        Some("scan") => runtime.block_on(scan_child(number(2))),
+        Some("raw") => runtime.block_on(raw_child(number(2), number(3))),
+        _ => panic!("usage: __scan-child scan OPERATIONS | raw OPERATIONS COUNT"),
+    };
+    println!("{line}");
+}
+
+/// Re-executes this binary to run one measurement, and parses what it printed.
+fn in_child(args: &[String]) -> io::Result<ScanRun> {
+    let output = Command::new(std::env::current_exe()?)
+        .arg(CHILD_ARG)
+        .args(args)
+        .output()?;
+    if !output.status.success() {
+        return Err(io::Error::other(format!(
+            "bench child {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut run = ScanRun::default();
+    for (key, value) in text.split_whitespace().filter_map(|kv| kv.split_once('=')) {
+        let int = || value.parse::<usize>().unwrap_or(0);
+        let float = || value.parse::<f64>().unwrap_or(f64::NAN);
+        match key {
+            "requests" => run.requests = int(),
+            "wall_ms" => run.wall_ms = float(),
+            "peak_mib" => run.peak_mib = float(),
+            "endpoints" => run.endpoints = int(),
+            "findings" => run.findings = int(),
+            "exchanges_kept" => run.exchanges_kept = int(),
+            "exchanges_spilled" => run.exchanges_spilled = int(),
+            "exchanges_dropped" => run.exchanges_dropped = int(),
+            _ => {}
+        }
+    }
+    Ok(run)
 }
 
 /// Peak resident set of this process (VmHWM), in MiB; `None` off Linux.
@@ -209,50 +292,47 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// Scans 100- and 500-operation specs and prints throughput, the linearity ratio and peak RSS.
+/// Scans 500-, 2,000- and 10,000-operation specs, each in a process of its own, and prints
+/// throughput and peak RSS next to a bare reqwest client sending as many requests.
+/// `AUTHPROBE_BENCH_SCAN_SIZES=500,2000` measures other sizes.
 pub fn scan_report(out: &mut impl Write) -> io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let sizes: Vec<usize> = std::env::var("AUTHPROBE_BENCH_SCAN_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|s: &Vec<usize>| !s.is_empty())
+        .unwrap_or_else(|| SIZES.to_vec());
     writeln!(
         out,
-        "spec-driven scan (loopback, concurrency {CONCURRENCY}, every check)"
+        "spec-driven scan (loopback, concurrency {CONCURRENCY}, every check; one process per run)"
     )?;
-    let mut runs = Vec::new();
-    for operations in [100, 500] {
-        let run = runtime.block_on(scan_once(operations));
-        let rate = run.requests as f64 / run.wall.as_secs_f64();
+    for operations in sizes {
+        let run = in_child(&["scan".into(), operations.to_string()])?;
+        let raw = in_child(&["raw".into(), operations.to_string(), run.requests.to_string()])?;
+        let rate = run.requests as f64 / (run.wall_ms / 1e3);
+        let raw_rate = raw.requests as f64 / (raw.wall_ms / 1e3);
         writeln!(
             out,
-            "  {:>4} operations: {:>6} requests in {:>7.1} ms = {:>7.0} req/s ({} endpoints)",
-            run.operations,
+            "  {operations:>6} operations: {:>7} requests in {:>8.1} ms = {:>6.0} req/s, peak RSS {:>6.1} MiB ({} endpoints, {} findings; exchanges kept {}, spilled {}, dropped {})",
             run.requests,
-            run.wall.as_secs_f64() * 1e3,
+            run.wall_ms,
             rate,
-            run.endpoints
+            run.peak_mib,
+            run.endpoints,
+            run.findings,
+            run.exchanges_kept,
+            run.exchanges_spilled,
+            run.exchanges_dropped,
         )?;
-        runs.push(run);
-    }
-    let (small, large) = (&runs[0], &runs[1]);
-    let ops_ratio = large.operations as f64 / small.operations as f64;
-    let time_ratio = large.wall.as_secs_f64() / small.wall.as_secs_f64();
-    let request_ratio = large.requests as f64 / small.requests as f64;
-    writeln!(
-        out,
-        "  500 vs 100 operations: {ops_ratio:.1}x operations, {request_ratio:.2}x requests, {time_ratio:.2}x wall time (linear: time ratio ≈ request ratio)"
-    )?;
-    let (raw_wall, raw_requests) = runtime.block_on(raw_client(500, large.requests));
-    let raw_rate = raw_requests as f64 / raw_wall.as_secs_f64();
-    let probe_rate = large.requests as f64 / large.wall.as_secs_f64();
-    writeln!(
-        out,
-        "  baseline (bare reqwest, {raw_requests} GETs): {raw_rate:.0} req/s; the scan runs at {:.2}x the bare client's rate",
-        probe_rate / raw_rate
-    )?;
-    match peak_rss_mib() {
-        Some(mib) => writeln!(out, "  peak RSS of the bench process (server + scanner): {mib:.1} MiB")?,
-        None => writeln!(out, "  peak RSS: not available on this platform")?,
+        writeln!(
+            out,
+            "  {:>6} baseline (bare reqwest, {} GETs): {:>8.1} ms = {:>6.0} req/s, peak RSS {:>6.1} MiB; the scan runs at {:.2}x the bare client's rate",
+            "",
+            raw.requests,
+            raw.wall_ms,
+            raw_rate,
+            raw.peak_mib,
+            rate / raw_rate
+        )?;
     }
     Ok(())
 }

@@ -385,6 +385,31 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
     segments_match(&pat, &got)
 }
 
+/// The key under which a pattern without wildcards matches a path: two match by
+/// [`path_matches`] exactly when their keys are equal. `None` for a pattern with a `*`.
+/// Lets a long list of exact patterns (every operation of a large spec) be a set.
+pub fn exact_path_key(pattern: &str) -> Option<String> {
+    if pattern.contains('*') {
+        return None;
+    }
+    let path = match Url::parse(pattern) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => url.path().to_string(),
+        _ => pattern.to_string(),
+    };
+    Some(path_key(&path))
+}
+
+/// The key of a request path for [`exact_path_key`]: its segments, without the query.
+pub fn path_key(path: &str) -> String {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let mut key = String::with_capacity(path.len());
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        key.push('/');
+        key.push_str(segment);
+    }
+    key
+}
+
 fn segments_match(pat: &[&str], got: &[&str]) -> bool {
     match pat.split_first() {
         None => got.is_empty(),
@@ -448,6 +473,18 @@ mod tests {
         assert!(path_matches("/api/me/", "/api/me/"));
         assert!(path_matches("/api/me", "/api/me/?page=2"));
         assert!(!path_matches("/api/me/", "/api/me/x/"));
+        for (pattern, path) in [
+            ("/api/me/", "/api/me"),
+            ("/api/me", "/api/me/?page=2"),
+            ("/api/me/", "/api/me/x/"),
+            ("http://h/api//me", "/api/me/#top"),
+            ("/", "/"),
+            ("/", "/x"),
+        ] {
+            let keys = exact_path_key(pattern).unwrap() == path_key(path);
+            assert_eq!(keys, path_matches(pattern, path), "{pattern} {path}");
+        }
+        assert_eq!(exact_path_key("/api/*/"), None);
     }
 
     #[test]

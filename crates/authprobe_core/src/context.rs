@@ -2,13 +2,13 @@
 //! and lazily computed oracle baselines.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::config::{path_matches, ScanConfig, Target, UserCredential};
+use crate::config::{exact_path_key, path_key, path_matches, ScanConfig, Target, UserCredential};
 use crate::discovery::{Endpoint, EndpointKind, Inventory};
 use crate::flows::Flows;
 use crate::identity::Identity;
@@ -27,7 +27,8 @@ pub struct ScanContext {
     /// The identities the scan acts as; the first is the primary (A).
     pub identities: Vec<Identity>,
     pub redactor: Arc<Redactor>,
-    /// Paths the user declared protected.
+    /// Paths the user declared protected (and, with a spec, every secured operation).
+    /// Fixed once checks run: [`ScanContext::declared_protected`] indexes it on first use.
     pub protected_paths: Vec<String>,
     /// The endpoint that returns the primary identity's own record, if found.
     pub identity_endpoint: Option<Url>,
@@ -46,6 +47,8 @@ pub struct ScanContext {
     pub login_failures: Vec<crate::engine::LoginFailure>,
     baselines: Mutex<HashMap<Url, BaselineCell>>,
     shared: Mutex<HashMap<TypeId, SharedCell>>,
+    /// `protected_paths` as a set of exact paths and a list of wildcard patterns.
+    protected_index: OnceLock<(HashSet<String>, Vec<String>)>,
 }
 
 impl ScanContext {
@@ -74,6 +77,7 @@ impl ScanContext {
             login_failures: Vec::new(),
             baselines: Mutex::new(HashMap::new()),
             shared: Mutex::new(HashMap::new()),
+            protected_index: OnceLock::new(),
         }
     }
 
@@ -125,7 +129,21 @@ impl ScanContext {
     }
 
     pub fn declared_protected(&self, path: &str) -> bool {
-        self.protected_paths.iter().any(|p| path_matches(p, path))
+        // A spec adds a pattern per operation: exact ones are looked up, not scanned.
+        let (exact, wildcards) = self.protected_index.get_or_init(|| {
+            let mut exact = HashSet::new();
+            let mut wildcards = Vec::new();
+            for p in &self.protected_paths {
+                match exact_path_key(p) {
+                    Some(key) => {
+                        exact.insert(key);
+                    }
+                    None => wildcards.push(p.clone()),
+                }
+            }
+            (exact, wildcards)
+        });
+        exact.contains(&path_key(path)) || wildcards.iter().any(|p| path_matches(p, path))
     }
 
     /// Endpoints that the primary identity reads successfully while anonymous requests are

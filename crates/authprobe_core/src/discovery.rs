@@ -2,7 +2,8 @@
 //! The resulting [`Inventory`] is shared by every check.
 
 use futures::stream::{self, StreamExt};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 use url::Url;
 
 use crate::config::Target;
@@ -274,11 +275,38 @@ impl Endpoint {
 }
 
 /// Every endpoint the scan knows about.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Inventory {
+    /// Endpoints are only ever appended (never removed, reordered or re-addressed): the
+    /// lookup index relies on it.
     pub endpoints: Vec<Endpoint>,
     /// Routes the scan knew of and left alone on purpose (a GET there would change state).
     pub not_probed: Vec<NotProbed>,
+    /// URL → position of its first endpoint, brought up to date on each lookup, so a
+    /// spec-driven inventory of 10,000 endpoints is not searched end to end per request.
+    /// A cache: build an inventory with `..Default::default()` and leave it be.
+    pub index: EndpointIndex,
+}
+
+/// The lookup cache of an [`Inventory`] (see [`Inventory::get`]).
+#[derive(Debug, Default)]
+pub struct EndpointIndex(Mutex<UrlIndex>);
+
+#[derive(Debug, Default)]
+struct UrlIndex {
+    positions: HashMap<Url, usize>,
+    /// Endpoints indexed so far (a prefix of `endpoints`).
+    indexed: usize,
+}
+
+impl Clone for Inventory {
+    fn clone(&self) -> Self {
+        Inventory {
+            endpoints: self.endpoints.clone(),
+            not_probed: self.not_probed.clone(),
+            index: EndpointIndex::default(),
+        }
+    }
 }
 
 /// A route the scan found (a link, a spec operation) and did not request, and why.
@@ -312,11 +340,30 @@ impl Inventory {
     }
 
     pub fn get(&self, url: &Url) -> Option<&Endpoint> {
-        self.endpoints.iter().find(|e| &e.url == url)
+        self.position(url).map(|i| &self.endpoints[i])
     }
 
     pub fn get_mut(&mut self, url: &Url) -> Option<&mut Endpoint> {
-        self.endpoints.iter_mut().find(|e| &e.url == url)
+        self.position(url).map(|i| &mut self.endpoints[i])
+    }
+
+    /// Where the first endpoint of `url` is (the same answer as a search from the start).
+    fn position(&self, url: &Url) -> Option<usize> {
+        let mut index = self.index.0.lock().expect("inventory index lock");
+        if index.indexed > self.endpoints.len() {
+            *index = UrlIndex::default();
+        }
+        let from = index.indexed;
+        for (i, e) in self.endpoints.iter().enumerate().skip(from) {
+            index.positions.entry(e.url.clone()).or_insert(i);
+        }
+        index.indexed = self.endpoints.len();
+        match index.positions.get(url) {
+            Some(&i) if &self.endpoints[i].url == url => Some(i),
+            // Only if an endpoint was changed in place, which nothing does.
+            Some(_) => self.endpoints.iter().position(|e| &e.url == url),
+            None => None,
+        }
     }
 
     pub fn contains(&self, url: &Url) -> bool {
@@ -330,9 +377,10 @@ impl Inventory {
 /// paths, no link crawl.
 pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_paths: Option<&[String]>) -> Inventory {
     let mut seeds: Vec<(Url, bool)> = Vec::new();
-    let push = |url: Option<Url>, declared: bool, seeds: &mut Vec<(Url, bool)>| {
+    let mut seeded: HashSet<Url> = HashSet::new();
+    let mut push = |url: Option<Url>, declared: bool, seeds: &mut Vec<(Url, bool)>| {
         if let Some(url) = url {
-            if !seeds.iter().any(|(u, _)| u == &url) {
+            if seeded.insert(url.clone()) {
                 seeds.push((url, declared));
             }
         }
@@ -346,7 +394,7 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
         push(target.join(path), true, &mut seeds);
     }
     let mut inventory = Inventory::default();
-    let mut seen: HashSet<Url> = seeds.iter().map(|(u, _)| u.clone()).collect();
+    let mut seen = seeded;
     let soft_404 = soft_not_found(probe, target).await;
     let limit = if guess { MAX_ENDPOINTS } else { MAX_SPEC_ENDPOINTS };
     let mut frontier = seeds;
@@ -600,12 +648,14 @@ pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<U
         Some(id) => fetch_all(probe, urls.iter().map(|u| (u.clone(), false)).collect(), Some(id)).await,
         None => Vec::new(),
     };
+    // The first answer per URL, as a search from the start would find it.
+    let mut answers: HashMap<Url, Option<ProbeResponse>> = HashMap::with_capacity(authenticated.len());
+    for (u, _, r) in authenticated {
+        answers.entry(u).or_insert_with(|| r.ok());
+    }
     for (url, _, anonymous) in anonymous {
         let kind = classify(&url, anonymous.as_ref().ok());
-        let authenticated = authenticated
-            .iter()
-            .find(|(u, ..)| u == &url)
-            .and_then(|(_, _, r)| r.as_ref().ok().cloned());
+        let authenticated = answers.get(&url).cloned().flatten();
         inventory.endpoints.push(Endpoint {
             url,
             kind,

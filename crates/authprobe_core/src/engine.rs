@@ -1,6 +1,7 @@
 //! The scan engine: preflight, discovery, login, checks, score. One call, one report.
 
 use futures::future::join_all;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 use time::format_description::well_known::Rfc3339;
@@ -12,6 +13,7 @@ use crate::config::{ScanConfig, Schedule, UserCredential};
 use crate::context::ScanContext;
 use crate::discovery::{add_endpoints, discover, discover_authenticated, EndpointKind, Inventory};
 use crate::exchange::Evidence;
+use crate::exchange_log::Recorded;
 use crate::finding::Finding;
 use crate::flows::{FlowError, Flows};
 use crate::hidden_routes::probe_hidden_routes;
@@ -172,8 +174,9 @@ pub async fn scan_until(
     }
     let mut config = config;
     if let Some((spec, _)) = &spec {
+        let mut known: std::collections::HashSet<String> = config.protected_paths.iter().cloned().collect();
         for pattern in spec_inventory::protected_patterns(spec) {
-            if !config.protected_paths.contains(&pattern) {
+            if known.insert(pattern.clone()) {
                 config.protected_paths.push(pattern);
             }
         }
@@ -350,9 +353,11 @@ pub async fn scan_until(
             checks_run,
             checks_total: checks.len(),
             max_requests: cx.probe.settings().max_requests,
-            methods: methods_used(&cx),
+            methods: cx.probe.methods_used(),
             throttle: cx.probe.throttle_report(),
             in_flight: Some(cx.probe.in_flight()),
+            exchanges_spilled: cx.probe.exchange_stats().spilled,
+            exchanges_dropped: cx.probe.exchange_stats().dropped,
         },
         profile: cx.config.profile.clone(),
         score: total,
@@ -602,6 +607,8 @@ fn interrupted_early(
                 .collect(),
             throttle: None,
             in_flight: Some(probe.in_flight()),
+            exchanges_spilled: 0,
+            exchanges_dropped: 0,
         },
         profile: config.profile.clone(),
         score: 0,
@@ -617,15 +624,6 @@ fn interrupted_early(
         writes: None,
         baseline: None,
     }
-}
-
-/// How many requests of each method the scan sent.
-fn methods_used(cx: &ScanContext) -> std::collections::BTreeMap<String, usize> {
-    let mut methods = std::collections::BTreeMap::new();
-    for exchange in cx.probe.exchanges() {
-        *methods.entry(exchange.request.method.clone()).or_insert(0) += 1;
-    }
-    methods
 }
 
 fn unmet_requirement(requires: Requirement, cx: &ScanContext) -> Option<String> {
@@ -697,15 +695,23 @@ fn identity_lines(cx: &ScanContext) -> Vec<IdentityInfo> {
 /// Fills a finding with its check's catalog data and renders its evidence.
 fn stamp(check: &dyn Check, finding: Finding, cx: &ScanContext) -> ReportFinding {
     let meta = check.meta();
-    // Every exchange, fetched only when a credential must be traced to the target.
-    let record = std::cell::OnceCell::new();
     let evidence = finding
         .evidence
         .iter()
         .filter_map(|id| cx.probe.exchange(*id))
         .map(|x| {
-            let role = x.role(&cx.identities, &cx.credentials, || {
-                record.get_or_init(|| cx.probe.exchanges()).as_slice()
+            // The record is walked (spilled exchanges read back) only when a credential
+            // must be traced to the response that issued it.
+            let role = x.role(&cx.identities, &cx.credentials, |value| {
+                let mut first = None;
+                cx.probe.visit_exchanges(Recorded::All, |y| {
+                    if y.id < x.id && !crate::exchange::issuer(y, value) {
+                        return ControlFlow::Continue(());
+                    }
+                    first = (y.id < x.id).then(|| y.clone());
+                    ControlFlow::Break(())
+                });
+                first
             });
             Evidence {
                 role: Some(cx.redactor.text(&role)),

@@ -57,8 +57,13 @@ pub struct Evidence {
     pub role: Option<String>,
 }
 
-/// Characters of a response body shown in evidence.
-const EVIDENCE_BODY_CHARS: usize = 1200;
+/// Characters of a request or response body shown in evidence (the `curl` keeps the whole
+/// request body, to reproduce it).
+pub const EVIDENCE_BODY_CHARS: usize = 1200;
+
+/// The line that ends an evidence body cut at [`EVIDENCE_BODY_CHARS`] (or a response body
+/// the record itself cut at [`RECORDED_BODY_LIMIT`]).
+pub const TRUNCATED: &str = "\n[… body truncated]";
 
 impl Exchange {
     /// Renders the exchange as redacted evidence.
@@ -70,7 +75,11 @@ impl Exchange {
         }
         if let Some(body) = &req.body {
             request.push('\n');
-            request.push_str(&redactor.body(body));
+            let body = redactor.body(body);
+            request.push_str(&excerpt(&body, EVIDENCE_BODY_CHARS));
+            if body.chars().count() > EVIDENCE_BODY_CHARS {
+                request.push_str(TRUNCATED);
+            }
         }
         let response = match (&self.response, &self.error) {
             (Some(resp), _) => {
@@ -82,7 +91,7 @@ impl Exchange {
                 let body = redactor.body(&resp.body);
                 text.push_str(&excerpt(&body, EVIDENCE_BODY_CHARS));
                 if resp.body_truncated || body.chars().count() > EVIDENCE_BODY_CHARS {
-                    text.push_str("\n[… body truncated]");
+                    text.push_str(TRUNCATED);
                 }
                 text
             }
@@ -98,20 +107,20 @@ impl Exchange {
     }
 
     /// Names what this request was from whose credential it carried, for the label of its
-    /// evidence. `identities` and `accounts` are the scan's own; `record` gives every
-    /// recorded exchange (asked for only when a credential must be traced to the response
-    /// that issued it).
+    /// evidence. `identities` and `accounts` are the scan's own; `first_with` gives the
+    /// first recorded exchange whose response carried a value (asked for only when a
+    /// credential must be traced to the response that issued it; see [`issuer`]).
     ///
     /// In order: a login (a body with a `password` field) as a known account, with a wrong
     /// password, or for an unknown account; no credential at all (`anonymous request`); an
     /// identity's own credential or refresh token, or its password sent as HTTP Basic; a
     /// credential an earlier response issued, named after that response (a login as an
     /// account, or its request line); anything else the scanner made: `forged credential`.
-    pub fn role<'r>(
+    pub fn role(
         &self,
         identities: &[Identity],
         accounts: &[UserCredential],
-        record: impl Fn() -> &'r [Exchange],
+        first_with: impl FnOnce(&str) -> Option<Exchange>,
     ) -> String {
         if let Some(login) = self.login(identities, accounts) {
             return login.to_string();
@@ -155,7 +164,11 @@ impl Exchange {
             {
                 return format!("{}'s password as HTTP Basic", a.username);
             }
-        } else if let Some(issuer) = (value.len() >= 8).then(|| issuer(record(), self.id, value)).flatten() {
+        } else if let Some(issuer) = (value.len() >= 8)
+            .then(|| first_with(value))
+            .flatten()
+            .filter(|x| x.id < self.id)
+        {
             return match issuer.login(identities, accounts) {
                 Some(Login::As(who)) => format!("as {who} ({kind} from a fresh login{in_url})"),
                 _ => format!(
@@ -213,14 +226,14 @@ impl Exchange {
     }
 }
 
-/// The first exchange before `before` that got `value` back (in a header or the body):
-/// the one through which the target issued it.
-pub fn issuer<'a>(exchanges: &'a [Exchange], before: ExchangeId, value: &str) -> Option<&'a Exchange> {
-    exchanges.iter().take_while(|x| x.id < before).find(|x| {
-        x.response
-            .as_ref()
-            .is_some_and(|r| r.body.contains(value) || r.headers.iter().any(|(_, v)| v.contains(value)))
-    })
+/// Whether `exchange` got `value` back (in a header or the body). The first exchange of a
+/// scan that did, if it came before the request that carried the value, is the one through
+/// which the target issued it.
+pub fn issuer(exchange: &Exchange, value: &str) -> bool {
+    exchange
+        .response
+        .as_ref()
+        .is_some_and(|r| r.body.contains(value) || r.headers.iter().any(|(_, v)| v.contains(value)))
 }
 
 /// The path and query of a URL (`/api/token/refresh/`), or the text as it is.
@@ -502,7 +515,7 @@ mod tests {
                 password: "bob-pass-2".into(),
             },
         ];
-        let record = vec![
+        let record = [
             request(
                 0,
                 "POST",
@@ -514,7 +527,8 @@ mod tests {
             request(1, "GET", "http://t/accounts/login/", &[], None, "")
                 .with_set_cookie("sessionid=visitor-session-1; Path=/"),
         ];
-        let role = |x: Exchange| x.role(&identities, &accounts, || record.as_slice());
+        let first_with = |value: &str| record.iter().find(|x| issuer(x, value)).cloned();
+        let role = |x: Exchange| x.role(&identities, &accounts, first_with);
         let get = |headers: &[(&str, &str)], url: &str| request(9, "GET", url, headers, None, "");
         assert_eq!(role(get(&[("Accept", "*/*")], "http://t/api/me/")), "anonymous request");
         assert_eq!(
@@ -590,10 +604,22 @@ mod tests {
             None,
             "",
         );
-        assert_eq!(
-            early.role(&identities, &accounts, || record.as_slice()),
-            "forged credential"
-        );
+        assert_eq!(early.role(&identities, &accounts, first_with), "forged credential");
+    }
+
+    #[test]
+    fn evidence_bodies_are_capped_with_a_marker() {
+        let redactor = Redactor::default();
+        let mut x = sample();
+        let long = "x".repeat(EVIDENCE_BODY_CHARS + 500);
+        x.request.body = Some(format!(r#"{{"note":"{long}"}}"#));
+        x.response.as_mut().unwrap().body = long.clone();
+        let evidence = x.evidence(&redactor);
+        assert!(evidence.request.ends_with(TRUNCATED), "{}", evidence.request);
+        assert!(evidence.response.ends_with(TRUNCATED), "{}", evidence.response);
+        assert!(evidence.response.len() < EVIDENCE_BODY_CHARS + 200);
+        assert!(evidence.curl.contains(&long), "the curl still reproduces the request");
+        assert!(!sample().evidence(&redactor).request.contains("truncated"));
     }
 
     #[test]

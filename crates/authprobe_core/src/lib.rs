@@ -13,6 +13,7 @@ pub mod cookies;
 pub mod discovery;
 pub mod engine;
 pub mod exchange;
+pub mod exchange_log;
 pub mod finding;
 pub mod flows;
 pub mod hidden_routes;

@@ -7,13 +7,15 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::{HashMap, HashSet};
 use std::error::Error as _;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::cookies::{CookieJar, SetCookie};
 use crate::exchange::{Exchange, ExchangeId, RecordedRequest, RecordedResponse, RECORDED_BODY_LIMIT};
+use crate::exchange_log::{ExchangeLog, ExchangeLogSettings, ExchangeLogStats, Recorded};
 use crate::in_flight::{InFlightGauge, InFlightStats};
 use crate::interrupt::Interrupt;
 use crate::redact::Redactor;
@@ -57,6 +59,8 @@ pub struct ProbeSettings {
     pub proxy: Option<Url>,
     /// Told of every request sent, redacted (`--debug`).
     pub request_log: Option<RequestLog>,
+    /// How many exchanges stay in memory before the rest spill to a temporary file.
+    pub exchange_log: ExchangeLogSettings,
 }
 
 impl Default for ProbeSettings {
@@ -78,6 +82,7 @@ impl Default for ProbeSettings {
             throttle_total_wait: Duration::from_secs(90),
             proxy: None,
             request_log: None,
+            exchange_log: ExchangeLogSettings::default(),
         }
     }
 }
@@ -433,7 +438,7 @@ pub struct Probe {
     refused: AtomicUsize,
     next_slot: tokio::sync::Mutex<Instant>,
     in_flight: tokio::sync::Semaphore,
-    exchanges: Mutex<Vec<Exchange>>,
+    exchanges: ExchangeLog,
     post_allowed: RwLock<HashSet<String>>,
     /// Write grants: URL (policy key) → who may write there.
     write_allowed: RwLock<HashMap<String, WriteGrant>>,
@@ -497,6 +502,7 @@ impl Probe {
             .build()
             .map_err(|e| ProbeError::Other(format!("cannot build HTTP client: {e}")))?;
         let throttle = Throttle::new(settings.throttle_max_wait, settings.throttle_total_wait);
+        let exchange_log = settings.exchange_log;
         Ok(Probe {
             client,
             transport: None,
@@ -505,7 +511,7 @@ impl Probe {
             sent: Arc::new(AtomicUsize::new(0)),
             refused: AtomicUsize::new(0),
             next_slot: tokio::sync::Mutex::new(Instant::now()),
-            exchanges: Mutex::new(Vec::new()),
+            exchanges: ExchangeLog::new(exchange_log),
             post_allowed: RwLock::new(HashSet::new()),
             write_allowed: RwLock::new(HashMap::new()),
             interrupt: Interrupt::new(),
@@ -613,23 +619,61 @@ impl Probe {
         }
     }
 
-    /// A snapshot of one recorded exchange.
+    /// A snapshot of one recorded exchange (read back from the spill file if it was
+    /// spilled); `None` if it was dropped (see [`crate::exchange_log`]).
     pub fn exchange(&self, id: ExchangeId) -> Option<Exchange> {
-        self.exchanges.lock().expect("exchange lock").get(id.0).cloned()
+        self.exchanges.get(id)
     }
 
-    /// A snapshot of every recorded exchange.
+    /// Every recorded exchange, read back whole: for tests and small scans. A check walks
+    /// the record with [`Probe::visit_exchanges`], which never holds it all.
     pub fn exchanges(&self) -> Vec<Exchange> {
-        self.exchanges.lock().expect("exchange lock").clone()
+        let mut out = Vec::new();
+        self.exchanges.visit(Recorded::All, |x| {
+            out.push(x.clone());
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
+    /// Calls `visit` with each recorded exchange `which` selects, in the order they were
+    /// recorded, until it breaks (see [`ExchangeLog::visit`]).
+    pub fn visit_exchanges(&self, which: Recorded, visit: impl FnMut(&Exchange) -> ControlFlow<()>) {
+        self.exchanges.visit(which, visit);
+    }
+
+    /// The first recorded exchange `matches` accepts.
+    pub fn find_exchange(&self, which: Recorded, mut matches: impl FnMut(&Exchange) -> bool) -> Option<Exchange> {
+        let mut found = None;
+        self.exchanges.visit(which, |x| {
+            if matches(x) {
+                found = Some(x.clone());
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        found
+    }
+
+    /// What the exchange log kept, spilled and dropped so far.
+    pub fn exchange_stats(&self) -> ExchangeLogStats {
+        self.exchanges.stats()
+    }
+
+    /// Requests recorded per method.
+    pub fn methods_used(&self) -> std::collections::BTreeMap<String, usize> {
+        self.exchanges.methods()
     }
 
     /// Every cookie the target set so far (deletions left out), in the order it set them,
     /// with the exchange that set it.
     pub fn set_cookies(&self) -> Vec<(SetCookie, ExchangeId)> {
-        let exchanges = self.exchanges.lock().expect("exchange lock");
         let mut out = Vec::new();
-        for exchange in exchanges.iter() {
-            let Some(resp) = &exchange.response else { continue };
+        self.exchanges.visit(Recorded::SettingCookies, |exchange| {
+            let Some(resp) = &exchange.response else {
+                return ControlFlow::Continue(());
+            };
             for (name, value) in &resp.headers {
                 if name.eq_ignore_ascii_case("set-cookie") {
                     if let Some(cookie) = SetCookie::parse(value).filter(|c| !c.deletes) {
@@ -637,7 +681,8 @@ impl Probe {
                     }
                 }
             }
-        }
+            ControlFlow::Continue(())
+        });
         out
     }
 
@@ -835,7 +880,7 @@ impl Probe {
     ) -> Result<(u16, HeaderMap, Bytes, Option<String>), ProbeError> {
         let mut resp = self.client.execute(request).await.map_err(|e| self.classify(e, url))?;
         let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
+        let headers = owned_headers(resp.headers());
         let mut body = Vec::new();
         let cap = self.settings.max_body_bytes;
         let cut = loop {
@@ -970,17 +1015,13 @@ impl Probe {
         elapsed: Duration,
     ) -> ExchangeId {
         self.log_request(&request, response.as_ref().map(|r| r.status), error.as_deref(), elapsed);
-        let mut exchanges = self.exchanges.lock().expect("exchange lock");
-        let id = ExchangeId(exchanges.len());
-        exchanges.push(Exchange {
-            id,
+        self.exchanges.push(
             request,
             response,
             error,
-            elapsed_ms: elapsed.as_millis() as u64,
-            insecure: self.settings.insecure,
-        });
-        id
+            elapsed.as_millis() as u64,
+            self.settings.insecure,
+        )
     }
 }
 
@@ -1017,6 +1058,20 @@ fn redacted_url(redactor: &Redactor, raw: &str) -> String {
         url.set_query(Some(&query.join("&")));
     }
     redactor.text(url.as_str())
+}
+
+/// A copy of `headers` that owns its values. The HTTP client's header values are slices of
+/// its connection read buffer: a response kept for the whole scan (an inventory baseline)
+/// would keep that whole buffer, kilobytes shared with other answers, alive with it.
+fn owned_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        // Every value the client parsed is valid; the fallback only keeps it as it was.
+        let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        copy.set_sensitive(value.is_sensitive());
+        owned.append(name.clone(), copy);
+    }
+    owned
 }
 
 /// A scripted answer in the shape [`Probe::fetch`] returns.
@@ -1077,6 +1132,7 @@ fn recorded_response(status: u16, headers: &HeaderMap, body: &[u8], truncated: b
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 

@@ -157,6 +157,19 @@ pub struct Stats {
     /// time, and the share of it with none. Absent in older reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_flight: Option<crate::in_flight::InFlightStats>,
+    /// Recorded exchanges moved out of memory to a temporary spill file (a scan of more
+    /// than 2,048 requests); they stay available as evidence. Absent when none were.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub exchanges_spilled: usize,
+    /// Recorded exchanges not kept at all, because the spill file could not be written or
+    /// reached its 2 GiB cap: a finding that cited one lists less evidence. Absent when
+    /// none were.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub exchanges_dropped: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -361,6 +374,8 @@ mod tests {
                 methods: Default::default(),
                 throttle: None,
                 in_flight: None,
+                exchanges_spilled: 0,
+                exchanges_dropped: 0,
             },
             score: 0,
             grade: "F".into(),

@@ -106,6 +106,8 @@ pub(crate) mod testing {
                     .collect(),
                 throttle: None,
                 in_flight: None,
+                exchanges_spilled: 0,
+                exchanges_dropped: 0,
             },
             profile: "standard".into(),
             score: 80,

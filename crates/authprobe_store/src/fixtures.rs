@@ -58,6 +58,8 @@ pub fn report(target: &str, score: u8, started_at: &str, findings: Vec<ReportFin
             methods: Default::default(),
             throttle: None,
             in_flight: None,
+            exchanges_spilled: 0,
+            exchanges_dropped: 0,
         },
         score,
         grade: authprobe_core::score::grade(score).to_string(),

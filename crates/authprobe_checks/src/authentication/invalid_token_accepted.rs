@@ -66,8 +66,9 @@ const MAX_ENDPOINTS: usize = 25;
 impl InvalidTokenAccepted {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
         let mut urls: Vec<url::Url> = cx.oracle_endpoint().into_iter().collect();
+        let mut listed: std::collections::HashSet<url::Url> = urls.iter().cloned().collect();
         for e in cx.protected_endpoints() {
-            if !urls.contains(&e.url) {
+            if listed.insert(e.url.clone()) {
                 urls.push(e.url.clone());
             }
         }

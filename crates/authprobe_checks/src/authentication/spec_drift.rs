@@ -1,11 +1,13 @@
-use authprobe_core::config::path_matches;
+use authprobe_core::config::{exact_path_key, path_key, path_matches};
 use authprobe_core::cookies::CookieJar;
+use authprobe_core::discovery::Endpoint;
 use authprobe_core::oracle::MATCH;
 use authprobe_core::probe::{ProbeRequest, ProbeResponse};
 use authprobe_core::similarity::similarity;
 use authprobe_core::spec::{SchemeKind, Security};
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use base64::Engine as _;
+use std::collections::HashMap;
 use std::sync::Arc;
 use url::Url;
 
@@ -86,16 +88,38 @@ impl SpecDrift {
         };
         let mut findings = Vec::new();
         let mut tested: Vec<&str> = Vec::new();
+        // Endpoints by path, in inventory order: an operation without a path parameter
+        // finds its own without a walk over every endpoint (a spec may have thousands).
+        let mut by_path: HashMap<String, Vec<&Endpoint>> = HashMap::new();
+        for e in &cx.inventory.endpoints {
+            by_path.entry(path_key(e.path())).or_default().push(e);
+        }
         for op in spec.operations.iter().filter(|o| o.method == "GET") {
+            let untested =
+                |names: &[String]| tested.len() < MAX_SCHEMES && names.iter().any(|n| !tested.contains(&n.as_str()));
+            let wanted = match &op.security {
+                Security::Required(names) => untested(names),
+                Security::None => true,
+                Security::Optional | Security::Unspecified => false,
+            };
+            if !wanted {
+                continue;
+            }
             let pattern = op.pattern();
             // An endpoint of this operation the identity reads with its usual credential.
-            let Some((url, usual)) = cx
-                .inventory
-                .endpoints
-                .iter()
-                .filter(|e| path_matches(&pattern, e.path()))
-                .find_map(|e| e.authenticated.as_ref().filter(|r| r.is_success()).map(|r| (&e.url, r)))
-            else {
+            fn usual_answer(e: &Endpoint) -> Option<(&Url, &ProbeResponse)> {
+                e.authenticated.as_ref().filter(|r| r.is_success()).map(|r| (&e.url, r))
+            }
+            let found = match exact_path_key(&pattern) {
+                Some(key) => by_path.get(&key).and_then(|es| es.iter().find_map(|e| usual_answer(e))),
+                None => cx
+                    .inventory
+                    .endpoints
+                    .iter()
+                    .filter(|e| path_matches(&pattern, e.path()))
+                    .find_map(usual_answer),
+            };
+            let Some((url, usual)) = found else {
                 continue;
             };
             match &op.security {

@@ -77,8 +77,9 @@ impl TokenInQueryAccepted {
         };
         // The first endpoint where the oracle can tell valid from garbage credentials.
         let mut candidates: Vec<url::Url> = cx.oracle_endpoint().into_iter().collect();
+        let mut listed: std::collections::HashSet<url::Url> = candidates.iter().cloned().collect();
         for e in cx.protected_endpoints() {
-            if !candidates.contains(&e.url) {
+            if listed.insert(e.url.clone()) {
                 candidates.push(e.url.clone());
             }
         }

@@ -1,8 +1,10 @@
 use authprobe_core::discovery::EndpointKind;
+use authprobe_core::exchange_log::Recorded;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use futures::stream::{self, StreamExt};
 use regex::Regex;
+use std::ops::ControlFlow;
 use std::sync::LazyLock;
 
 use crate::support::owasp;
@@ -147,16 +149,19 @@ impl VerboseErrors {
         }
         if findings.is_empty() {
             // Any earlier response of the scan may have leaked internals too.
-            for exchange in cx.probe.exchanges() {
-                let Some(resp) = &exchange.response else { continue };
-                if let Some(sig) = INTERNALS.find(&resp.body) {
-                    let path = url::Url::parse(&exchange.request.url)
-                        .map(|u| u.path().to_string())
-                        .unwrap_or_default();
-                    findings.push(leak(&path, sig.as_str(), exchange.id, "a request of the scan"));
-                    break;
-                }
-            }
+            cx.probe.visit_exchanges(Recorded::All, |exchange| {
+                let Some(resp) = &exchange.response else {
+                    return ControlFlow::Continue(());
+                };
+                let Some(sig) = INTERNALS.find(&resp.body) else {
+                    return ControlFlow::Continue(());
+                };
+                let path = url::Url::parse(&exchange.request.url)
+                    .map(|u| u.path().to_string())
+                    .unwrap_or_default();
+                findings.push(leak(&path, sig.as_str(), exchange.id, "a request of the scan"));
+                ControlFlow::Break(())
+            });
         }
         findings.into()
     }

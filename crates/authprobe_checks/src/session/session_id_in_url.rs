@@ -1,6 +1,8 @@
+use authprobe_core::exchange_log::Recorded;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+use std::ops::ControlFlow;
 use url::Url;
 
 use super::{is_session_cookie, judge, oracle};
@@ -131,26 +133,28 @@ impl SessionIdInUrl {
 /// Redirects the scan received whose `Location` carries one of its live session ids.
 fn issued_in_redirects(cx: &ScanContext, sessions: &[(String, String, String)]) -> Vec<Finding> {
     let mut findings: Vec<Finding> = Vec::new();
-    for exchange in cx.probe.exchanges() {
+    cx.probe.visit_exchanges(Recorded::Redirecting, |exchange| {
         let Some(location) = exchange
             .response
             .as_ref()
             .and_then(|r| r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("location")))
             .map(|(_, v)| v.clone())
         else {
-            continue;
+            return ControlFlow::Continue(());
         };
         let Some(url) = cx.target.url.join(&location).ok() else {
-            continue;
+            return ControlFlow::Continue(());
         };
         let query = url.query().unwrap_or_default().to_string();
         let carried = sessions
             .iter()
             .find(|(_, v, _)| query.contains(v.as_str()) || url.path().contains(&format!(";jsessionid={v}")));
-        let Some((_, _, label)) = carried else { continue };
+        let Some((_, _, label)) = carried else {
+            return ControlFlow::Continue(());
+        };
         let path = request_path(&exchange.request.url);
         if findings.iter().any(|f| f.endpoint == path) {
-            continue;
+            return ControlFlow::Continue(());
         }
         findings.push(
             Finding::new(
@@ -162,7 +166,8 @@ fn issued_in_redirects(cx: &ScanContext, sessions: &[(String, String, String)]) 
             )
             .with_evidence([exchange.id]),
         );
-    }
+        ControlFlow::Continue(())
+    });
     findings
 }
 

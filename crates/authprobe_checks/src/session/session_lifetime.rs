@@ -1,8 +1,10 @@
 use authprobe_core::cookies::SetCookie;
+use authprobe_core::exchange_log::Recorded;
 use authprobe_core::flows::{family, LoginFlow};
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+use std::ops::ControlFlow;
 use url::Url;
 
 use super::{fresh_login, human_duration, is_session_cookie, judge, oracle, primary_credential};
@@ -193,8 +195,10 @@ fn saw_session_cookie(cx: &ScanContext) -> bool {
 
 fn session_cookies(cx: &ScanContext) -> Vec<(String, SetCookie, authprobe_core::ExchangeId)> {
     let mut out = Vec::new();
-    for x in cx.probe.exchanges() {
-        let Some(resp) = &x.response else { continue };
+    cx.probe.visit_exchanges(Recorded::SettingCookies, |x| {
+        let Some(resp) = &x.response else {
+            return ControlFlow::Continue(());
+        };
         let path = Url::parse(&x.request.url)
             .map(|u| u.path().to_string())
             .unwrap_or_default();
@@ -206,7 +210,8 @@ fn session_cookies(cx: &ScanContext) -> Vec<(String, SetCookie, authprobe_core::
                 out.push((path.clone(), c, x.id));
             }
         }
-    }
+        ControlFlow::Continue(())
+    });
     out
 }
 

@@ -1,3 +1,4 @@
+use authprobe_core::exchange_log::Recorded;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 
@@ -52,11 +53,12 @@ crate::declare_check! {
 impl TokenLeak {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
         let mut targets: Vec<url::Url> = cx.oracle_endpoint().into_iter().collect();
+        let mut listed: std::collections::HashSet<url::Url> = targets.iter().cloned().collect();
         for e in cx.inventory.endpoints.iter().filter(|e| e.anonymously_refused()) {
             if targets.len() >= cx.endpoint_limit(MAX_ENDPOINTS) {
                 break;
             }
-            if !targets.contains(&e.url) {
+            if listed.insert(e.url.clone()) {
                 targets.push(e.url.clone());
             }
         }
@@ -98,27 +100,26 @@ impl TokenLeak {
             .flat_map(|i| i.secrets())
             .filter(|s| s.len() >= 16)
             .collect();
-        for exchange in cx.probe.exchanges() {
-            let Some(resp) = &exchange.response else { continue };
-            let location = resp
-                .headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("location"))
-                .map(|(_, v)| v);
-            if let Some(location) = location {
-                if secrets.iter().any(|s| location.contains(s.as_str())) {
-                    let path = url::Url::parse(&exchange.request.url)
-                        .map(|u| u.path().to_string())
-                        .unwrap_or_default();
-                    return vec![Finding::new(
-                        Confidence::Confirmed,
-                        path.clone(),
-                        format!("{path} redirected to a URL that carries one of the identity's tokens."),
-                    )
-                    .with_evidence([exchange.id])]
-                    .into();
-                }
-            }
+        let leaked = cx.probe.find_exchange(Recorded::Redirecting, |exchange| {
+            let location = exchange.response.as_ref().and_then(|resp| {
+                resp.headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+                    .map(|(_, v)| v)
+            });
+            location.is_some_and(|location| secrets.iter().any(|s| location.contains(s.as_str())))
+        });
+        if let Some(exchange) = leaked {
+            let path = url::Url::parse(&exchange.request.url)
+                .map(|u| u.path().to_string())
+                .unwrap_or_default();
+            return vec![Finding::new(
+                Confidence::Confirmed,
+                path.clone(),
+                format!("{path} redirected to a URL that carries one of the identity's tokens."),
+            )
+            .with_evidence([exchange.id])]
+            .into();
         }
         CheckOutcome::passed()
     }

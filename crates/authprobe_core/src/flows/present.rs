@@ -130,6 +130,10 @@ pub fn verification_urls(inventory: &Inventory, identity_flows: &[Url]) -> Vec<U
         .chain(refused(EndpointKind::Api))
         .chain(refused(EndpointKind::Other))
     {
+        // Only the first three are kept: no need to look further (a spec may list thousands).
+        if out.len() >= 3 {
+            break;
+        }
         if !out.contains(&url) {
             out.push(url);
         }

@@ -15,9 +15,10 @@ const ID_FIELDS: &[&str] = &["id", "pk", "uuid", "public_id", "slug", "key"];
 /// tells discovery what it is).
 pub fn seed_paths(spec: &ApiSpec) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for op in spec.operations.iter().filter(|o| !o.changes_state()) {
         if let Some(path) = op.concrete_path() {
-            if !out.contains(&path) {
+            if seen.insert(path.clone()) {
                 out.push(path);
             }
         }
@@ -29,10 +30,11 @@ pub fn seed_paths(spec: &ApiSpec) -> Vec<String> {
 /// alternative needs a credential.
 pub fn protected_patterns(spec: &ApiSpec) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for op in spec.operations.iter().filter(|o| o.method == "GET") {
         if matches!(op.security, Security::Required(_)) {
             let pattern = op.pattern();
-            if !out.contains(&pattern) {
+            if seen.insert(pattern.clone()) {
                 out.push(pattern);
             }
         }
