@@ -1,6 +1,6 @@
 //! `authprobe history` and `authprobe show`: the scan history in the terminal.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use authprobe_store::{sparkline, Store};
 use clap::Args;
 use std::io::Write;
@@ -95,10 +95,9 @@ pub fn open(settings: &StoreSettings) -> Result<Store> {
     if let Err(e) = check_directory(settings) {
         bail!("{e}, or skip saving with --no-store");
     }
-    Store::connect(&settings.location).with_context(|| {
-        format!(
-            "cannot use the scan history at {} (choose another with --db PATH|postgres://… or AUTHPROBE_DB, or skip saving with --no-store)",
-            settings.location
+    Store::connect(&settings.location).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot use the scan history: {e} (choose another with --db PATH|postgres://… or AUTHPROBE_DB, or skip saving with --no-store)"
         )
     })
 }

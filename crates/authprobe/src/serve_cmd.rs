@@ -97,24 +97,9 @@ impl WorkerFlags {
     }
 }
 
-/// `500ms`, `90s`, `2m`, `1h`, or plain seconds.
+/// `500ms`, `90s`, `2m`, `1h`, or plain seconds; at least 100 ms.
 fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let raw = raw.trim();
-    let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{raw}`: expected a number and a unit (ms, s, m, h), e.g. 30s"))?;
-    let duration = match unit {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => return Err(format!("`{raw}`: unknown unit `{unit}` (use ms, s, m or h)")),
-    };
-    if duration < Duration::from_millis(100) {
-        return Err(format!("`{raw}` is too short: at least 100ms"));
-    }
-    Ok(duration)
+    authprobe_server::parse_duration(raw, Duration::from_millis(100))
 }
 
 fn normalize(raw: &str) -> Result<String> {

@@ -22,7 +22,9 @@ mod pages;
 mod security;
 mod upload;
 
-pub use monitor::{alert_for, default_worker_id, parse_interval, run_worker, sign, Alert, Monitor, WorkerOptions};
+pub use monitor::{
+    alert_for, default_worker_id, parse_duration, parse_interval, run_worker, sign, Alert, Monitor, WorkerOptions,
+};
 pub use upload::MAX_UPLOAD_BYTES;
 
 use authprobe_core::Report;

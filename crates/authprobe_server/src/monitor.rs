@@ -36,22 +36,28 @@ impl std::fmt::Debug for Monitor {
 
 /// Parses `90s`, `30m`, `6h`, `1d` (or plain seconds); at least 10 seconds.
 pub fn parse_interval(raw: &str) -> Result<Duration, String> {
+    parse_duration(raw, Duration::from_secs(10)).map_err(|e| format!("interval {e}"))
+}
+
+/// Parses `500ms`, `90s`, `30m`, `6h`, `1d` (or plain seconds), at least `min`.
+pub fn parse_duration(raw: &str, min: Duration) -> Result<Duration, String> {
     let raw = raw.trim();
     let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
     let n: u64 = digits
         .parse()
-        .map_err(|_| format!("interval `{raw}`: expected a number and a unit (s, m, h, d), e.g. 30m"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        "d" => n.saturating_mul(86_400),
-        _ => return Err(format!("interval `{raw}`: unknown unit `{unit}` (use s, m, h or d)")),
+        .map_err(|_| format!("`{raw}`: expected a number and a unit (ms, s, m, h, d), e.g. 30m"))?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        "d" => Duration::from_secs(n.saturating_mul(86_400)),
+        _ => return Err(format!("`{raw}`: unknown unit `{unit}` (use ms, s, m, h or d)")),
     };
-    if secs < 10 {
-        return Err(format!("interval `{raw}` is too short: at least 10s"));
+    if duration < min {
+        return Err(format!("`{raw}` is too short: at least {min:?}"));
     }
-    Ok(Duration::from_secs(secs))
+    Ok(duration)
 }
 
 /// `sha256=HEX` of `body` under `secret`.
