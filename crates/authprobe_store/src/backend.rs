@@ -210,15 +210,19 @@ fn sqlite_params<'p>(params: &'p [Param<'p>]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
-fn postgres_params<'p>(params: &'p [Param<'p>]) -> Vec<Box<dyn postgres::types::ToSql + Sync + 'p>> {
+/// The parameters as the Postgres driver takes them: references into `params`, typed
+/// NULLs for the NULL cases.
+fn postgres_params<'p>(params: &'p [Param<'p>]) -> Vec<&'p (dyn postgres::types::ToSql + Sync)> {
+    const NULL_INT: Option<i64> = None;
+    const NULL_TEXT: Option<&str> = None;
     params
         .iter()
-        .map(|p| -> Box<dyn postgres::types::ToSql + Sync + 'p> {
+        .map(|p| -> &'p (dyn postgres::types::ToSql + Sync) {
             match p {
-                Param::Int(v) => Box::new(*v),
-                Param::Text(v) => Box::new(*v),
-                Param::NullInt => Box::new(None::<i64>),
-                Param::NullText => Box::new(None::<&str>),
+                Param::Int(v) => v,
+                Param::Text(v) => v,
+                Param::NullInt => &NULL_INT,
+                Param::NullText => &NULL_TEXT,
             }
         })
         .collect()
@@ -295,8 +299,7 @@ impl Conn {
         match self {
             Conn::Sqlite(c) => sqlite_rows(&mut *c.prepare_cached(&sql)?, params),
             Conn::Postgres(c, _) => {
-                let values = postgres_params(params);
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
+                let refs = postgres_params(params);
                 postgres_rows(c.query(sql.as_ref(), &refs)?)
             }
         }
@@ -331,8 +334,7 @@ impl Tx<'_> {
                 Ok(t.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))? as u64)
             }
             Tx::Postgres(t) => {
-                let values = postgres_params(params);
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
+                let refs = postgres_params(params);
                 Ok(t.execute(sql.as_ref(), &refs)?)
             }
         }
@@ -351,8 +353,7 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(t) => sqlite_rows(&mut *t.prepare_cached(&sql)?, params),
             Tx::Postgres(t) => {
-                let values = postgres_params(params);
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
+                let refs = postgres_params(params);
                 postgres_rows(t.query(sql.as_ref(), &refs)?)
             }
         }

@@ -257,16 +257,8 @@ impl Store {
             // second, which then finds the first.
             Err(StoreError::Db(DbError::Postgres(e))) if is_unique_violation(&e) => {
                 drop(tx);
-                let row = self
-                    .conn
-                    .query("SELECT id FROM scans WHERE scan_uuid = ?1", &[scan_uuid.into()])?
-                    .into_iter()
-                    .next();
-                return match row {
-                    Some(row) => Ok(Saved {
-                        id: row.int(0)?,
-                        created: false,
-                    }),
+                return match self.scan_by_uuid(scan_uuid)? {
+                    Some(id) => Ok(Saved { id, created: false }),
                     None => Err(StoreError::Db(DbError::Postgres(e))),
                 };
             }
