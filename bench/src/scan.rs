@@ -9,7 +9,9 @@
 //! kept, spilled and dropped. The baseline, also in a process of its own, is a bare `reqwest`
 //! client sending the same number of GETs to the same kind of server at the same
 //! concurrency: the ratio says what the probe's bookkeeping (budget, rate limit, recording
-//! exchanges, redaction, checks) costs against raw HTTP.
+//! exchanges, redaction, checks) costs against raw HTTP. A third process sends the same GETs
+//! through the scan's `Probe` with no check around them, which splits that cost between
+//! the probe and the checks.
 
 use std::io::{self, Write};
 use std::process::Command;
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use authprobe_core::config::{ScanConfig, Target};
 use authprobe_core::engine::{scan, Silent};
-use authprobe_core::probe::ProbeSettings;
+use authprobe_core::probe::{Probe, ProbeRequest, ProbeSettings};
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -186,7 +188,7 @@ async fn scan_child(operations: usize) -> String {
     let wall = started.elapsed();
     let stats = &report.stats;
     format!(
-        "requests={} wall_ms={:.3} peak_mib={:.2} endpoints={} findings={} exchanges_kept={} exchanges_spilled={} exchanges_dropped={}",
+        "requests={} wall_ms={:.3} peak_mib={:.2} endpoints={} findings={} exchanges_kept={} exchanges_spilled={} exchanges_dropped={} in_flight={:.2} idle={:.3}",
         server.requests.load(Ordering::Relaxed),
         wall.as_secs_f64() * 1e3,
         peak_rss_mib().unwrap_or(f64::NAN),
@@ -197,6 +199,8 @@ async fn scan_child(operations: usize) -> String {
             .saturating_sub(stats.exchanges_spilled + stats.exchanges_dropped),
         stats.exchanges_spilled,
         stats.exchanges_dropped,
+        stats.in_flight.as_ref().map_or(f64::NAN, |f| f.average),
+        stats.in_flight.as_ref().map_or(f64::NAN, |f| f.idle_fraction),
     )
 }
 
@@ -226,6 +230,35 @@ async fn raw_child(operations: usize, count: usize) -> String {
     )
 }
 
+/// Child: the same GETs as [`raw_child`] through the scan's [`Probe`] (policy, budget,
+/// recording, spilling) with no check around them: what the probe alone costs.
+async fn probe_child(operations: usize, count: usize) -> String {
+    let server = serve(operations).await;
+    let probe = Probe::new(config(&server).probe).expect("probe");
+    let started = Instant::now();
+    let base = server.url.clone();
+    let probe = &probe;
+    futures::stream::iter(0..count)
+        .map(|i| {
+            let url = reqwest::Url::parse(&format!("{base}api/items{}/", i % operations)).expect("URL");
+            async move {
+                probe
+                    .send(ProbeRequest::get(url).bearer(TOKEN))
+                    .await
+                    .expect("probe GET");
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+    format!(
+        "requests={} wall_ms={:.3} peak_mib={:.2}",
+        server.requests.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64() * 1e3,
+        peak_rss_mib().unwrap_or(f64::NAN),
+    )
+}
+
 /// Runs one measurement in this process when `args` (after the program name) start with
 /// [`CHILD_ARG`]: `__scan-child scan OPERATIONS` or `__scan-child raw OPERATIONS COUNT`.
 /// Prints one line of `key=value` pairs.
@@ -242,6 +275,7 @@ pub fn child_main(args: &[String]) {
     let line = match args.get(1).map(String::as_str) {
         Some("scan") => runtime.block_on(scan_child(number(2))),
         Some("raw") => runtime.block_on(raw_child(number(2), number(3))),
+        Some("probe") => runtime.block_on(probe_child(number(2), number(3))),
         _ => panic!("usage: __scan-child scan OPERATIONS | raw OPERATIONS COUNT"),
     };
     println!("{line}");
@@ -308,6 +342,7 @@ pub fn scan_report(out: &mut impl Write) -> io::Result<()> {
     for operations in sizes {
         let run = in_child(&["scan".into(), operations.to_string()])?;
         let raw = in_child(&["raw".into(), operations.to_string(), run.requests.to_string()])?;
+        let probe_only = in_child(&["probe".into(), operations.to_string(), run.requests.to_string()])?;
         let rate = run.requests as f64 / (run.wall_ms / 1e3);
         let raw_rate = raw.requests as f64 / (raw.wall_ms / 1e3);
         writeln!(
@@ -332,6 +367,15 @@ pub fn scan_report(out: &mut impl Write) -> io::Result<()> {
             raw_rate,
             raw.peak_mib,
             rate / raw_rate
+        )?;
+        let probe_rate = probe_only.requests as f64 / (probe_only.wall_ms / 1e3);
+        writeln!(
+            out,
+            "  {:>6} the same GETs through the scan's probe alone (no checks): {:>8.1} ms = {:>6.0} req/s, {:.2}x the bare client's rate",
+            "",
+            probe_only.wall_ms,
+            probe_rate,
+            probe_rate / raw_rate
         )?;
     }
     Ok(())

@@ -79,6 +79,54 @@ impl Drop for Testbed {
     }
 }
 
+/// A loopback TCP proxy in front of `upstream` (`host:port`) that holds every byte the
+/// server sends for `delay` before passing it on (in order, without slowing the bytes behind
+/// it): each answer reaches the scanner one `delay` later, as over a link of that round-trip
+/// time. Requests pass at once. Runs on `runtime` until the process ends.
+fn delaying_proxy(runtime: &tokio::runtime::Runtime, upstream: String, delay: Duration) -> io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let port = listener.local_addr()?.port();
+    runtime.spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let _ = (client.set_nodelay(true), server.set_nodelay(true));
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+                    let _ = server_write.shutdown().await;
+                });
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = server_read.read(&mut buf).await {
+                        if n == 0
+                            || tx
+                                .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
+                                .is_err()
+                        {
+                            break;
+                        }
+                    }
+                });
+                while let Some((due, bytes)) = rx.recv().await {
+                    tokio::time::sleep_until(due).await;
+                    if client_write.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = client_write.shutdown().await;
+            });
+        }
+    });
+    Ok(format!("http://127.0.0.1:{port}/"))
+}
+
 /// One timed scan.
 struct Run {
     wall: Duration,
@@ -109,13 +157,19 @@ fn config(url: &str, schedule: Schedule) -> ScanConfig {
     }
 }
 
-fn scan_once(runtime: &tokio::runtime::Runtime, schedule: Schedule) -> io::Result<Run> {
+fn scan_once(runtime: &tokio::runtime::Runtime, schedule: Schedule, latency: Duration) -> io::Result<Run> {
     let bed = Testbed::start()?;
     let pid = bed.child.id();
+    let url = if latency.is_zero() {
+        bed.url.clone()
+    } else {
+        let upstream = bed.url.trim_start_matches("http://").trim_end_matches('/').to_string();
+        delaying_proxy(runtime, upstream, latency)?
+    };
     let cpu_before = cpu_time(pid);
     let started = Instant::now();
     let report = runtime
-        .block_on(scan(config(&bed.url, schedule), authprobe_checks::all(), &Silent))
+        .block_on(scan(config(&url, schedule), authprobe_checks::all(), &Silent))
         .map_err(|e| io::Error::other(format!("the scan failed: {e}")))?;
     let wall = started.elapsed();
     let server_cpu = cpu_time(pid)
@@ -149,27 +203,54 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
-/// Scans the testbed with both schedules, alternating, and prints the comparison. Returns
-/// whether both found the same check codes in every round.
+/// Scans the testbed with both schedules, alternating, and prints the comparison: on
+/// loopback, then behind a proxy that delays every answer by each latency of
+/// `AUTHPROBE_BENCH_LATENCY_MS` (default `0,20`: loopback, then a 20 ms round trip, as a
+/// target in the same region sits). Returns whether both schedules found the same check
+/// codes in every scan.
 pub fn testbed_report(out: &mut impl Write) -> io::Result<bool> {
     let rounds: usize = std::env::var("AUTHPROBE_BENCH_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .filter(|n| *n > 0)
         .unwrap_or(3);
+    let latencies: Vec<u64> = std::env::var("AUTHPROBE_BENCH_LATENCY_MS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|l: &Vec<u64>| !l.is_empty())
+        .unwrap_or_else(|| vec![0, 20]);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let mut same = true;
+    for latency in latencies {
+        same &= compare(out, &runtime, rounds, Duration::from_millis(latency))?;
+    }
+    Ok(same)
+}
+
+/// One side-by-side comparison of the two schedules at one latency.
+fn compare(
+    out: &mut impl Write,
+    runtime: &tokio::runtime::Runtime,
+    rounds: usize,
+    latency: Duration,
+) -> io::Result<bool> {
+    let link = if latency.is_zero() {
+        "on loopback".to_string()
+    } else {
+        format!("through a proxy that delays every answer {} ms", latency.as_millis())
+    };
     writeln!(
         out,
-        "testbed scan (--flaws all, users alice and bob, concurrency 8, {rounds} rounds, a fresh testbed per scan)"
+        "testbed scan {link} (--flaws all, users alice and bob, concurrency 8, {rounds} rounds, a fresh testbed per scan)"
     )?;
     let schedules = [Schedule::Waves, Schedule::Tasks];
     let mut runs: [Vec<Run>; 2] = [Vec::new(), Vec::new()];
     for round in 1..=rounds {
         for (i, schedule) in schedules.iter().enumerate() {
-            let run = scan_once(&runtime, *schedule)?;
+            let run = scan_once(runtime, *schedule, latency)?;
             writeln!(
                 out,
                 "  round {round}, {:<38} {:>6.2} s {:>5} requests, in flight {:>4.2} on average, idle {:>4.1} %, {} check codes, testbed CPU {}",

@@ -155,6 +155,8 @@ fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_authprobe"))
         .args(args)
         .env("NO_COLOR", "1")
+        // Never the developer's own history (~/.local/share/authprobe/history.db).
+        .env("AUTHPROBE_DB", crate::util::test_db())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -461,6 +461,8 @@ pub fn measured_run(args: &[&str], limit: Duration) -> MeasuredRun {
     let mut child = Command::new(env!("CARGO_BIN_EXE_authprobe"))
         .args(args)
         .env("NO_COLOR", "1")
+        // Never the developer's own history (~/.local/share/authprobe/history.db).
+        .env("AUTHPROBE_DB", crate::util::test_db())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

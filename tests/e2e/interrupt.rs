@@ -21,6 +21,8 @@ fn scan_and_interrupt(bed: &Testbed, signal: &str, extra: &[&str]) -> Interrupte
         .args(["scan", &bed.url, "--user", ALICE, "--user", BOB, "-q", "--rate", "20"])
         .args(extra)
         .env("NO_COLOR", "1")
+        // Never the developer's own history (~/.local/share/authprobe/history.db).
+        .env("AUTHPROBE_DB", crate::util::test_db())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

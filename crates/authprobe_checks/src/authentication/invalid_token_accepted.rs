@@ -1,6 +1,7 @@
 use authprobe_core::oracle::{responses_match, Verdict};
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
+use futures::StreamExt;
 
 use crate::support::{owasp, summarize};
 use authprobe_core::ExchangeId;
@@ -81,8 +82,15 @@ impl InvalidTokenAccepted {
         let scheme = cx.primary().and_then(|i| i.scheme()).unwrap_or("Bearer");
         let mut accepted_at: Vec<(String, &str, ExchangeId, ExchangeId)> = Vec::new();
         let mut inconclusive = Vec::new();
-        for url in &urls {
-            match probe_endpoint(cx, url, scheme).await {
+        // Endpoints are independent: probed side by side, judged in inventory order.
+        let mut judged = futures::stream::iter(urls.clone())
+            .map(|url| async move {
+                let judgement = probe_endpoint(cx, &url, scheme).await;
+                (url, judgement)
+            })
+            .buffered(cx.fan_out());
+        while let Some((url, judgement)) = judged.next().await {
+            match judgement {
                 Ok(Some((what, probe, valid))) => accepted_at.push((url.path().to_string(), what, probe, valid)),
                 Ok(None) => {}
                 Err(why) => inconclusive.push(format!("{}: {why}", url.path())),

@@ -1,8 +1,9 @@
 use authprobe_core::probe::{Method, ProbeRequest};
 use authprobe_core::similarity::similarity;
 use authprobe_core::{
-    CheckMeta, CheckOutcome, Confidence, Family, Finding, ProbeResponse, Requirement, ScanContext, Severity,
+    CheckMeta, CheckOutcome, Confidence, ExchangeId, Family, Finding, ProbeResponse, Requirement, ScanContext, Severity,
 };
+use futures::StreamExt;
 
 use crate::support::{owasp, summarize};
 
@@ -63,47 +64,26 @@ crate::declare_check! {
 
 impl MethodAuthBypass {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let endpoints: Vec<_> = cx
+        let endpoints: Vec<url::Url> = cx
             .protected_endpoints()
             .take(cx.endpoint_limit(MAX_ENDPOINTS))
+            .map(|e| e.url.clone())
             .collect();
         if endpoints.is_empty() {
             return CheckOutcome::skipped(
                 "no endpoint was found that serves the identity and refuses anonymous requests",
             );
         }
+        // Endpoints are independent: probed side by side, reported in inventory order.
         let mut bypassed = Vec::new();
         let mut evidence = Vec::new();
-        for endpoint in endpoints {
-            let (Some(anonymous), Some(valid)) = (endpoint.anonymous_ok(), endpoint.authenticated.as_ref()) else {
-                continue;
-            };
-            if let Ok(head) = cx
-                .probe
-                .send(ProbeRequest::method(Method::Head, endpoint.url.clone()))
-                .await
-            {
-                if let Some(length) = head_carries_the_data(&head, anonymous, valid) {
-                    bypassed.push(format!(
-                        "HEAD {} ({} with a {length}-byte body vs {} for GET; the identity's GET is {} bytes)",
-                        endpoint.path(),
-                        head.status,
-                        anonymous.status,
-                        valid.body.len()
-                    ));
-                    evidence.extend([head.exchange, anonymous.exchange]);
-                    continue;
-                }
-            }
-            if let Ok(options) = cx
-                .probe
-                .send(ProbeRequest::method(Method::Options, endpoint.url.clone()))
-                .await
-            {
-                if options.is_success() && !valid.body.is_empty() && similarity(&options.body, &valid.body) >= 0.85 {
-                    bypassed.push(format!("OPTIONS {} returned the protected data", endpoint.path()));
-                    evidence.extend([options.exchange, anonymous.exchange]);
-                }
+        let mut judged = futures::stream::iter(endpoints)
+            .map(|url| async move { bypass_at(cx, &url).await })
+            .buffered(cx.fan_out());
+        while let Some(found) = judged.next().await {
+            if let Some((what, exchanges)) = found {
+                bypassed.push(what);
+                evidence.extend(exchanges);
             }
         }
         let Some(first) = bypassed.first() else {
@@ -121,6 +101,42 @@ impl MethodAuthBypass {
         .with_evidence(evidence.into_iter().take(4))]
         .into()
     }
+}
+
+/// What another method than GET gave away at the endpoint of `url`, anonymously: the line
+/// for the finding and its two exchanges (the bypass and the refused GET).
+async fn bypass_at(cx: &ScanContext, url: &url::Url) -> Option<(String, [ExchangeId; 2])> {
+    let endpoint = cx.inventory.get(url)?;
+    let (Some(anonymous), Some(valid)) = (endpoint.anonymous_ok(), endpoint.authenticated.as_ref()) else {
+        return None;
+    };
+    if let Ok(head) = cx
+        .probe
+        .send(ProbeRequest::method(Method::Head, endpoint.url.clone()))
+        .await
+    {
+        if let Some(length) = head_carries_the_data(&head, anonymous, valid) {
+            let what = format!(
+                "HEAD {} ({} with a {length}-byte body vs {} for GET; the identity's GET is {} bytes)",
+                endpoint.path(),
+                head.status,
+                anonymous.status,
+                valid.body.len()
+            );
+            return Some((what, [head.exchange, anonymous.exchange]));
+        }
+    }
+    let options = cx
+        .probe
+        .send(ProbeRequest::method(Method::Options, endpoint.url.clone()))
+        .await
+        .ok()?;
+    (options.is_success() && !valid.body.is_empty() && similarity(&options.body, &valid.body) >= 0.85).then(|| {
+        (
+            format!("OPTIONS {} returned the protected data", endpoint.path()),
+            [options.exchange, anonymous.exchange],
+        )
+    })
 }
 
 /// The body length a HEAD answer announces when it shows the view produced the protected

@@ -3,6 +3,8 @@ use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 
 use crate::support::owasp;
+use futures::{FutureExt, StreamExt};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Endpoints a marker credential is sent to at most.
 const MAX_ENDPOINTS: usize = 6;
@@ -66,32 +68,58 @@ impl TokenLeak {
             return CheckOutcome::skipped("no endpoint that requires authentication was found");
         }
         let marker = format!("authprobe-leak-{:08x}", rand::random::<u32>());
-        for url in targets {
-            let Ok(resp) = cx.probe.send(ProbeRequest::get(url.clone()).bearer(&marker)).await else {
-                continue;
-            };
-            let in_headers = resp
-                .headers
-                .iter()
-                .any(|(_, v)| v.to_str().is_ok_and(|v| v.contains(&marker)));
-            if resp.text().contains(&marker) || in_headers {
-                let place = if in_headers {
-                    "a response header"
-                } else {
-                    "the response body"
-                };
-                return vec![Finding::new(
-                    Confidence::Confirmed,
-                    url.path(),
-                    format!(
-                        "{} echoed the Bearer credential it was sent back in {place} (HTTP {}); real tokens sent by clients end up in error logs, trackers and pasted error messages.",
-                        url.path(),
-                        resp.status
-                    ),
-                )
-                .with_evidence([resp.exchange])]
-                .into();
+        // Endpoints are independent: probed side by side. Once one echoes, no new probe
+        // starts, but those already sent are awaited (a dropped request may have reached the
+        // target and must stay counted as what it is); the first echo in inventory order is
+        // the finding.
+        let marker = marker.as_str();
+        let echoed = AtomicBool::new(false);
+        let echoed = &echoed;
+        let mut echoes = futures::stream::iter(targets)
+            .map(|url| {
+                async move {
+                    if echoed.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    let resp = cx
+                        .probe
+                        .send(ProbeRequest::get(url.clone()).bearer(marker))
+                        .await
+                        .ok()?;
+                    let in_headers = resp
+                        .headers
+                        .iter()
+                        .any(|(_, v)| v.to_str().is_ok_and(|v| v.contains(marker)));
+                    let echo = in_headers || resp.text().contains(marker);
+                    echoed.fetch_or(echo, Ordering::Relaxed);
+                    echo.then_some((url, resp, in_headers))
+                }
+                .boxed()
+            })
+            .buffered(cx.fan_out());
+        let mut first = None;
+        while let Some(echo) = echoes.next().await {
+            if first.is_none() {
+                first = echo;
             }
+        }
+        if let Some((url, resp, in_headers)) = first {
+            let place = if in_headers {
+                "a response header"
+            } else {
+                "the response body"
+            };
+            return vec![Finding::new(
+                Confidence::Confirmed,
+                url.path(),
+                format!(
+                    "{} echoed the Bearer credential it was sent back in {place} (HTTP {}); real tokens sent by clients end up in error logs, trackers and pasted error messages.",
+                    url.path(),
+                    resp.status
+                ),
+            )
+            .with_evidence([resp.exchange])]
+            .into();
         }
         // Real tokens in redirect URLs.
         let secrets: Vec<String> = cx
