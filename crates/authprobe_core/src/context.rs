@@ -16,7 +16,7 @@ use crate::oracle::Baseline;
 use crate::probe::{Probe, ProbeRequest, ProbeResponse};
 use crate::redact::Redactor;
 
-type BaselineCell = Arc<OnceCell<Result<Baseline, String>>>;
+type BaselineCell = Arc<OnceCell<Result<Arc<Baseline>, String>>>;
 type SharedCell = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
 
 /// Everything a check may look at. Checks send requests only through [`ScanContext::probe`].
@@ -170,13 +170,22 @@ impl ScanContext {
         format!("authprobe-garbage-{:08x}", rand::random::<u32>())
     }
 
-    /// The A/N/G baselines for `url` (computed once per scan, then shared).
+    /// The A/N/G baselines for `url` (computed once per scan, then shared), as a copy of
+    /// the caller's own.
     pub async fn baseline(&self, url: &Url) -> Result<Baseline, String> {
+        self.shared_baseline(url).await.map(|b| Baseline::clone(&b))
+    }
+
+    /// The A/N/G baselines for `url`, shared: no copy of its three answers, for checks that
+    /// only read it once per endpoint of a large inventory.
+    pub async fn shared_baseline(&self, url: &Url) -> Result<Arc<Baseline>, String> {
         let cell = {
             let mut map = self.baselines.lock().expect("baseline lock");
             map.entry(url.clone()).or_default().clone()
         };
-        cell.get_or_init(|| self.take_baseline(url)).await.clone()
+        cell.get_or_init(|| async { self.take_baseline(url).await.map(Arc::new) })
+            .await
+            .clone()
     }
 
     async fn take_baseline(&self, url: &Url) -> Result<Baseline, String> {

@@ -404,6 +404,9 @@ pub async fn scan_until(
         baseline: None,
     };
     crate::baseline::stamp_fingerprints(&mut report);
+    // Freeing a large scan's state (every endpoint's answers, the baselines, the spilled
+    // exchange log) takes a noticeable moment: off the report's path.
+    tokio::task::spawn_blocking(move || drop(cx));
     Ok(report)
 }
 

@@ -687,7 +687,7 @@ impl Probe {
     }
 
     /// Sends one request under every policy of the probe, and records it.
-    pub async fn send(&self, req: ProbeRequest) -> Result<ProbeResponse, ProbeError> {
+    pub async fn send(&self, mut req: ProbeRequest) -> Result<ProbeResponse, ProbeError> {
         if self.settings.read_only && !matches!(req.method, Method::Get | Method::Head) {
             return Err(ProbeError::MethodForbidden {
                 method: req.method.as_str(),
@@ -711,27 +711,13 @@ impl Probe {
         if self.interrupted() {
             return Err(self.interrupted_error());
         }
-        let mut headers = req.headers.clone();
+        let mut headers = std::mem::take(&mut req.headers);
         if let Some(cookie) = req.jar.as_ref().and_then(|jar| jar.header()) {
             headers.push(("Cookie".to_string(), cookie));
         }
-        let mut header_map = HeaderMap::new();
-        for (name, value) in &headers {
-            let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
-                return Err(ProbeError::Other(format!("invalid request header {name}")));
-            };
-            header_map.append(name, value);
-        }
-        let mut builder = self
-            .client
-            .request(req.method.to_reqwest(), req.url.clone())
-            .headers(header_map);
-        if let Some(body) = &req.body {
-            builder = builder.body(body.clone());
-        }
-        let request = builder
-            .build()
-            .map_err(|e| ProbeError::Other(format!("cannot build the request: {e}")))?;
+        // The first attempt sends the request as built; a later one (a retry of a read, a
+        // throttled answer waited out) builds it again: most requests are sent once.
+        let mut first_attempt = Some(self.build_request(&req, &headers)?);
         let recorded_request = RecordedRequest {
             method: req.method.as_str().to_string(),
             url: req.url.to_string(),
@@ -773,8 +759,9 @@ impl Probe {
                     return Err(self.interrupted_error());
                 }
             };
-            let Some(this_attempt) = request.try_clone() else {
-                return Err(ProbeError::Other("cannot repeat a streamed request".into()));
+            let this_attempt = match first_attempt.take() {
+                Some(request) => request,
+                None => self.build_request(&req, &recorded_request.headers)?,
             };
             let started = Instant::now();
             let in_flight = self.gauge.enter();
@@ -840,6 +827,27 @@ impl Probe {
                 Err(err)
             }
         }
+    }
+
+    /// The HTTP request for `req` with `headers` (its own and the jar's cookie).
+    fn build_request(&self, req: &ProbeRequest, headers: &[(String, String)]) -> Result<reqwest::Request, ProbeError> {
+        let mut header_map = HeaderMap::with_capacity(headers.len());
+        for (name, value) in headers {
+            let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
+                return Err(ProbeError::Other(format!("invalid request header {name}")));
+            };
+            header_map.append(name, value);
+        }
+        let mut builder = self
+            .client
+            .request(req.method.to_reqwest(), req.url.clone())
+            .headers(header_map);
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        builder
+            .build()
+            .map_err(|e| ProbeError::Other(format!("cannot build the request: {e}")))
     }
 
     /// Sleeps, unless the scan is stopped first.

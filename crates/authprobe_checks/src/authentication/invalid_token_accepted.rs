@@ -118,7 +118,7 @@ async fn probe_endpoint(
     url: &url::Url,
     scheme: &str,
 ) -> Result<Option<(&'static str, ExchangeId, ExchangeId)>, String> {
-    let baseline = cx.baseline(url).await?;
+    let baseline = cx.shared_baseline(url).await?;
     if !baseline.valid.is_success() || responses_match(&baseline.anonymous, &baseline.valid) {
         return Err("the endpoint does not distinguish authenticated requests".into());
     }
