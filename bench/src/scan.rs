@@ -222,12 +222,7 @@ async fn raw_child(operations: usize, count: usize) -> String {
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
-    format!(
-        "requests={} wall_ms={:.3} peak_mib={:.2}",
-        server.requests.load(Ordering::Relaxed),
-        started.elapsed().as_secs_f64() * 1e3,
-        peak_rss_mib().unwrap_or(f64::NAN),
-    )
+    counted_line(&server, started)
 }
 
 /// Child: the same GETs as [`raw_child`] through the scan's [`Probe`] (policy, budget,
@@ -251,6 +246,12 @@ async fn probe_child(operations: usize, count: usize) -> String {
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
+    counted_line(&server, started)
+}
+
+/// What a child without a scan report prints: the requests the server counted since it
+/// started, the wall time since `started`, the peak RSS.
+fn counted_line(server: &Server, started: Instant) -> String {
     format!(
         "requests={} wall_ms={:.3} peak_mib={:.2}",
         server.requests.load(Ordering::Relaxed),
