@@ -83,7 +83,8 @@ impl InvalidTokenAccepted {
         let mut accepted_at: Vec<(String, &str, ExchangeId, ExchangeId)> = Vec::new();
         let mut inconclusive = Vec::new();
         // Endpoints are independent: probed side by side, judged in inventory order.
-        let mut judged = futures::stream::iter(urls.clone())
+        let endpoints = urls.len();
+        let mut judged = futures::stream::iter(urls)
             .map(|url| async move {
                 let judgement = probe_endpoint(cx, &url, scheme).await;
                 (url, judgement)
@@ -97,7 +98,7 @@ impl InvalidTokenAccepted {
             }
         }
         let Some((path, what, probe, valid)) = accepted_at.first() else {
-            if inconclusive.len() == urls.len() {
+            if inconclusive.len() == endpoints {
                 return CheckOutcome::skipped(format!("inconclusive on every endpoint ({})", inconclusive.join("; ")));
             }
             return CheckOutcome::passed();

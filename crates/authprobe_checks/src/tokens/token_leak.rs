@@ -3,7 +3,7 @@ use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 
 use crate::support::owasp;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Endpoints a marker credential is sent to at most.
@@ -76,25 +76,22 @@ impl TokenLeak {
         let echoed = AtomicBool::new(false);
         let echoed = &echoed;
         let mut echoes = futures::stream::iter(targets)
-            .map(|url| {
-                async move {
-                    if echoed.load(Ordering::Relaxed) {
-                        return None;
-                    }
-                    let resp = cx
-                        .probe
-                        .send(ProbeRequest::get(url.clone()).bearer(marker))
-                        .await
-                        .ok()?;
-                    let in_headers = resp
-                        .headers
-                        .iter()
-                        .any(|(_, v)| v.to_str().is_ok_and(|v| v.contains(marker)));
-                    let echo = in_headers || resp.text().contains(marker);
-                    echoed.fetch_or(echo, Ordering::Relaxed);
-                    echo.then_some((url, resp, in_headers))
+            .map(|url| async move {
+                if echoed.load(Ordering::Relaxed) {
+                    return None;
                 }
-                .boxed()
+                let resp = cx
+                    .probe
+                    .send(ProbeRequest::get(url.clone()).bearer(marker))
+                    .await
+                    .ok()?;
+                let in_headers = resp
+                    .headers
+                    .iter()
+                    .any(|(_, v)| v.to_str().is_ok_and(|v| v.contains(marker)));
+                let echo = in_headers || resp.text().contains(marker);
+                echoed.fetch_or(echo, Ordering::Relaxed);
+                echo.then_some((url, resp, in_headers))
             })
             .buffered(cx.fan_out());
         let mut first = None;
