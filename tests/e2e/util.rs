@@ -29,6 +29,31 @@ pub struct Testbed {
     _child: Mutex<Child>,
 }
 
+/// Starts `cmd` (a testbed or zoo `serve`, which prints `ready URL` once it listens) and
+/// waits up to 90 s for that line: the child, and the URL with one trailing slash. `setup`
+/// names the script that installs what `cmd` needs, `what` the server in the panic.
+pub fn start_ready(cmd: &mut Command, setup: &str, what: &str) -> (Child, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e} (run {setup} first)"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("ready ") {
+                let _ = tx.send(url.trim().to_string());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(90))
+        .unwrap_or_else(|_| panic!("{what} did not print `ready URL` within 90 s"));
+    (child, format!("{}/", url.trim_end_matches('/')))
+}
+
 impl Testbed {
     fn start(flaws: &str, tls: bool) -> Testbed {
         Testbed::start_with(flaws, tls, &[])
@@ -43,26 +68,7 @@ impl Testbed {
         if tls {
             cmd.arg("--tls");
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e} (run testbed/setup first)", serve.display()));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Some(Ok(line)) = lines.next() {
-                if let Some(url) = line.strip_prefix("ready ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(90))
-            .unwrap_or_else(|_| panic!("testbed --flaws {flaws} did not print `ready URL` within 90 s"));
-        let url = format!("{}/", url.trim_end_matches('/'));
+        let (child, url) = start_ready(&mut cmd, "testbed/setup", &format!("testbed --flaws {flaws}"));
         let http_url = tls.then(|| {
             let port: u16 = url.rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
             format!("http://127.0.0.1:{}/", port + 1)

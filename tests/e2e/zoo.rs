@@ -9,13 +9,11 @@
 //! fixed miss, or a new one, fails the test), send POST only to the flows its report lists,
 //! and scan the hardened variants clean.
 
-use crate::util::{access_log, access_log_lines, authprobe, found_codes, repo_root, tempfile, ALICE, BOB};
+use crate::util::{access_log, access_log_lines, authprobe, found_codes, repo_root, start_ready, tempfile, ALICE, BOB};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
 /// Truth codes the scanner does not find yet, per service (flawed variant). Each is a
 /// known gap of the scanner, not of the service: the service's `prove` shows the flaw.
@@ -57,26 +55,9 @@ impl Service {
         if hardened {
             cmd.arg("--hardened");
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e} (run zoo/setup first)", serve.display()));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("ready ") {
-                    let _ = tx.send(url.trim().to_string());
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(90))
-            .unwrap_or_else(|_| panic!("zoo/{name}/serve did not print `ready URL` within 90 s"));
+        let (child, url) = start_ready(&mut cmd, "zoo/setup", &format!("zoo/{name}/serve"));
         Service {
-            url: format!("{}/", url.trim_end_matches('/')),
+            url,
             log,
             _child: Mutex::new(child),
         }
