@@ -66,6 +66,7 @@ fn time_to_find(key: &str, sources: &[Source], budget: Duration) -> Option<f64> 
     let options = CrackOptions {
         budget: Some(budget),
         threads: 0,
+        background: None,
     };
     let outcome = crack_sources(&target, sources, &options, &CrackControl::default()).ok()?;
     (outcome.found.as_deref() == Some(key.as_bytes())).then_some(outcome.elapsed.as_secs_f64())
@@ -81,6 +82,7 @@ pub fn coverage_report(out: &mut impl Write) -> std::io::Result<()> {
     let options = CrackOptions {
         budget: Some(budget),
         threads: 0,
+        background: None,
     };
     let outcome = crack_sources(&target, &sources, &options, &CrackControl::default()).expect("no files to open");
     assert!(

@@ -205,8 +205,8 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// Scans the testbed with both schedules, alternating, and prints the comparison: on
 /// loopback, then behind a proxy that delays every answer by each latency of
-/// `AUTHPROBE_BENCH_LATENCY_MS` (default `0,20`: loopback, then a 20 ms round trip, as a
-/// target in the same region sits). Returns whether both schedules found the same check
+/// `AUTHPROBE_BENCH_LATENCY_MS` (default `0,20,50`: loopback, then a 20 ms round trip, as a
+/// target in the same region sits, then 50 ms, one a continent away). Returns whether both schedules found the same check
 /// codes in every scan.
 pub fn testbed_report(out: &mut impl Write) -> io::Result<bool> {
     let rounds: usize = std::env::var("AUTHPROBE_BENCH_ROUNDS")
@@ -218,7 +218,7 @@ pub fn testbed_report(out: &mut impl Write) -> io::Result<bool> {
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .filter(|l: &Vec<u64>| !l.is_empty())
-        .unwrap_or_else(|| vec![0, 20]);
+        .unwrap_or_else(|| vec![0, 20, 50]);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -125,7 +125,11 @@ fn execute(
         Some(secs) => anyhow::bail!("--max-time must be a positive number of seconds, not {secs}"),
         None => None,
     };
-    let options = CrackOptions { budget, threads };
+    let options = CrackOptions {
+        budget,
+        threads,
+        background: None,
+    };
 
     let bar = progress.then(|| progress_bar(control.clone()));
     let outcome = crack_sources(&target, &sources, &options, control);

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::OnceCell;
+use tokio::task::futures::TaskLocalFuture;
 use url::Url;
 
 use crate::config::{exact_path_key, path_key, path_matches, ScanConfig, Target, UserCredential};
@@ -13,7 +14,7 @@ use crate::discovery::{Endpoint, EndpointKind, Inventory};
 use crate::flows::Flows;
 use crate::identity::Identity;
 use crate::oracle::Baseline;
-use crate::probe::{Probe, ProbeRequest, ProbeResponse};
+use crate::probe::{Lane, Probe, ProbeRequest, ProbeResponse};
 use crate::redact::Redactor;
 
 type BaselineCell = Arc<OnceCell<Result<Arc<Baseline>, String>>>;
@@ -109,6 +110,28 @@ impl ScanContext {
             crate::config::Schedule::Tasks => self.probe.settings().concurrency.max(1),
             crate::config::Schedule::Waves => 1,
         }
+    }
+
+    /// Runs `work` (one endpoint's probes in a per-endpoint loop) in the probe's bulk lane:
+    /// the other checks' requests get free slots first ([`Lane`]).
+    pub fn bulk<F: Future>(&self, work: F) -> TaskLocalFuture<Lane, F> {
+        self.in_lane(Lane::Bulk, work)
+    }
+
+    /// Runs `work` (a long chain of requests that each wait on the one before, which the
+    /// scan's length depends on) in the probe's chain lane: it gets free slots first
+    /// ([`Lane`]).
+    pub fn chain<F: Future>(&self, work: F) -> TaskLocalFuture<Lane, F> {
+        self.in_lane(Lane::Chain, work)
+    }
+
+    /// Under [`crate::config::Schedule::Waves`] every request is ordinary, as before issue 17.
+    fn in_lane<F: Future>(&self, lane: Lane, work: F) -> TaskLocalFuture<Lane, F> {
+        let lane = match self.config.schedule {
+            crate::config::Schedule::Tasks => lane,
+            crate::config::Schedule::Waves => Lane::Ordinary,
+        };
+        crate::probe::in_lane(lane, work)
     }
 
     /// The primary identity (A).

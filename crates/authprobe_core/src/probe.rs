@@ -21,6 +21,31 @@ use crate::interrupt::Interrupt;
 use crate::redact::Redactor;
 use crate::throttle::{self, Throttle};
 
+/// Which requests get a free concurrency slot first, when several wait for one. A scan
+/// lasts as long as its longest chain of requests that each wait on the answer before
+/// (48 token samples, logins that the offline cracking waits for), so those go first, and
+/// a per-endpoint loop's hundreds of independent requests go last: they fill the slots
+/// nobody else wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// A long chain the scan's length depends on.
+    Chain,
+    /// Everything else (the default).
+    Ordinary,
+    /// One independent request per endpoint, many at once.
+    Bulk,
+}
+
+tokio::task_local! {
+    /// The lane of the running future's requests ([`in_lane`]).
+    static LANE: Lane;
+}
+
+/// Runs `work` with its requests in `lane`.
+pub fn in_lane<F: std::future::Future>(lane: Lane, work: F) -> tokio::task::futures::TaskLocalFuture<Lane, F> {
+    LANE.scope(lane, work)
+}
+
 /// Limits and behaviour of the probe.
 #[derive(Debug, Clone)]
 pub struct ProbeSettings {
@@ -438,6 +463,10 @@ pub struct Probe {
     refused: AtomicUsize,
     next_slot: tokio::sync::Mutex<Instant>,
     in_flight: tokio::sync::Semaphore,
+    /// Held by the one ordinary (or bulk) request queued for an `in_flight` slot: see [`Lane`].
+    ordinary_turn: tokio::sync::Semaphore,
+    /// Held by the one bulk request queued for the ordinary turn.
+    bulk_turn: tokio::sync::Semaphore,
     exchanges: ExchangeLog,
     post_allowed: RwLock<HashSet<String>>,
     /// Write grants: URL (policy key) → who may write there.
@@ -507,6 +536,8 @@ impl Probe {
             client,
             transport: None,
             in_flight: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
+            ordinary_turn: tokio::sync::Semaphore::new(1),
+            bulk_turn: tokio::sync::Semaphore::new(1),
             settings,
             sent: Arc::new(AtomicUsize::new(0)),
             refused: AtomicUsize::new(0),
@@ -747,7 +778,7 @@ impl Probe {
                 return Err(ProbeError::BudgetExhausted(self.settings.max_requests));
             }
             let ready = async {
-                let permit = self.in_flight.acquire().await.expect("semaphore never closed");
+                let permit = self.take_slot().await;
                 self.wait_for_rate_slot().await;
                 permit
             };
@@ -827,6 +858,26 @@ impl Probe {
                 Err(err)
             }
         }
+    }
+
+    /// A concurrency slot, in the running future's [`Lane`]'s turn. Each lane queues behind
+    /// a turn that admits one of its requests at a time to the queue of the lane above:
+    /// a chain request waits behind at most one ordinary request, an ordinary one behind at
+    /// most one bulk request; a slot nobody above wants goes to the lane below at once.
+    async fn take_slot(&self) -> tokio::sync::SemaphorePermit<'_> {
+        let lane = LANE.try_with(|lane| *lane).unwrap_or(Lane::Ordinary);
+        let bulk_turn = match lane {
+            Lane::Bulk => Some(self.bulk_turn.acquire().await.expect("semaphore never closed")),
+            _ => None,
+        };
+        let ordinary_turn = match lane {
+            Lane::Bulk | Lane::Ordinary => Some(self.ordinary_turn.acquire().await.expect("semaphore never closed")),
+            Lane::Chain => None,
+        };
+        drop(bulk_turn);
+        let permit = self.in_flight.acquire().await.expect("semaphore never closed");
+        drop(ordinary_turn);
+        permit
     }
 
     /// The HTTP request for `req` with `headers` (its own and the jar's cookie).
@@ -1198,6 +1249,47 @@ mod tests {
             }
         });
         (Url::parse(&format!("http://{addr}/")).unwrap(), count)
+    }
+
+    #[tokio::test]
+    async fn chains_get_free_slots_first_and_bulk_requests_last() {
+        let probe = Arc::new(
+            Probe::new(ProbeSettings {
+                concurrency: 1,
+                ..ProbeSettings::default()
+            })
+            .unwrap(),
+        );
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let held = probe.take_slot().await;
+        let mut waiting = Vec::new();
+        for (name, lane) in [
+            ("bulk 1", Lane::Bulk),
+            ("bulk 2", Lane::Bulk),
+            ("bulk 3", Lane::Bulk),
+            ("ordinary 1", Lane::Ordinary),
+            ("ordinary 2", Lane::Ordinary),
+            ("chain", Lane::Chain),
+        ] {
+            let (probe, order) = (probe.clone(), order.clone());
+            waiting.push(tokio::spawn(in_lane(lane, async move {
+                let _slot = probe.take_slot().await;
+                order.lock().unwrap().push(name);
+            })));
+            // Let it reach its place in the queues before the next one comes.
+            tokio::task::yield_now().await;
+        }
+        drop(held);
+        for task in waiting {
+            task.await.unwrap();
+        }
+        // First come, first served would give the order they came in. The first bulk
+        // request was already queued for the slot, and the second for the ordinary turn,
+        // when the others came: each lane waits behind at most one of the lane below.
+        assert_eq!(
+            *order.lock().unwrap(),
+            ["bulk 1", "chain", "bulk 2", "ordinary 1", "ordinary 2", "bulk 3"]
+        );
     }
 
     const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: sid=abc; HttpOnly\r\n\r\nok";

@@ -85,9 +85,11 @@ impl InvalidTokenAccepted {
         // Endpoints are independent: probed side by side, judged in inventory order.
         let endpoints = urls.len();
         let mut judged = futures::stream::iter(urls)
-            .map(|url| async move {
-                let judgement = probe_endpoint(cx, &url, scheme).await;
-                (url, judgement)
+            .map(|url| {
+                cx.bulk(async move {
+                    let judgement = probe_endpoint(cx, &url, scheme).await;
+                    (url, judgement)
+                })
             })
             .buffered(cx.fan_out());
         while let Some((url, judgement)) = judged.next().await {

@@ -78,7 +78,7 @@ impl MethodAuthBypass {
         let mut bypassed = Vec::new();
         let mut evidence = Vec::new();
         let mut judged = futures::stream::iter(endpoints)
-            .map(|url| async move { bypass_at(cx, &url).await })
+            .map(|url| cx.bulk(async move { bypass_at(cx, &url).await }))
             .buffered(cx.fan_out());
         while let Some(found) = judged.next().await {
             if let Some((what, exchanges)) = found {

@@ -110,7 +110,7 @@ impl VerboseErrors {
                 if let (false, Some(identity)) = (anonymous_ok, identity) {
                     req = identity.authorize(req);
                 }
-                probe.send(req)
+                cx.bulk(probe.send(req))
             })
             .buffer_unordered(4)
             .collect()

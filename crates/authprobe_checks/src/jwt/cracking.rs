@@ -1,15 +1,17 @@
 //! Offline secret recovery during a scan, shared by JWT003 and DJ004: every HMAC-signed
 //! JWT family and every Django-signed cookie the target issued is cracked once, in
-//! parallel with probing (on blocking threads), within `--crack-time` each: the built-in
+//! parallel with probing (on background threads), all within one `--crack-time` of CPU
+//! time on every core (see [`CpuBudget`]): the built-in
 //! candidates, the `--wordlist` files, then numbers, dictionary words and short lowercase
 //! keys until the time is spent.
 
 use authprobe_core::flows::vocab::DEFAULT_SESSION_COOKIE;
 use authprobe_core::{ExchangeId, ScanContext};
-use authprobe_jwt::crack::{crack_in_scan, CrackTarget};
+use authprobe_jwt::crack::{crack_in_scan, CpuBudget, CrackTarget};
 use std::sync::Arc;
 
-use super::families::families;
+use super::families::{families, issued_tokens, Issued};
+use url::Url;
 
 /// Salts Django signs cookies with: (cookie name, salt, uses the cookie signer key).
 const DJANGO_COOKIE_SALTS: &[(&str, &str, bool)] = &[
@@ -51,11 +53,10 @@ async fn run(cx: &ScanContext) -> Cracked {
     let budget = cx.config.crack_time;
     let wordlists = cx.config.wordlists.clone();
     let mut result = Cracked::default();
-    let families = families(cx).await;
     let mut jobs: Vec<(Option<usize>, String, ExchangeId, CrackTarget)> = Vec::new();
-    for (i, family) in families.0.iter().enumerate() {
-        if let Ok(target) = CrackTarget::from_jwt(&family.mine.token) {
-            jobs.push((Some(i), family.issuer.path().to_string(), family.mine.exchange, target));
+    for (i, (issuer, mine)) in signed_tokens(cx).await.into_iter().enumerate() {
+        if let Ok(target) = CrackTarget::from_jwt(&mine.token) {
+            jobs.push((Some(i), issuer.path().to_string(), mine.exchange, target));
         }
     }
     for (name, value, exchange) in django_signed_cookies(cx) {
@@ -68,13 +69,16 @@ async fn run(cx: &ScanContext) -> Cracked {
         }
     }
     result.tried_values = jobs.len();
-    // Every value cracks at once, each within the budget: the scan waits `--crack-time`
-    // once, not once per value.
+    // Every value cracks at once, within one budget: `--crack-time` of every core's CPU
+    // time, however busy the machine (up to a wall-time cap), so the scan waits about
+    // `--crack-time` once, not once per value, and tries as many candidates on a busy
+    // machine as on an idle one.
+    let budget = CpuBudget::on_every_core(budget);
     let runs = jobs.into_iter().map(|(family, source, exchange, target)| {
-        let wordlists = wordlists.clone();
+        let (wordlists, budget) = (wordlists.clone(), budget.clone());
         async move {
             let t = target.clone();
-            let outcome = tokio::task::spawn_blocking(move || crack_in_scan(&t, &wordlists, budget, 0))
+            let outcome = tokio::task::spawn_blocking(move || crack_in_scan(&t, &wordlists, &budget, 0))
                 .await
                 .ok();
             (family, source, exchange, outcome)
@@ -98,6 +102,22 @@ async fn run(cx: &ScanContext) -> Cracked {
         }
     }
     result
+}
+
+/// Each family's issuer and primary token, in [`families`]' order. Cracking starts as soon
+/// as the logins are done: the families' verifiers are looked for meanwhile. Without a login
+/// flow (a supplied `--bearer` JWT) the one family is all there is.
+async fn signed_tokens(cx: &ScanContext) -> Vec<(Url, Issued)> {
+    let issued = issued_tokens(cx).await;
+    if !issued.0.is_empty() {
+        return issued.0.iter().map(|t| (t.issuer.clone(), t.mine.clone())).collect();
+    }
+    families(cx)
+        .await
+        .0
+        .iter()
+        .map(|f| (f.issuer.clone(), f.mine.clone()))
+        .collect()
 }
 
 /// Cookies that look like `django.core.signing` output (`value:signature`), with the

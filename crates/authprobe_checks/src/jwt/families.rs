@@ -9,12 +9,13 @@
 //! identity (no second identity available) is **firm**.
 
 use authprobe_core::discovery::EndpointKind;
-use authprobe_core::flows::{family, BodyEncoding, LoginFlow};
+use authprobe_core::flows::{family, BodyEncoding};
 use authprobe_core::identity::Presentation;
 use authprobe_core::oracle::{responses_match, Baseline, Verdict};
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{Confidence, ExchangeId, Finding, ProbeResponse, ScanContext};
 use authprobe_jwt::Jwt;
+use futures::StreamExt;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use url::Url;
@@ -206,23 +207,44 @@ pub(crate) fn judge(baseline: &Baseline, mine: &Issued, other: Option<&Issued>, 
     }
 }
 
+/// The tokens one issuer gave the scan's users (the first two credentials).
+#[derive(Debug, Clone)]
+pub(crate) struct IssuerTokens {
+    pub issuer: Url,
+    /// How the issuer's tokens are sent (see [`Family::presentation`]).
+    pub presentation: Presentation,
+    pub mine: Issued,
+    pub other: Option<Issued>,
+}
+
+/// Every issuer's tokens, in the order of the scan's login flows: what offline cracking
+/// needs, ready before the verifiers are found.
+#[derive(Debug, Default)]
+pub(crate) struct IssuedTokens(pub Vec<IssuerTokens>);
+
 /// The scan's token families.
 pub(crate) async fn families(cx: &ScanContext) -> Arc<Families> {
     cx.shared(|| build(cx)).await
 }
 
-async fn build(cx: &ScanContext) -> Families {
-    let mut families = Vec::new();
-    // The issuers are the scan's token login flows (configured or detected), logged in
-    // through the flow itself: its fields, its body, its credential extraction.
-    let issuers: Vec<&LoginFlow> = cx
+/// The tokens the scan's JWT issuers gave its users, logged in once for every check.
+pub(crate) async fn issued_tokens(cx: &ScanContext) -> Arc<IssuedTokens> {
+    // The offline cracking waits for these logins: they go first.
+    cx.shared(|| cx.chain(log_in_at_every_issuer(cx))).await
+}
+
+/// Logs the first two users in at every token login flow (configured or detected), through
+/// the flow itself: its fields, its body, its credential extraction. One login at a time:
+/// sent side by side, they trip login throttles.
+async fn log_in_at_every_issuer(cx: &ScanContext) -> IssuedTokens {
+    let issuers = cx
         .flows
         .login
         .iter()
         .filter(|f| f.spec.body != BodyEncoding::Form)
         // DRF authtoken keys are opaque: no JWT family there.
-        .filter(|f| f.family_label() != family::AUTHTOKEN)
-        .collect();
+        .filter(|f| f.family_label() != family::AUTHTOKEN);
+    let mut all = Vec::new();
     for flow in issuers {
         let issuer = flow.url.clone();
         let presentation = cx
@@ -253,16 +275,33 @@ async fn build(cx: &ScanContext) -> Families {
         }
         let mut issued = issued.into_iter();
         let Some(mine) = issued.next() else { continue };
-        let other = issued.next();
-        let verifier = find_verifier(cx, &issuer, &mine, &presentation).await;
-        families.push(Family {
+        all.push(IssuerTokens {
             issuer,
             presentation,
             mine,
-            other,
-            verifier,
+            other: issued.next(),
         });
     }
+    IssuedTokens(all)
+}
+
+async fn build(cx: &ScanContext) -> Families {
+    let issued = issued_tokens(cx).await;
+    // Each issuer's verifier is looked for on its own: side by side, families in order.
+    let mut families: Vec<Family> = futures::stream::iter(issued.0.iter().cloned())
+        .map(|tokens| async move {
+            let verifier = find_verifier(cx, &tokens.issuer, &tokens.mine, &tokens.presentation).await;
+            Family {
+                issuer: tokens.issuer,
+                presentation: tokens.presentation,
+                mine: tokens.mine,
+                other: tokens.other,
+                verifier,
+            }
+        })
+        .buffered(cx.fan_out())
+        .collect()
+        .await;
     // A supplied `--bearer` JWT is a family of its own, verified where the scan uses it.
     if families.is_empty() {
         if let Some(identity) = cx.primary().filter(|i| i.login.is_none()) {

@@ -10,7 +10,8 @@ use crate::support::owasp;
 crate::declare_check! {
     /// ## What it does
     /// Cracks the HMAC key of every HS256/HS384/HS512 token the API issued, offline and in
-    /// parallel with the other checks, within `--crack-time` per token: the empty key,
+    /// parallel with the other checks, within `--crack-time` (CPU time on every core, shared
+    /// by the tokens and cookies cracked): the empty key,
     /// common JWT secrets and tutorial placeholders with simple mutations, Django keys known
     /// to be published, then any `--wordlist`. With the key, it signs a token carrying the
     /// second identity's claims and sends it to the verifier: **confirmed** when the verifier

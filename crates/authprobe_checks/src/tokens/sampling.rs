@@ -375,10 +375,11 @@ async fn sample_all(cx: &ScanContext) -> Sampling {
 
     // Sources are independent: they are sampled side by side, each one's tokens in the
     // order the target issued them (a counter shows only in an unbroken run). The outcomes
-    // come back in the sources' order, as one at a time would give them.
+    // come back in the sources' order, as one at a time would give them. A source's
+    // samples are the scan's longest chain of requests: they go first.
     let per_source = sampling.per_source;
     let sampled: Vec<Sampled> = futures::stream::iter(found)
-        .map(|(how, label, first)| sample_source(cx, how, label, first, per_source, &hints))
+        .map(|(how, label, first)| cx.chain(sample_source(cx, how, label, first, per_source, &hints)))
         .buffered(cx.fan_out())
         .collect()
         .await;

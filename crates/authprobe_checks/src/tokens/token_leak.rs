@@ -76,22 +76,24 @@ impl TokenLeak {
         let echoed = AtomicBool::new(false);
         let echoed = &echoed;
         let mut echoes = futures::stream::iter(targets)
-            .map(|url| async move {
-                if echoed.load(Ordering::Relaxed) {
-                    return None;
-                }
-                let resp = cx
-                    .probe
-                    .send(ProbeRequest::get(url.clone()).bearer(marker))
-                    .await
-                    .ok()?;
-                let in_headers = resp
-                    .headers
-                    .iter()
-                    .any(|(_, v)| v.to_str().is_ok_and(|v| v.contains(marker)));
-                let echo = in_headers || resp.text().contains(marker);
-                echoed.fetch_or(echo, Ordering::Relaxed);
-                echo.then_some((url, resp, in_headers))
+            .map(|url| {
+                cx.bulk(async move {
+                    if echoed.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    let resp = cx
+                        .probe
+                        .send(ProbeRequest::get(url.clone()).bearer(marker))
+                        .await
+                        .ok()?;
+                    let in_headers = resp
+                        .headers
+                        .iter()
+                        .any(|(_, v)| v.to_str().is_ok_and(|v| v.contains(marker)));
+                    let echo = in_headers || resp.text().contains(marker);
+                    echoed.fetch_or(echo, Ordering::Relaxed);
+                    echo.then_some((url, resp, in_headers))
+                })
             })
             .buffered(cx.fan_out());
         let mut first = None;

@@ -45,6 +45,7 @@ pub fn crack_benchmark_mask(target: &CrackTarget, threads: usize, duration: Dura
     let options = CrackOptions {
         budget: Some(duration),
         threads,
+        background: None,
     };
     crack_sources(target, &[Source::Mask(mask)], &options, &CrackControl::default()).expect("a mask needs no file")
 }

@@ -207,7 +207,7 @@ mod tests {
 
 #[cfg(test)]
 mod in_scan_tests {
-    use crate::crack::{crack_in_scan, scan_sources, CrackTarget};
+    use crate::crack::{crack_in_scan, scan_sources, CpuBudget, CrackTarget};
     use crate::forge::{sign_hmac, HmacAlg};
     use std::time::Duration;
 
@@ -226,7 +226,7 @@ mod in_scan_tests {
     #[test]
     fn a_scan_finds_a_six_digit_key_and_a_dictionary_word() {
         for key in ["480613", "walrus", "Juniper"] {
-            let outcome = crack_in_scan(&target(key), &[], Duration::from_secs(20), 2);
+            let outcome = crack_in_scan(&target(key), &[], &CpuBudget::new(Duration::from_secs(20), 2), 2);
             assert_eq!(outcome.found.as_deref(), Some(key.as_bytes()), "{key}: {outcome:?}");
         }
     }
@@ -236,7 +236,7 @@ mod in_scan_tests {
         let outcome = crack_in_scan(
             &target("not-in-any-keyspace-at-all"),
             &[],
-            Duration::from_millis(300),
+            &CpuBudget::new(Duration::from_millis(300), 2),
             2,
         );
         assert!(outcome.found.is_none() && !outcome.exhausted);

@@ -11,6 +11,7 @@
 
 pub mod bench;
 mod candidates;
+mod cpu_budget;
 mod engine;
 pub mod keyspace;
 mod mask;
@@ -20,11 +21,13 @@ mod shani;
 mod target;
 
 pub use candidates::builtin_candidates;
+pub use cpu_budget::{CpuBudget, WALL_CAP};
 pub use mask::{Mask, MAX_MASK_LEN};
 pub use run::{crack_sources, CrackControl, CrackOptions, Source};
 pub use target::{CrackTarget, KeyDerivation};
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The hash function under HMAC.
@@ -144,22 +147,41 @@ pub fn source_len(source: &Source) -> u64 {
 pub fn crack(target: &CrackTarget, wordlists: &[PathBuf], budget: Option<Duration>, threads: usize) -> CrackOutcome {
     let mut sources = vec![Source::Builtin];
     sources.extend(wordlists.iter().cloned().map(Source::Wordlist));
-    crack_with(target, &sources, budget, threads)
+    crack_with(
+        target,
+        &sources,
+        &CrackOptions {
+            budget,
+            threads,
+            background: None,
+        },
+    )
 }
 
 /// What a scan runs: [`scan_sources`] (the built-ins, each wordlist, then the keyspaces:
 /// numbers, dictionary words, short lowercase keys) until found or `budget` elapses.
-/// `sources_exhausted` follows [`scan_sources`]'s order.
-pub fn crack_in_scan(target: &CrackTarget, wordlists: &[PathBuf], budget: Duration, threads: usize) -> CrackOutcome {
+/// `sources_exhausted` follows [`scan_sources`]'s order. The workers run in the background
+/// ([`CrackOptions::background`]) within `budget`, which runs that crack side by side
+/// share: the scan's probing, which waits on the network, goes first.
+pub fn crack_in_scan(
+    target: &CrackTarget,
+    wordlists: &[PathBuf],
+    budget: &Arc<CpuBudget>,
+    threads: usize,
+) -> CrackOutcome {
     let sources: Vec<Source> = scan_sources(wordlists).into_iter().map(|(_, s)| s).collect();
-    crack_with(target, &sources, Some(budget), threads)
+    let options = CrackOptions {
+        budget: None,
+        threads,
+        background: Some(budget.clone()),
+    };
+    crack_with(target, &sources, &options)
 }
 
-fn crack_with(target: &CrackTarget, sources: &[Source], budget: Option<Duration>, threads: usize) -> CrackOutcome {
+fn crack_with(target: &CrackTarget, sources: &[Source], options: &CrackOptions) -> CrackOutcome {
     let control = CrackControl::default();
-    let options = CrackOptions { budget, threads };
     let started = std::time::Instant::now();
-    crack_sources(target, sources, &options, &control).unwrap_or_else(|_| CrackOutcome {
+    crack_sources(target, sources, options, &control).unwrap_or_else(|_| CrackOutcome {
         found: None,
         tried: control.tried(),
         elapsed: started.elapsed(),

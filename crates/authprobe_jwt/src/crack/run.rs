@@ -3,6 +3,7 @@
 //! hands them to worker threads through a bounded channel, so memory stays constant however
 //! large a wordlist is.
 
+use super::cpu_budget::{CpuBudget, ThreadClock};
 use super::engine::{Engine, Tester, BATCH};
 use super::keyspace::WordRule;
 use super::{builtin_candidates, CrackError, CrackOutcome, CrackTarget, Mask};
@@ -43,6 +44,11 @@ pub struct CrackOptions {
     pub budget: Option<Duration>,
     /// Worker threads (0 = one per core).
     pub threads: usize,
+    /// Run in the background, within this CPU-time budget (which replaces `budget`): the
+    /// workers take a lower CPU priority, so cracking inside a scan takes the cores the
+    /// probing leaves idle and never slows the probing (or a target on the same machine),
+    /// and the CPU time they get, not the time that passes, is what is counted.
+    pub background: Option<Arc<CpuBudget>>,
 }
 
 /// Shared with a running [`crack_sources`]: stop it from another thread (Ctrl-C) and read
@@ -108,6 +114,8 @@ struct Run<'a> {
     target: &'a CrackTarget,
     control: &'a CrackControl,
     deadline: Option<Instant>,
+    /// In the background: the CPU time the workers may spend, instead of the deadline.
+    cpu_budget: Option<Arc<CpuBudget>>,
     /// Set on a find, the deadline or a stop request.
     halt: AtomicBool,
     /// Set when candidates were left untried.
@@ -123,7 +131,10 @@ impl Run<'_> {
         if self.halt.load(Ordering::Relaxed) {
             return true;
         }
-        let out_of_time = self.deadline.is_some_and(|d| Instant::now() >= d);
+        let out_of_time = match &self.cpu_budget {
+            Some(budget) => budget.is_spent(),
+            None => self.deadline.is_some_and(|d| Instant::now() >= d),
+        };
         if out_of_time || self.control.is_stopped() {
             self.halt.store(true, Ordering::Relaxed);
             return true;
@@ -195,6 +206,7 @@ pub fn crack_sources(
         target,
         control,
         deadline: options.budget.map(|b| started + b),
+        cpu_budget: options.background.clone(),
         halt: AtomicBool::new(false),
         interrupted: AtomicBool::new(false),
         found: Mutex::new(None),
@@ -207,9 +219,14 @@ pub fn crack_sources(
     let rx = Mutex::new(rx);
     let produced = std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| match Engine::new(target) {
-                Engine::Sha256(e) => work(&e, &rx, &run),
-                Engine::Sha512(e) => work(&e, &rx, &run),
+            scope.spawn(|| {
+                if options.background.is_some() {
+                    lower_this_threads_priority();
+                }
+                match Engine::new(target) {
+                    Engine::Sha256(e) => work(&e, &rx, &run),
+                    Engine::Sha512(e) => work(&e, &rx, &run),
+                }
             });
         }
         let produced = produce(sources, files, &tx, &run, &mut estimate);
@@ -227,6 +244,27 @@ pub fn crack_sources(
         exhausted,
         sources_exhausted,
     })
+}
+
+/// The nice value background workers take: the scheduler then gives them a small share of
+/// a core that other work wants (about a tenth) and all of an idle one.
+#[cfg(target_os = "linux")]
+const BACKGROUND_NICE: libc::c_int = 10;
+
+/// Lowers the calling thread's CPU priority to [`BACKGROUND_NICE`] (on Linux, `nice` is per
+/// thread), never raising it: a scan started with `nice -n 15` keeps its workers at 15.
+/// Lowering one's own priority needs no privilege; where it fails the thread runs as it was.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid, getpriority and setpriority take no pointers; they act on the calling
+    // thread only.
+    unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        let current = libc::getpriority(libc::PRIO_PROCESS, tid);
+        if current < BACKGROUND_NICE {
+            let _ = libc::setpriority(libc::PRIO_PROCESS, tid, BACKGROUND_NICE);
+        }
+    }
 }
 
 /// The candidate count of each source, refined as wordlists are read.
@@ -419,7 +457,11 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// A worker: tests the candidates of each work item; after a halt it only drains the channel.
 fn work<T: Tester>(tester: &T, rx: &Mutex<Receiver<Work>>, run: &Run) {
-    let mut counter = Counter { run, pending: 0 };
+    let mut counter = Counter {
+        run,
+        pending: 0,
+        clock: ThreadClock::start(),
+    };
     loop {
         let item = match rx.lock().expect("work queue lock").recv() {
             Ok(item) => item,
@@ -496,6 +538,8 @@ fn test_words<T: Tester>(counter: &mut Counter, tester: &T, rule: &WordRule, sta
 struct Counter<'a, 'r> {
     run: &'a Run<'r>,
     pending: u64,
+    /// The worker's CPU time, charged to a background run's budget.
+    clock: ThreadClock,
 }
 
 impl Counter<'_, '_> {
@@ -538,5 +582,29 @@ impl Counter<'_, '_> {
     fn flush(&mut self) {
         self.run.control.tried.fetch_add(self.pending, Ordering::Relaxed);
         self.pending = 0;
+        if let Some(budget) = &self.run.cpu_budget {
+            budget.charge(self.clock.lap());
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    fn own_nice() -> libc::c_int {
+        // SAFETY: no pointers; reads the calling thread's nice value.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+    }
+
+    #[test]
+    fn a_background_worker_lowers_its_own_priority_and_no_other_threads() {
+        let before = own_nice();
+        let worker = std::thread::spawn(|| {
+            super::lower_this_threads_priority();
+            own_nice()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(worker, super::BACKGROUND_NICE.max(before));
+        assert_eq!(own_nice(), before, "the calling thread keeps its priority");
     }
 }

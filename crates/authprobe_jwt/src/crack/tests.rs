@@ -406,6 +406,7 @@ fn every_wordlist_line_is_tried_exactly_once() {
     let options = CrackOptions {
         budget: None,
         threads: 2,
+        background: None,
     };
     let control = CrackControl::default();
     let target = jwt(HS256_UNLISTED);
@@ -430,6 +431,7 @@ fn the_cracker_finds_a_secret_at_a_random_position_in_a_mask_space() {
     let options = CrackOptions {
         budget: None,
         threads: 0,
+        background: None,
     };
     let outcome = crack_sources(&target, &[Source::Mask(mask.clone())], &options, &control).unwrap();
     assert_eq!(outcome.found, Some(secret.clone()), "index {index}");
@@ -455,6 +457,7 @@ fn the_budget_and_a_stop_request_end_the_run_early() {
     let options = CrackOptions {
         budget: Some(std::time::Duration::from_millis(200)),
         threads: 2,
+        background: None,
     };
     let outcome = crack_sources(&target, std::slice::from_ref(&huge), &options, &CrackControl::default()).unwrap();
     assert!(!outcome.exhausted);
@@ -475,6 +478,7 @@ fn the_budget_and_a_stop_request_end_the_run_early() {
     let options = CrackOptions {
         budget: None,
         threads: 2,
+        background: None,
     };
     let outcome = crack_sources(&target, &[huge], &options, &control).unwrap();
     stopper.join().unwrap();
