@@ -5,7 +5,7 @@
 //! `AUTHPROBE_TEST_POSTGRES` (and `AUTHPROBE_REQUIRE_POSTGRES=1`, so that there a missing
 //! server fails instead of skipping).
 
-use crate::util::{authprobe_with_env, serve, tempfile, Testbed};
+use crate::util::{authprobe, authprobe_with_env, serve, tempfile, Testbed};
 use authprobe_store::fixtures::fresh_postgres;
 use authprobe_store::{Location, Store};
 use serde_json::Value;
@@ -382,4 +382,94 @@ fn the_upload_api_refuses_what_it_must_and_scans_check_their_token_before_scanni
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("AUTHPROBE_UPLOAD_TOKEN"), "{}", run.stderr);
     assert!(!run.stderr.contains("cannot connect"), "{}", run.stderr);
+}
+
+#[test]
+fn the_schedule_is_listed_with_its_leases_and_a_target_taken_off_it_is_claimed_no_more() {
+    let dir = std::env::temp_dir().join(format!("authprobe-e2e-monitors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("schedule.db");
+    let _ = std::fs::remove_file(&db);
+    let spec = |target: &str, secs: u64| authprobe_store::MonitorSpec {
+        target: target.to_string(),
+        interval: Duration::from_secs(secs),
+        webhook: None,
+    };
+    let mut store = Store::open(&db).unwrap();
+    store
+        .register_monitors(&[spec("http://127.0.0.1:9/", 86_400), spec("http://127.0.0.1:10/", 3_600)])
+        .unwrap();
+    let lease = store
+        .claim_due_monitor("worker-7", Duration::from_secs(120))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        lease.target, "http://127.0.0.1:10/",
+        "the first by target among the due"
+    );
+    drop(store);
+    let db_arg = db.to_str().unwrap();
+
+    let list = authprobe(&["monitors", "--db", db_arg, "--no-config"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let lines: Vec<&str> = list.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", list.stdout);
+    assert!(
+        lines[0].starts_with("EVERY") && lines[0].contains("LEASED BY"),
+        "{}",
+        lines[0]
+    );
+    let leased = lines.iter().find(|l| l.ends_with("http://127.0.0.1:10/")).unwrap();
+    assert!(leased.starts_with("1h ") && leased.contains("worker-7"), "{leased}");
+    let idle = lines.iter().find(|l| l.ends_with("http://127.0.0.1:9/")).unwrap();
+    assert!(idle.starts_with("1d ") && !idle.contains("worker-7"), "{idle}");
+    assert!(idle.contains("due now") || idle.contains("overdue"), "{idle}");
+
+    let json = authprobe(&["monitors", "--db", db_arg, "--no-config", "--json"]);
+    let rows: Value = serde_json::from_str(&json.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["target"], "http://127.0.0.1:10/");
+    assert_eq!(rows[0]["leased_by"], "worker-7");
+    assert_eq!(rows[1]["leased_by"], Value::Null);
+    assert!(rows[1]["due_in_secs"].as_i64().unwrap() <= 0);
+
+    // The URL as typed is the target as stored (`http://127.0.0.1:9` is `…:9/`).
+    let removed = authprobe(&[
+        "monitors",
+        "--db",
+        db_arg,
+        "--no-config",
+        "--remove",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    assert!(
+        removed.stderr.contains("removed http://127.0.0.1:9/"),
+        "{}",
+        removed.stderr
+    );
+    assert!(!removed.stdout.contains("http://127.0.0.1:9/"), "{}", removed.stdout);
+    let unknown = authprobe(&[
+        "monitors",
+        "--db",
+        db_arg,
+        "--no-config",
+        "--remove",
+        "http://127.0.0.1:9/",
+    ]);
+    assert_eq!(unknown.code, 1, "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("http://127.0.0.1:9/ is not on the schedule"),
+        "{}",
+        unknown.stderr
+    );
+
+    // No worker claims it again; the other one's lease is still held.
+    let mut store = Store::open(&db).unwrap();
+    assert!(store
+        .claim_due_monitor("worker-8", Duration::from_secs(120))
+        .unwrap()
+        .is_none());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -48,6 +48,10 @@ pub enum Command {
     /// Run due `[[monitor]]` rescans from a store shared with other workers and dashboards
     /// (no pages): any number of workers on any machines, each rescan run once.
     Worker(crate::serve_cmd::WorkerArgs),
+    /// Show the shared rescan schedule of `serve` and `worker` (each `[[monitor]]` target,
+    /// its next rescan, the worker holding it, its last scan); `--remove URL` takes a target
+    /// off it.
+    Monitors(crate::monitors_cmd::MonitorsArgs),
     /// Send JSON reports to a dashboard (e.g. ones a failed `scan --upload` kept on disk).
     Upload(crate::upload_cmd::UploadArgs),
     /// Print a shell completion script to standard output, e.g.

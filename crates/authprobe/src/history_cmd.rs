@@ -108,7 +108,7 @@ pub fn open_for_scan(settings: Option<&StoreSettings>) -> Result<Option<Store>> 
 }
 
 /// For reading commands: a database that does not exist yet is not created.
-fn open_existing(settings: &StoreSettings) -> Result<Option<Store>> {
+pub fn open_existing(settings: &StoreSettings) -> Result<Option<Store>> {
     if settings.location.sqlite_path().is_some_and(|p| !p.exists()) {
         return Ok(None);
     }

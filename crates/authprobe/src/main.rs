@@ -6,6 +6,7 @@ mod config_file;
 mod crack_cmd;
 mod history_cmd;
 mod manual;
+mod monitors_cmd;
 mod progress;
 mod scan_log;
 mod selection;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(args).map(|_| ExitCode::SUCCESS),
         Command::Worker(args) => serve_cmd::worker(args).map(|_| ExitCode::SUCCESS),
         Command::Upload(args) => upload_cmd::run(args),
+        Command::Monitors(args) => monitors_cmd::run(args),
         Command::Completions { shell } => manual::completions(shell).map(|_| ExitCode::SUCCESS),
         Command::Man { command } => manual::man(command.as_deref()).map(|_| ExitCode::SUCCESS),
     };

@@ -41,7 +41,9 @@ pub struct MonitorState {
     pub target: String,
     pub interval_secs: i64,
     pub next_due_unix: i64,
+    /// The worker that last claimed it (its lease may have run out: see `lease_until_unix`).
     pub lease_owner: Option<String>,
+    pub lease_until_unix: Option<i64>,
     pub last_scan_id: Option<i64>,
 }
 
@@ -290,7 +292,8 @@ impl crate::Store {
     /// The schedule, by target.
     pub fn monitors(&mut self) -> Result<Vec<MonitorState>, StoreError> {
         let rows = self.conn.query(
-            "SELECT target, interval_secs, next_due_unix, lease_owner, last_scan_id FROM monitors ORDER BY target",
+            "SELECT target, interval_secs, next_due_unix, lease_owner, lease_until_unix, last_scan_id FROM monitors
+             ORDER BY target",
             &[],
         )?;
         rows.iter()
@@ -300,10 +303,38 @@ impl crate::Store {
                     interval_secs: r.int(1)?,
                     next_due_unix: r.int(2)?,
                     lease_owner: r.opt_text(3)?,
-                    last_scan_id: r.opt_int(4)?,
+                    lease_until_unix: r.opt_int(4)?,
+                    last_scan_id: r.opt_int(5)?,
                 })
             })
             .collect()
+    }
+
+    /// Takes `targets` off the schedule; returns those that were on it. Their scans, runs
+    /// and queued alerts stay. A worker whose configuration still lists one adds it back
+    /// when it starts.
+    pub fn remove_monitors(&mut self, targets: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let mut removed = Vec::new();
+        for target in targets {
+            if tx.execute("DELETE FROM monitors WHERE target = ?1", &[target.into()])? > 0 {
+                removed.push(target.clone());
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// The database's clock (Unix seconds), which every schedule time is read against.
+    pub fn database_time(&mut self) -> Result<i64, StoreError> {
+        let rows = self.conn.query("SELECT {now}", &[])?;
+        match rows.first() {
+            Some(row) => Ok(row.int(0)?),
+            // Every SELECT without FROM returns one row; this is never reached.
+            None => Ok(std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)),
+        }
     }
 
     /// Every completed rescan, by target and due time.

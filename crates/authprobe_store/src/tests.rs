@@ -370,6 +370,43 @@ fn a_due_rescan_is_claimed_by_one_worker_and_completed_once() {
 }
 
 #[test]
+fn a_monitor_taken_off_the_schedule_is_claimed_no_more_and_its_scans_stay() {
+    for mut store in stores("remove") {
+        store
+            .register_monitors(&[spec("http://a/", None), spec("http://b/", None)])
+            .unwrap();
+        let now = store.database_time().unwrap();
+        let lease = store.claim_due_monitor("w1", LEASE).unwrap().unwrap();
+        let leased = store.monitors().unwrap();
+        let row = leased.iter().find(|m| m.target == lease.target).unwrap();
+        assert_eq!(row.lease_owner.as_deref(), Some("w1"));
+        let until = row.lease_until_unix.unwrap();
+        assert!((now + 59..=now + 62).contains(&until), "{until} against {now}");
+        let r = report(&lease.target, 90, "t", vec![]);
+        store
+            .complete_monitor_run(&lease, &r, "run-1", Retention::default(), |_, _, _| None)
+            .unwrap();
+
+        let removed = store
+            .remove_monitors(&[
+                "http://a/".to_string(),
+                "http://a/".to_string(),
+                "http://z/".to_string(),
+            ])
+            .unwrap();
+        assert_eq!(removed, ["http://a/"], "removed once; an unknown target is not on it");
+        let left: Vec<String> = store.monitors().unwrap().into_iter().map(|m| m.target).collect();
+        assert_eq!(left, ["http://b/"]);
+        // The other one is still due; the removed one is never claimed again.
+        let next = store.claim_due_monitor("w2", LEASE).unwrap();
+        assert!(next.is_none_or(|l| l.target == "http://b/"));
+        assert!(store.claim_due_monitor("w3", LEASE).unwrap().is_none());
+        assert_eq!(store.monitor_runs().unwrap().len(), 1, "the run record stays");
+        assert_eq!(store.scans(Some(&lease.target), 10).unwrap().len(), 1, "the scan stays");
+    }
+}
+
+#[test]
 fn a_dead_workers_lease_runs_out_and_another_worker_completes_the_rescan() {
     for mut store in stores("expiry") {
         store.register_monitors(&[spec("http://a/", None)]).unwrap();
