@@ -170,6 +170,12 @@ fn three_workers_run_each_due_rescan_of_thirty_targets_once_even_when_one_is_kil
 }
 
 fn get_json(url: &str) -> Value {
+    let body = get_text(url);
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}: {body}"))
+}
+
+/// The body of a plain GET.
+fn get_text(url: &str) -> String {
     let mut resp = String::new();
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
@@ -180,8 +186,9 @@ fn get_json(url: &str) -> Value {
     )
     .unwrap();
     stream.read_to_string(&mut resp).unwrap();
-    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{url}: {e}: {resp}"))
+    resp.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }
 
 fn closed_port() -> u16 {
@@ -399,8 +406,10 @@ fn the_schedule_is_listed_with_its_leases_and_a_target_taken_off_it_is_claimed_n
     store
         .register_monitors(&[spec("http://127.0.0.1:9/", 86_400), spec("http://127.0.0.1:10/", 3_600)])
         .unwrap();
+    // A worker names itself (`--worker-id`): the dashboard must not trust the name.
+    let worker = "worker-7<script>alert(1)</script>";
     let lease = store
-        .claim_due_monitor("worker-7", Duration::from_secs(120))
+        .claim_due_monitor(worker, Duration::from_secs(120))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -430,9 +439,21 @@ fn the_schedule_is_listed_with_its_leases_and_a_target_taken_off_it_is_claimed_n
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["target"], "http://127.0.0.1:10/");
-    assert_eq!(rows[0]["leased_by"], "worker-7");
+    assert_eq!(rows[0]["leased_by"], worker);
     assert_eq!(rows[1]["leased_by"], Value::Null);
     assert!(rows[1]["due_in_secs"].as_i64().unwrap() <= 0);
+
+    // The dashboard shows the schedule too, the worker's name as text.
+    let server = serve(db_arg, &[], &[]);
+    let page = get_text(&format!("{}/", server.base));
+    let schedule = &page[page.find("Rescan schedule").expect("a schedule section")..];
+    assert!(schedule.contains("http://127.0.0.1:10/") && schedule.contains("http://127.0.0.1:9/"));
+    assert!(
+        schedule.contains("worker-7&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{schedule}"
+    );
+    assert!(!page.contains("<script>alert(1)"), "{page}");
+    drop(server);
 
     // The URL as typed is the target as stored (`http://127.0.0.1:9` is `…:9/`).
     let removed = authprobe(&[

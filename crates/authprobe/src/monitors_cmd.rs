@@ -2,7 +2,7 @@
 //! in the store, in the terminal, and taking targets off it.
 
 use anyhow::Result;
-use authprobe_store::MonitorState;
+use authprobe_store::{span_text, MonitorState};
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
@@ -94,8 +94,8 @@ fn print(args: &MonitorsArgs, now: i64, monitors: &[MonitorState]) -> Result<()>
                     "interval_secs": m.interval_secs,
                     "next_due_unix": m.next_due_unix,
                     "due_in_secs": m.next_due_unix - now,
-                    "leased_by": live_lease(m, now),
-                    "lease_until_unix": live_lease(m, now).and(m.lease_until_unix),
+                    "leased_by": m.live_lease(now),
+                    "lease_until_unix": m.live_lease(now).and(m.lease_until_unix),
                     "last_scan_id": m.last_scan_id,
                 })
             })
@@ -117,81 +117,12 @@ fn print(args: &MonitorsArgs, now: i64, monitors: &[MonitorState]) -> Result<()>
         writeln!(
             out,
             "{:<8}  {:<14}  {:<24}  {:>9}  {}",
-            span(m.interval_secs),
-            due(m.next_due_unix - now),
-            live_lease(m, now).unwrap_or("-"),
+            span_text(m.interval_secs),
+            m.due_text(now),
+            m.live_lease(now).unwrap_or("-"),
             last,
             m.target
         )?;
     }
     Ok(())
-}
-
-/// The worker holding the monitor's lease, unless the lease ran out.
-fn live_lease(m: &MonitorState, now: i64) -> Option<&str> {
-    match m.lease_until_unix {
-        Some(until) if until >= now => m.lease_owner.as_deref(),
-        _ => None,
-    }
-}
-
-/// `in 2h 5m`, `due now`, `overdue 3m`.
-fn due(secs: i64) -> String {
-    match secs {
-        0 => "due now".to_string(),
-        s if s > 0 => format!("in {}", span(s)),
-        s => format!("overdue {}", span(-s)),
-    }
-}
-
-/// A duration in its two largest units: `1d 2h`, `5m 10s`, `45s`.
-fn span(secs: i64) -> String {
-    let units = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
-    let mut left = secs.max(0);
-    let mut parts = Vec::new();
-    for (name, size) in units {
-        if left >= size && parts.len() < 2 {
-            parts.push(format!("{}{name}", left / size));
-            left %= size;
-        } else if !parts.is_empty() {
-            break;
-        }
-    }
-    if parts.is_empty() {
-        "0s".to_string()
-    } else {
-        parts.join(" ")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spans_show_their_two_largest_units() {
-        assert_eq!(span(86_400), "1d");
-        assert_eq!(span(90_061), "1d 1h");
-        assert_eq!(span(3_599), "59m 59s");
-        assert_eq!(span(3_601), "1h");
-        assert_eq!(span(45), "45s");
-        assert_eq!(span(0), "0s");
-        assert_eq!(due(0), "due now");
-        assert_eq!(due(120), "in 2m");
-        assert_eq!(due(-7_260), "overdue 2h 1m");
-    }
-
-    #[test]
-    fn a_lease_that_ran_out_is_held_by_nobody() {
-        let m = MonitorState {
-            target: "http://a/".into(),
-            interval_secs: 60,
-            next_due_unix: 100,
-            lease_owner: Some("w1".into()),
-            lease_until_unix: Some(150),
-            last_scan_id: None,
-        };
-        assert_eq!(live_lease(&m, 150), Some("w1"));
-        assert_eq!(live_lease(&m, 151), None);
-    }
 }

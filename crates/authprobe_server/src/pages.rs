@@ -97,7 +97,7 @@ fn scan_form(state: &AppState, target: &str) -> Markup {
 }
 
 pub async fn targets(State(state): State<Arc<AppState>>) -> Result<Html<String>, AppError> {
-    let rows = state
+    let (rows, now, schedule) = state
         .with_store(|store| {
             let mut rows = Vec::new();
             for t in store.targets()? {
@@ -109,7 +109,7 @@ pub async fn targets(State(state): State<Arc<AppState>>) -> Result<Html<String>,
                 scores.reverse();
                 rows.push((t, scores));
             }
-            Ok(rows)
+            Ok((rows, store.database_time()?, store.monitors()?))
         })
         .await?;
     let configured: Vec<&String> = state.config.scan_targets.iter().collect();
@@ -133,6 +133,23 @@ pub async fn targets(State(state): State<Arc<AppState>>) -> Result<Html<String>,
                                 td { (counts(&t.latest)) }
                                 td.num { (t.scans) }
                                 td { a href=(format!("/scan/{}", t.latest.id)) { "#" (t.latest.id) } " " span.muted { (date(&t.latest.finished_at)) } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !schedule.is_empty() {
+                h2 { "Rescan schedule" }
+                table id="schedule" {
+                    thead { tr { th { "Target" } th { "Every" } th { "Next rescan" } th { "Leased by" } th { "Last scan" } } }
+                    tbody {
+                        @for m in &schedule {
+                            tr {
+                                td { a.target-link href=(target_href(&m.target)) { (m.target) } }
+                                td { (authprobe_store::span_text(m.interval_secs)) }
+                                td { (m.due_text(now)) }
+                                td { @match m.live_lease(now) { Some(worker) => code { (worker) }, None => span.muted { "-" } } }
+                                td { @match m.last_scan_id { Some(id) => a href=(format!("/scan/{id}")) { "#" (id) }, None => span.muted { "-" } } }
                             }
                         }
                     }

@@ -19,7 +19,9 @@ pub use backend::DbError;
 pub use diff::{diff, fingerprint, Diff};
 pub use location::Location;
 pub use migrations::MIGRATIONS;
-pub use monitors::{Lease, MonitorRun, MonitorSpec, MonitorState, PendingAlert, RunOutcome, MAX_ALERT_ATTEMPTS};
+pub use monitors::{
+    span_text, Lease, MonitorRun, MonitorSpec, MonitorState, PendingAlert, RunOutcome, MAX_ALERT_ATTEMPTS,
+};
 
 use authprobe_core::{Report, Severity};
 use backend::{Conn, Param, Row, Tx};

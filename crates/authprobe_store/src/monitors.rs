@@ -47,6 +47,45 @@ pub struct MonitorState {
     pub last_scan_id: Option<i64>,
 }
 
+impl MonitorState {
+    /// The worker holding the monitor's lease at `now` (database time), unless it ran out.
+    pub fn live_lease(&self, now: i64) -> Option<&str> {
+        match self.lease_until_unix {
+            Some(until) if until >= now => self.lease_owner.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// When the next rescan is due, from `now`: `in 2h 5m`, `due now`, `overdue 3m`.
+    pub fn due_text(&self, now: i64) -> String {
+        match self.next_due_unix - now {
+            0 => "due now".to_string(),
+            s if s > 0 => format!("in {}", span_text(s)),
+            s => format!("overdue {}", span_text(-s)),
+        }
+    }
+}
+
+/// A duration in seconds in its two largest units: `1d 2h`, `5m 10s`, `45s`.
+pub fn span_text(secs: i64) -> String {
+    let units = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+    let mut left = secs.max(0);
+    let mut parts = Vec::new();
+    for (name, size) in units {
+        if left >= size && parts.len() < 2 {
+            parts.push(format!("{}{name}", left / size));
+            left %= size;
+        } else if !parts.is_empty() {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        "0s".to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
 /// One completed rescan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonitorRun {

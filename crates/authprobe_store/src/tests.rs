@@ -574,3 +574,26 @@ fn a_postgres_connection_the_server_closed_is_opened_again() {
     let _ = store.count();
     assert_eq!(store.count().unwrap(), 1);
 }
+
+#[test]
+fn schedule_times_read_in_their_two_largest_units_and_a_lease_that_ran_out_is_nobodys() {
+    assert_eq!(crate::span_text(86_400), "1d");
+    assert_eq!(crate::span_text(90_061), "1d 1h");
+    assert_eq!(crate::span_text(3_599), "59m 59s");
+    assert_eq!(crate::span_text(3_601), "1h");
+    assert_eq!(crate::span_text(45), "45s");
+    assert_eq!(crate::span_text(0), "0s");
+    let m = crate::MonitorState {
+        target: "http://a/".into(),
+        interval_secs: 60,
+        next_due_unix: 1_000,
+        lease_owner: Some("w1".into()),
+        lease_until_unix: Some(1_050),
+        last_scan_id: None,
+    };
+    assert_eq!(m.due_text(1_000), "due now");
+    assert_eq!(m.due_text(880), "in 2m");
+    assert_eq!(m.due_text(8_260), "overdue 2h 1m");
+    assert_eq!(m.live_lease(1_050), Some("w1"));
+    assert_eq!(m.live_lease(1_051), None);
+}
