@@ -2,6 +2,8 @@
 # Start a throwaway PostgreSQL cluster on loopback for the store and worker tests, and
 # print its URL: `scripts/pg-throwaway.sh DIR [PORT]` → `postgres://authprobe@127.0.0.1:PORT/authprobe`
 # (a free port is chosen when none is given).
+# The cluster takes TLS (with `openssl` at hand): its certificate, for `localhost` only, is
+# signed by a throwaway CA whose certificate is DIR/ca.crt (the store's TLS tests read it).
 # Stop it with `scripts/pg-throwaway.sh --stop DIR`. Needs Debian's postgresql package
 # (initdb and pg_ctl under /usr/lib/postgresql/VERSION/bin). As root, the cluster runs as
 # the `postgres` system user, because PostgreSQL refuses to run as root.
@@ -39,9 +41,24 @@ if [[ ! -f "$dir/data/PG_VERSION" ]]; then
         exit 1
     }
 fi
+tls=""
+if command -v openssl >/dev/null 2>&1; then
+    if [[ ! -f "$dir/server.crt" ]]; then
+        ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+        openssl req -x509 "${ec[@]}" -days 7 -subj "/CN=authprobe throwaway CA" \
+            -keyout "$dir/ca.key" -out "$dir/ca.crt" >/dev/null 2>&1
+        openssl req "${ec[@]}" -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+        printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/server.ext"
+        openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+            -days 7 -extfile "$dir/server.ext" -out "$dir/server.crt" >/dev/null 2>&1
+        chmod 600 "$dir/server.key"
+        [[ "$(id -u)" == 0 ]] && chown postgres: "$dir/server.key" "$dir/server.crt"
+    fi
+    tls="-c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key"
+fi
 # Loopback only, socket in the cluster's own directory, fsync off: a test cluster.
 as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" start >/dev/null || {
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300 $tls" start >/dev/null || {
     cat "$dir/server.log" >&2
     exit 1
 }

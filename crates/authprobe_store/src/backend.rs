@@ -15,6 +15,9 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
+    /// A connection setting that cannot be used (an `sslmode`, a root certificate file).
+    #[error("{0}")]
+    Config(String),
     #[error("column {index} holds {found}, expected {expected}")]
     Type {
         index: usize,

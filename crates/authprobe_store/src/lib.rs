@@ -14,6 +14,7 @@ pub mod fixtures;
 mod location;
 pub mod migrations;
 mod monitors;
+mod pg_tls;
 
 pub use backend::DbError;
 pub use diff::{diff, fingerprint, Diff};

@@ -87,18 +87,21 @@ impl std::fmt::Debug for Location {
     }
 }
 
-/// Connects to a Postgres server. Without TLS: the shared store is meant for a private
-/// network or a local socket; `sslmode=require` is refused by the driver with a clear
-/// error rather than silently downgraded.
+/// Connects to a Postgres server, over TLS as the URL's `sslmode` asks (see
+/// [`crate::pg_tls`]; by default encrypted whenever the server takes TLS, as libpq does).
 pub fn connect_postgres(url: &str) -> Result<postgres::Client, DbError> {
-    let mut config = postgres::Config::from_str(url)?;
+    let (tls, url) = crate::pg_tls::TlsPolicy::from_url(url)?;
+    let mut config = postgres::Config::from_str(&url)?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
     if config.get_application_name().is_none() {
         config.application_name("authprobe");
     }
-    Ok(config.connect(postgres::NoTls)?)
+    match tls.client_config()? {
+        Some(client) => Ok(config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(client))?),
+        None => Ok(config.connect(postgres::NoTls)?),
+    }
 }
 
 #[cfg(test)]

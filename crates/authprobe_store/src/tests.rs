@@ -597,3 +597,63 @@ fn schedule_times_read_in_their_two_largest_units_and_a_lease_that_ran_out_is_no
     assert_eq!(m.live_lease(1_050), Some("w1"));
     assert_eq!(m.live_lease(1_051), None);
 }
+
+/// Whether the server encrypted this connection (Postgres' own view of it).
+fn encrypted(url: &str) -> Result<bool, crate::backend::DbError> {
+    let mut client = crate::location::connect_postgres(url)?;
+    let row = client
+        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .map_err(crate::backend::DbError::from)?;
+    Ok(row.get(0))
+}
+
+/// `AUTHPROBE_TEST_POSTGRES_CA`: the CA that signed the test server's certificate, which
+/// names `localhost` only (`scripts/pg-throwaway.sh`; `.ci/run` sets it).
+#[test]
+fn postgres_connections_are_encrypted_unless_disabled_and_checked_as_sslmode_asks() {
+    let Some(admin) = std::env::var("AUTHPROBE_TEST_POSTGRES").ok().filter(|v| !v.is_empty()) else {
+        return;
+    };
+    let Some(ca) = std::env::var("AUTHPROBE_TEST_POSTGRES_CA")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        assert!(
+            std::env::var("AUTHPROBE_REQUIRE_POSTGRES").ok().as_deref() != Some("1"),
+            "AUTHPROBE_REQUIRE_POSTGRES=1 but AUTHPROBE_TEST_POSTGRES_CA is not set"
+        );
+        return;
+    };
+    let with = |query: &str| {
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_query(Some(query));
+        url.to_string()
+    };
+    let by_name = |query: &str| {
+        let mut url = url::Url::parse(&with(query)).unwrap();
+        url.set_host(Some("localhost")).unwrap();
+        url.to_string()
+    };
+    let ca_param = format!("sslrootcert={ca}");
+    // The default, like libpq's `prefer`: encrypted, since the server takes TLS.
+    assert!(encrypted(&admin).unwrap());
+    assert!(!encrypted(&with("sslmode=disable")).unwrap());
+    assert!(encrypted(&with("sslmode=require")).unwrap());
+    // The certificate names localhost: verify-full by that name, verify-ca by address.
+    assert!(encrypted(&by_name(&format!("sslmode=verify-full&{ca_param}"))).unwrap());
+    assert!(encrypted(&with(&format!("sslmode=verify-ca&{ca_param}"))).unwrap());
+    let wrong_name = encrypted(&with(&format!("sslmode=verify-full&{ca_param}"))).unwrap_err();
+    assert!(wrong_name.to_string().contains("certificate"), "{wrong_name}");
+    // Without the CA, the Mozilla roots do not vouch for a throwaway certificate.
+    let untrusted = encrypted(&by_name("sslmode=verify-full")).unwrap_err();
+    assert!(untrusted.to_string().contains("certificate"), "{untrusted}");
+    // And the store itself works over it.
+    let Some(Location::Postgres(db)) = fresh_postgres("store_tls") else {
+        panic!("a Postgres test database")
+    };
+    let mut db = url::Url::parse(&db).unwrap();
+    db.set_query(Some(&format!("sslmode=verify-ca&{ca_param}")));
+    let mut store = Store::connect(&Location::Postgres(db.to_string())).unwrap();
+    store.register_monitors(&[]).unwrap();
+    assert!(store.monitors().unwrap().is_empty());
+}
