@@ -90,21 +90,24 @@ pub fn check_directory(settings: &StoreSettings) -> Result<()> {
     Ok(())
 }
 
-/// Opens the history database, with the hint a user needs when it fails.
-pub fn open(settings: &StoreSettings) -> Result<Store> {
+/// Opens the history database, with the hint a user needs when it fails (`also`: a way out
+/// that only some commands have).
+fn open(settings: &StoreSettings, also: &str) -> Result<Store> {
     if let Err(e) = check_directory(settings) {
-        bail!("{e}, or skip saving with --no-store");
+        bail!("{e}{also}");
     }
     Store::connect(&settings.location).map_err(|e| {
         anyhow::anyhow!(
-            "cannot use the scan history: {e} (choose another with --db PATH|postgres://… or AUTHPROBE_DB, or skip saving with --no-store)"
+            "cannot use the scan history: {e} (choose another with --db PATH|postgres://… or AUTHPROBE_DB{also})"
         )
     })
 }
 
 /// The store a scan saves into, unless `--no-store`.
 pub fn open_for_scan(settings: Option<&StoreSettings>) -> Result<Option<Store>> {
-    settings.map(open).transpose()
+    settings
+        .map(|s| open(s, ", or skip saving with --no-store"))
+        .transpose()
 }
 
 /// For reading commands: a database that does not exist yet is not created.
@@ -112,7 +115,7 @@ pub fn open_existing(settings: &StoreSettings) -> Result<Option<Store>> {
     if settings.location.sqlite_path().is_some_and(|p| !p.exists()) {
         return Ok(None);
     }
-    open(settings).map(Some)
+    open(settings, "").map(Some)
 }
 
 pub fn history(args: HistoryArgs) -> Result<()> {
