@@ -164,7 +164,7 @@ fn config(server: &Server) -> ScanConfig {
         tokens: vec![authprobe_core::config::SuppliedToken {
             label: "bearer".into(),
             value: TOKEN.into(),
-            presentation: authprobe_core::identity::Presentation::bearer(),
+            presentation: authprobe_core::auth::identity::Presentation::bearer(),
         }],
         probe: ProbeSettings {
             max_requests: 1_000_000,

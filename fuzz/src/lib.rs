@@ -6,7 +6,7 @@
 use authprobe_core::config::{path_matches, FileConfig, Target};
 use authprobe_core::cookies::{CookieJar, SetCookie};
 use authprobe_core::discovery::Inventory;
-use authprobe_core::flows::JsonPathExpr;
+use authprobe_core::auth::JsonPathExpr;
 use authprobe_core::spec::{inventory, ApiSpec, Security};
 use authprobe_entropy::{Options, Weakness};
 use authprobe_jwt::Jwt;

@@ -2,8 +2,8 @@
 //! (defaults < file < environment < flags), and validates every user-supplied value.
 
 use anyhow::{anyhow, bail, Context, Result};
+use authprobe_core::auth::identity::Presentation;
 use authprobe_core::config::{FileConfig, LoginKind, SuppliedToken, Target, UserCredential};
-use authprobe_core::identity::Presentation;
 use authprobe_core::probe::ProbeSettings;
 use authprobe_core::{ScanConfig, Severity};
 use std::path::Path;

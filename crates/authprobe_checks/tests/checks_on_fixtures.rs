@@ -6,10 +6,10 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use authprobe_core::auth::{FlowSpecs, Flows};
 use authprobe_core::config::{ScanConfig, Target, UserCredential};
 use authprobe_core::discovery::{Endpoint, EndpointKind, Inventory};
 use authprobe_core::exchange::RecordedRequest;
-use authprobe_core::flows::{FlowSpecs, Flows};
 use authprobe_core::probe::{ProbeSettings, ScriptedAnswer, Transport};
 use authprobe_core::redact::Redactor;
 use authprobe_core::{CheckOutcome, Probe, ProbeRequest, ScanContext};

@@ -1,5 +1,5 @@
 //! No check outside the Django family names a login path, a credential field or an auth
-//! cookie: those come from the flows (`authprobe_core::flows`), so a check works on a stack
+//! cookie: those come from the flows (`authprobe_core::auth`), so a check works on a stack
 //! whose login is not Django's. This test reads every check's source and fails on a name
 //! that belongs in the flows.
 
@@ -105,7 +105,7 @@ fn no_check_outside_the_django_family_names_a_login_path_field_or_cookie() {
     assert!(read > 40, "only {read} check sources were read: is the folder right?");
     assert!(
         found.is_empty(),
-        "these names belong in authprobe_core::flows (vocab, or a flow method), not in a check:\n{}",
+        "these names belong in authprobe_core::auth (vocab, or a flow method), not in a check:\n{}",
         found.join("\n")
     );
 }

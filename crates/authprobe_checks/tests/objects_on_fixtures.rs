@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
+use authprobe_core::auth::identity::{Identity, Presentation};
+use authprobe_core::auth::{FlowSpecs, Flows};
 use authprobe_core::config::{ScanConfig, Target};
 use authprobe_core::discovery::{Endpoint, EndpointKind, Inventory};
 use authprobe_core::exchange::RecordedRequest;
-use authprobe_core::flows::{FlowSpecs, Flows};
-use authprobe_core::identity::{Identity, Presentation};
 use authprobe_core::probe::{ProbeSettings, ScriptedAnswer, Transport};
 use authprobe_core::redact::Redactor;
 use authprobe_core::{CheckOutcome, Probe, ProbeRequest, ScanContext};

@@ -2,66 +2,12 @@
 //! The CLI builds this from flags layered over `authprobe.toml` ([`FileConfig`]).
 
 use serde::Deserialize;
-use std::net::IpAddr;
 use url::Url;
 
 use crate::probe::ProbeSettings;
 
-/// Account credentials for a login flow. The password never leaves memory unredacted.
-#[derive(Clone)]
-pub struct UserCredential {
-    pub username: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for UserCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "UserCredential({}:***)", self.username)
-    }
-}
-
-/// A credential the user supplied (`--bearer`, `--header`, `[[identity]] header`): an
-/// identity without a login. The value never leaves memory unredacted.
-#[derive(Clone)]
-pub struct SuppliedToken {
-    /// Shown in reports: `bearer`, `bearer-2`, `X-API-Key`.
-    pub label: String,
-    pub value: String,
-    pub presentation: crate::identity::Presentation,
-}
-
-impl std::fmt::Debug for SuppliedToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "SuppliedToken({}: {}: ***)",
-            self.label,
-            self.presentation.describe()
-        )
-    }
-}
-
-/// Login flows authprobe knows how to drive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LoginKind {
-    /// djangorestframework-simplejwt `TokenObtainPairView`: JSON in, `{access, refresh}` out.
-    Simplejwt,
-    /// DRF `obtain_auth_token`: JSON in, `{token}` out, used as `Authorization: Token KEY`.
-    Authtoken,
-    /// A Django `LoginView` form with a CSRF cookie and field; yields a session cookie.
-    Form,
-}
-
-impl LoginKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoginKind::Simplejwt => "simplejwt",
-            LoginKind::Authtoken => "authtoken",
-            LoginKind::Form => "form",
-        }
-    }
-}
+pub use crate::auth::{LoginKind, SuppliedToken};
+pub use crate::target::{Target, TargetError, UserCredential};
 
 /// A scan's full configuration.
 #[derive(Debug, Clone)]
@@ -91,7 +37,7 @@ pub struct ScanConfig {
     pub allow_password_change: bool,
     /// `[flows.*]`: the login, refresh, logout, password-change and identity flows the user
     /// declared; detection fills the roles left out.
-    pub flows: crate::flows::FlowSpecs,
+    pub flows: crate::auth::FlowSpecs,
     /// `--spec FILE|URL`: an OpenAPI/Swagger spec that drives the inventory (no guessing).
     pub spec: Option<String>,
     /// `--allow-writes` against a declared non-production environment: write probes on.
@@ -147,7 +93,7 @@ impl ScanConfig {
             show_secrets: false,
             profile: "standard".into(),
             allow_password_change: false,
-            flows: crate::flows::FlowSpecs::default(),
+            flows: crate::auth::FlowSpecs::default(),
             spec: None,
             writes: None,
             unselected_checks: Default::default(),
@@ -159,72 +105,6 @@ impl ScanConfig {
 /// Default time budget for cracking one signed value during a scan.
 pub const DEFAULT_CRACK_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// The scanned origin and what is known about its transport.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// The URL the user gave.
-    pub url: Url,
-    /// The plain-HTTP counterpart of an HTTPS target, for the HTTPS-redirect checks.
-    pub http_url: Option<Url>,
-}
-
-/// Why a target URL is unusable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TargetError {
-    #[error("`{0}` is not a valid URL: {1}")]
-    Malformed(String, String),
-    #[error("`{0}` must be an http:// or https:// URL")]
-    Scheme(String),
-    #[error("`{0}` has no host")]
-    NoHost(String),
-}
-
-impl Target {
-    /// Parses and validates a target URL. An HTTPS target on the default port gets the
-    /// matching `http://` origin as its plain-HTTP counterpart.
-    pub fn parse(raw: &str) -> Result<Target, TargetError> {
-        let url = Url::parse(raw.trim()).map_err(|e| TargetError::Malformed(raw.to_string(), e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(TargetError::Scheme(raw.to_string()));
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(TargetError::NoHost(raw.to_string()));
-        }
-        let http_url = if url.scheme() == "https" && url.port().is_none() {
-            let mut http = url.clone();
-            let _ = http.set_scheme("http");
-            Some(http)
-        } else {
-            None
-        };
-        Ok(Target { url, http_url })
-    }
-
-    pub fn is_https(&self) -> bool {
-        self.url.scheme() == "https"
-    }
-
-    /// Whether the host is a loopback address or `localhost` (a local development server).
-    pub fn is_loopback(&self) -> bool {
-        match self.url.host() {
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            None => false,
-        }
-    }
-
-    /// Resolves a path (or absolute URL) against the target's origin.
-    pub fn join(&self, path: &str) -> Option<Url> {
-        self.url.join(path).ok()
-    }
-
-    /// Whether `url` is on the scanned origin (same scheme, host and port).
-    pub fn same_origin(&self, url: &Url) -> bool {
-        url.origin() == self.url.origin()
-    }
-}
-
 /// `authprobe.toml`, every field optional; flags override it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -235,7 +115,7 @@ pub struct FileConfig {
     pub identities: Vec<FileIdentity>,
     pub auth: Option<FileAuth>,
     pub endpoints: Option<FileEndpoints>,
-    pub flows: Option<crate::flows::FlowSpecs>,
+    pub flows: Option<crate::auth::FlowSpecs>,
     /// `[[ignore]]` entries: accepted findings (suppressions).
     #[serde(default, rename = "ignore")]
     pub ignores: Vec<FileIgnore>,

@@ -9,13 +9,14 @@ use tokio::sync::OnceCell;
 use tokio::task::futures::TaskLocalFuture;
 use url::Url;
 
-use crate::config::{exact_path_key, path_key, path_matches, ScanConfig, Target, UserCredential};
+use crate::auth::identity::Identity;
+use crate::auth::Flows;
+use crate::config::{exact_path_key, path_key, path_matches, ScanConfig};
 use crate::discovery::{Endpoint, EndpointKind, Inventory};
-use crate::flows::Flows;
-use crate::identity::Identity;
 use crate::oracle::Baseline;
 use crate::probe::{Lane, Probe, ProbeRequest, ProbeResponse};
 use crate::redact::Redactor;
+use crate::target::{Target, UserCredential};
 
 type BaselineCell = Arc<OnceCell<Result<Arc<Baseline>, String>>>;
 type SharedCell = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
@@ -45,7 +46,7 @@ pub struct ScanContext {
     /// What the write probes created (empty unless write probes are on).
     pub writes: crate::writes::WriteLedger,
     /// Logins (and supplied credentials) that produced no identity, with the reason.
-    pub login_failures: Vec<crate::engine::LoginFailure>,
+    pub login_failures: Vec<crate::auth::LoginFailure>,
     baselines: Mutex<HashMap<Url, BaselineCell>>,
     shared: Mutex<HashMap<TypeId, SharedCell>>,
     /// `protected_paths` as a set of exact paths and a list of wildcard patterns.

@@ -6,10 +6,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use url::Url;
 
-use crate::config::Target;
-use crate::identity::Identity;
+use crate::html::password_inputs;
 use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
 use crate::similarity::similarity;
+use crate::target::Target;
+
+/// Something that makes a request authenticated (an identity of the auth layer): discovery
+/// fetches pages as the primary identity without knowing how it presents its credential.
+pub trait Authorize: Sync {
+    fn authorize(&self, req: ProbeRequest) -> ProbeRequest;
+}
 
 /// Paths probed on every scan: API roots, simplejwt/authtoken/dj-rest-auth/djoser login
 /// endpoints, Django login pages, identity endpoints and schema locations.
@@ -583,7 +589,12 @@ async fn soft_not_found(probe: &Probe, target: &Target) -> Option<ProbeResponse>
 /// an authenticated user can see links to (object detail URLs), with their N baselines.
 /// Endpoints that already hold the identity's answer (hidden routes) are not fetched
 /// again; their links are followed all the same.
-pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &mut Inventory, identity: &Identity) {
+pub async fn discover_authenticated(
+    probe: &Probe,
+    target: &Target,
+    inventory: &mut Inventory,
+    identity: &dyn Authorize,
+) {
     let wanted = |e: &Endpoint| matches!(e.kind, EndpointKind::Api | EndpointKind::IdentityCandidate) || e.declared;
     let mut frontier: Vec<Url> = inventory
         .endpoints
@@ -639,7 +650,7 @@ pub async fn discover_authenticated(probe: &Probe, target: &Target, inventory: &
 
 /// Adds `urls` that the inventory lacks (a spec's operations, object URLs built from ids
 /// seen in lists), with their anonymous answer and, given an identity, its answer too.
-pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<Url>, identity: Option<&Identity>) {
+pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<Url>, identity: Option<&dyn Authorize>) {
     let mut urls: Vec<Url> = urls.into_iter().filter(|u| !inventory.contains(u)).collect();
     urls.dedup();
     urls.truncate(MAX_SPEC_ENDPOINTS.saturating_sub(inventory.endpoints.len()));
@@ -667,7 +678,7 @@ pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<U
 }
 
 /// The GET discovery sends: JSON preferred, HTML accepted, as `identity` when given.
-pub(crate) fn page_request(url: Url, identity: Option<&Identity>) -> ProbeRequest {
+pub(crate) fn page_request(url: Url, identity: Option<&dyn Authorize>) -> ProbeRequest {
     let req = ProbeRequest::get(url).header("Accept", "application/json, text/html;q=0.9, */*;q=0.8");
     match identity {
         Some(id) => id.authorize(req),
@@ -678,7 +689,7 @@ pub(crate) fn page_request(url: Url, identity: Option<&Identity>) -> ProbeReques
 pub(crate) async fn fetch_all(
     probe: &Probe,
     urls: Vec<(Url, bool)>,
-    identity: Option<&Identity>,
+    identity: Option<&dyn Authorize>,
 ) -> Vec<(Url, bool, Result<ProbeResponse, ProbeError>)> {
     let concurrency = probe.settings().concurrency.max(1);
     let mut results: Vec<_> = stream::iter(urls.into_iter().enumerate())
@@ -797,12 +808,7 @@ pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
     // Any other stack's HTML login: a page whose path says login (or session) with a form
     // holding exactly one password input (a sign-up or a password change asks twice).
     let says_login = is_login_path(&path) || path.contains("/session");
-    if html
-        && (200..300).contains(&status)
-        && says_login
-        && body.contains("<form")
-        && crate::flows::form::password_inputs(&body) == 1
-    {
+    if html && (200..300).contains(&status) && says_login && body.contains("<form") && password_inputs(&body) == 1 {
         return EndpointKind::FormLogin;
     }
     let trimmed = format!("{}/", path.trim_end_matches('/'));

@@ -8,22 +8,23 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use url::Url;
 
+use crate::auth::LoginError;
+use crate::auth::{login, FlowError, Flows};
 use crate::check::{doc_section, Check, CheckOutcome, Family, Requirement};
-use crate::config::{ScanConfig, Schedule, UserCredential};
+use crate::config::{ScanConfig, Schedule};
 use crate::context::ScanContext;
-use crate::discovery::{add_endpoints, discover, discover_authenticated, EndpointKind, Inventory};
+use crate::discovery::{add_endpoints, discover, discover_authenticated, Authorize, EndpointKind, Inventory};
 use crate::exchange::Evidence;
 use crate::exchange_log::Recorded;
 use crate::finding::Finding;
-use crate::flows::{FlowError, Flows};
 use crate::hidden_routes::probe_hidden_routes;
-use crate::identity::{Identity, LoginError};
 use crate::interrupt::Interrupt;
 use crate::probe::{Probe, ProbeError, ProbeRequest};
 use crate::redact::Redactor;
 use crate::report::*;
 use crate::score::{grade, score, Scored};
 use crate::spec::{inventory as spec_inventory, ApiSpec, SpecError, SpecVersion};
+use crate::target::Target;
 
 /// Why a scan could not produce a report.
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +33,6 @@ pub enum ScanError {
     Unreachable { url: String, error: ProbeError },
     #[error("{0}")]
     Login(#[from] LoginError),
-    #[error("{0}")]
-    LoginFailed(String),
-    #[error("no login endpoint found for `{0}`: none of the simplejwt, DRF authtoken, dj-rest-auth, knox or Django form login paths answered; declare one in [flows.login] in the config")]
-    NoLoginEndpoint(String),
     #[error("{0}")]
     Flow(#[from] FlowError),
     #[error("{0}")]
@@ -67,14 +64,6 @@ impl ScanError {
 
 /// Why a check left out by `--checks`/`--exclude-checks` did not run.
 pub const NOT_SELECTED: &str = "not selected (--checks/--exclude-checks)";
-
-/// A login (or supplied credential) that produced no identity: the scan goes on without it.
-#[derive(Debug, Clone)]
-pub struct LoginFailure {
-    pub label: String,
-    /// Why, redacted.
-    pub error: String,
-}
 
 /// Progress events for the CLI (the library draws nothing itself).
 pub trait ScanObserver: Send + Sync {
@@ -108,8 +97,58 @@ pub async fn scan_until(
     observer: &dyn ScanObserver,
     interrupt: std::sync::Arc<Interrupt>,
 ) -> Result<Report, ScanError> {
-    let started_at = OffsetDateTime::now_utc();
-    let clock = Instant::now();
+    let started = Started::now();
+    let redactor = redactor_for(&config);
+    let probe = Probe::new(config.probe.clone())?
+        .with_interrupt(interrupt.clone())
+        .with_redactor(redactor.clone());
+    observer.requests(probe.meter());
+    if !preflight(&probe, &config.target, observer).await? {
+        return Ok(interrupted_early(&config, &probe, &started, &interrupt));
+    }
+    let (cx, spec_info) = prepare(config, probe, redactor.clone(), observer).await?;
+    observer.phase("checks", checks.len());
+    let cx = Arc::new(cx);
+    let outcomes = match cx.config.schedule {
+        Schedule::Tasks => run_as_tasks(checks, &cx, observer, &interrupt).await,
+        Schedule::Waves => run_in_waves(checks, &cx, observer, &interrupt).await,
+    };
+    // Every task is joined, and a finished task has dropped its future (and its handle).
+    let cx = Arc::into_inner(cx).expect("no check task outlives the checks phase");
+    let incomplete_reason = incomplete_reasons(&cx, interrupt.reason());
+    // Obtained credentials may have been issued during checks too.
+    for (cookie, _) in cx.probe.set_cookies() {
+        if cookie.value.len() >= 16 {
+            redactor.add_secret(&cookie.value);
+        }
+    }
+    let mut report = build_report(&cx, checks, outcomes, &started, incomplete_reason);
+    report.spec = spec_info;
+    crate::baseline::stamp_fingerprints(&mut report);
+    // Freeing a large scan's state (every endpoint's answers, the baselines, the spilled
+    // exchange log) takes a noticeable moment: off the report's path.
+    tokio::task::spawn_blocking(move || drop(cx));
+    Ok(report)
+}
+
+/// When a scan started, by the wall clock (for the report) and the monotonic one (for its
+/// duration).
+struct Started {
+    at: OffsetDateTime,
+    clock: Instant,
+}
+
+impl Started {
+    fn now() -> Started {
+        Started {
+            at: OffsetDateTime::now_utc(),
+            clock: Instant::now(),
+        }
+    }
+}
+
+/// The scan's redactor, knowing every secret the user supplied before the first request.
+fn redactor_for(config: &ScanConfig) -> Arc<Redactor> {
     let redactor = Arc::new(Redactor::default());
     for user in &config.users {
         redactor.add_secret(&user.password);
@@ -117,16 +156,16 @@ pub async fn scan_until(
     for token in &config.tokens {
         redactor.add_secret(&token.value);
     }
-    let probe = Probe::new(config.probe.clone())?
-        .with_interrupt(interrupt.clone())
-        .with_redactor(redactor.clone());
-    let target = config.target.clone();
-    observer.requests(probe.meter());
+    redactor
+}
 
+/// Whether the target answers at all: `Ok(false)` when the scan was stopped first, an
+/// error when it cannot be reached.
+async fn preflight(probe: &Probe, target: &Target, observer: &dyn ScanObserver) -> Result<bool, ScanError> {
     observer.phase("preflight", 1);
     if let Err(error) = probe.send(ProbeRequest::get(target.url.clone())).await {
         if probe.interrupted() {
-            return Ok(interrupted_early(&config, &probe, started_at, clock, &interrupt));
+            return Ok(false);
         }
         return Err(ScanError::Unreachable {
             url: target.url.to_string(),
@@ -134,11 +173,90 @@ pub async fn scan_until(
         });
     }
     observer.step("target reachable");
+    Ok(true)
+}
 
+/// Everything before the checks: discovery (with the given or served spec), the flows,
+/// the logins, the identity endpoint and the authenticated discovery. The context it
+/// builds is what every check sees; fixture tests build theirs the same way.
+pub(crate) async fn prepare(
+    mut config: ScanConfig,
+    probe: Probe,
+    redactor: Arc<Redactor>,
+    observer: &dyn ScanObserver,
+) -> Result<(ScanContext, Option<SpecInfo>), ScanError> {
+    let target = config.target.clone();
+    let (mut inventory, spec) = discover_with_spec(&probe, &mut config, observer).await?;
+    let flows = Flows::resolve(
+        &config.flows,
+        config.login.as_ref(),
+        config.identity_path.as_deref(),
+        &target,
+        &inventory,
+        spec.as_ref().map(|(s, _)| s),
+    )?;
+    for url in flows.post_urls() {
+        probe.allow_post(&url);
+    }
+    observer.phase("login", config.users.len() + config.tokens.len());
+    let accounts = login::log_in_all(
+        &probe,
+        &flows,
+        &inventory,
+        &config.tokens,
+        &config.users,
+        &redactor,
+        |label| observer.step(label),
+    )
+    .await;
+    let mut identities = accounts.identities;
+    let identity_endpoint = match identities.first_mut() {
+        Some(primary) => login::find_identity_endpoint(&probe, &inventory, &flows, primary).await,
+        None => None,
+    };
+    observer.phase("hidden routes", 0);
+    let hidden = probe_hidden_routes(
+        &probe,
+        &target,
+        &mut inventory,
+        identities.first().map(|i| i as &dyn Authorize),
+    )
+    .await;
+    observer.step(&format!("{} of {} routes answered", hidden.found, hidden.tried));
+    if let Some(primary) = identities.first() {
+        observer.phase("authenticated discovery", 0);
+        discover_authenticated(&probe, &target, &mut inventory, primary).await;
+    }
+    if let Some((spec, _)) = &spec {
+        // Templated operations without examples: ids the API listed fill them in.
+        let urls = spec_inventory::urls_from_lists(spec, &inventory, &target);
+        add_endpoints(
+            &probe,
+            &mut inventory,
+            urls,
+            identities.first().map(|i| i as &dyn Authorize),
+        )
+        .await;
+    }
+    let mut cx = ScanContext::new(probe, config, inventory, identities, redactor, identity_endpoint, flows);
+    cx.login_failures = accounts.failures;
+    let spec_info = spec.as_ref().map(|(s, origin)| spec_info(s, origin));
+    cx.spec = spec.map(|(s, _)| s);
+    Ok((cx, spec_info))
+}
+
+/// Discovery, driven by `--spec` when given, joined by a spec the target serves otherwise.
+/// The spec's secured operations join the protected paths; its GETs that act are skipped.
+async fn discover_with_spec(
+    probe: &Probe,
+    config: &mut ScanConfig,
+    observer: &dyn ScanObserver,
+) -> Result<(Inventory, Option<(ApiSpec, &'static str)>), ScanError> {
+    let target = config.target.clone();
     let given_spec = match &config.spec {
         Some(source) => {
             observer.phase("spec", 1);
-            let spec = load_spec(&probe, source).await?;
+            let spec = load_spec(probe, source).await?;
             observer.step(&format!("{} operations", spec.operations.len()));
             Some(spec)
         }
@@ -146,7 +264,7 @@ pub async fn scan_until(
     };
     observer.phase("discovery", 0);
     let spec_paths = given_spec.as_ref().map(spec_inventory::seed_paths);
-    let mut inventory = discover(&probe, &target, &config.extra_paths, spec_paths.as_deref()).await;
+    let mut inventory = discover(probe, &target, &config.extra_paths, spec_paths.as_deref()).await;
     let spec = match given_spec {
         Some(spec) => Some((spec, "given")),
         None => match served_spec(&inventory) {
@@ -155,7 +273,7 @@ pub async fn scan_until(
                     .iter()
                     .filter_map(|p| target.join(p))
                     .collect();
-                add_endpoints(&probe, &mut inventory, urls, None).await;
+                add_endpoints(probe, &mut inventory, urls, None).await;
                 Some((spec, "discovered"))
             }
             None => None,
@@ -171,9 +289,6 @@ pub async fn scan_until(
                 inventory.skip(&op.method, &op.path, "the spec says this GET changes state (its path, operationId or summary names an action); list it under [endpoints] extra to probe it");
             }
         }
-    }
-    let mut config = config;
-    if let Some((spec, _)) = &spec {
         let mut known: std::collections::HashSet<String> = config.protected_paths.iter().cloned().collect();
         for pattern in spec_inventory::protected_patterns(spec) {
             if known.insert(pattern.clone()) {
@@ -182,112 +297,37 @@ pub async fn scan_until(
         }
     }
     observer.step(&format!("{} endpoints", inventory.endpoints.len()));
-    let flows = Flows::resolve(
-        &config.flows,
-        config.login.as_ref(),
-        config.identity_path.as_deref(),
-        &target,
-        &inventory,
-        spec.as_ref().map(|(s, _)| s),
-    )?;
-    for url in flows.post_urls() {
-        probe.allow_post(&url);
-    }
+    Ok((inventory, spec))
+}
 
-    observer.phase("login", config.users.len() + config.tokens.len());
-    let mut identities = Vec::new();
-    let mut failures: Vec<LoginFailure> = Vec::new();
-    for token in &config.tokens {
-        let mut identity = Identity::from_token(&token.label, &token.value, token.presentation.clone());
-        match verify_identity(&probe, &inventory, &flows, &mut identity, true).await {
-            Ok(()) => identities.push(identity),
-            Err(reason) => failures.push(LoginFailure {
-                label: token.label.clone(),
-                error: redactor.text(&format!(
-                    "the supplied credential ({}) was not accepted: {reason}",
-                    token.presentation.describe()
-                )),
-            }),
-        }
-        observer.step(&token.label);
-    }
-    for user in &config.users {
-        match log_in(&probe, &flows, &inventory, user, &redactor).await {
-            Ok(identity) => identities.push(identity),
-            // Stopped mid-login: the report goes on with the identities logged in so far.
-            Err(_) if probe.interrupted() => break,
-            Err(e) => failures.push(LoginFailure {
-                label: user.username.clone(),
-                error: redactor.text(&e.to_string()),
-            }),
-        }
-        observer.step(&user.username);
-    }
-    let identity_endpoint = match identities.first_mut() {
-        Some(primary) => find_identity_endpoint(&probe, &inventory, &flows, primary).await,
-        None => None,
-    };
-    observer.phase("hidden routes", 0);
-    let hidden = probe_hidden_routes(&probe, &target, &mut inventory, identities.first()).await;
-    observer.step(&format!("{} of {} routes answered", hidden.found, hidden.tried));
-    if let Some(primary) = identities.first() {
-        observer.phase("authenticated discovery", 0);
-        discover_authenticated(&probe, &target, &mut inventory, primary).await;
-    }
-    if let Some((spec, _)) = &spec {
-        // Templated operations without examples: ids the API listed fill them in.
-        let urls = spec_inventory::urls_from_lists(spec, &inventory, &target);
-        add_endpoints(&probe, &mut inventory, urls, identities.first()).await;
-    }
-
-    let mut cx = ScanContext::new(
-        probe,
-        config,
-        inventory,
-        identities,
-        redactor.clone(),
-        identity_endpoint,
-        flows,
-    );
-    cx.login_failures = failures;
-    let spec_info = spec.as_ref().map(|(s, origin)| SpecInfo {
-        source: s.source.clone(),
-        version: match s.version {
+fn spec_info(spec: &ApiSpec, origin: &str) -> SpecInfo {
+    SpecInfo {
+        source: spec.source.clone(),
+        version: match spec.version {
             SpecVersion::Swagger2 => "swagger-2.0",
             SpecVersion::OpenApi30 => "openapi-3.0",
             SpecVersion::OpenApi31 => "openapi-3.1",
         }
         .to_string(),
-        operations: s.operations.len(),
+        operations: spec.operations.len(),
         origin: origin.to_string(),
-    });
-    cx.spec = spec.map(|(s, _)| s);
-    observer.phase("checks", checks.len());
-    let cx = Arc::new(cx);
-    let outcomes = match cx.config.schedule {
-        Schedule::Tasks => run_as_tasks(checks, &cx, observer, &interrupt).await,
-        Schedule::Waves => run_in_waves(checks, &cx, observer, &interrupt).await,
-    };
-    // Every task is joined, and a finished task has dropped its future (and its handle).
-    let cx = Arc::into_inner(cx).expect("no check task outlives the checks phase");
-
-    let incomplete_reason = incomplete_reasons(&cx, interrupt.reason());
-    // Obtained credentials may have been issued during checks too.
-    for (cookie, _) in cx.probe.set_cookies() {
-        if cookie.value.len() >= 16 {
-            redactor.add_secret(&cookie.value);
-        }
     }
+}
+
+/// The findings of the checks that ran (stamped, most severe first) and the checks that
+/// did not, with why.
+fn sort_outcomes(
+    cx: &ScanContext,
+    outcomes: Vec<(&'static dyn Check, CheckOutcome)>,
+) -> (Vec<ReportFinding>, Vec<SkippedCheck>, Vec<Family>) {
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
-    let mut checks_run = 0;
     let mut families_run: Vec<Family> = Vec::new();
     for (check, outcome) in outcomes {
         match outcome {
             CheckOutcome::Ran(list) => {
-                checks_run += 1;
                 families_run.push(check.meta().family);
-                findings.extend(list.into_iter().map(|f| stamp(check, f, &cx)));
+                findings.extend(list.into_iter().map(|f| stamp(check, f, cx)));
             }
             CheckOutcome::Skipped(reason) => skipped.push(SkippedCheck {
                 check: check.meta().code.to_string(),
@@ -301,17 +341,13 @@ pub async fn scan_until(
             .then_with(|| a.check.cmp(&b.check))
             .then_with(|| a.endpoint.cmp(&b.endpoint))
     });
+    (findings, skipped, families_run)
+}
 
-    let scored: Vec<Scored> = findings
-        .iter()
-        .map(|f| Scored {
-            check: &f.check,
-            severity: f.severity,
-            confidence: f.confidence,
-        })
-        .collect();
-    let total = score(&scored);
-    let categories = Family::ALL
+/// The score of each family of the selected checks; `None` for a family none of whose
+/// checks ran (not tested, not 100).
+fn category_scores(checks: &[&'static dyn Check], scored: &[Scored], families_run: &[Family]) -> Vec<CategoryScore> {
+    Family::ALL
         .iter()
         .filter(|family| checks.iter().any(|c| c.meta().family == **family))
         .map(|family| {
@@ -326,13 +362,32 @@ pub async fn scan_until(
                 .collect();
             CategoryScore {
                 name: family.name().to_string(),
-                // A category none of whose checks ran was not tested: no score, not 100.
                 score: families_run.contains(family).then(|| score(&in_family)),
             }
         })
+        .collect()
+}
+
+/// The report of a finished (or stopped) scan.
+fn build_report(
+    cx: &ScanContext,
+    checks: &[&'static dyn Check],
+    outcomes: Vec<(&'static dyn Check, CheckOutcome)>,
+    started: &Started,
+    incomplete_reason: Option<String>,
+) -> Report {
+    let (findings, skipped, families_run) = sort_outcomes(cx, outcomes);
+    let scored: Vec<Scored> = findings
+        .iter()
+        .map(|f| Scored {
+            check: &f.check,
+            severity: f.severity,
+            confidence: f.confidence,
+        })
         .collect();
-    let finished_at = OffsetDateTime::now_utc();
-    let mut report = Report {
+    let total = score(&scored);
+    let categories = category_scores(checks, &scored, &families_run);
+    Report {
         schema: SCHEMA.to_string(),
         tool: Tool {
             name: "authprobe".into(),
@@ -342,15 +397,15 @@ pub async fn scan_until(
         target: TargetInfo {
             url: crate::redact::strip_userinfo(cx.target.url.as_str()),
         },
-        started_at: started_at.format(&Rfc3339).unwrap_or_default(),
-        finished_at: finished_at.format(&Rfc3339).unwrap_or_default(),
-        duration_ms: clock.elapsed().as_millis() as u64,
+        started_at: started.at.format(&Rfc3339).unwrap_or_default(),
+        finished_at: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+        duration_ms: started.clock.elapsed().as_millis() as u64,
         incomplete: incomplete_reason.is_some(),
         incomplete_reason,
         stats: Stats {
             requests: cx.probe.requests_sent(),
             endpoints: cx.inventory.endpoints.len(),
-            checks_run,
+            checks_run: families_run.len(),
             checks_total: checks.len(),
             max_requests: cx.probe.settings().max_requests,
             methods: cx.probe.methods_used(),
@@ -364,31 +419,9 @@ pub async fn scan_until(
         grade: grade(total).to_string(),
         categories,
         checks_skipped: skipped,
-        findings,
-        identities: identity_lines(&cx),
-        endpoints: cx
-            .inventory
-            .endpoints
-            .iter()
-            .map(|e| EndpointInfo {
-                url: e.url.to_string(),
-                kind: format!("{:?}", e.kind),
-                status: e.anonymous.as_ref().ok().map(|r| r.status),
-                error: endpoint_error(&e.anonymous, &cx.probe),
-            })
-            .collect(),
-        flows: cx
-            .flows
-            .info()
-            .into_iter()
-            .map(|f| FlowLine {
-                role: f.role.into(),
-                family: f.family.into(),
-                endpoint: f.endpoint,
-                source: format!("{:?}", f.source).to_lowercase(),
-                used: f.used,
-            })
-            .collect(),
+        identities: identity_lines(cx),
+        endpoints: endpoint_lines(cx),
+        flows: flow_lines(cx),
         not_probed: cx
             .inventory
             .not_probed
@@ -399,15 +432,38 @@ pub async fn scan_until(
                 reason: n.reason.clone(),
             })
             .collect(),
-        spec: spec_info,
+        findings,
+        spec: None,
         writes: cx.config.writes.as_ref().map(|mode| cx.writes.info(mode)),
         baseline: None,
-    };
-    crate::baseline::stamp_fingerprints(&mut report);
-    // Freeing a large scan's state (every endpoint's answers, the baselines, the spilled
-    // exchange log) takes a noticeable moment: off the report's path.
-    tokio::task::spawn_blocking(move || drop(cx));
-    Ok(report)
+    }
+}
+
+fn endpoint_lines(cx: &ScanContext) -> Vec<EndpointInfo> {
+    cx.inventory
+        .endpoints
+        .iter()
+        .map(|e| EndpointInfo {
+            url: e.url.to_string(),
+            kind: format!("{:?}", e.kind),
+            status: e.anonymous.as_ref().ok().map(|r| r.status),
+            error: endpoint_error(&e.anonymous, &cx.probe),
+        })
+        .collect()
+}
+
+fn flow_lines(cx: &ScanContext) -> Vec<FlowLine> {
+    cx.flows
+        .info()
+        .into_iter()
+        .map(|f| FlowLine {
+            role: f.role.into(),
+            family: f.family.into(),
+            endpoint: f.endpoint,
+            source: format!("{:?}", f.source).to_lowercase(),
+            used: f.used,
+        })
+        .collect()
 }
 
 /// The stage of the scan a check runs in. Stages run one after the other; within a stage
@@ -575,13 +631,7 @@ fn endpoint_error(anonymous: &Result<crate::probe::ProbeResponse, ProbeError>, p
 
 /// The report of a scan stopped before its target answered the preflight: nothing found,
 /// nothing run, marked incomplete.
-fn interrupted_early(
-    config: &ScanConfig,
-    probe: &Probe,
-    started_at: OffsetDateTime,
-    clock: Instant,
-    interrupt: &Interrupt,
-) -> Report {
+fn interrupted_early(config: &ScanConfig, probe: &Probe, started: &Started, interrupt: &Interrupt) -> Report {
     Report {
         schema: SCHEMA.to_string(),
         tool: Tool {
@@ -592,9 +642,9 @@ fn interrupted_early(
         target: TargetInfo {
             url: crate::redact::strip_userinfo(config.target.url.as_str()),
         },
-        started_at: started_at.format(&Rfc3339).unwrap_or_default(),
+        started_at: started.at.format(&Rfc3339).unwrap_or_default(),
         finished_at: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
-        duration_ms: clock.elapsed().as_millis() as u64,
+        duration_ms: started.clock.elapsed().as_millis() as u64,
         incomplete: true,
         incomplete_reason: interrupt.reason(),
         stats: Stats {
@@ -705,7 +755,7 @@ fn stamp(check: &dyn Check, finding: Finding, cx: &ScanContext) -> ReportFinding
         .map(|x| {
             // The record is walked (spilled exchanges read back) only when a credential
             // must be traced to the response that issued it.
-            let role = x.role(&cx.identities, &cx.credentials, |value| {
+            let role = crate::auth::attribution::role(&x, &cx.identities, &cx.credentials, |value| {
                 let mut first = None;
                 cx.probe.visit_exchanges(Recorded::All, |y| {
                     if y.id < x.id && !crate::exchange::issuer(y, value) {
@@ -739,172 +789,4 @@ fn stamp(check: &dyn Check, finding: Finding, cx: &ScanContext) -> ReportFinding
         suppression_reason: None,
         baseline: None,
     }
-}
-
-/// Logs a user in through the first login flow that accepts the account and whose
-/// credential the API then accepts (configured first, then the detected ones in order); a
-/// Django form login that also succeeds adds its session alongside the token credential.
-/// A refused flow falls through to the next. The credentials are registered with the
-/// redactor as soon as they exist.
-async fn log_in(
-    probe: &Probe,
-    flows: &Flows,
-    inventory: &Inventory,
-    user: &UserCredential,
-    redactor: &Redactor,
-) -> Result<Identity, ScanError> {
-    if flows.login.is_empty() {
-        return Err(ScanError::NoLoginEndpoint(user.username.clone()));
-    }
-    let mut identity: Option<Identity> = None;
-    let mut first_error: Option<String> = None;
-    let mut tried = 0;
-    // A declared login is the one identities use; detected ones serve the checks.
-    let declared = flows
-        .login
-        .iter()
-        .any(|f| f.source == crate::flows::FlowSource::Configured);
-    for flow in flows
-        .login
-        .iter()
-        .filter(|f| !declared || f.source == crate::flows::FlowSource::Configured)
-    {
-        let is_form = flow.spec.body == crate::flows::BodyEncoding::Form;
-        // One token login is enough; form logins still add their session, unless the
-        // identity holds a session cookie already (tokens kept in cookies are not one).
-        let holds_session = identity.as_ref().is_some_and(|i| {
-            i.session
-                .as_ref()
-                .is_some_and(|jar| jar.names().iter().any(|n| crate::flows::vocab::is_session_cookie(n)))
-        });
-        if identity.is_some() && !is_form || holds_session {
-            continue;
-        }
-        // The admin login serves staff accounts only; it is not a fallback for the others.
-        if identity.is_some() && flow.family == crate::flows::family::DJANGO_ADMIN {
-            continue;
-        }
-        tried += 1;
-        let attempt = match flow.log_in(probe, user).await {
-            Ok(mut id) => {
-                for secret in id.secrets() {
-                    redactor.add_secret(&secret);
-                }
-                let learn = !flow.presentation_configured();
-                match verify_identity(probe, inventory, flows, &mut id, learn).await {
-                    Ok(()) => Ok(id),
-                    Err(reason) => Err(format!(
-                        "login as `{}` at {} answered, but {reason}",
-                        user.username, flow.url
-                    )),
-                }
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        match attempt {
-            Ok(id) => match &mut identity {
-                Some(primary) => primary.session = id.session,
-                None => identity = Some(id),
-            },
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-        if probe.interrupted() {
-            break;
-        }
-    }
-    match (identity, first_error) {
-        (Some(id), _) => Ok(id),
-        (None, Some(e)) if tried > 1 => Err(ScanError::LoginFailed(format!("{e} ({tried} login flows tried)"))),
-        (None, Some(e)) => Err(ScanError::LoginFailed(e)),
-        (None, None) => Err(ScanError::NoLoginEndpoint(user.username.clone())),
-    }
-}
-
-/// Checks that `identity`'s credential is accepted where anonymous callers are refused,
-/// learning how a token is presented when `learn` is set. Nothing to try it on is no
-/// proof either way, and passes.
-async fn verify_identity(
-    probe: &Probe,
-    inventory: &Inventory,
-    flows: &Flows,
-    identity: &mut Identity,
-    learn: bool,
-) -> Result<(), String> {
-    let identity_urls: Vec<Url> = flows.identity.iter().map(|f| f.url.clone()).collect();
-    let urls = crate::flows::present::verification_urls(inventory, &identity_urls);
-    let Some(url) = urls.first().cloned() else {
-        return Ok(());
-    };
-    if learn && identity.token().is_some() {
-        return match crate::flows::present::settle(probe, inventory, &urls, identity).await {
-            Some(false) => Err(format!(
-                "its token was refused at {} however it was presented (Authorization schemes, a bare Authorization, key headers; declare `scheme` or `header` in [flows.login] if the API takes it another way)",
-                url.path()
-            )),
-            _ => Ok(()),
-        };
-    }
-    // A form login's session is judged by the form's own answer (its redirect).
-    if identity.login == Some(crate::config::LoginKind::Form) && identity.token().is_none() {
-        return Ok(());
-    }
-    match probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await {
-        Ok(resp) if matches!(resp.status, 401 | 403) => Err(format!(
-            "its credential was refused at {} (HTTP {})",
-            url.path(),
-            resp.status
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Finds the endpoint that returns the identity's own record (the identity flows first,
-/// then identity-like endpoints), and learns its marker (for a supplied bearer token, the
-/// username the endpoint reports).
-async fn find_identity_endpoint(
-    probe: &Probe,
-    inventory: &Inventory,
-    flows: &Flows,
-    identity: &mut Identity,
-) -> Option<Url> {
-    let mut candidates: Vec<(Url, Option<&crate::flows::JsonPathExpr>)> = flows
-        .identity
-        .iter()
-        .map(|f| (f.url.clone(), Some(&f.spec.username)))
-        .collect();
-    for e in inventory.of_kind(EndpointKind::IdentityCandidate) {
-        if !candidates.iter().any(|(u, _)| u == &e.url) {
-            candidates.push((e.url.clone(), None));
-        }
-    }
-    for (url, username_path) in candidates {
-        let Ok(resp) = probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await else {
-            continue;
-        };
-        if !resp.is_success() {
-            continue;
-        }
-        let Some(json) = resp.json() else { continue };
-        match &identity.marker {
-            Some(marker) if resp.text().contains(marker.as_str()) => return Some(url),
-            Some(_) => continue,
-            None => {
-                let name = match username_path {
-                    Some(path) => path.first_str(&json),
-                    None => ["username", "email", "user", "name"]
-                        .iter()
-                        .find_map(|k| json.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()))
-                        .map(str::to_string),
-                };
-                if let Some(name) = name {
-                    identity.marker = Some(name.clone());
-                    identity.username = Some(name);
-                    return Some(url);
-                }
-            }
-        }
-    }
-    None
 }

@@ -10,11 +10,11 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 use url::Url;
 
-use crate::config::Target;
+use crate::discovery::Authorize;
 use crate::discovery::{classify, fetch_all, kept, page_request, Endpoint, Inventory};
-use crate::identity::Identity;
 use crate::probe::{Probe, ProbeError, ProbeResponse};
 use crate::similarity::similarity;
+use crate::target::Target;
 
 /// One entry of the hidden-routes list.
 #[derive(Debug, Clone, Deserialize)]
@@ -79,7 +79,7 @@ pub async fn probe_hidden_routes(
     probe: &Probe,
     target: &Target,
     inventory: &mut Inventory,
-    identity: Option<&Identity>,
+    identity: Option<&dyn Authorize>,
 ) -> HiddenRouteSummary {
     let per_candidate = if identity.is_some() { 2 } else { 1 };
     let room = (probe.settings().max_requests / BUDGET_SHARE).min(probe.remaining_budget()) / per_candidate;
@@ -207,7 +207,11 @@ pub fn is_prefix_segment(segment: &str) -> bool {
 }
 
 /// The answer, for this principal, to a path that cannot exist.
-async fn missing_route_answer(probe: &Probe, target: &Target, identity: Option<&Identity>) -> Option<ProbeResponse> {
+async fn missing_route_answer(
+    probe: &Probe,
+    target: &Target,
+    identity: Option<&dyn Authorize>,
+) -> Option<ProbeResponse> {
     let url = target.join(&format!("/authprobe-{:08x}-no-such-route", rand::random::<u32>()))?;
     probe.send(page_request(url, identity)).await.ok().map(kept)
 }
@@ -232,7 +236,7 @@ fn is_refusal(r: &ProbeResponse) -> bool {
 async fn resolve_slash_redirects(
     probe: &Probe,
     fetched: Vec<(Url, bool, Result<ProbeResponse, ProbeError>)>,
-    identity: Option<&Identity>,
+    identity: Option<&dyn Authorize>,
 ) -> Vec<(Url, Result<ProbeResponse, ProbeError>)> {
     let mut out = Vec::with_capacity(fetched.len());
     for (url, _, answer) in fetched {

@@ -5,6 +5,7 @@
 //! shared [`ScanContext`], and turns their [`Finding`]s into a scored [`Report`]. Emitters (in
 //! `authprobe_report`) only ever see the finished report.
 
+pub mod auth;
 pub mod baseline;
 pub mod check;
 pub mod config;
@@ -15,9 +16,8 @@ pub mod engine;
 pub mod exchange;
 pub mod exchange_log;
 pub mod finding;
-pub mod flows;
 pub mod hidden_routes;
-pub mod identity;
+pub mod html;
 pub mod in_flight;
 pub mod interrupt;
 pub mod oracle;
@@ -28,6 +28,7 @@ pub mod report;
 pub mod score;
 pub mod similarity;
 pub mod spec;
+pub mod target;
 pub mod throttle;
 pub mod writes;
 

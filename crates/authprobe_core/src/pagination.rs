@@ -8,7 +8,7 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::config::Target;
+use crate::target::Target;
 use crate::ProbeResponse;
 
 /// Keys whose value is the next page's URL (or a HAL/JSON:API link object).

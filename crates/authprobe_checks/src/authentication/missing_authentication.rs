@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
+use authprobe_core::auth::vocab::EMAIL_FIELDS;
 use authprobe_core::discovery::{Endpoint, EndpointKind, Inventory};
-use authprobe_core::flows::vocab::EMAIL_FIELDS;
 use authprobe_core::oracle::responses_match;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{

@@ -1,5 +1,5 @@
+use authprobe_core::auth::{family, LoginFlow};
 use authprobe_core::discovery::EndpointKind;
-use authprobe_core::flows::{family, LoginFlow};
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};

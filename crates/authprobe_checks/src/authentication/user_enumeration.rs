@@ -4,7 +4,7 @@ use authprobe_core::{
 
 use crate::ratelimit::{limit_signal, login_targets, scanner_name, Attempt, Surface, Via};
 use crate::support::owasp;
-use authprobe_core::flows::vocab::EMAIL_FIELDS;
+use authprobe_core::auth::vocab::EMAIL_FIELDS;
 
 crate::declare_check! {
     /// ## What it does

@@ -7,7 +7,7 @@ use url::Url;
 use super::objects::objects_across_pages;
 use crate::authentication::exposed_secrets::{contents_of, secrets_of_records, Contents};
 use crate::support::{owasp, summarize};
-use authprobe_core::identity::Identity;
+use authprobe_core::auth::identity::Identity;
 
 /// Objects replayed as the second identity at most.
 const MAX_OBJECTS: usize = 20;

@@ -1,5 +1,5 @@
-use authprobe_core::flows::vocab::{names_a_password, new_password_body};
-use authprobe_core::identity::Identity;
+use authprobe_core::auth::identity::Identity;
+use authprobe_core::auth::vocab::{names_a_password, new_password_body};
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse, WriteGrant};
 use authprobe_core::spec::BodySchema;
 use authprobe_core::{

@@ -31,7 +31,7 @@ const GUESSES: &[&str] = &[
 /// Candidate functions requested at most.
 const MAX_CANDIDATES: usize = 16;
 
-use authprobe_core::flows::vocab::ACCOUNT_KEYS;
+use authprobe_core::auth::vocab::ACCOUNT_KEYS;
 
 /// Flags that say the caller is staff already (then nothing here is a finding).
 const STAFF_FLAGS: &[&str] = &["is_staff", "is_superuser", "is_admin", "admin"];

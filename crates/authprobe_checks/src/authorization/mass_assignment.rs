@@ -1,4 +1,4 @@
-use authprobe_core::identity::Identity;
+use authprobe_core::auth::identity::Identity;
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse, WriteGrant};
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use serde_json::{json, Map, Value};

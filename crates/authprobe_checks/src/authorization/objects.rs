@@ -6,9 +6,9 @@
 //! costs one request and proves nothing by itself: the cross-identity check reads each
 //! object as its owner first.
 
+use authprobe_core::auth::identity::Identity;
 use authprobe_core::config::Target;
 use authprobe_core::discovery::links_in;
-use authprobe_core::identity::Identity;
 use authprobe_core::pagination::next_page;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::spec::inventory::{fill, item_id, listed_items};

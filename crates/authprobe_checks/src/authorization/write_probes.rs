@@ -8,10 +8,10 @@
 //!
 //! [`Probe::allow_write`]: authprobe_core::Probe::allow_write
 
+use authprobe_core::auth::identity::{Identity, LoginError};
+use authprobe_core::auth::vocab::{registration_body, registration_body_for};
 use authprobe_core::config::UserCredential;
 use authprobe_core::discovery::links_in;
-use authprobe_core::flows::vocab::{registration_body, registration_body_for};
-use authprobe_core::identity::{Identity, LoginError};
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse, WriteGrant};
 use authprobe_core::spec::BodySchema;
 use authprobe_core::writes::WriteId;

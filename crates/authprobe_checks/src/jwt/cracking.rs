@@ -5,7 +5,7 @@
 //! candidates, the `--wordlist` files, then numbers, dictionary words and short lowercase
 //! keys until the time is spent.
 
-use authprobe_core::flows::vocab::DEFAULT_SESSION_COOKIE;
+use authprobe_core::auth::vocab::DEFAULT_SESSION_COOKIE;
 use authprobe_core::{ExchangeId, ScanContext};
 use authprobe_jwt::crack::{crack_in_scan, CpuBudget, CrackTarget};
 use std::sync::Arc;

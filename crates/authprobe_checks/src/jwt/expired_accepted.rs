@@ -1,4 +1,4 @@
-use authprobe_core::identity::Presentation;
+use authprobe_core::auth::identity::Presentation;
 use authprobe_core::probe::{ProbeRequest, WriteGrant};
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, Family as CheckFamily, Finding, Requirement, ScanContext, Severity,

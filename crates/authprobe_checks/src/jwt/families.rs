@@ -8,9 +8,9 @@
 //! identity's username while the primary identity is logged in. Accepted as the primary
 //! identity (no second identity available) is **firm**.
 
+use authprobe_core::auth::identity::Presentation;
+use authprobe_core::auth::{family, BodyEncoding};
 use authprobe_core::discovery::EndpointKind;
-use authprobe_core::flows::{family, BodyEncoding};
-use authprobe_core::identity::Presentation;
 use authprobe_core::oracle::{responses_match, Baseline, Verdict};
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{Confidence, ExchangeId, Finding, ProbeResponse, ScanContext};

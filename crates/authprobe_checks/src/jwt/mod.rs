@@ -13,7 +13,7 @@ pub mod sensitive_claims;
 pub mod signature_not_verified;
 pub mod weak_secret;
 
-use authprobe_core::identity::Identity;
+use authprobe_core::auth::identity::Identity;
 use authprobe_core::ScanContext;
 use authprobe_jwt::Jwt;
 use url::Url;

@@ -11,7 +11,7 @@ pub mod no_login_rate_limit;
 pub mod no_token_endpoint_rate_limit;
 pub mod rate_limit_bypass;
 
-use authprobe_core::flows::{
+use authprobe_core::auth::{
     family, AttemptOptions, BodyEncoding, FieldFlow, LoginFlow, LogoutFlow, LogoutScope, RefreshFlow,
 };
 use authprobe_core::{ExchangeId, ProbeError, ProbeResponse, ScanContext};

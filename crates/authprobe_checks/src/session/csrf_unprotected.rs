@@ -1,6 +1,6 @@
+use authprobe_core::auth::identity::Presentation;
+use authprobe_core::auth::{family, LoginFlow, CROSS_SITE_HEADERS};
 use authprobe_core::cookies::CookieJar;
-use authprobe_core::flows::{family, LoginFlow, CROSS_SITE_HEADERS};
-use authprobe_core::identity::Presentation;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::{ProbeRequest, WriteGrant};
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
@@ -294,7 +294,7 @@ async fn cookie_refresh_csrf(
         cx.redactor.add_secret(&c.value);
     }
     if let Some(json) = resp.json() {
-        let minted = authprobe_core::flows::extract::from_body(&json);
+        let minted = authprobe_core::auth::extract::from_body(&json);
         for token in [minted.access_jwt, minted.refresh, minted.opaque].into_iter().flatten() {
             cx.redactor.add_secret(&token);
         }

@@ -1,5 +1,5 @@
-use authprobe_core::flows::{LoginFlow, LogoutFlow, LogoutScope};
-use authprobe_core::identity::Identity;
+use authprobe_core::auth::identity::Identity;
+use authprobe_core::auth::{LoginFlow, LogoutFlow, LogoutScope};
 use authprobe_core::oracle::{Baseline, Verdict};
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{

@@ -15,12 +15,12 @@ pub mod session_id_in_url;
 pub mod session_lifetime;
 pub mod token_as_session_id;
 
+use authprobe_core::auth::identity::{Credential, Identity};
+use authprobe_core::auth::vocab::DEFAULT_SESSION_COOKIE;
+use authprobe_core::auth::{family, AttemptOptions, BodyEncoding, LoginFlow, RefreshFlow};
 use authprobe_core::config::UserCredential;
 use authprobe_core::cookies::CookieJar;
 use authprobe_core::discovery::EndpointKind;
-use authprobe_core::flows::vocab::DEFAULT_SESSION_COOKIE;
-use authprobe_core::flows::{family, AttemptOptions, BodyEncoding, LoginFlow, RefreshFlow};
-use authprobe_core::identity::{Credential, Identity};
 use authprobe_core::oracle::{Baseline, Verdict};
 use authprobe_core::probe::{ProbeError, ProbeRequest, ProbeResponse, WriteGrant};
 use authprobe_core::ScanContext;
@@ -33,7 +33,7 @@ const MAX_ORACLE_CANDIDATES: usize = 6;
 /// Path fragments of logout endpoints (discovery records links to them but never requests them).
 const LOGOUT_WORDS: &[&str] = &["logout", "log-out", "log_out", "signout", "sign-out", "sign_out"];
 
-pub(crate) use authprobe_core::flows::vocab::is_session_cookie;
+pub(crate) use authprobe_core::auth::vocab::is_session_cookie;
 
 /// The account behind the primary identity (fresh logins use it, so the oracle's identity
 /// marker is the same user).

@@ -1,6 +1,6 @@
+use authprobe_core::auth::identity::Identity;
+use authprobe_core::auth::{LoginFlow, PasswordChangeFlow};
 use authprobe_core::config::UserCredential;
-use authprobe_core::flows::{LoginFlow, PasswordChangeFlow};
-use authprobe_core::identity::Identity;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};

@@ -1,5 +1,5 @@
+use authprobe_core::auth::LoginFlow;
 use authprobe_core::cookies::CookieJar;
-use authprobe_core::flows::LoginFlow;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{

@@ -1,6 +1,6 @@
+use authprobe_core::auth::{family, LoginFlow};
 use authprobe_core::cookies::SetCookie;
 use authprobe_core::exchange_log::Recorded;
-use authprobe_core::flows::{family, LoginFlow};
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};

@@ -6,9 +6,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use authprobe_core::auth::identity::Identity;
+use authprobe_core::auth::vocab::{ACCOUNT_KEYS, CSRF_COOKIE, DEFAULT_SESSION_COOKIE};
 use authprobe_core::exchange::ExchangeId;
-use authprobe_core::flows::vocab::{ACCOUNT_KEYS, CSRF_COOKIE, DEFAULT_SESSION_COOKIE};
-use authprobe_core::identity::Identity;
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse};
 use authprobe_core::{Confidence, ScanContext};
 use authprobe_entropy::{Analysis, Options, Strength, Verdict};

@@ -70,7 +70,7 @@ fn role(name: &str) -> Option<CookieRole> {
     let n = name.to_ascii_lowercase();
     if n.contains("csrf") || n.contains("xsrf") {
         Some(CookieRole::Csrf)
-    } else if n.contains("sessid") || authprobe_core::flows::vocab::is_session_cookie(&n) {
+    } else if n.contains("sessid") || authprobe_core::auth::vocab::is_session_cookie(&n) {
         Some(CookieRole::Session)
     } else if ["refresh", "token", "jwt", "auth"].iter().any(|w| n.contains(w)) {
         Some(CookieRole::Token)

@@ -1,4 +1,4 @@
-use authprobe_core::flows::{family, AttemptOptions, LoginFlow};
+use authprobe_core::auth::{family, AttemptOptions, LoginFlow};
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 
 use crate::support::owasp;

@@ -5,8 +5,8 @@ use serde_json::Value;
 use url::Url;
 
 use super::{ApiSpec, Security};
-use crate::config::Target;
 use crate::discovery::Inventory;
+use crate::target::Target;
 
 /// Item fields tried for a lone path parameter whose name the list items do not carry.
 const ID_FIELDS: &[&str] = &["id", "pk", "uuid", "public_id", "slug", "key"];

@@ -215,8 +215,9 @@ pub struct ApiSpec {
     pub source: String,
     pub operations: Vec<Operation>,
     pub schemes: Vec<SecurityScheme>,
-    /// Operations that trade a username and password for credentials: OAuth 2 password
-    /// flows' `tokenUrl`, and POSTs whose request body has a password-like property.
+    /// The `tokenUrl`s of its OAuth 2 password flows (RFC 6749's `username` and `password`
+    /// fields). The auth layer adds the operations whose body takes a password
+    /// (`auth::detect::spec_logins`).
     pub logins: Vec<SpecLogin>,
 }
 
@@ -259,7 +260,7 @@ impl ApiSpec {
         let schemes = schemes_of(&doc, version);
         let global_security = root.get("security").map(security_of);
         let mut operations = Vec::new();
-        let mut logins = password_flow_logins(&doc, &base);
+        let logins = password_flow_logins(&doc, &base);
         if let Some(paths) = root.get("paths").and_then(Value::as_object) {
             for (template, item) in paths {
                 let item = doc.resolve(item);
@@ -287,13 +288,6 @@ impl ApiSpec {
                             })
                         })
                         .collect();
-                    if *method == "post" {
-                        if let Some(login) = body_login(&doc, op, &params, &join_base(&base, template)) {
-                            if !logins.iter().any(|l| l.path == login.path) {
-                                logins.push(login);
-                            }
-                        }
-                    }
                     let security = op
                         .get("security")
                         .map(security_of)
@@ -477,95 +471,6 @@ fn password_flow_logins(doc: &Document, base: &str) -> Vec<SpecLogin> {
     out
 }
 
-/// Words of a login operation's path or `operationId`.
-const LOGIN_WORDS: &[&str] = &[
-    "login", "signin", "sign_in", "sign-in", "logon", "token", "auth", "session",
-];
-/// Words of operations that also take a password but create or change an account.
-const NOT_LOGIN_WORDS: &[&str] = &[
-    "regist", "signup", "sign_up", "sign-up", "join", "reset", "change", "password",
-];
-
-/// A POST whose request body has a password-like property and whose path or `operationId`
-/// says it logs in: a login, unless the body also asks for a new or repeated password (a
-/// sign-up or a password change). POSTing to a sign-up would create an account, so an
-/// operation that does not say "login" (or token, auth, session) is never taken for one.
-fn body_login(doc: &Document, op: &Value, params: &[&Value], path: &str) -> Option<SpecLogin> {
-    use crate::flows::vocab::{PASSWORD_FIELDS, USERNAME_FIELDS};
-    let words = format!(
-        "{} {}",
-        path.to_ascii_lowercase(),
-        op.get("operationId")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_ascii_lowercase()
-    );
-    if !LOGIN_WORDS.iter().any(|w| words.contains(w)) || NOT_LOGIN_WORDS.iter().any(|w| words.contains(w)) {
-        return None;
-    }
-    let mut form = false;
-    let mut names: Vec<String> = Vec::new();
-    if let Some(content) = op
-        .get("requestBody")
-        .map(|b| doc.resolve(b))
-        .and_then(|b| b.get("content"))
-    {
-        let (schema, is_form) = if let Some(json) = content.get("application/json") {
-            (json.get("schema"), false)
-        } else if let Some(f) = content.get("application/x-www-form-urlencoded") {
-            (f.get("schema"), true)
-        } else {
-            (None, false)
-        };
-        form = is_form;
-        if let Some(schema) = schema {
-            property_names(doc, doc.resolve(schema), &mut names, 0);
-        }
-    }
-    for p in params {
-        match p.get("in").and_then(Value::as_str) {
-            Some("body") => {
-                if let Some(schema) = p.get("schema") {
-                    property_names(doc, doc.resolve(schema), &mut names, 0);
-                }
-            }
-            Some("formData") => {
-                form = true;
-                names.extend(p.get("name").and_then(Value::as_str).map(str::to_string));
-            }
-            _ => {}
-        }
-    }
-    let lower: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
-    let password = PASSWORD_FIELDS.iter().find_map(|f| lower.iter().position(|n| n == f))?;
-    // A second password field means a sign-up or a change, not a login.
-    let passwordish = lower.iter().filter(|n| n.contains("pass")).count();
-    if passwordish > 1 || lower.iter().any(|n| n.contains("new_") || n.contains("confirm")) {
-        return None;
-    }
-    let username = USERNAME_FIELDS.iter().find_map(|f| lower.iter().position(|n| n == f))?;
-    Some(SpecLogin {
-        path: path.to_string(),
-        form,
-        password_grant: form && lower.iter().any(|n| n == "grant_type"),
-        username_field: names[username].clone(),
-        password_field: names[password].clone(),
-    })
-}
-
-/// The property names of a request schema (`allOf` parts included).
-fn property_names(doc: &Document, schema: &Value, out: &mut Vec<String>, depth: usize) {
-    if depth > 4 {
-        return;
-    }
-    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-        out.extend(props.keys().cloned());
-    }
-    for part in list(schema.get("allOf")) {
-        property_names(doc, doc.resolve(part), out, depth + 1);
-    }
-}
-
 /// An example value for a path parameter: `example`, `examples`, the schema's
 /// `example`/`enum`/`default` (2.0: `x-example`, `enum`, `default` on the parameter).
 fn param_example(doc: &Document, param: &Value) -> Option<String> {
@@ -714,80 +619,5 @@ paths:
         let text = "openapi: 3.0.0\npaths:\n  /a/{x}/:\n    get:\n      parameters: [{name: x, in: path}]\n";
         let spec = ApiSpec::from_text(text, "s").unwrap();
         assert_eq!(spec.operations[0].concrete_path(), None);
-    }
-
-    #[test]
-    fn logins_come_from_password_flows_and_password_bodies() {
-        let text = r##"
-openapi: 3.1.0
-info: {title: Shop}
-components:
-  securitySchemes:
-    oauth: {type: oauth2, flows: {password: {tokenUrl: auth/token, scopes: {}}}}
-  schemas:
-    Credentials:
-      type: object
-      properties: {email: {type: string}, secret: {type: string}}
-paths:
-  /v1/sessions:
-    post:
-      operationId: createSession
-      requestBody:
-        content:
-          application/json: {schema: {$ref: "#/components/schemas/Credentials"}}
-  /v1/register:
-    post:
-      requestBody:
-        content:
-          application/json: {schema: {$ref: "#/components/schemas/Credentials"}}
-  /v1/auth/password:
-    post:
-      requestBody:
-        content:
-          application/json:
-            schema: {properties: {old_password: {type: string}, new_password: {type: string}}}
-"##;
-        let spec = ApiSpec::from_text(text, "s").unwrap();
-        assert_eq!(
-            spec.logins,
-            vec![
-                SpecLogin {
-                    path: "/auth/token".into(),
-                    form: true,
-                    password_grant: true,
-                    username_field: "username".into(),
-                    password_field: "password".into(),
-                },
-                SpecLogin {
-                    path: "/v1/sessions".into(),
-                    form: false,
-                    password_grant: false,
-                    username_field: "email".into(),
-                    password_field: "secret".into(),
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn a_swagger_form_login_is_read_from_form_data() {
-        let text = r##"
-swagger: "2.0"
-basePath: /api
-paths:
-  /login:
-    post:
-      parameters:
-        - {name: user, in: formData, type: string}
-        - {name: pass, in: formData, type: string}
-"##;
-        let spec = ApiSpec::from_text(text, "s").unwrap();
-        assert_eq!(spec.logins.len(), 1);
-        let login = &spec.logins[0];
-        assert_eq!((login.path.as_str(), login.form), ("/api/login", true));
-        assert_eq!(
-            (login.username_field.as_str(), login.password_field.as_str()),
-            ("user", "pass")
-        );
     }
 }

@@ -8,8 +8,8 @@ use regex::Regex;
 use std::sync::LazyLock;
 use url::Url;
 
+use crate::auth::identity::{Credential, Identity, Presentation};
 use crate::discovery::{EndpointKind, Inventory};
-use crate::identity::{Credential, Identity, Presentation};
 use crate::probe::{Probe, ProbeRequest};
 
 /// Most presentations tried for one token (each is one GET).

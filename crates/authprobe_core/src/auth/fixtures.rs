@@ -8,12 +8,12 @@ use std::sync::Arc;
 use url::Url;
 
 use super::*;
-use crate::config::UserCredential;
+use crate::auth::identity::{Credential, Identity, Presentation};
 use crate::cookies::CookieJar;
 use crate::discovery::{Endpoint, EndpointKind, Inventory};
 use crate::exchange::RecordedRequest;
-use crate::identity::{Credential, Identity, Presentation};
 use crate::probe::{Probe, ProbeRequest, ProbeSettings, ScriptedAnswer, Transport};
+use crate::target::UserCredential;
 
 /// A JWT-shaped token (`{"alg":"HS256","typ":"JWT"}.{"sub":"alice"}.signature`).
 const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
@@ -65,7 +65,7 @@ enum Logged {
     Refused,
 }
 
-fn logged(result: Result<Identity, crate::identity::LoginError>) -> Logged {
+fn logged(result: Result<Identity, crate::auth::identity::LoginError>) -> Logged {
     match result {
         Ok(Identity {
             credential: Credential::Token { value, presentation },

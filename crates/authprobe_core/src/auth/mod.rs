@@ -1,19 +1,34 @@
-//! Login flows: how the scan logs in, refreshes, logs out, changes a password and asks
-//! "who am I". Each role comes from `[flows.*]` in `authprobe.toml` when the user wrote
-//! one, else from detection, which recognises the common Django stacks from the endpoint
-//! inventory: simplejwt, DRF authtoken, dj-rest-auth, knox, the `LoginView` form and the
-//! admin login. The stateful checks (fixation, revocation, rotation, password change) work
-//! through these flows only, and the report lists every flow and whether it was used.
+//! The auth layer: everything about how the target authenticates, in one place. It finds
+//! and runs the login, refresh, logout, password-change and identity flows (configured in
+//! `[flows.*]`, declared by the API's spec, or detected from what the target serves), logs
+//! the scan's accounts in ([`login`]), decides how a credential is presented
+//! ([`Presentation`]), names whose credential a recorded request carried ([`attribution`]),
+//! and registers every credential it obtains with the probe's redactor. Checks never find
+//! logins, field names, header schemes or auth cookies on their own: they ask this layer
+//! through the scan context. The stateful checks (fixation, revocation, rotation, password
+//! change) work through these flows only, and the report lists every flow and whether it
+//! was used.
+//!
+//! Each role comes from `[flows.*]` in `authprobe.toml` when the user wrote one, else from
+//! detection, which recognises the common stacks from the endpoint inventory: simplejwt,
+//! DRF authtoken, dj-rest-auth, knox, the `LoginView` form and the admin login, OAuth 2
+//! token endpoints, and the JSON and HTML logins of other frameworks.
 
+pub mod attribution;
+pub mod detect;
 pub mod extract;
 #[cfg(test)]
 mod fixtures;
 pub mod form;
+pub mod identity;
+pub mod login;
 pub mod present;
 mod run;
 pub mod spec;
 pub mod vocab;
 
+pub use identity::{Credential, Identity, LoginError, LoginKind, Presentation, SuppliedToken};
+pub use login::LoginFailure;
 pub use run::{AttemptAnswer, AttemptOptions, LoginShape, Refreshed, CROSS_SITE_HEADERS};
 pub use spec::{
     AuthScheme, BodyEncoding, FieldSpec, FlowSpecs, IdentitySpec, JsonPathExpr, LoginSpec, LogoutScope, LogoutSpec,
@@ -25,9 +40,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use url::Url;
 
-use crate::config::{LoginKind, Target};
 use crate::discovery::{EndpointKind, Inventory};
 use crate::spec::{ApiSpec, SpecLogin};
+use crate::target::Target;
 
 /// Where a flow came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -173,7 +188,9 @@ impl Flows {
             spec_paths: api
                 .map(|a| {
                     let operations = a.operations.iter().map(|o| o.path.clone());
-                    operations.chain(a.logins.iter().map(|l| l.path.clone())).collect()
+                    operations
+                        .chain(detect::spec_logins(a).into_iter().map(|l| l.path))
+                        .collect()
                 })
                 .unwrap_or_default(),
             spec_bodies: api
@@ -251,8 +268,8 @@ impl Flows {
                 configured,
             ));
         }
-        let spec_logins = api.map(|a| a.logins.as_slice()).unwrap_or_default();
-        flows.detect(target, inventory, spec_logins);
+        let spec_logins = api.map(detect::spec_logins).unwrap_or_default();
+        flows.detect(target, inventory, &spec_logins);
         Ok(flows)
     }
 

@@ -1,13 +1,57 @@
 //! Identities the scan acts as, and the login flows that obtain them.
 
 use regex::Regex;
+use serde::Deserialize;
 use std::sync::{Arc, LazyLock};
 use url::Url;
 
-use crate::config::{LoginKind, UserCredential};
 use crate::cookies::CookieJar;
 use crate::exchange::ExchangeId;
 use crate::probe::{ProbeError, ProbeRequest, ProbeResponse};
+use crate::target::UserCredential;
+
+/// Login flows authprobe knows how to drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginKind {
+    /// djangorestframework-simplejwt `TokenObtainPairView`: JSON in, `{access, refresh}` out.
+    Simplejwt,
+    /// DRF `obtain_auth_token`: JSON in, `{token}` out, used as `Authorization: Token KEY`.
+    Authtoken,
+    /// A Django `LoginView` form with a CSRF cookie and field; yields a session cookie.
+    Form,
+}
+
+impl LoginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginKind::Simplejwt => "simplejwt",
+            LoginKind::Authtoken => "authtoken",
+            LoginKind::Form => "form",
+        }
+    }
+}
+
+/// A credential the user supplied (`--bearer`, `--header`, `[[identity]] header`): an
+/// identity without a login. The value never leaves memory unredacted.
+#[derive(Clone)]
+pub struct SuppliedToken {
+    /// Shown in reports: `bearer`, `bearer-2`, `X-API-Key`.
+    pub label: String,
+    pub value: String,
+    pub presentation: Presentation,
+}
+
+impl std::fmt::Debug for SuppliedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SuppliedToken({}: {}: ***)",
+            self.label,
+            self.presentation.describe()
+        )
+    }
+}
 
 /// How a token is sent: the auth model's presentation, learned from config, the spec,
 /// `WWW-Authenticate`, or by trying it against the identity endpoint.
@@ -291,6 +335,12 @@ fn content_kind(resp: &ProbeResponse) -> &'static str {
         "untyped"
     } else {
         "non-JSON"
+    }
+}
+
+impl crate::discovery::Authorize for Identity {
+    fn authorize(&self, req: ProbeRequest) -> ProbeRequest {
+        Identity::authorize(self, req)
     }
 }
 

@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use super::form::{self, LoginForm};
+use super::identity::LoginKind;
 use super::spec::BodyEncoding;
 use super::vocab::{CSRF_COOKIE, CSRF_FORM_FIELD, CSRF_HEADER, DOUBLE_SUBMIT_HEADER, PASSWORD_FIELDS, USERNAME_FIELDS};
 use super::{extract, present};
 use super::{FieldSpec, Flow, LoginSpec, LogoutSpec, PasswordChangeSpec, RefreshSpec};
-use crate::config::{LoginKind, UserCredential};
+use crate::auth::identity::{csrf_field, refused, Credential, Identity, LoginError, Presentation};
 use crate::cookies::CookieJar;
-use crate::identity::{csrf_field, refused, Credential, Identity, LoginError, Presentation};
 use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
+use crate::target::UserCredential;
 
 /// How a check's own login attempt is sent (bursts, fixation, login CSRF, open-redirect
 /// tests). Built with [`AttemptOptions::new`] and the `with_…` methods.

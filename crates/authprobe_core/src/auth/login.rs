@@ -1,0 +1,247 @@
+//! Logging the scan's accounts in: through the first login flow that accepts an account and
+//! whose credential the API then accepts, learning how the credential is presented, and
+//! finding the endpoint that says who the identity is. Every credential obtained here is
+//! registered with the redactor as soon as it exists.
+
+use url::Url;
+
+use super::identity::{Identity, LoginKind, SuppliedToken};
+use super::Flows;
+use crate::discovery::{EndpointKind, Inventory};
+use crate::probe::{Probe, ProbeRequest};
+use crate::redact::Redactor;
+use crate::target::UserCredential;
+
+/// A login (or supplied credential) that produced no identity: the scan goes on without it.
+#[derive(Debug, Clone)]
+pub struct LoginFailure {
+    pub label: String,
+    /// Why, redacted.
+    pub error: String,
+}
+
+/// Why an account could not be logged in.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    Failed(String),
+    #[error("no login endpoint found for `{0}`: none of the simplejwt, DRF authtoken, dj-rest-auth, knox or Django form login paths answered; declare one in [flows.login] in the config")]
+    NoLoginEndpoint(String),
+}
+
+/// The identities a scan acts as, and the accounts (or supplied credentials) that gave none.
+#[derive(Debug, Default)]
+pub struct Accounts {
+    pub identities: Vec<Identity>,
+    pub failures: Vec<LoginFailure>,
+}
+
+/// Turns the supplied credentials and the accounts into identities: each supplied
+/// credential once it is accepted, each account through [`log_in`]. `step` is told each
+/// label as it is done. A stop mid-login keeps the identities logged in so far.
+pub async fn log_in_all(
+    probe: &Probe,
+    flows: &Flows,
+    inventory: &Inventory,
+    tokens: &[SuppliedToken],
+    users: &[UserCredential],
+    redactor: &Redactor,
+    step: impl Fn(&str),
+) -> Accounts {
+    let mut accounts = Accounts::default();
+    for token in tokens {
+        let mut identity = Identity::from_token(&token.label, &token.value, token.presentation.clone());
+        match verify_identity(probe, inventory, flows, &mut identity, true).await {
+            Ok(()) => accounts.identities.push(identity),
+            Err(reason) => accounts.failures.push(LoginFailure {
+                label: token.label.clone(),
+                error: redactor.text(&format!(
+                    "the supplied credential ({}) was not accepted: {reason}",
+                    token.presentation.describe()
+                )),
+            }),
+        }
+        step(&token.label);
+    }
+    for user in users {
+        match log_in(probe, flows, inventory, user, redactor).await {
+            Ok(identity) => accounts.identities.push(identity),
+            // Stopped mid-login: the report goes on with the identities logged in so far.
+            Err(_) if probe.interrupted() => break,
+            Err(e) => accounts.failures.push(LoginFailure {
+                label: user.username.clone(),
+                error: redactor.text(&e.to_string()),
+            }),
+        }
+        step(&user.username);
+    }
+    accounts
+}
+
+/// Logs a user in through the first login flow that accepts the account and whose
+/// credential the API then accepts (configured first, then the detected ones in order); a
+/// Django form login that also succeeds adds its session alongside the token credential.
+/// A refused flow falls through to the next. The credentials are registered with the
+/// redactor as soon as they exist.
+pub async fn log_in(
+    probe: &Probe,
+    flows: &Flows,
+    inventory: &Inventory,
+    user: &UserCredential,
+    redactor: &Redactor,
+) -> Result<Identity, AccountError> {
+    if flows.login.is_empty() {
+        return Err(AccountError::NoLoginEndpoint(user.username.clone()));
+    }
+    let mut identity: Option<Identity> = None;
+    let mut first_error: Option<String> = None;
+    let mut tried = 0;
+    // A declared login is the one identities use; detected ones serve the checks.
+    let declared = flows
+        .login
+        .iter()
+        .any(|f| f.source == crate::auth::FlowSource::Configured);
+    for flow in flows
+        .login
+        .iter()
+        .filter(|f| !declared || f.source == crate::auth::FlowSource::Configured)
+    {
+        let is_form = flow.spec.body == crate::auth::BodyEncoding::Form;
+        // One token login is enough; form logins still add their session, unless the
+        // identity holds a session cookie already (tokens kept in cookies are not one).
+        let holds_session = identity.as_ref().is_some_and(|i| {
+            i.session
+                .as_ref()
+                .is_some_and(|jar| jar.names().iter().any(|n| crate::auth::vocab::is_session_cookie(n)))
+        });
+        if identity.is_some() && !is_form || holds_session {
+            continue;
+        }
+        // The admin login serves staff accounts only; it is not a fallback for the others.
+        if identity.is_some() && flow.family == crate::auth::family::DJANGO_ADMIN {
+            continue;
+        }
+        tried += 1;
+        let attempt = match flow.log_in(probe, user).await {
+            Ok(mut id) => {
+                for secret in id.secrets() {
+                    redactor.add_secret(&secret);
+                }
+                let learn = !flow.presentation_configured();
+                match verify_identity(probe, inventory, flows, &mut id, learn).await {
+                    Ok(()) => Ok(id),
+                    Err(reason) => Err(format!(
+                        "login as `{}` at {} answered, but {reason}",
+                        user.username, flow.url
+                    )),
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        match attempt {
+            Ok(id) => match &mut identity {
+                Some(primary) => primary.session = id.session,
+                None => identity = Some(id),
+            },
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+        if probe.interrupted() {
+            break;
+        }
+    }
+    match (identity, first_error) {
+        (Some(id), _) => Ok(id),
+        (None, Some(e)) if tried > 1 => Err(AccountError::Failed(format!("{e} ({tried} login flows tried)"))),
+        (None, Some(e)) => Err(AccountError::Failed(e)),
+        (None, None) => Err(AccountError::NoLoginEndpoint(user.username.clone())),
+    }
+}
+
+/// Checks that `identity`'s credential is accepted where anonymous callers are refused,
+/// learning how a token is presented when `learn` is set. Nothing to try it on is no
+/// proof either way, and passes.
+pub async fn verify_identity(
+    probe: &Probe,
+    inventory: &Inventory,
+    flows: &Flows,
+    identity: &mut Identity,
+    learn: bool,
+) -> Result<(), String> {
+    let identity_urls: Vec<Url> = flows.identity.iter().map(|f| f.url.clone()).collect();
+    let urls = crate::auth::present::verification_urls(inventory, &identity_urls);
+    let Some(url) = urls.first().cloned() else {
+        return Ok(());
+    };
+    if learn && identity.token().is_some() {
+        return match crate::auth::present::settle(probe, inventory, &urls, identity).await {
+            Some(false) => Err(format!(
+                "its token was refused at {} however it was presented (Authorization schemes, a bare Authorization, key headers; declare `scheme` or `header` in [flows.login] if the API takes it another way)",
+                url.path()
+            )),
+            _ => Ok(()),
+        };
+    }
+    // A form login's session is judged by the form's own answer (its redirect).
+    if identity.login == Some(LoginKind::Form) && identity.token().is_none() {
+        return Ok(());
+    }
+    match probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await {
+        Ok(resp) if matches!(resp.status, 401 | 403) => Err(format!(
+            "its credential was refused at {} (HTTP {})",
+            url.path(),
+            resp.status
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Finds the endpoint that returns the identity's own record (the identity flows first,
+/// then identity-like endpoints), and learns its marker (for a supplied bearer token, the
+/// username the endpoint reports).
+pub async fn find_identity_endpoint(
+    probe: &Probe,
+    inventory: &Inventory,
+    flows: &Flows,
+    identity: &mut Identity,
+) -> Option<Url> {
+    let mut candidates: Vec<(Url, Option<&crate::auth::JsonPathExpr>)> = flows
+        .identity
+        .iter()
+        .map(|f| (f.url.clone(), Some(&f.spec.username)))
+        .collect();
+    for e in inventory.of_kind(EndpointKind::IdentityCandidate) {
+        if !candidates.iter().any(|(u, _)| u == &e.url) {
+            candidates.push((e.url.clone(), None));
+        }
+    }
+    for (url, username_path) in candidates {
+        let Ok(resp) = probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await else {
+            continue;
+        };
+        if !resp.is_success() {
+            continue;
+        }
+        let Some(json) = resp.json() else { continue };
+        match &identity.marker {
+            Some(marker) if resp.text().contains(marker.as_str()) => return Some(url),
+            Some(_) => continue,
+            None => {
+                let name = match username_path {
+                    Some(path) => path.first_str(&json),
+                    None => ["username", "email", "user", "name"]
+                        .iter()
+                        .find_map(|k| json.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()))
+                        .map(str::to_string),
+                };
+                if let Some(name) = name {
+                    identity.marker = Some(name.clone());
+                    identity.username = Some(name);
+                    return Some(url);
+                }
+            }
+        }
+    }
+    None
+}
