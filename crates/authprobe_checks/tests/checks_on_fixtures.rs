@@ -6,24 +6,14 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use authprobe_core::auth::{FlowSpecs, Flows};
-use authprobe_core::config::{ScanConfig, Target, UserCredential};
-use authprobe_core::discovery::{Endpoint, EndpointKind, Inventory};
 use authprobe_core::exchange::RecordedRequest;
-use authprobe_core::probe::{ProbeSettings, ScriptedAnswer, Transport};
-use authprobe_core::redact::Redactor;
-use authprobe_core::{CheckOutcome, Probe, ProbeRequest, ScanContext};
+use authprobe_core::probe::{ScriptedAnswer, Transport};
+use authprobe_core::{CheckOutcome, ScanContext};
 use base64::Engine;
 use url::Url;
 
-const BASE: &str = "http://127.0.0.1:9/";
-
 /// The hardened API's double-submit CSRF token (readable by its own pages' JavaScript).
 const CSRF_VALUE: &str = "csrf-2f9c1e";
-
-fn url(path: &str) -> Url {
-    Url::parse(BASE).unwrap().join(path).unwrap()
-}
 
 /// The API's state: tokens issued (value → kind, login number) and the logins revoked.
 struct CookieJwtApi {
@@ -168,41 +158,11 @@ path = "/api/token/refresh"
 path = "/api/me"
 "#;
 
-/// A scan context on the fixture: the flows configured, alice logged in through them.
+/// A scan context on the fixture, built as a scan builds it: the flows configured, alice
+/// logged in through them.
 async fn context(api: Arc<CookieJwtApi>) -> ScanContext {
     let transport: Arc<dyn Transport> = Arc::new(move |req: &RecordedRequest| api.answer(req));
-    let probe = Probe::new(ProbeSettings::default()).unwrap().with_transport(transport);
-    let target = Target::parse(BASE).unwrap();
-    let specs: FlowSpecs = toml::from_str(FLOWS).unwrap();
-    let me = url("/api/me");
-    let anonymous = probe.send(ProbeRequest::get(me.clone())).await.unwrap();
-    let inventory = Inventory {
-        endpoints: vec![Endpoint {
-            url: me.clone(),
-            kind: EndpointKind::IdentityCandidate,
-            anonymous: Ok(anonymous),
-            authenticated: None,
-            declared: false,
-        }],
-        ..Default::default()
-    };
-    let flows = Flows::resolve(&specs, None, None, &target, &inventory, None).unwrap();
-    for u in flows.post_urls() {
-        probe.allow_post(&u);
-    }
-    let alice = UserCredential {
-        username: "alice".into(),
-        password: "pw-1".into(),
-    };
-    let identity = flows.login[0].log_in(&probe, &alice).await.expect("alice logs in");
-    let config = ScanConfig {
-        users: vec![alice],
-        crack_time: std::time::Duration::from_millis(10),
-        flows: specs,
-        ..ScanConfig::new(target)
-    };
-    let redactor = Arc::new(Redactor::default());
-    ScanContext::new(probe, config, inventory, vec![identity], redactor, Some(me), flows)
+    ScanContext::for_fixture(transport, FLOWS, &[("alice", "pw-1")]).await
 }
 
 /// The codes a check found on the fixture (it must have run, not skipped).

@@ -78,6 +78,17 @@ impl ScanConfig {
     /// A scan of `target` with nothing supplied: no accounts or tokens, the probe's
     /// defaults, the `standard` profile, [`DEFAULT_CRACK_TIME`], every flow detected, every
     /// check selected, no writes. Callers set what they supply with struct update syntax.
+    /// The configuration of a fixture scan (see `ScanContext::for_fixture`): room for a
+    /// whole discovery in the request budget, offline cracking cut to a fraction of a
+    /// second (the built-in candidates a fixture's weak secret is among).
+    pub fn fixture(target: Target) -> ScanConfig {
+        let mut config = ScanConfig::new(target);
+        config.probe.max_requests = 5000;
+        config.probe.retries = 0;
+        config.crack_time = std::time::Duration::from_millis(300);
+        config
+    }
+
     pub fn new(target: Target) -> ScanConfig {
         ScanConfig {
             target,

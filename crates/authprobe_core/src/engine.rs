@@ -19,12 +19,12 @@ use crate::exchange_log::Recorded;
 use crate::finding::Finding;
 use crate::hidden_routes::probe_hidden_routes;
 use crate::interrupt::Interrupt;
-use crate::probe::{Probe, ProbeError, ProbeRequest};
+use crate::probe::{Probe, ProbeError, ProbeRequest, Transport};
 use crate::redact::Redactor;
 use crate::report::*;
 use crate::score::{grade, score, Scored};
 use crate::spec::{inventory as spec_inventory, ApiSpec, SpecError, SpecVersion};
-use crate::target::Target;
+use crate::target::{Target, UserCredential};
 
 /// Why a scan could not produce a report.
 #[derive(Debug, thiserror::Error)]
@@ -243,6 +243,46 @@ pub(crate) async fn prepare(
     let spec_info = spec.as_ref().map(|(s, origin)| spec_info(s, origin));
     cx.spec = spec.map(|(s, _)| s);
     Ok((cx, spec_info))
+}
+
+/// The origin fixture targets are scanned at: a closed loopback port (no request leaves
+/// the process; the [`Transport`] answers).
+pub const FIXTURE_BASE: &str = "http://127.0.0.1:9/";
+
+impl ScanContext {
+    /// A scan context on a scripted target (recorded answers through the probe's
+    /// [`Transport`] seam), built exactly as a scan builds its own: discovery, the flows
+    /// (`flows` is `[flows.*]` TOML, empty for detection), the logins of `users` (`name`,
+    /// `password`), the identity endpoint and the authenticated discovery. A check's `run`
+    /// on it is a fixture test that runs in milliseconds.
+    pub async fn for_fixture(transport: Arc<dyn Transport>, flows: &str, users: &[(&str, &str)]) -> ScanContext {
+        let target = Target::parse(FIXTURE_BASE).expect("the fixture origin parses");
+        let config = ScanConfig {
+            users: users
+                .iter()
+                .map(|(username, password)| UserCredential {
+                    username: username.to_string(),
+                    password: password.to_string(),
+                })
+                .collect(),
+            flows: toml::from_str(flows).expect("the fixture's [flows.*] parse"),
+            ..ScanConfig::fixture(target)
+        };
+        ScanContext::for_fixture_with(transport, config)
+            .await
+            .expect("the fixture scan prepares")
+    }
+
+    /// [`ScanContext::for_fixture`] with a configuration of the test's own (another
+    /// origin, a spec, write probes, …); start from [`ScanConfig::fixture`].
+    pub async fn for_fixture_with(transport: Arc<dyn Transport>, config: ScanConfig) -> Result<ScanContext, ScanError> {
+        let redactor = redactor_for(&config);
+        let probe = Probe::new(config.probe.clone())?
+            .with_transport(transport)
+            .with_redactor(redactor.clone());
+        let (cx, _) = prepare(config, probe, redactor, &Silent).await?;
+        Ok(cx)
+    }
 }
 
 /// Discovery, driven by `--spec` when given, joined by a spec the target serves otherwise.
