@@ -97,11 +97,35 @@ pub async fn scan_until(
     observer: &dyn ScanObserver,
     interrupt: std::sync::Arc<Interrupt>,
 ) -> Result<Report, ScanError> {
+    run_scan(config, checks, observer, interrupt, None).await
+}
+
+/// A whole scan of a scripted target (the probe's [`Transport`] seam answers every
+/// request): what the CLI would report, in milliseconds, for tests that must see every
+/// check's output at once (e.g. that no obtained credential reaches a report).
+pub async fn scan_fixture(
+    transport: Arc<dyn Transport>,
+    config: ScanConfig,
+    checks: &[&'static dyn Check],
+) -> Result<Report, ScanError> {
+    run_scan(config, checks, &Silent, Interrupt::new(), Some(transport)).await
+}
+
+async fn run_scan(
+    config: ScanConfig,
+    checks: &[&'static dyn Check],
+    observer: &dyn ScanObserver,
+    interrupt: std::sync::Arc<Interrupt>,
+    transport: Option<Arc<dyn Transport>>,
+) -> Result<Report, ScanError> {
     let started = Started::now();
     let redactor = redactor_for(&config);
-    let probe = Probe::new(config.probe.clone())?
+    let mut probe = Probe::new(config.probe.clone())?
         .with_interrupt(interrupt.clone())
         .with_redactor(redactor.clone());
+    if let Some(transport) = transport {
+        probe = probe.with_transport(transport);
+    }
     observer.requests(probe.meter());
     if !preflight(&probe, &config.target, observer).await? {
         return Ok(interrupted_early(&config, &probe, &started, &interrupt));

@@ -558,6 +558,12 @@ impl Probe {
         self
     }
 
+    /// The scan's redactor: the auth layer registers every credential it obtains here,
+    /// so a check never has to remember to.
+    pub fn redactor(&self) -> &Arc<Redactor> {
+        &self.redactor
+    }
+
     /// Answers every request from `transport` instead of the network.
     pub fn with_transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);

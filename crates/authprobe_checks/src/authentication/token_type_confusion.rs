@@ -187,9 +187,6 @@ async fn fresh_refresh_token(cx: &ScanContext) -> Option<Refresh> {
                 continue;
             };
             let issuer = flow.url.clone();
-            for secret in identity.secrets() {
-                cx.redactor.add_secret(&secret);
-            }
             if let (Some(token), Some(exchange)) = (identity.refresh_jwt, identity.login_exchange) {
                 return Some(Refresh {
                     token,

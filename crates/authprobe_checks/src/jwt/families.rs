@@ -258,9 +258,6 @@ async fn log_in_at_every_issuer(cx: &ScanContext) -> IssuedTokens {
             let Ok(identity) = flow.log_in(&cx.probe, user).await else {
                 continue;
             };
-            for secret in identity.secrets() {
-                cx.redactor.add_secret(&secret);
-            }
             let Some(token) = identity.access_jwt.clone() else {
                 continue;
             };

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use url::Url;
 
 use super::{
-    form_login, fresh_login, is_session_cookie, new_session_value, post_login, primary_credential, replay_session,
-    session_oracle,
+    form_login, fresh_login, new_session_value, post_login, primary_credential, replay_session, session_oracle,
 };
 use crate::support::owasp;
 
@@ -123,7 +122,6 @@ async fn form_session_csrf(
     let jar = Arc::new(CookieJar::new());
     if let Ok(resp) = post_login(cx, flow, jar, user, false).await {
         if let (true, Some((name, value))) = (resp.is_redirect(), new_session_value(&resp)) {
-            cx.redactor.add_secret(&value);
             if let Some((Verdict::Accepted, replay)) = replay_session(cx, &oracle_url, &baseline, &name, &value).await {
                 findings.push(
                         Finding::new(
@@ -146,13 +144,6 @@ async fn form_session_csrf(
     let Some(jar) = fresh_login(cx, flow, user).await.and_then(|i| i.session) else {
         return findings.into();
     };
-    for name in jar.names() {
-        if is_session_cookie(&name) {
-            if let Some(v) = jar.get(&name) {
-                cx.redactor.add_secret(&v);
-            }
-        }
-    }
     for (url, what) in state_changers(cx) {
         let form = |jar| cross_site(ProbeRequest::post_form(url.clone(), &[]), jar);
         let Ok(anonymous) = cx.probe.send(form(None)).await else {
@@ -266,11 +257,6 @@ async fn cookie_refresh_csrf(
     else {
         return CheckOutcome::skipped(format!("the fresh login at {} set no cookies", login.path()));
     };
-    for name in jar.names() {
-        if let Some(v) = jar.get(&name) {
-            cx.redactor.add_secret(&v);
-        }
-    }
     let post = |jar| {
         cross_site(
             ProbeRequest::post_json(refresh.url.clone(), &serde_json::json!({})),

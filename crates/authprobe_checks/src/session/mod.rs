@@ -144,9 +144,6 @@ async fn session_baseline(
     let identity = flow
         .identity_from(user, answer)
         .map_err(|_| format!("the form login did not log `{}` in", user.username))?;
-    for secret in identity.secrets() {
-        cx.redactor.add_secret(&secret);
-    }
     let Some(jar) = identity.session.clone() else {
         return Err("the form login set no session cookie".into());
     };
@@ -248,19 +245,15 @@ pub(crate) fn token_login(cx: &ScanContext) -> Option<&LoginFlow> {
         .find(|f| f.spec.body == BodyEncoding::Json && f.family != family::AUTHTOKEN)
 }
 
-/// Logs `user` in afresh through `flow` and registers every credential it issued with the
-/// redactor.
+/// Logs `user` in afresh through `flow` (the auth layer registers every credential it
+/// issued with the redactor).
 pub(crate) async fn fresh_login(cx: &ScanContext, flow: &LoginFlow, user: &UserCredential) -> Option<Identity> {
-    let identity = flow.log_in(&cx.probe, user).await.ok()?;
-    for secret in identity.secrets() {
-        cx.redactor.add_secret(&secret);
-    }
-    Some(identity)
+    flow.log_in(&cx.probe, user).await.ok()
 }
 
 /// Presents `identity`'s refresh token `refresh` at `flow`, the way its login handed it
-/// over (a body field, or its cookie); the access token minted, if any (registered as a
-/// secret, like the rotated refresh token).
+/// over (a body field, or its cookie); the access token minted, if any (the auth layer
+/// registers it as a secret, like the rotated refresh token).
 pub(crate) async fn refresh_with(
     cx: &ScanContext,
     flow: &RefreshFlow,
@@ -271,9 +264,6 @@ pub(crate) async fn refresh_with(
         .refresh_held(&cx.probe, refresh, identity.refresh_cookie.as_deref())
         .await
         .ok()?;
-    for secret in out.access.iter().chain(&out.refresh) {
-        cx.redactor.add_secret(secret);
-    }
     Some((out.access, out.refresh, out.response))
 }
 

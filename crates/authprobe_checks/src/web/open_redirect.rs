@@ -91,9 +91,6 @@ impl OpenRedirect {
                         .location()
                         .is_some_and(|l| l.host_str() == Some("evil.authprobe.invalid"));
                 if off_site {
-                    for c in resp.set_cookies() {
-                        cx.redactor.add_secret(&c.value);
-                    }
                     findings.push(
                         Finding::new(
                             Confidence::Confirmed,

@@ -134,6 +134,11 @@ impl Flow<LoginSpec> {
             }
         };
         let result = self.attempt(probe, user, &shape).await;
+        if let Ok(identity) = &result {
+            for secret in identity.secrets() {
+                probe.redactor().add_secret(&secret);
+            }
+        }
         // A JSON body refused as the wrong kind of request (415, 422, or a 400 that asks for
         // `grant_type`) may be an OAuth 2 password grant, which takes a form.
         let wrong_kind = matches!(&result, Err(LoginError::Refused { status, grant_type, .. })
@@ -144,7 +149,10 @@ impl Flow<LoginSpec> {
                 ..shape
             };
             let retry = self.attempt(probe, user, &form).await;
-            if retry.is_ok() {
+            if let Ok(identity) = &retry {
+                for secret in identity.secrets() {
+                    probe.redactor().add_secret(&secret);
+                }
                 self.set_shape(form);
             }
             return retry;
@@ -366,6 +374,7 @@ impl Flow<LoginSpec> {
         }
         req.measures_throttle = measures_throttle;
         let response = probe.send(req).await?;
+        register_credentials(probe, &response);
         Ok(AttemptAnswer {
             response,
             page,
@@ -640,6 +649,7 @@ impl Flow<RefreshSpec> {
     ) -> Result<Refreshed, ProbeError> {
         let req = self.refresh_request_held(refresh_token, cookie);
         let response = probe.send(req).await?;
+        register_credentials(probe, &response);
         let json = response.json().filter(|_| response.is_success()).unwrap_or_default();
         let set = extract::from_cookies(&response.set_cookies(), &[]);
         let ok = response.is_success();
@@ -766,6 +776,30 @@ impl Flow<PasswordChangeSpec> {
         probe.send(req).await
     }
 }
+
+/// Registers with the probe's redactor every credential an answer of a flow carries: the
+/// tokens in its body (at any depth, as a login's are read) and the cookies it sets. Every
+/// login attempt and refresh goes through here, so no credential a flow obtains reaches a
+/// report, a log or the history unredacted, whichever check asked for it.
+fn register_credentials(probe: &Probe, response: &ProbeResponse) {
+    let redactor = probe.redactor();
+    for cookie in response.set_cookies() {
+        // A cleared cookie, a flag or a counter is no credential (and would shred text).
+        if cookie.value.len() >= MIN_COOKIE_SECRET {
+            redactor.add_secret(&cookie.value);
+        }
+    }
+    if let Some(json) = response.json() {
+        let found = extract::from_body(&json);
+        for token in [found.access_jwt, found.opaque, found.refresh].into_iter().flatten() {
+            redactor.add_secret(&token);
+        }
+    }
+}
+
+/// Shortest cookie value taken for a credential when redacting (session ids and tokens are
+/// far longer; CSRF and flag cookies may be shorter and are not secrets of the account).
+const MIN_COOKIE_SECRET: usize = 8;
 
 /// A POST carrying `fields` and the identity's credential. Credentials held in cookies also
 /// carry the CSRF token the site's own pages would send: Django's `csrftoken` (header and,
