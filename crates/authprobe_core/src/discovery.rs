@@ -1,12 +1,12 @@
-//! Discovery without a spec: common Django/DRF paths, then links found in JSON bodies.
-//! The resulting [`Inventory`] is shared by every check.
+//! Discovery: the paths the auth layer guesses (or a spec's), then links found in JSON
+//! bodies, each answer classified with the auth layer's [`Recognizer`]. The resulting
+//! [`Inventory`] is shared by every check. Discovery knows no login path, field or cookie.
 
 use futures::stream::{self, StreamExt};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use url::Url;
 
-use crate::html::password_inputs;
 use crate::probe::{Probe, ProbeError, ProbeRequest, ProbeResponse};
 use crate::similarity::similarity;
 use crate::target::Target;
@@ -16,105 +16,6 @@ use crate::target::Target;
 pub trait Authorize: Sync {
     fn authorize(&self, req: ProbeRequest) -> ProbeRequest;
 }
-
-/// Paths probed on every scan: API roots, simplejwt/authtoken/dj-rest-auth/djoser login
-/// endpoints, Django login pages, identity endpoints and schema locations.
-pub const COMMON_PATHS: &[&str] = &[
-    "/",
-    "/api/",
-    "/api/v1/",
-    "/api/token/",
-    "/api/token/refresh/",
-    "/api/token/verify/",
-    "/api/token/blacklist/",
-    "/api/auth/token/",
-    "/api/jwt/create/",
-    "/auth/jwt/create/",
-    "/auth/jwt/refresh/",
-    "/api-token-auth/",
-    "/api/auth/login/",
-    "/dj-rest-auth/login/",
-    "/accounts/login/",
-    "/admin/login/",
-    "/api/me/",
-    "/api/user/",
-    "/api/users/me/",
-    "/auth/users/me/",
-    "/dj-rest-auth/user/",
-    "/api/auth/user/",
-    "/api/profile/",
-    "/api/schema/",
-    "/openapi.json",
-    "/swagger.json",
-    "/.well-known/jwks.json",
-    // Identity endpoints of other stacks (FastAPI, Flask, Express, Laravel, Rails).
-    "/users/me/",
-    "/api/me",
-    "/api/users/me",
-    "/api/user/me",
-    "/api/v1/me",
-    "/api/v1/profile",
-    "/api/v1/users/me",
-    "/api/auth/me",
-    "/auth/me",
-    "/me",
-    "/api/user",
-    "/api/v1/user",
-    "/userinfo",
-    "/o/userinfo/",
-    "/openapi.yaml",
-    "/swagger/v1/swagger.json",
-    "/v3/api-docs",
-    // Interactive API docs (FastAPI, drf-spectacular, Swagger UI): HTML pages anyone can open.
-    "/docs",
-    "/redoc",
-];
-
-/// Login and token paths of the mainstream auth packages and frameworks beyond Django's:
-/// FastAPI's OAuth2 tutorial (`/token`), django-oauth-toolkit (`/o/token/`), OAuth 2
-/// servers (`/oauth/token`), djoser, allauth headless, Flask-JWT-Extended and Express
-/// tutorials (`/api/login`, `/api/auth/login`), Rails/Devise (`/users/sign_in`), Laravel
-/// Sanctum (`/api/login`, `/login`), Spring and ASP.NET Identity (`/api/authenticate`,
-/// `/connect/token`), with the usual versioned prefixes. A path that answers GET with 404
-/// is asked `OPTIONS` once: routers that serve POST only (Express, Flask) say so in `Allow`.
-pub const LOGIN_PATHS: &[&str] = &[
-    "/token",
-    "/api/token",
-    "/auth/token",
-    "/o/token/",
-    "/oauth/token",
-    "/oauth2/token",
-    "/connect/token",
-    "/login",
-    "/login/",
-    "/auth/login",
-    "/auth/login/",
-    "/api/login",
-    "/api/login/",
-    "/api/auth/login",
-    "/api/v1/login",
-    "/api/v1/auth/login",
-    "/api/v1/auth/login/",
-    "/api/v1/auth/signin",
-    "/api/auth/signin",
-    "/api/signin",
-    "/api/v1/token/",
-    "/api/authenticate",
-    "/api/users/login",
-    "/users/sign_in",
-    // Server-rendered session logins (Express/Passport, Rails 8's generated authentication).
-    "/session/login",
-    "/session/new",
-    "/signin",
-    "/_allauth/app/v1/auth/login",
-    "/api/v1/auth/token/",
-];
-
-/// Most login paths asked `OPTIONS` after a 404.
-const MAX_LOGIN_OPTIONS: usize = 32;
-
-static COMMON_PATHS_OWNED: std::sync::LazyLock<Vec<String>> =
-    std::sync::LazyLock::new(|| COMMON_PATHS.iter().chain(LOGIN_PATHS).map(|p| p.to_string()).collect());
 
 /// Verbs that, as a word of a path, say a GET there acts rather than reads: following
 /// such a link or spec entry could log the scanner out, or wipe or re-seed the target on a
@@ -377,11 +278,26 @@ impl Inventory {
     }
 }
 
-/// Discovers endpoints anonymously: the common paths, the declared ones, the target's own
+/// What anonymous discovery found, and what the auth layer asks again.
+pub struct Discovered {
+    pub inventory: Inventory,
+    /// Whether discovery guessed (no spec drove it).
+    pub guessed: bool,
+    /// Guessed paths that answered GET with 404 but may take POST only.
+    pub post_only_candidates: Vec<(Url, ProbeResponse)>,
+}
+
+/// Discovers endpoints anonymously: the guessed paths, the declared ones, the target's own
 /// URL, then same-origin links found in JSON bodies (breadth first, bounded). With
 /// `spec_paths` (a spec drives the scan) the spec's paths replace the guessing: no common
 /// paths, no link crawl.
-pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_paths: Option<&[String]>) -> Inventory {
+pub async fn discover(
+    probe: &Probe,
+    target: &Target,
+    declared: &[String],
+    spec_paths: Option<&[String]>,
+    recognizer: &dyn Recognizer,
+) -> Discovered {
     let mut seeds: Vec<(Url, bool)> = Vec::new();
     let mut seeded: HashSet<Url> = HashSet::new();
     let mut push = |url: Option<Url>, declared: bool, seeds: &mut Vec<(Url, bool)>| {
@@ -393,7 +309,7 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
     };
     push(Some(target.url.clone()), false, &mut seeds);
     let guess = spec_paths.is_none();
-    for path in spec_paths.unwrap_or(COMMON_PATHS_OWNED.as_slice()) {
+    for path in spec_paths.unwrap_or(recognizer.guessed_paths()) {
         push(target.join(path), false, &mut seeds);
     }
     for path in declared {
@@ -423,7 +339,7 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
                 || matches!(&anonymous, Err(e) if !matches!(e, ProbeError::BudgetExhausted(_) | ProbeError::MethodForbidden { .. } | ProbeError::Interrupted(_)));
             if !keep {
                 if let (true, Ok(resp)) = (guess, &anonymous) {
-                    if resp.status == 404 && LOGIN_PATHS.contains(&url.path()) {
+                    if resp.status == 404 && recognizer.may_take_post_only(url.path()) {
                         post_only_candidates.push((url, resp.clone()));
                     }
                 }
@@ -439,7 +355,7 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
                     }
                 }
             }
-            let kind = classify(&url, anonymous.as_ref().ok());
+            let kind = classify(&url, anonymous.as_ref().ok(), recognizer);
             inventory.endpoints.push(Endpoint {
                 url,
                 kind,
@@ -453,127 +369,11 @@ pub async fn discover(probe: &Probe, target: &Target, declared: &[String], spec_
         }
         frontier = next;
     }
-    add_post_only_logins(probe, &mut inventory, post_only_candidates).await;
-    if guess {
-        add_logouts_beside_logins(probe, &mut inventory).await;
+    Discovered {
+        inventory,
+        guessed: guess,
+        post_only_candidates,
     }
-    inventory
-}
-
-/// Names of logout endpoints beside a login (`/api/auth/login` → `/api/auth/logout`).
-const LOGOUT_SIBLINGS: &[&str] = &["logout", "signout", "sign_out", "sign-out", "log_out", "log-out"];
-
-/// Names of refresh endpoints beside a login (`/api/login` → `/api/token/refresh`).
-const REFRESH_SIBLINGS: &[&str] = &["refresh", "token/refresh", "refresh-token", "refresh_token"];
-
-/// Most sibling paths asked for.
-const MAX_SIBLINGS: usize = 30;
-
-/// Asks for the logout and the refresh beside each login of no known Django package,
-/// anonymously (an anonymous request can log nobody out, and mints nothing): a route that
-/// refuses GET (405), refuses the anonymous caller (401/403), or says in `Allow` that it
-/// takes POST is one.
-async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
-    let mut candidates: Vec<(Url, EndpointKind)> = Vec::new();
-    let logins = inventory
-        .endpoints
-        .iter()
-        .filter(|e| matches!(e.kind, EndpointKind::TokenObtain | EndpointKind::FormLogin));
-    for e in logins {
-        let path = e.path();
-        let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-        if !matches!(
-            last,
-            "login" | "signin" | "sign_in" | "sign-in" | "log_in" | "log-in" | "authenticate"
-        ) {
-            continue;
-        }
-        let parent = &path[..path.trim_end_matches('/').len() - last.len()];
-        let slash = if path.ends_with('/') { "/" } else { "" };
-        let refreshes = REFRESH_SIBLINGS.iter().filter(|_| e.kind == EndpointKind::TokenObtain);
-        let names = LOGOUT_SIBLINGS
-            .iter()
-            .map(|n| (n, EndpointKind::Logout))
-            .chain(refreshes.map(|n| (n, EndpointKind::TokenRefresh)));
-        for (name, kind) in names {
-            if let Ok(url) = e.url.join(&format!("{parent}{name}{slash}")) {
-                if !inventory.contains(&url) && !candidates.iter().any(|(u, _)| u == &url) {
-                    candidates.push((url, kind));
-                }
-            }
-        }
-    }
-    candidates.truncate(MAX_SIBLINGS);
-    let kinds: Vec<(Url, EndpointKind)> = candidates.clone();
-    let fetched = fetch_all(probe, candidates.into_iter().map(|(u, _)| (u, false)).collect(), None).await;
-    for (url, _, anonymous) in fetched {
-        let Ok(resp) = anonymous else { continue };
-        let Some(kind) = kinds.iter().find(|(u, _)| u == &url).map(|(_, k)| *k) else {
-            continue;
-        };
-        let takes_post = match resp.status {
-            405 | 401 | 403 => true,
-            404 => probe
-                .send(ProbeRequest::method(crate::probe::Method::Options, url.clone()))
-                .await
-                .is_ok_and(|o| allows_post_only(&o)),
-            _ => false,
-        };
-        if takes_post && inventory.endpoints.len() < MAX_ENDPOINTS {
-            inventory.endpoints.push(Endpoint {
-                url,
-                kind,
-                anonymous: Ok(kept(resp)),
-                authenticated: None,
-                declared: false,
-            });
-        }
-    }
-}
-
-/// Asks each login path that answered GET with 404 whether it takes POST (`OPTIONS`, the
-/// `Allow` header); those that do join the inventory as token endpoints.
-async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidates: Vec<(Url, ProbeResponse)>) {
-    let concurrency = probe.settings().concurrency.max(1);
-    let asked: Vec<(Url, ProbeResponse, Option<ProbeResponse>)> =
-        stream::iter(candidates.into_iter().take(MAX_LOGIN_OPTIONS))
-            .map(|(url, get)| async move {
-                let options = probe
-                    .send(ProbeRequest::method(crate::probe::Method::Options, url.clone()))
-                    .await
-                    .ok();
-                (url, get, options)
-            })
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
-    for (url, get, options) in asked {
-        let Some(options) = options else { continue };
-        if !allows_post_only(&options) || inventory.contains(&url) || inventory.endpoints.len() >= MAX_ENDPOINTS {
-            continue;
-        }
-        inventory.endpoints.push(Endpoint {
-            url,
-            kind: EndpointKind::TokenObtain,
-            anonymous: Ok(kept(get)),
-            authenticated: None,
-            declared: false,
-        });
-    }
-}
-
-/// Whether an `OPTIONS` answer says the route takes POST but not GET.
-fn allows_post_only(resp: &ProbeResponse) -> bool {
-    if !resp.is_success() {
-        return false;
-    }
-    let allow: Vec<String> = resp
-        .header_all("allow")
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(|m| m.trim().to_ascii_uppercase())
-        .collect();
-    allow.iter().any(|m| m == "POST") && !allow.iter().any(|m| m == "GET")
 }
 
 /// What the target answers for a path that cannot exist, when that answer is a success or
@@ -594,6 +394,7 @@ pub async fn discover_authenticated(
     target: &Target,
     inventory: &mut Inventory,
     identity: &dyn Authorize,
+    recognizer: &dyn Recognizer,
 ) {
     let wanted = |e: &Endpoint| matches!(e.kind, EndpointKind::Api | EndpointKind::IdentityCandidate) || e.declared;
     let mut frontier: Vec<Url> = inventory
@@ -635,7 +436,7 @@ pub async fn discover_authenticated(
         new_links.truncate(room);
         let anonymous = fetch_all(probe, new_links.iter().map(|u| (u.clone(), false)).collect(), None).await;
         for (url, _, anonymous) in anonymous {
-            let kind = classify(&url, anonymous.as_ref().ok());
+            let kind = classify(&url, anonymous.as_ref().ok(), recognizer);
             inventory.endpoints.push(Endpoint {
                 url,
                 kind,
@@ -650,7 +451,13 @@ pub async fn discover_authenticated(
 
 /// Adds `urls` that the inventory lacks (a spec's operations, object URLs built from ids
 /// seen in lists), with their anonymous answer and, given an identity, its answer too.
-pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<Url>, identity: Option<&dyn Authorize>) {
+pub async fn add_endpoints(
+    probe: &Probe,
+    inventory: &mut Inventory,
+    urls: Vec<Url>,
+    identity: Option<&dyn Authorize>,
+    recognizer: &dyn Recognizer,
+) {
     let mut urls: Vec<Url> = urls.into_iter().filter(|u| !inventory.contains(u)).collect();
     urls.dedup();
     urls.truncate(MAX_SPEC_ENDPOINTS.saturating_sub(inventory.endpoints.len()));
@@ -665,7 +472,7 @@ pub async fn add_endpoints(probe: &Probe, inventory: &mut Inventory, urls: Vec<U
         answers.entry(u).or_insert_with(|| r.ok());
     }
     for (url, _, anonymous) in anonymous {
-        let kind = classify(&url, anonymous.as_ref().ok());
+        let kind = classify(&url, anonymous.as_ref().ok(), recognizer);
         let authenticated = answers.get(&url).cloned().flatten();
         inventory.endpoints.push(Endpoint {
             url,
@@ -747,78 +554,21 @@ fn collect_links(value: &serde_json::Value, target: &Target, out: &mut Vec<Url>,
     }
 }
 
-/// Paths of login and token endpoints in other stacks: a last segment that says so
-/// (`/token`, `/login`, `/signin`, `/sign_in`, `/authenticate`), with or without a slash.
-fn is_login_path(path: &str) -> bool {
-    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    matches!(
-        last,
-        "token" | "login" | "signin" | "sign_in" | "sign-in" | "authenticate" | "log_in" | "log-in"
-    ) && !path.contains("refresh")
-}
-
-/// Classifies an endpoint from its path and its anonymous GET response.
-pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
+/// Classifies an endpoint from its path and its anonymous GET response: what the auth
+/// layer's `recognizer` recognises first (logins, token endpoints, identity endpoints),
+/// then key sets and specs, then HTML, JSON or anything else.
+pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>, recognizer: &dyn Recognizer) -> EndpointKind {
     let path = url.path().to_ascii_lowercase();
-    let status = anonymous.map(|r| r.status).unwrap_or(0);
-    let html = anonymous.is_some_and(|r| r.is_html());
-    let body = anonymous.map(|r| r.text().to_ascii_lowercase()).unwrap_or_default();
-    let post_only = status == 405;
     if path.contains("jwks") {
         return EndpointKind::Jwks;
     }
     if path.ends_with("/schema/") || path.ends_with("openapi.json") || path.ends_with("swagger.json") {
         return EndpointKind::Schema;
     }
-    // Token endpoints take POST only: their GET answers 405. (A server that answers 401 to
-    // every path would otherwise look like it has them all.)
-    if post_only {
-        if path.contains("refresh") && path.contains("token") || path.contains("jwt/refresh") {
-            return EndpointKind::TokenRefresh;
-        }
-        if path.contains("verify") && (path.contains("token") || path.contains("jwt")) {
-            return EndpointKind::TokenVerify;
-        }
-        if path.contains("blacklist") {
-            return EndpointKind::TokenBlacklist;
-        }
+    if let Some(kind) = recognizer.classify(url, anonymous) {
+        return kind;
     }
-    if post_only && is_login_path(&path) {
-        return EndpointKind::TokenObtain;
-    }
-    if post_only
-        && (path.ends_with("/token/")
-            || (path.contains("/token/") && !path.contains("login"))
-            || path.ends_with("/jwt/create/")
-            || path.contains("api-token-auth")
-            || path.ends_with("/login/")
-            || path.contains("token/obtain")
-            || path.contains("token-auth"))
-    {
-        return EndpointKind::TokenObtain;
-    }
-    if html && (200..300).contains(&status) && body.contains("csrfmiddlewaretoken") && body.contains("password") {
-        return if path.contains("admin") || body.contains("django administration") || body.contains("django site admin")
-        {
-            EndpointKind::AdminLogin
-        } else {
-            EndpointKind::FormLogin
-        };
-    }
-    // Any other stack's HTML login: a page whose path says login (or session) with a form
-    // holding exactly one password input (a sign-up or a password change asks twice).
-    let says_login = is_login_path(&path) || path.contains("/session");
-    if html && (200..300).contains(&status) && says_login && body.contains("<form") && password_inputs(&body) == 1 {
-        return EndpointKind::FormLogin;
-    }
-    let trimmed = format!("{}/", path.trim_end_matches('/'));
-    let identity_like = ["/me/", "/user/", "/users/me/", "/profile/", "/whoami/", "/userinfo/"]
-        .iter()
-        .any(|p| trimmed.ends_with(p));
-    if identity_like && !html && status != 404 {
-        return EndpointKind::IdentityCandidate;
-    }
-    if html {
+    if anonymous.is_some_and(|r| r.is_html()) {
         EndpointKind::Html
     } else if anonymous.is_some_and(|r| r.content_type().contains("json")) {
         EndpointKind::Api
@@ -827,30 +577,24 @@ pub fn classify(url: &Url, anonymous: Option<&ProbeResponse>) -> EndpointKind {
     }
 }
 
+/// What discovery asks the auth layer (`auth::detect`): where a target's logins, token and
+/// identity endpoints and specs may be, and how their answers show them. Discovery itself
+/// knows no login path, field or cookie: it fetches, keeps and follows links.
+pub trait Recognizer: Sync {
+    /// Paths asked on a scan that guesses (no spec drives it), in order.
+    fn guessed_paths(&self) -> &[String];
+    /// The kind of an auth endpoint (a login, a token, refresh, verify or blacklist
+    /// endpoint, an identity endpoint), or `None` for anything else.
+    fn classify(&self, url: &Url, anonymous: Option<&ProbeResponse>) -> Option<EndpointKind>;
+    /// Whether a guessed path that answered GET with 404 may still be a route that takes
+    /// POST only (asked again by the auth layer after discovery).
+    fn may_take_post_only(&self, path: &str) -> bool;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::oracle::tests::response;
-
-    fn url(p: &str) -> Url {
-        Url::parse("http://t").unwrap().join(p).unwrap()
-    }
-
-    #[test]
-    fn simplejwt_endpoints_are_recognised_by_their_405_on_get() {
-        assert_eq!(
-            classify(&url("/api/token/"), Some(&response(405, "{}"))),
-            EndpointKind::TokenObtain
-        );
-        assert_eq!(
-            classify(&url("/api/token/refresh/"), Some(&response(405, "{}"))),
-            EndpointKind::TokenRefresh
-        );
-        assert_eq!(
-            classify(&url("/api-token-auth/"), Some(&response(405, "{}"))),
-            EndpointKind::TokenObtain
-        );
-    }
 
     #[test]
     fn links_to_logout_are_never_followed() {

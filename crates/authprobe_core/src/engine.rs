@@ -8,6 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use url::Url;
 
+use crate::auth::detect::{self, AuthRecognizer};
 use crate::auth::LoginError;
 use crate::auth::{login, FlowError, Flows};
 use crate::check::{doc_section, Check, CheckOutcome, Family, Requirement};
@@ -249,7 +250,7 @@ pub(crate) async fn prepare(
     observer.step(&format!("{} of {} routes answered", hidden.found, hidden.tried));
     if let Some(primary) = identities.first() {
         observer.phase("authenticated discovery", 0);
-        discover_authenticated(&probe, &target, &mut inventory, primary).await;
+        discover_authenticated(&probe, &target, &mut inventory, primary, &AuthRecognizer).await;
     }
     if let Some((spec, _)) = &spec {
         // Templated operations without examples: ids the API listed fill them in.
@@ -259,6 +260,7 @@ pub(crate) async fn prepare(
             &mut inventory,
             urls,
             identities.first().map(|i| i as &dyn Authorize),
+            &AuthRecognizer,
         )
         .await;
     }
@@ -328,7 +330,15 @@ async fn discover_with_spec(
     };
     observer.phase("discovery", 0);
     let spec_paths = given_spec.as_ref().map(spec_inventory::seed_paths);
-    let mut inventory = discover(probe, &target, &config.extra_paths, spec_paths.as_deref()).await;
+    let discovered = discover(
+        probe,
+        &target,
+        &config.extra_paths,
+        spec_paths.as_deref(),
+        &AuthRecognizer,
+    )
+    .await;
+    let mut inventory = detect::complete(probe, discovered).await;
     let spec = match given_spec {
         Some(spec) => Some((spec, "given")),
         None => match served_spec(&inventory) {
@@ -337,7 +347,7 @@ async fn discover_with_spec(
                     .iter()
                     .filter_map(|p| target.join(p))
                     .collect();
-                add_endpoints(probe, &mut inventory, urls, None).await;
+                add_endpoints(probe, &mut inventory, urls, None, &AuthRecognizer).await;
                 Some((spec, "discovered"))
             }
             None => None,

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 use url::Url;
 
+use crate::auth::detect::AuthRecognizer;
 use crate::discovery::Authorize;
 use crate::discovery::{classify, fetch_all, kept, page_request, Endpoint, Inventory};
 use crate::probe::{Probe, ProbeError, ProbeResponse};
@@ -122,7 +123,7 @@ pub async fn probe_hidden_routes(
         }
         summary.found += 1;
         inventory.endpoints.push(Endpoint {
-            kind: classify(&url, anon.as_ref().ok()),
+            kind: classify(&url, anon.as_ref().ok(), &AuthRecognizer),
             url,
             anonymous: anon.map(kept),
             authenticated: mine.map(kept),

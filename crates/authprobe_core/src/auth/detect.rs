@@ -1,9 +1,334 @@
-//! Recognising how the target logs in from what it serves. Today: the logins its API spec
-//! declares, beyond the OAuth 2 password flows the spec module reads itself: a POST whose
-//! request body takes a password and whose path or `operationId` says it logs in.
+//! Recognising how the target logs in from what it serves: the paths a guessing scan asks
+//! (the auth packages' and frameworks' login, token and identity endpoints, the usual spec
+//! and docs locations), how their answers show a login, a token endpoint or an identity
+//! endpoint ([`AuthRecognizer`], which discovery asks), the routes asked again after
+//! discovery (POST-only logins, the logout and refresh beside a login), and the logins an
+//! API spec declares.
+
+use futures::stream::{self, StreamExt};
+use std::sync::LazyLock;
+use url::Url;
 
 use super::vocab::{PASSWORD_FIELDS, USERNAME_FIELDS};
+use crate::discovery::{fetch_all, kept, Discovered, Endpoint, EndpointKind, Inventory, Recognizer, MAX_ENDPOINTS};
+use crate::html::password_inputs;
+use crate::probe::{Method, Probe, ProbeRequest, ProbeResponse};
 use crate::spec::{ApiSpec, Operation, SpecLogin};
+
+/// The auth layer's answers to discovery's questions ([`Recognizer`]).
+pub struct AuthRecognizer;
+
+impl Recognizer for AuthRecognizer {
+    fn guessed_paths(&self) -> &[String] {
+        GUESSED_PATHS.as_slice()
+    }
+
+    fn classify(&self, url: &Url, anonymous: Option<&ProbeResponse>) -> Option<EndpointKind> {
+        classify_auth(url, anonymous)
+    }
+
+    fn may_take_post_only(&self, path: &str) -> bool {
+        LOGIN_PATHS.contains(&path)
+    }
+}
+
+/// The inventory of an anonymous discovery, with the auth routes it could not see by GET:
+/// the guessed login paths that take POST only, and (on a guessing scan) the logout and
+/// refresh beside each login.
+pub async fn complete(probe: &Probe, discovered: Discovered) -> Inventory {
+    let mut inventory = discovered.inventory;
+    add_post_only_logins(probe, &mut inventory, discovered.post_only_candidates).await;
+    if discovered.guessed {
+        add_logouts_beside_logins(probe, &mut inventory).await;
+    }
+    inventory
+}
+
+/// Paths probed on every scan: API roots, simplejwt/authtoken/dj-rest-auth/djoser login
+/// endpoints, Django login pages, identity endpoints and schema locations.
+pub const COMMON_PATHS: &[&str] = &[
+    "/",
+    "/api/",
+    "/api/v1/",
+    "/api/token/",
+    "/api/token/refresh/",
+    "/api/token/verify/",
+    "/api/token/blacklist/",
+    "/api/auth/token/",
+    "/api/jwt/create/",
+    "/auth/jwt/create/",
+    "/auth/jwt/refresh/",
+    "/api-token-auth/",
+    "/api/auth/login/",
+    "/dj-rest-auth/login/",
+    "/accounts/login/",
+    "/admin/login/",
+    "/api/me/",
+    "/api/user/",
+    "/api/users/me/",
+    "/auth/users/me/",
+    "/dj-rest-auth/user/",
+    "/api/auth/user/",
+    "/api/profile/",
+    "/api/schema/",
+    "/openapi.json",
+    "/swagger.json",
+    "/.well-known/jwks.json",
+    // Identity endpoints of other stacks (FastAPI, Flask, Express, Laravel, Rails).
+    "/users/me/",
+    "/api/me",
+    "/api/users/me",
+    "/api/user/me",
+    "/api/v1/me",
+    "/api/v1/profile",
+    "/api/v1/users/me",
+    "/api/auth/me",
+    "/auth/me",
+    "/me",
+    "/api/user",
+    "/api/v1/user",
+    "/userinfo",
+    "/o/userinfo/",
+    "/openapi.yaml",
+    "/swagger/v1/swagger.json",
+    "/v3/api-docs",
+    // Interactive API docs (FastAPI, drf-spectacular, Swagger UI): HTML pages anyone can open.
+    "/docs",
+    "/redoc",
+];
+
+/// Login and token paths of the mainstream auth packages and frameworks beyond Django's:
+/// FastAPI's OAuth2 tutorial (`/token`), django-oauth-toolkit (`/o/token/`), OAuth 2
+/// servers (`/oauth/token`), djoser, allauth headless, Flask-JWT-Extended and Express
+/// tutorials (`/api/login`, `/api/auth/login`), Rails/Devise (`/users/sign_in`), Laravel
+/// Sanctum (`/api/login`, `/login`), Spring and ASP.NET Identity (`/api/authenticate`,
+/// `/connect/token`), with the usual versioned prefixes. A path that answers GET with 404
+/// is asked `OPTIONS` once: routers that serve POST only (Express, Flask) say so in `Allow`.
+pub const LOGIN_PATHS: &[&str] = &[
+    "/token",
+    "/api/token",
+    "/auth/token",
+    "/o/token/",
+    "/oauth/token",
+    "/oauth2/token",
+    "/connect/token",
+    "/login",
+    "/login/",
+    "/auth/login",
+    "/auth/login/",
+    "/api/login",
+    "/api/login/",
+    "/api/auth/login",
+    "/api/v1/login",
+    "/api/v1/auth/login",
+    "/api/v1/auth/login/",
+    "/api/v1/auth/signin",
+    "/api/auth/signin",
+    "/api/signin",
+    "/api/v1/token/",
+    "/api/authenticate",
+    "/api/users/login",
+    "/users/sign_in",
+    // Server-rendered session logins (Express/Passport, Rails 8's generated authentication).
+    "/session/login",
+    "/session/new",
+    "/signin",
+    "/_allauth/app/v1/auth/login",
+    "/api/v1/auth/token/",
+];
+
+/// Most login paths asked `OPTIONS` after a 404.
+const MAX_LOGIN_OPTIONS: usize = 32;
+
+/// Every path a guessing scan asks, in order: the common paths, then the login paths.
+static GUESSED_PATHS: LazyLock<Vec<String>> =
+    LazyLock::new(|| COMMON_PATHS.iter().chain(LOGIN_PATHS).map(|p| p.to_string()).collect());
+
+/// Names of logout endpoints beside a login (`/api/auth/login` → `/api/auth/logout`).
+const LOGOUT_SIBLINGS: &[&str] = &["logout", "signout", "sign_out", "sign-out", "log_out", "log-out"];
+
+/// Names of refresh endpoints beside a login (`/api/login` → `/api/token/refresh`).
+const REFRESH_SIBLINGS: &[&str] = &["refresh", "token/refresh", "refresh-token", "refresh_token"];
+
+/// Most sibling paths asked for.
+const MAX_SIBLINGS: usize = 30;
+
+/// Asks for the logout and the refresh beside each login of no known Django package,
+/// anonymously (an anonymous request can log nobody out, and mints nothing): a route that
+/// refuses GET (405), refuses the anonymous caller (401/403), or says in `Allow` that it
+/// takes POST is one.
+async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
+    let mut candidates: Vec<(Url, EndpointKind)> = Vec::new();
+    let logins = inventory
+        .endpoints
+        .iter()
+        .filter(|e| matches!(e.kind, EndpointKind::TokenObtain | EndpointKind::FormLogin));
+    for e in logins {
+        let path = e.path();
+        let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        if !matches!(
+            last,
+            "login" | "signin" | "sign_in" | "sign-in" | "log_in" | "log-in" | "authenticate"
+        ) {
+            continue;
+        }
+        let parent = &path[..path.trim_end_matches('/').len() - last.len()];
+        let slash = if path.ends_with('/') { "/" } else { "" };
+        let refreshes = REFRESH_SIBLINGS.iter().filter(|_| e.kind == EndpointKind::TokenObtain);
+        let names = LOGOUT_SIBLINGS
+            .iter()
+            .map(|n| (n, EndpointKind::Logout))
+            .chain(refreshes.map(|n| (n, EndpointKind::TokenRefresh)));
+        for (name, kind) in names {
+            if let Ok(url) = e.url.join(&format!("{parent}{name}{slash}")) {
+                if !inventory.contains(&url) && !candidates.iter().any(|(u, _)| u == &url) {
+                    candidates.push((url, kind));
+                }
+            }
+        }
+    }
+    candidates.truncate(MAX_SIBLINGS);
+    let kinds: Vec<(Url, EndpointKind)> = candidates.clone();
+    let fetched = fetch_all(probe, candidates.into_iter().map(|(u, _)| (u, false)).collect(), None).await;
+    for (url, _, anonymous) in fetched {
+        let Ok(resp) = anonymous else { continue };
+        let Some(kind) = kinds.iter().find(|(u, _)| u == &url).map(|(_, k)| *k) else {
+            continue;
+        };
+        let takes_post = match resp.status {
+            405 | 401 | 403 => true,
+            404 => probe
+                .send(ProbeRequest::method(Method::Options, url.clone()))
+                .await
+                .is_ok_and(|o| allows_post_only(&o)),
+            _ => false,
+        };
+        if takes_post && inventory.endpoints.len() < MAX_ENDPOINTS {
+            inventory.endpoints.push(Endpoint {
+                url,
+                kind,
+                anonymous: Ok(kept(resp)),
+                authenticated: None,
+                declared: false,
+            });
+        }
+    }
+}
+
+/// Asks each login path that answered GET with 404 whether it takes POST (`OPTIONS`, the
+/// `Allow` header); those that do join the inventory as token endpoints.
+async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidates: Vec<(Url, ProbeResponse)>) {
+    let concurrency = probe.settings().concurrency.max(1);
+    let asked: Vec<(Url, ProbeResponse, Option<ProbeResponse>)> =
+        stream::iter(candidates.into_iter().take(MAX_LOGIN_OPTIONS))
+            .map(|(url, get)| async move {
+                let options = probe
+                    .send(ProbeRequest::method(Method::Options, url.clone()))
+                    .await
+                    .ok();
+                (url, get, options)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+    for (url, get, options) in asked {
+        let Some(options) = options else { continue };
+        if !allows_post_only(&options) || inventory.contains(&url) || inventory.endpoints.len() >= MAX_ENDPOINTS {
+            continue;
+        }
+        inventory.endpoints.push(Endpoint {
+            url,
+            kind: EndpointKind::TokenObtain,
+            anonymous: Ok(kept(get)),
+            authenticated: None,
+            declared: false,
+        });
+    }
+}
+
+/// Whether an `OPTIONS` answer says the route takes POST but not GET.
+fn allows_post_only(resp: &ProbeResponse) -> bool {
+    if !resp.is_success() {
+        return false;
+    }
+    let allow: Vec<String> = resp
+        .header_all("allow")
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|m| m.trim().to_ascii_uppercase())
+        .collect();
+    allow.iter().any(|m| m == "POST") && !allow.iter().any(|m| m == "GET")
+}
+
+/// Paths of login and token endpoints in other stacks: a last segment that says so
+/// (`/token`, `/login`, `/signin`, `/sign_in`, `/authenticate`), with or without a slash.
+fn is_login_path(path: &str) -> bool {
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    matches!(
+        last,
+        "token" | "login" | "signin" | "sign_in" | "sign-in" | "authenticate" | "log_in" | "log-in"
+    ) && !path.contains("refresh")
+}
+
+/// The auth kind of an endpoint, from its path and its anonymous GET response: token
+/// endpoints (POST only: their GET answers 405), HTML logins, identity endpoints.
+fn classify_auth(url: &Url, anonymous: Option<&ProbeResponse>) -> Option<EndpointKind> {
+    let path = url.path().to_ascii_lowercase();
+    let status = anonymous.map(|r| r.status).unwrap_or(0);
+    let html = anonymous.is_some_and(|r| r.is_html());
+    let body = anonymous.map(|r| r.text().to_ascii_lowercase()).unwrap_or_default();
+    let post_only = status == 405;
+    // Token endpoints take POST only: their GET answers 405. (A server that answers 401 to
+    // every path would otherwise look like it has them all.)
+    if post_only {
+        if path.contains("refresh") && path.contains("token") || path.contains("jwt/refresh") {
+            return Some(EndpointKind::TokenRefresh);
+        }
+        if path.contains("verify") && (path.contains("token") || path.contains("jwt")) {
+            return Some(EndpointKind::TokenVerify);
+        }
+        if path.contains("blacklist") {
+            return Some(EndpointKind::TokenBlacklist);
+        }
+    }
+    if post_only && is_login_path(&path) {
+        return Some(EndpointKind::TokenObtain);
+    }
+    if post_only
+        && (path.ends_with("/token/")
+            || (path.contains("/token/") && !path.contains("login"))
+            || path.ends_with("/jwt/create/")
+            || path.contains("api-token-auth")
+            || path.ends_with("/login/")
+            || path.contains("token/obtain")
+            || path.contains("token-auth"))
+    {
+        return Some(EndpointKind::TokenObtain);
+    }
+    if html && (200..300).contains(&status) && body.contains("csrfmiddlewaretoken") && body.contains("password") {
+        return Some(
+            if path.contains("admin") || body.contains("django administration") || body.contains("django site admin") {
+                EndpointKind::AdminLogin
+            } else {
+                EndpointKind::FormLogin
+            },
+        );
+    }
+    // Any other stack's HTML login: a page whose path says login (or session) with a form
+    // holding exactly one password input (a sign-up or a password change asks twice).
+    let says_login = is_login_path(&path) || path.contains("/session");
+    if html && (200..300).contains(&status) && says_login && body.contains("<form") && password_inputs(&body) == 1 {
+        return Some(EndpointKind::FormLogin);
+    }
+    let trimmed = format!("{}/", path.trim_end_matches('/'));
+    let identity_like = ["/me/", "/user/", "/users/me/", "/profile/", "/whoami/", "/userinfo/"]
+        .iter()
+        .any(|p| trimmed.ends_with(p));
+    if identity_like && !html && status != 404 {
+        return Some(EndpointKind::IdentityCandidate);
+    }
+    None
+}
 
 /// Words of a login operation's path or `operationId`.
 const LOGIN_WORDS: &[&str] = &[
@@ -63,6 +388,27 @@ fn body_login(op: &Operation) -> Option<SpecLogin> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oracle::tests::response;
+
+    fn url(p: &str) -> Url {
+        Url::parse("http://t").unwrap().join(p).unwrap()
+    }
+
+    #[test]
+    fn simplejwt_endpoints_are_recognised_by_their_405_on_get() {
+        assert_eq!(
+            classify_auth(&url("/api/token/"), Some(&response(405, "{}"))),
+            Some(EndpointKind::TokenObtain)
+        );
+        assert_eq!(
+            classify_auth(&url("/api/token/refresh/"), Some(&response(405, "{}"))),
+            Some(EndpointKind::TokenRefresh)
+        );
+        assert_eq!(
+            classify_auth(&url("/api-token-auth/"), Some(&response(405, "{}"))),
+            Some(EndpointKind::TokenObtain)
+        );
+    }
 
     #[test]
     fn logins_come_from_password_flows_and_password_bodies() {

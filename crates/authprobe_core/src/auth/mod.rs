@@ -804,7 +804,7 @@ paths:
         let answer = probe.send(ProbeRequest::get(url.clone())).await;
         let inventory = Inventory {
             endpoints: vec![Endpoint {
-                kind: crate::discovery::classify(&url, answer.as_ref().ok()),
+                kind: crate::discovery::classify(&url, answer.as_ref().ok(), &detect::AuthRecognizer),
                 url,
                 anonymous: answer,
                 authenticated: None,
