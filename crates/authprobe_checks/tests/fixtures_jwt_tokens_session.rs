@@ -1,0 +1,23 @@
+//! The JWT, token and session checks × fixtures: each check's real `run` against scripted
+//! targets of several stacks (FastAPI, Flask, Express, Laravel, Spring Boot, an OAuth 2
+//! server), one flawed and one hardened at least, asserting the exact codes found. A
+//! table per family; every mismatching row is reported at once, with its exchange log.
+
+#[path = "fixtures_jwt_tokens_session/jwt.rs"]
+mod jwt;
+#[path = "fixtures_jwt_tokens_session/support.rs"]
+mod support;
+
+use support::{assert_covers, assert_table};
+
+#[tokio::test]
+async fn jwt_checks_find_each_flaw_and_pass_each_hardened_api() {
+    let rows = jwt::rows();
+    assert_covers(
+        &rows,
+        &[
+            "JWT001", "JWT002", "JWT003", "JWT004", "JWT005", "JWT006", "JWT007", "JWT008", "JWT009", "JWT010",
+        ],
+    );
+    assert_table("jwt", &rows).await;
+}
