@@ -5,6 +5,8 @@
 
 #[path = "fixtures_jwt_tokens_session/jwt.rs"]
 mod jwt;
+#[path = "fixtures_jwt_tokens_session/session.rs"]
+mod session;
 #[path = "fixtures_jwt_tokens_session/support.rs"]
 mod support;
 #[path = "fixtures_jwt_tokens_session/tokens.rs"]
@@ -36,4 +38,23 @@ async fn token_checks_find_each_weak_token_and_pass_each_strong_one() {
 #[ignore = "known miss: token sampling does not look inside {\"data\": {...}} envelopes"]
 async fn token_checks_sample_tokens_inside_a_data_envelope() {
     assert_table("tokens (known misses)", &tokens::known_misses()).await;
+}
+
+#[tokio::test]
+async fn session_checks_find_each_lifecycle_flaw_and_pass_each_hardened_app() {
+    let rows = session::rows();
+    assert_covers(
+        &rows,
+        &[
+            "SESS001", "SESS002", "SESS003", "SESS004", "SESS005", "SESS006", "SESS007", "SESS008",
+        ],
+    );
+    assert_table("session", &rows).await;
+}
+
+/// Known misses, kept out of the table above: see `session::known_misses`.
+#[tokio::test]
+#[ignore = "known miss: SESS006 reads Max-Age only, not an Expires-only session cookie"]
+async fn session_lifetime_reads_a_session_cookie_that_only_expires() {
+    assert_table("session (known misses)", &session::known_misses()).await;
 }
