@@ -545,11 +545,11 @@ pub fn rows() -> Vec<Row> {
         },
         Row {
             code: "JWT004",
-            fixture: "FastAPI /token, 2-second tokens, python-jose verify_exp False",
+            fixture: "FastAPI /token, 3-second tokens, python-jose verify_exp False",
             found: true,
             build: || {
                 JwtApi::hs256(Stack::FastApi)
-                    .lifetime(Some(2))
+                    .lifetime(Some(3))
                     .flaws(Flaws {
                         no_exp_check: true,
                         ..Flaws::default()
@@ -559,9 +559,9 @@ pub fn rows() -> Vec<Row> {
         },
         Row {
             code: "JWT004",
-            fixture: "FastAPI /token, 2-second tokens, exp verified",
+            fixture: "FastAPI /token, 3-second tokens, exp verified",
             found: false,
-            build: || JwtApi::hs256(Stack::FastApi).lifetime(Some(2)).fixture(),
+            build: || JwtApi::hs256(Stack::FastApi).lifetime(Some(3)).fixture(),
         },
         Row {
             code: "JWT004",
