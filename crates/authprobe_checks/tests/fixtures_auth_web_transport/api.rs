@@ -85,6 +85,9 @@ pub struct Flaws {
 /// Failed attempts a client may make before the limiter answers 429.
 const LIMIT: usize = 10;
 
+/// The "user" of a request that reached a handler without authenticating.
+const UNSCOPED: &str = "";
+
 /// The address the scanner's requests come from, as the server's socket sees it.
 const PEER: &str = "10.20.30.40";
 
@@ -138,6 +141,10 @@ pub struct Api {
     pub urls: bool,
     /// The key the API's JWTs are signed with (a key nobody knows when `None`).
     pub jwt_key: Option<&'static [u8]>,
+    /// The login's token is an API key the API reads from `X-API-Key`.
+    pub api_key: bool,
+    /// The query parameters `query_token` reads the token from.
+    pub query_params: &'static [&'static str],
     /// Sanctum's login answers `{"access_token", "token_type": "Bearer"}` rather than `{"token"}`.
     pub token_type: bool,
     /// An admin sign-in page of the app's own at `/admin/login/` (not Django's).
@@ -165,6 +172,8 @@ impl Api {
             jwt_key: None,
             admin_login: None,
             token_type: false,
+            api_key: false,
+            query_params: &["token", "access_token"],
             state: Mutex::new(State {
                 accounts: vec![account(1, "alice", "pw-1"), account(2, "bob", "pw-2")],
                 ..State::default()
@@ -243,7 +252,12 @@ impl Api {
     }
 
     fn listing(&self, user: &str) -> Value {
-        let items: Vec<Value> = self.ids_of(user).iter().map(|id| self.object(id)).collect();
+        // Without a user to scope to (a HEAD past the auth hook), the query is unfiltered.
+        let ids = match user {
+            UNSCOPED => [self.ids_of("alice"), self.ids_of("bob")].concat(),
+            _ => self.ids_of(user),
+        };
+        let items: Vec<Value> = ids.iter().map(|id| self.object(id)).collect();
         match self.stack {
             Stack::Express => json!({"orders": items}),
             Stack::FastApi => Value::Array(items),
@@ -269,6 +283,7 @@ impl Api {
         let serial = state.serial;
         let token = match self.stack {
             Stack::Laravel => format!("{serial}|{:020x}{:020x}", rand::random::<u64>(), rand::random::<u64>()),
+            _ if self.api_key => format!("ak_{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>()),
             _ => {
                 let kind_claim = if kind == Kind::Access { "access" } else { "refresh" };
                 let claims = json!({"sub": user, "type": kind_claim, "jti": format!("{serial:08x}"), "iat": now(), "exp": now() + 900});
@@ -291,6 +306,8 @@ impl Api {
     fn caller(&self, req: &RecordedRequest, url: &Url) -> Caller {
         let mut token = if self.flaws.x_access_token_only {
             header(req, "x-access-token").map(str::to_string)
+        } else if self.api_key {
+            header(req, "x-api-key").map(str::to_string)
         } else {
             header(req, "authorization")
                 .and_then(|v| v.strip_prefix("Bearer "))
@@ -299,7 +316,7 @@ impl Api {
         if self.flaws.query_token && token.is_none() {
             token = url
                 .query_pairs()
-                .find(|(k, _)| k == "token" || k == "access_token")
+                .find(|(k, _)| self.query_params.contains(&k.as_ref()))
                 .map(|(_, v)| v.into_owned());
         }
         let Some(token) = token.filter(|t| !t.is_empty()) else {
@@ -319,7 +336,7 @@ impl Api {
     fn challenged(&self, answer: ScriptedAnswer) -> ScriptedAnswer {
         match self.stack {
             Stack::FastApi => answer.header("WWW-Authenticate", "Bearer"),
-            Stack::Express if !self.flaws.no_challenge && !self.flaws.x_access_token_only => {
+            Stack::Express if !self.flaws.no_challenge && !self.flaws.x_access_token_only && !self.api_key => {
                 answer.header("WWW-Authenticate", "Bearer realm=\"shop-api\"")
             }
             _ => answer,
@@ -331,6 +348,10 @@ impl Api {
             (Stack::Express, _) if self.flaws.x_access_token_only => ScriptedAnswer::json(
                 401,
                 json!({"error": {"message": "No valid token provided in the x-access-token header"}}),
+            ),
+            (Stack::Express, _) if self.api_key => ScriptedAnswer::json(
+                401,
+                json!({"error": {"message": "Missing or invalid API key: send it in the X-API-Key header"}}),
             ),
             (Stack::Express, _) => ScriptedAnswer::json(401, json!({"error": {"message": "Authentication required"}})),
             (Stack::FastApi, Caller::Anonymous) => ScriptedAnswer::json(401, json!({"detail": "Not authenticated"})),
@@ -518,16 +539,20 @@ impl Api {
         }
         let caller = match self.caller(req, url) {
             // The auth hook runs for GET and POST only.
-            Caller::Anonymous if head && self.flaws.head_bypass => Caller::User("alice".into()),
+            Caller::Anonymous if head && self.flaws.head_bypass => Caller::User(UNSCOPED.into()),
             caller => caller,
         };
         let open_object =
             self.flaws.open_detail && method == "GET" && path.starts_with(&format!("{}/", self.collection()));
         let user = match caller {
             Caller::User(user) => user,
-            _ if open_object => String::new(),
+            _ if open_object => UNSCOPED.into(),
             other => return self.refused(&other),
         };
+        if path == self.me_path() && user == UNSCOPED {
+            // `current_user` is None past the hook: the handler crashes.
+            return html(500, "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request.</p>\n");
+        }
         if path == self.me_path() {
             return self.me(req, &user);
         }
@@ -546,7 +571,7 @@ impl Api {
             return self.list(url, &user);
         }
         let id = &path[self.collection().len() + 1..];
-        let visible = open_object || self.flaws.bola || self.owner_of(id) == Some(user.as_str());
+        let visible = user == UNSCOPED || self.flaws.bola || self.owner_of(id) == Some(user.as_str());
         if self.owner_of(id).is_none() || !visible {
             return match self.stack {
                 Stack::Express => ScriptedAnswer::json(404, json!({"error": {"message": "Order not found"}})),
@@ -751,8 +776,12 @@ impl Api {
                 } else {
                     "Path=/api/auth; HttpOnly; Secure; SameSite=Strict"
                 };
-                ScriptedAnswer::json(200, json!({"token": access}))
-                    .header("Set-Cookie", &format!("refreshToken={refresh}; {flags}"))
+                let body = if self.api_key {
+                    json!({"key": access})
+                } else {
+                    json!({"token": access})
+                };
+                ScriptedAnswer::json(200, body).header("Set-Cookie", &format!("refreshToken={refresh}; {flags}"))
             }
             Stack::FastApi => ScriptedAnswer::json(200, json!({"access_token": access, "token_type": "bearer"})),
             Stack::Flask => {

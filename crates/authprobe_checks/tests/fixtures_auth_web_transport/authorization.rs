@@ -37,12 +37,59 @@ async fn authorization_checks_find_cross_account_access_and_pass_the_scoped_apis
             fixture("orders scoped to req.user", Stack::Express, Flaws::default()),
             false,
         ),
+        // Ids without URLs, under other envelopes: the objects are built from the ids.
+        (
+            "BOLA001",
+            fixture(
+                "items read by id without an owner check",
+                Stack::FastApi,
+                flawed(|f| f.bola = true),
+            ),
+            true,
+        ),
+        (
+            "BOLA001",
+            fixture("items filtered by the current user", Stack::FastApi, Flaws::default()),
+            false,
+        ),
+        (
+            "BOLA001",
+            fixture(
+                "notes under {\"notes\"} read by id",
+                Stack::Flask,
+                flawed(|f| f.bola = true),
+            ),
+            true,
+        ),
+        (
+            "BOLA001",
+            fixture(
+                "orders under {\"data\"} read by id",
+                Stack::Laravel,
+                flawed(|f| f.bola = true),
+            ),
+            true,
+        ),
+        (
+            "BOLA001",
+            fixture("orders behind a policy", Stack::Laravel, Flaws::default()),
+            false,
+        ),
         // Eloquent auto-increment ids under `{"data": [...]}`, without URLs, routed by id.
         (
             "BOLA002",
             fixture(
                 "auto-increment order ids",
                 Stack::Laravel,
+                flawed(|f| f.sequential_ids = true),
+            ),
+            true,
+        ),
+        (
+            "BOLA002",
+            fixture(
+                "auto-increment item ids in a plain array",
+                Stack::FastApi,
                 flawed(|f| f.sequential_ids = true),
             ),
             true,

@@ -26,6 +26,21 @@ async fn rate_limit_checks_find_unlimited_and_spoofable_limits_and_pass_real_one
             ),
             false,
         ),
+        // FastAPI's OAuth2 password form at `/token`, slowapi in front of it.
+        (
+            "RATE001",
+            fixture(
+                "/token without a limiter",
+                Stack::FastApi,
+                flawed(|f| f.no_rate_limit = true),
+            ),
+            true,
+        ),
+        (
+            "RATE001",
+            fixture("slowapi: 429 after 10 failures", Stack::FastApi, Flaws::default()),
+            false,
+        ),
         // Flask-JWT-Extended's refresh route beside `/api/login`, found by discovery.
         (
             "RATE002",
@@ -55,6 +70,24 @@ async fn rate_limit_checks_find_unlimited_and_spoofable_limits_and_pass_real_one
             fixture(
                 "the limiter keys on the socket's address",
                 Stack::Express,
+                Flaws::default(),
+            ),
+            false,
+        ),
+        (
+            "RATE003",
+            fixture(
+                "slowapi keyed on X-Forwarded-For",
+                Stack::FastApi,
+                flawed(|f| f.xff_trusted = true),
+            ),
+            true,
+        ),
+        (
+            "RATE003",
+            fixture(
+                "slowapi keyed on the socket's address",
+                Stack::FastApi,
                 Flaws::default(),
             ),
             false,
