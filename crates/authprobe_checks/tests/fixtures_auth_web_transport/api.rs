@@ -678,7 +678,7 @@ impl Api {
                 state.accounts.iter_mut().find(|a| a.username == user).unwrap().deleted = true;
                 ScriptedAnswer::new(204)
             }
-            _ => self.not_found(&req.method, req.url.as_str()),
+            _ => self.not_found(&req.method, self.me_path()),
         }
     }
 
