@@ -135,6 +135,18 @@ impl ScanContext {
         crate::probe::in_lane(lane, work)
     }
 
+    /// The auth layer: how this target logs in, refreshes, logs out, bridges and
+    /// presents credentials. Checks ask it instead of deciding for themselves.
+    pub fn auth(&self) -> crate::auth::AuthView<'_> {
+        crate::auth::AuthView {
+            probe: &self.probe,
+            flows: &self.flows,
+            inventory: &self.inventory,
+            identities: &self.identities,
+            accounts: &self.credentials,
+        }
+    }
+
     /// The primary identity (A).
     pub fn primary(&self) -> Option<&Identity> {
         self.identities.first()

@@ -79,7 +79,7 @@ impl TokenTypeConfusion {
         };
         if Jwt::parse(&refresh.token)
             .ok()
-            .and_then(|j| j.claims.get("token_type").and_then(|t| t.as_str()).map(str::to_string))
+            .and_then(|j| authprobe_core::auth::view::token_type(&j))
             .is_some_and(|t| t != "refresh")
         {
             return CheckOutcome::skipped("the token endpoint's `refresh` value is not typed as a refresh token");

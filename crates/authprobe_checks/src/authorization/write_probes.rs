@@ -19,8 +19,6 @@ use authprobe_core::ScanContext;
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use crate::session::{fresh_login, token_login};
-
 /// Path words of registration endpoints (DRF views, dj-rest-auth, djoser).
 const REGISTRATION_WORDS: &[&str] = &["register", "registration", "signup", "sign-up", "sign_up"];
 
@@ -145,12 +143,12 @@ pub(crate) async fn register_account(
 /// Logs a created account in through the token login flow (the one the primary identity
 /// used), with `password`.
 pub(crate) async fn log_in_as(cx: &ScanContext, username: &str, password: &str) -> Option<Identity> {
-    let flow = token_login(cx)?;
+    let flow = cx.auth().token_login()?;
     let user = UserCredential {
         username: username.to_string(),
         password: password.to_string(),
     };
-    fresh_login(cx, flow, &user).await
+    cx.auth().fresh_login(flow, &user).await
 }
 
 /// Closes a created account (`DELETE` on the identity endpoint, as that account only) and
@@ -186,7 +184,7 @@ pub(crate) async fn close_account(cx: &ScanContext, account: &CreatedAccount, se
     };
     // Gone when its credentials no longer log in (a JWT issued before the deletion may
     // still be honoured by a lax identity endpoint, so the login is the test).
-    let Some(flow) = token_login(cx) else {
+    let Some(flow) = cx.auth().token_login() else {
         return left(format!(
             "DELETE {} answered HTTP {status}, but no login flow verifies it",
             me.path()

@@ -1,5 +1,5 @@
 use authprobe_core::auth::identity::Presentation;
-use authprobe_core::probe::{ProbeRequest, WriteGrant};
+use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, Family as CheckFamily, Finding, Requirement, ScanContext, Severity,
 };
@@ -193,47 +193,21 @@ fn waitable(jwt: &Jwt) -> bool {
     exp.saturating_sub(now) <= MAX_WAIT.as_secs() as i64 - GRACE_SECS
 }
 
-/// Tokens from authenticated minting endpoints: refused anonymously, `405` to the
-/// identity's GET, a JWT in the answer to its POST (e.g. one-shot download tokens). They
-/// are guesses from a path word, so they are POSTed to only with write probes on.
+/// Tokens the auth layer's minting endpoints issued (only with write probes on: they are
+/// guesses, and a POST there mints).
 async fn mint_tokens(cx: &ScanContext) -> Vec<Issued> {
     let Some(identity) = cx.primary() else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let minters: Vec<url::Url> = cx
-        .inventory
-        .endpoints
-        .iter()
-        .filter(|e| e.path().to_ascii_lowercase().contains("token") && e.anonymously_refused())
-        .filter(|e| e.authenticated.as_ref().is_some_and(|r| r.status == 405))
-        .map(|e| e.url.clone())
-        .take(4)
-        .collect();
-    for url in minters {
-        // A guess at an endpoint that mints on POST: a write, so only with write probes on.
-        if !cx.probe.allow_write(&url, WriteGrant::AnyIdentity) {
-            continue;
-        }
-        let req = identity.authorize(ProbeRequest::post_json(url.clone(), &serde_json::json!({})));
-        let Ok(resp) = cx.probe.send(req).await else { continue };
-        let Some(json) = resp.json().filter(|_| resp.is_success()) else {
-            continue;
-        };
-        let token = ["access", "token", "access_token"]
-            .iter()
-            .find_map(|k| json.get(k).and_then(|v| v.as_str()));
-        let Some(token) = token.filter(|t| Jwt::looks_like(t)) else {
-            continue;
-        };
-        let Ok(jwt) = Jwt::parse(token) else { continue };
-        cx.redactor.add_secret(token);
+    for minted in cx.auth().minted_tokens().await {
+        let Ok(jwt) = Jwt::parse(&minted.token) else { continue };
         out.push(Issued {
             label: identity.label.clone(),
             marker: identity.marker.clone().unwrap_or_else(|| identity.label.clone()),
-            token: token.to_string(),
+            token: minted.token,
             jwt,
-            exchange: resp.exchange,
+            exchange: minted.response.exchange,
         });
     }
     out

@@ -7,9 +7,7 @@ use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requi
 use std::sync::Arc;
 use url::Url;
 
-use super::{
-    form_login, fresh_login, new_session_value, post_login, primary_credential, replay_session, session_oracle,
-};
+use super::{replay_session, session_oracle};
 use crate::support::owasp;
 
 crate::declare_check! {
@@ -85,10 +83,10 @@ const KEY_WORDS: &[&str] = &["keys", "api-key", "apikey", "api_key"];
 
 impl CsrfUnprotected {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let Some(user) = primary_credential(cx) else {
+        let Some(user) = cx.auth().primary_account() else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let Some(flow) = form_login(cx) else {
+        let Some(flow) = cx.auth().form_login() else {
             return cookie_token_csrf(cx, user).await;
         };
         let form = form_session_csrf(cx, flow, user).await;
@@ -120,8 +118,8 @@ async fn form_session_csrf(
 
     // Login CSRF: a cross-site form post carries no CSRF cookie, field or same-site Referer.
     let jar = Arc::new(CookieJar::new());
-    if let Ok(resp) = post_login(cx, flow, jar, user, false).await {
-        if let (true, Some((name, value))) = (resp.is_redirect(), new_session_value(&resp)) {
+    if let Ok(resp) = cx.auth().post_login(flow, jar, user, false).await {
+        if let (true, Some((name, value))) = (resp.is_redirect(), cx.auth().new_session(&resp)) {
             if let Some((Verdict::Accepted, replay)) = replay_session(cx, &oracle_url, &baseline, &name, &value).await {
                 findings.push(
                         Finding::new(
@@ -141,7 +139,7 @@ async fn form_session_csrf(
     }
 
     // A state change carried by the session cookie alone.
-    let Some(jar) = fresh_login(cx, flow, user).await.and_then(|i| i.session) else {
+    let Some(jar) = cx.auth().fresh_login(flow, user).await.and_then(|i| i.session) else {
         return findings.into();
     };
     for (url, what) in state_changers(cx) {
@@ -250,7 +248,9 @@ async fn cookie_refresh_csrf(
             "the identity's token is a cookie, but no refresh flow was found to test a cookie-carried state change",
         );
     };
-    let Some(jar) = fresh_login(cx, login, user)
+    let Some(jar) = cx
+        .auth()
+        .fresh_login(login, user)
         .await
         .and_then(|i| i.session)
         .filter(|jar| !jar.names().is_empty())

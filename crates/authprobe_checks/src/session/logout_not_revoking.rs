@@ -8,10 +8,7 @@ use authprobe_core::{
 use authprobe_jwt::Jwt;
 use url::Url;
 
-use super::{
-    form_login, fresh_login, human_duration, is_session_cookie, judge, oracle, primary_credential, refresh_with,
-    replay_session, token_login,
-};
+use super::{human_duration, is_session_cookie, judge, oracle, replay_session};
 use crate::support::owasp;
 
 crate::declare_check! {
@@ -96,12 +93,17 @@ struct Survivors {
 
 impl LogoutNotRevoking {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let Some(user) = primary_credential(cx) else {
+        let Some(user) = cx.auth().primary_account() else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
         // The scan's token login and form login, then every other login whose package has
         // its own logout (dj-rest-auth, knox).
-        let mut logins: Vec<&LoginFlow> = token_login(cx).into_iter().chain(form_login(cx)).collect();
+        let mut logins: Vec<&LoginFlow> = cx
+            .auth()
+            .token_login()
+            .into_iter()
+            .chain(cx.auth().form_login())
+            .collect();
         for flow in &cx.flows.login {
             let own_logout = cx.flows.logout.iter().any(|l| l.family == flow.family);
             let family_covered = logins.iter().any(|l| l.family == flow.family);
@@ -135,7 +137,7 @@ impl LogoutNotRevoking {
             let mut fresh: Option<Identity> = None;
             for logout in logouts {
                 if fresh.is_none() {
-                    fresh = fresh_login(cx, login, user).await;
+                    fresh = cx.auth().fresh_login(login, user).await;
                 }
                 let Some(identity) = &fresh else { break };
                 tried.push(logout.path().to_string());
@@ -194,7 +196,12 @@ async fn replay(
 ) {
     let at = oracle.url.path();
     if let (Some(refresh), Some(flow)) = (&identity.refresh_jwt, cx.flows.refresh_for(login)) {
-        if let Some((Some(minted), _, resp)) = refresh_with(cx, flow, identity, refresh).await {
+        if let Some((Some(minted), _, resp)) = cx
+            .auth()
+            .refresh(flow, identity, refresh)
+            .await
+            .map(|r| (r.access, r.refresh, r.response))
+        {
             let accepted = judge(
                 cx,
                 oracle.baseline,

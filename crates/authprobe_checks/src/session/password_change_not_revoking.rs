@@ -6,7 +6,7 @@ use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use authprobe_jwt::Jwt;
 
-use super::{fresh_login, human_duration, judge, oracle, primary_credential, refresh_with, token_login};
+use super::{human_duration, judge, oracle};
 use crate::support::owasp;
 
 /// Password-change endpoints tried at most (a guessed one may not exist).
@@ -79,10 +79,10 @@ impl PasswordChangeNotRevoking {
                 "opt-in: pass --allow-password-change to let authprobe change the first test account's password (it changes it back)",
             );
         }
-        let Some(user) = primary_credential(cx).cloned() else {
+        let Some(user) = cx.auth().primary_account().cloned() else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let Some(login) = token_login(cx) else {
+        let Some(login) = cx.auth().token_login() else {
             return CheckOutcome::skipped("no token login flow to obtain tokens before the change");
         };
         let changes = cx.flows.password_changes_for(login);
@@ -95,7 +95,7 @@ impl PasswordChangeNotRevoking {
             Ok(o) => o,
             Err(why) => return CheckOutcome::skipped(why),
         };
-        let Some(before) = fresh_login(cx, login, &user).await else {
+        let Some(before) = cx.auth().fresh_login(login, &user).await else {
             return CheckOutcome::skipped("the fresh login before the password change failed");
         };
         let (Some(scheme), Some(token)) = (before.scheme(), before.token().map(str::to_string)) else {
@@ -120,7 +120,12 @@ impl PasswordChangeNotRevoking {
         let mut high = Vec::new();
         let mut evidence = Vec::new();
         if let (Some(refresh), Some(flow)) = (&before.refresh_jwt, cx.flows.refresh_for(login)) {
-            if let Some((Some(minted), _, resp)) = refresh_with(cx, flow, &before, refresh).await {
+            if let Some((Some(minted), _, resp)) = cx
+                .auth()
+                .refresh(flow, &before, refresh)
+                .await
+                .map(|r| (r.access, r.refresh, r.response))
+            {
                 if let Some((Verdict::Accepted, ok)) = judge(
                     cx,
                     &baseline,
@@ -207,7 +212,7 @@ async fn restore(
         username: user.username.clone(),
         password: new_password.to_string(),
     };
-    let identity = fresh_login(cx, login, &interim).await;
+    let identity = cx.auth().fresh_login(login, &interim).await;
     let identity = identity.as_ref().unwrap_or(before);
     change
         .change(&cx.probe, identity, new_password, &user.password)

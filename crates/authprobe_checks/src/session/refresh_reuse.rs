@@ -2,7 +2,7 @@ use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 
-use super::{fresh_login, judge, oracle, primary_credential, refresh_with, token_login};
+use super::{judge, oracle};
 use crate::support::owasp;
 
 crate::declare_check! {
@@ -60,10 +60,10 @@ crate::declare_check! {
 
 impl RefreshReuse {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let Some(user) = primary_credential(cx) else {
+        let Some(user) = cx.auth().primary_account() else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let Some(login) = token_login(cx) else {
+        let Some(login) = cx.auth().token_login() else {
             return CheckOutcome::skipped("no token login flow (simplejwt, dj-rest-auth, or [flows.login]) was found");
         };
         let Some(refresh_flow) = cx.flows.refresh_for(login) else {
@@ -72,13 +72,18 @@ impl RefreshReuse {
             );
         };
         let refresh_url = refresh_flow.url.clone();
-        let Some(identity) = fresh_login(cx, login, user).await else {
+        let Some(identity) = cx.auth().fresh_login(login, user).await else {
             return CheckOutcome::skipped(format!("the fresh login at {} failed", login.path()));
         };
         let Some(original) = identity.refresh_jwt.clone() else {
             return CheckOutcome::skipped(format!("{} issued no refresh token", login.path()));
         };
-        let Some((minted, rotated_to, first)) = refresh_with(cx, refresh_flow, &identity, &original).await else {
+        let Some((minted, rotated_to, first)) = cx
+            .auth()
+            .refresh(refresh_flow, &identity, &original)
+            .await
+            .map(|r| (r.access, r.refresh, r.response))
+        else {
             return CheckOutcome::skipped("the refresh endpoint did not answer");
         };
         if minted.is_none() {
@@ -93,7 +98,12 @@ impl RefreshReuse {
             // No rotation: reusing the refresh token is the design, not a bypass of it.
             return CheckOutcome::passed();
         }
-        let Some((minted, _, reuse)) = refresh_with(cx, refresh_flow, &identity, &original).await else {
+        let Some((minted, _, reuse)) = cx
+            .auth()
+            .refresh(refresh_flow, &identity, &original)
+            .await
+            .map(|r| (r.access, r.refresh, r.response))
+        else {
             return CheckOutcome::skipped("the refresh endpoint did not answer the reuse");
         };
         if reuse.status == 429 {

@@ -8,10 +8,7 @@ use authprobe_core::{
 use std::sync::Arc;
 use url::Url;
 
-use super::{
-    form_login, oracle, planted_session_id, post_login, primary_credential, replay_session, session_bridges,
-    session_cookie_name, session_oracle, BRIDGES_NEED_WRITES,
-};
+use super::{oracle, replay_session, session_oracle, BRIDGES_NEED_WRITES};
 use crate::support::owasp;
 
 crate::declare_check! {
@@ -90,10 +87,10 @@ struct PreLogin {
 
 impl SessionFixation {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
-        let Some(user) = primary_credential(cx) else {
+        let Some(user) = cx.auth().primary_account() else {
             return CheckOutcome::skipped("needs the primary identity to come from a --user login");
         };
-        let form = form_login(cx);
+        let form = cx.auth().form_login();
         let judged = match form {
             Some(flow) => session_oracle(cx, flow, user).await,
             None => oracle(cx).await,
@@ -102,9 +99,9 @@ impl SessionFixation {
             Ok(o) => o,
             Err(why) => return CheckOutcome::skipped(why),
         };
-        let cookie = session_cookie_name(cx);
+        let cookie = cx.auth().session_cookie();
         let bridges = if cx.primary().and_then(|p| p.scheme()).is_some() {
-            session_bridges(cx)
+            cx.auth().session_bridges()
         } else {
             Vec::new()
         };
@@ -166,7 +163,9 @@ async fn form_fixation(
 ) -> Option<Finding> {
     let login_url = &flow.url;
     let pre = pre_login_session(cx, Some(login_url), cookie).await?;
-    let login = post_login(cx, flow, pre.jar.clone(), user, true)
+    let login = cx
+        .auth()
+        .post_login(flow, pre.jar.clone(), user, true)
         .await
         .ok()
         .filter(|r| r.is_redirect())?;
@@ -189,7 +188,7 @@ async fn form_fixation(
 /// page; if the page issues its own id, that is the pre-login id (the plant was refused).
 async fn pre_login_session(cx: &ScanContext, login_page: Option<&Url>, cookie: &str) -> Option<PreLogin> {
     let jar = Arc::new(CookieJar::new());
-    let planted = planted_session_id();
+    let planted = authprobe_core::auth::view::planted_session_id();
     cx.redactor.add_secret(&planted);
     jar.set(cookie, &planted);
     let exchange = match login_page {

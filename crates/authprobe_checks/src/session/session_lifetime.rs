@@ -7,7 +7,7 @@ use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requi
 use std::ops::ControlFlow;
 use url::Url;
 
-use super::{fresh_login, human_duration, is_session_cookie, judge, oracle, primary_credential};
+use super::{human_duration, is_session_cookie, judge, oracle};
 use crate::support::owasp;
 
 crate::declare_check! {
@@ -85,7 +85,7 @@ impl SessionLifetime {
             .filter(|f| issues_opaque_keys(cx, f))
             .take(MAX_KEY_LOGINS)
             .collect();
-        if let Some(user) = primary_credential(cx) {
+        if let Some(user) = cx.auth().primary_account() {
             for flow in &key_logins {
                 if let Some(f) = static_key(cx, flow, &user.username, user).await {
                     findings.push(f);
@@ -139,8 +139,8 @@ async fn static_key(
     user: &authprobe_core::config::UserCredential,
 ) -> Option<Finding> {
     let url = &flow.url;
-    let first = fresh_login(cx, flow, user).await?;
-    let second = fresh_login(cx, flow, user).await?;
+    let first = cx.auth().fresh_login(flow, user).await?;
+    let second = cx.auth().fresh_login(flow, user).await?;
     if first.access_jwt.is_some() {
         return None;
     }

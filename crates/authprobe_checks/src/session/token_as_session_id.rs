@@ -4,10 +4,7 @@ use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use std::sync::Arc;
 
-use super::{
-    is_session_cookie, new_session_value, oracle, replay_session, session_bridges, session_cookie_name,
-    BRIDGES_NEED_WRITES,
-};
+use super::{is_session_cookie, oracle, replay_session, BRIDGES_NEED_WRITES};
 use crate::support::owasp;
 
 crate::declare_check! {
@@ -97,11 +94,11 @@ impl TokenAsSessionId {
         let Some(identity) = cx.primary().filter(|p| p.scheme().is_some()) else {
             return findings.into();
         };
-        let bridges = session_bridges(cx);
+        let bridges = cx.auth().session_bridges();
         if bridges.is_empty() && findings.is_empty() {
             return CheckOutcome::skipped(format!("no token-to-session endpoint was tried: {BRIDGES_NEED_WRITES}"));
         }
-        let cookie = session_cookie_name(cx);
+        let cookie = cx.auth().session_cookie();
         for bridge in bridges {
             let jar = Arc::new(CookieJar::new());
             let req = identity.authorize(ProbeRequest::post_json(bridge.clone(), &serde_json::json!({})).with_jar(jar));
@@ -110,7 +107,7 @@ impl TokenAsSessionId {
                 continue;
             }
             let body = resp.text();
-            let mut candidates: Vec<(String, String)> = new_session_value(&resp).into_iter().collect();
+            let mut candidates: Vec<(String, String)> = cx.auth().new_session(&resp).into_iter().collect();
             // A field named like a session id, even when no cookie was set.
             if let Some(json) = resp.json() {
                 if let Some(map) = json.as_object() {

@@ -25,6 +25,7 @@ pub mod login;
 pub mod present;
 mod run;
 pub mod spec;
+pub mod view;
 pub mod vocab;
 
 pub use identity::{Credential, Identity, LoginError, LoginKind, Presentation, SuppliedToken};
@@ -34,6 +35,7 @@ pub use spec::{
     AuthScheme, BodyEncoding, FieldSpec, FlowSpecs, IdentitySpec, JsonPathExpr, LoginSpec, LogoutScope, LogoutSpec,
     PasswordChangeSpec, RefreshSpec,
 };
+pub use view::{AuthView, Minted};
 
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
