@@ -220,9 +220,7 @@ pub(crate) async fn prepare(
         &inventory,
         spec.as_ref().map(|(s, _)| s),
     )?;
-    for url in flows.post_urls() {
-        probe.allow_post(&url);
-    }
+    flows.grant_posts(&probe);
     observer.phase("login", config.users.len() + config.tokens.len());
     let accounts = login::log_in_all(
         &probe,

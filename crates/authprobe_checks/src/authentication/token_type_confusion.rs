@@ -79,8 +79,8 @@ impl TokenTypeConfusion {
         };
         if Jwt::parse(&refresh.token)
             .ok()
-            .and_then(|j| authprobe_core::auth::view::token_type(&j))
-            .is_some_and(|t| t != "refresh")
+            .and_then(|j| authprobe_core::auth::view::typed_as_refresh(&j))
+            .is_some_and(|refresh| !refresh)
         {
             return CheckOutcome::skipped("the token endpoint's `refresh` value is not typed as a refresh token");
         }

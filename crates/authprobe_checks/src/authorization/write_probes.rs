@@ -20,8 +20,6 @@ use serde_json::{json, Map, Value};
 use url::Url;
 
 /// Path words of registration endpoints (DRF views, dj-rest-auth, djoser).
-const REGISTRATION_WORDS: &[&str] = &["register", "registration", "signup", "sign-up", "sign_up"];
-
 /// A fresh random marker (hex), for usernames, passwords and field values.
 pub(crate) fn nonce() -> String {
     format!("{:016x}", rand::random::<u64>())
@@ -30,10 +28,7 @@ pub(crate) fn nonce() -> String {
 /// Registration endpoints: POST operations of the spec and inventory endpoints whose path
 /// names a registration, spec first.
 pub(crate) fn registration_endpoints(cx: &ScanContext) -> Vec<Url> {
-    let is_registration = |path: &str| {
-        let lower = path.to_ascii_lowercase();
-        REGISTRATION_WORDS.iter().any(|w| lower.contains(w)) && !lower.contains('{')
-    };
+    let is_registration = authprobe_core::auth::vocab::names_a_registration;
     let mut out: Vec<Url> = Vec::new();
     if let Some(spec) = &cx.spec {
         for op in spec.operations.iter().filter(|o| o.method == "POST") {

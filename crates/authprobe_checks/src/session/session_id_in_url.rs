@@ -64,9 +64,6 @@ crate::declare_check! {
     };
 }
 
-/// Query parameter names tried after the session cookie's own name.
-const PARAM_NAMES: &[&str] = &["session_id", "sid", "session"];
-
 /// Session ids shorter than this are not looked for in URLs (they could match by accident).
 const MIN_ID_LEN: usize = 16;
 
@@ -104,7 +101,11 @@ impl SessionIdInUrl {
             }
         };
         let mut names: Vec<&str> = vec![cookie.as_str()];
-        names.extend(PARAM_NAMES.iter().filter(|n| **n != cookie));
+        names.extend(
+            authprobe_core::auth::vocab::SESSION_URL_PARAMS
+                .iter()
+                .filter(|n| **n != cookie),
+        );
         for name in names {
             let mut url = oracle_url.clone();
             url.query_pairs_mut().append_pair(name, &value);

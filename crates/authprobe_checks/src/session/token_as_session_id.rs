@@ -112,10 +112,7 @@ impl TokenAsSessionId {
             if let Some(json) = resp.json() {
                 if let Some(map) = json.as_object() {
                     for (k, v) in map {
-                        if let (true, Some(v)) = (
-                            is_session_cookie(k) || k.to_ascii_lowercase().contains("session"),
-                            v.as_str(),
-                        ) {
+                        if let (true, Some(v)) = (authprobe_core::auth::vocab::is_session_field(k), v.as_str()) {
                             candidates.push((cookie.clone(), v.to_string()));
                         }
                     }

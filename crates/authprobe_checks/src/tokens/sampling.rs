@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use authprobe_core::auth::identity::Identity;
-use authprobe_core::auth::vocab::{ACCOUNT_KEYS, CSRF_COOKIE, DEFAULT_SESSION_COOKIE};
+use authprobe_core::auth::vocab::{ACCOUNT_KEYS, CREDENTIAL_COOKIE_WORDS, CSRF_COOKIE, DEFAULT_SESSION_COOKIE};
 use authprobe_core::exchange::ExchangeId;
 use authprobe_core::probe::{Method, ProbeRequest, ProbeResponse};
 use authprobe_core::{Confidence, ScanContext};
@@ -48,12 +48,6 @@ const TOKEN_FIELDS: &[&str] = &[
     "csrf_token",
     CSRF_COOKIE,
     "jti",
-];
-
-/// Cookie names that hold credentials or anti-forgery tokens (substrings, lower case);
-/// analytics and preference cookies are not secrets and are left alone.
-const TOKEN_COOKIES: &[&str] = &[
-    "sess", "sid", "csrf", "xsrf", "token", "auth", "key", "jwt", "remember", "login",
 ];
 
 /// Where tokens come from and how to get another one.
@@ -268,7 +262,7 @@ fn candidates(cx: &ScanContext) -> Vec<Candidate> {
             || has_header(&x.request.headers, "cookie")
             || has_header(&x.request.headers, "authorization")
             || cookie.value.len() < 4
-            || !TOKEN_COOKIES
+            || !CREDENTIAL_COOKIE_WORDS
                 .iter()
                 .any(|n| cookie.name.to_ascii_lowercase().contains(n))
         {

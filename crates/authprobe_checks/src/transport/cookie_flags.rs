@@ -1,3 +1,4 @@
+use authprobe_core::auth::vocab::{cookie_role, CookieRole};
 use authprobe_core::cookies::SetCookie;
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, ExchangeId, Family, Finding, Requirement, ScanContext, Severity,
@@ -58,27 +59,6 @@ crate::declare_check! {
     };
 }
 
-/// The role of a cookie, from its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CookieRole {
-    Session,
-    Csrf,
-    Token,
-}
-
-fn role(name: &str) -> Option<CookieRole> {
-    let n = name.to_ascii_lowercase();
-    if n.contains("csrf") || n.contains("xsrf") {
-        Some(CookieRole::Csrf)
-    } else if n.contains("sessid") || authprobe_core::auth::vocab::is_session_cookie(&n) {
-        Some(CookieRole::Session)
-    } else if ["refresh", "token", "jwt", "auth"].iter().any(|w| n.contains(w)) {
-        Some(CookieRole::Token)
-    } else {
-        None
-    }
-}
-
 /// The missing protections of a cookie, in the order users fix them.
 fn missing_flags(cookie: &SetCookie, role: CookieRole) -> Vec<&'static str> {
     let mut missing = Vec::new();
@@ -103,7 +83,7 @@ impl CookieFlags {
         // First sighting of each relevant cookie name, with the exchange that set it.
         let mut seen: BTreeMap<String, (SetCookie, ExchangeId)> = BTreeMap::new();
         for (cookie, exchange) in cx.probe.set_cookies() {
-            if role(&cookie.name).is_some() {
+            if cookie_role(&cookie.name).is_some() {
                 seen.entry(cookie.name.clone()).or_insert((cookie, exchange));
             }
         }
@@ -112,14 +92,10 @@ impl CookieFlags {
         }
         seen.into_values()
             .filter_map(|(cookie, exchange)| {
-                let role = role(&cookie.name)?;
+                let role = cookie_role(&cookie.name)?;
                 let missing = missing_flags(&cookie, role);
                 (!missing.is_empty()).then(|| {
-                    let kind = match role {
-                        CookieRole::Session => "session",
-                        CookieRole::Csrf => "CSRF",
-                        CookieRole::Token => "token",
-                    };
+                    let kind = role.describe();
                     let path = cx
                         .probe
                         .exchange(exchange)
@@ -172,10 +148,10 @@ mod tests {
 
     #[test]
     fn cookie_roles_come_from_names() {
-        assert_eq!(role("sessionid"), Some(CookieRole::Session));
-        assert_eq!(role("csrftoken"), Some(CookieRole::Csrf));
-        assert_eq!(role("connect.sid"), Some(CookieRole::Session));
-        assert_eq!(role("refresh_token"), Some(CookieRole::Token));
-        assert_eq!(role("_ga"), None);
+        assert_eq!(cookie_role("sessionid"), Some(CookieRole::Session));
+        assert_eq!(cookie_role("csrftoken"), Some(CookieRole::Csrf));
+        assert_eq!(cookie_role("connect.sid"), Some(CookieRole::Session));
+        assert_eq!(cookie_role("refresh_token"), Some(CookieRole::Token));
+        assert_eq!(cookie_role("_ga"), None);
     }
 }

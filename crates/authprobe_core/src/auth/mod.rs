@@ -492,6 +492,14 @@ impl Flows {
         }
     }
 
+    /// Lets the probe POST to every flow's URL: the flows are the only routes a scan
+    /// without write probes sends POST to.
+    pub fn grant_posts(&self, probe: &crate::probe::Probe) {
+        for url in self.post_urls() {
+            probe.allow_post(&url);
+        }
+    }
+
     /// Every URL a flow POSTs to (the method policy allows POST there and nowhere else).
     pub fn post_urls(&self) -> Vec<Url> {
         let mut urls: Vec<Url> = Vec::new();

@@ -223,13 +223,13 @@ pub fn planted_session_id() -> String {
         .collect()
 }
 
-/// What a JWT says it is by its `token_type` claim (simplejwt's `access`/`refresh`), if
-/// it says.
-pub fn token_type(jwt: &authprobe_jwt::Jwt) -> Option<String> {
+/// Whether a JWT says by its `token_type` claim (simplejwt's `access`/`refresh`) that it
+/// is a refresh token; `None` when it does not say.
+pub fn typed_as_refresh(jwt: &authprobe_jwt::Jwt) -> Option<bool> {
     jwt.claims
         .get("token_type")
         .and_then(|t| t.as_str())
-        .map(str::to_string)
+        .map(|t| t == "refresh")
 }
 
 #[cfg(test)]

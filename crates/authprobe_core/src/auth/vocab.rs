@@ -38,6 +38,64 @@ pub fn is_session_cookie(name: &str) -> bool {
     !lower.contains("csrf") && !lower.contains("xsrf") && (lower.contains("session") || lower.ends_with("sid"))
 }
 
+/// Whether a field of an answer's body is named like a session id (`session_id`,
+/// `sessionid`, `sid`): a bridge that echoes the session id it set.
+pub fn is_session_field(name: &str) -> bool {
+    is_session_cookie(name) || name.to_ascii_lowercase().contains("session")
+}
+
+/// Query parameters a session id may be accepted from, after the session cookie's own name.
+pub const SESSION_URL_PARAMS: &[&str] = &["session_id", "sid", "session"];
+
+/// Cookie names that hold credentials or anti-forgery tokens (substrings, lower case);
+/// analytics and preference cookies are not secrets.
+pub const CREDENTIAL_COOKIE_WORDS: &[&str] = &[
+    "sess", "sid", "csrf", "xsrf", "token", "auth", "key", "jwt", "remember", "login",
+];
+
+/// What a cookie holds, from its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieRole {
+    Session,
+    Csrf,
+    /// An access or refresh token kept in a cookie.
+    Token,
+}
+
+impl CookieRole {
+    /// How messages name it: `session`, `CSRF`, `token`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CookieRole::Session => "session",
+            CookieRole::Csrf => "CSRF",
+            CookieRole::Token => "token",
+        }
+    }
+}
+
+/// What a cookie holds, from its name (`None`: nothing of the account's).
+pub fn cookie_role(name: &str) -> Option<CookieRole> {
+    let n = name.to_ascii_lowercase();
+    if n.contains("csrf") || n.contains("xsrf") {
+        Some(CookieRole::Csrf)
+    } else if n.contains("sessid") || is_session_cookie(&n) {
+        Some(CookieRole::Session)
+    } else if ["refresh", "token", "jwt", "auth"].iter().any(|w| n.contains(w)) {
+        Some(CookieRole::Token)
+    } else {
+        None
+    }
+}
+
+/// Path words of sign-up (account registration) routes.
+const REGISTRATION_WORDS: &[&str] = &["register", "registration", "signup", "sign-up", "sign_up"];
+
+/// Whether a concrete path names a sign-up (`/api/auth/register/`, `/users/sign_up`).
+pub fn names_a_registration(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    REGISTRATION_WORDS.iter().any(|w| lower.contains(w)) && !lower.contains('{')
+}
+
 /// Whether a path or field name speaks of a password (`/users/{id}/set_password/`).
 pub fn names_a_password(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
