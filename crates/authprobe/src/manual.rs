@@ -27,6 +27,8 @@ struct CatalogEntry {
     sends_post: bool,
     /// A write probe (runs only with --allow-writes).
     writes: bool,
+    /// The results it shares with other checks (computed once per scan), e.g. `cracking`.
+    shares: Vec<&'static str>,
 }
 
 /// `authprobe checks --format json`: the catalog as a JSON array, one object per check.
@@ -47,6 +49,7 @@ pub fn checks_json() -> Result<()> {
                 family: m.family.name(),
                 sends_post: check.sends_post(),
                 writes: check.writes(),
+                shares: check.shares().iter().map(|s| s.name()).collect(),
             }
         })
         .collect();

@@ -41,6 +41,11 @@ pub fn render_check(check: &dyn Check) -> String {
         authprobe_core::check::requirement_label(check)
     );
     let _ = writeln!(out, "| Family | {} |", meta.family.name());
+    let _ = writeln!(
+        out,
+        "| Shares (computed once per scan) | {} |",
+        authprobe_core::check::shares_label(check)
+    );
     out.push('\n');
     out.push_str(check.doc().trim());
     out.push('\n');

@@ -31,10 +31,12 @@ pub use registry::{all, by_code, ALL};
 /// - `changes_account = true;`, `writes = true;` and `runs_last = true;` put the check in a
 ///   later stage ([`authprobe_core::Check::runs_last`] and its neighbours);
 /// - `starts_first = true;` starts a check that waits long before the others of its stage
-///   ([`authprobe_core::Check::starts_first`]).
+///   ([`authprobe_core::Check::starts_first`]);
+/// - `shares = [JwtFamilies, Cracking];` the results shared with other checks that this
+///   one reads ([`authprobe_core::Check::shares`], [`authprobe_core::Shared`]).
 #[macro_export]
 macro_rules! declare_check {
-    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(severities = [$($severity:expr),+ $(,)?];)? $(sends_post = $post:literal;)? $(changes_account = $changes:literal;)? $(writes = $writes:literal;)? $(runs_last = $last:literal;)? $(starts_first = $first:literal;)?) => {
+    ($(#[doc = $doc:expr])* pub struct $name:ident; meta = $meta:expr; $(severities = [$($severity:expr),+ $(,)?];)? $(sends_post = $post:literal;)? $(changes_account = $changes:literal;)? $(writes = $writes:literal;)? $(runs_last = $last:literal;)? $(starts_first = $first:literal;)? $(shares = [$($shared:ident),+ $(,)?];)?) => {
         $(#[doc = $doc])*
         pub struct $name;
 
@@ -91,6 +93,12 @@ macro_rules! declare_check {
             $(
                 fn starts_first(&self) -> bool {
                     $first
+                }
+            )?
+
+            $(
+                fn shares(&self) -> &'static [authprobe_core::Shared] {
+                    &[$(authprobe_core::Shared::$shared),+]
                 }
             )?
         }

@@ -2,6 +2,7 @@
 
 use authprobe_core::discovery::{Endpoint, EndpointKind};
 use authprobe_core::probe::ProbeRequest;
+use authprobe_core::Shared;
 use authprobe_core::{ProbeResponse, ScanContext};
 
 /// OWASP API Security Top 10 (2023) category names.
@@ -60,7 +61,7 @@ pub struct BrowserViews(pub Vec<(String, ProbeResponse)>);
 /// endpoint, identity-like and other API endpoints anonymously, and the identity endpoint
 /// as the identity. Only the answers that are HTML are kept.
 pub async fn browser_views(cx: &ScanContext) -> std::sync::Arc<BrowserViews> {
-    cx.shared(|| async {
+    cx.shared(Shared::BrowserViews, || async {
         let mut json: Vec<&Endpoint> = cx
             .inventory
             .endpoints

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::context::ScanContext;
 use crate::finding::{Finding, Severity};
+pub use crate::shared::Shared;
 
 /// The report category a check belongs to; each gets its own sub-score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,6 +88,17 @@ impl Requirement {
             Requirement::LoginFlow => "needs a login flow: pass --user NAME:PASSWORD for an account on the target",
             Requirement::TwoIdentities => "needs two identities: pass --user twice (two different accounts)",
         }
+    }
+}
+
+/// The shared results a check declares, as the catalog shows them: `jwt-families,
+/// cracking`, or `-`.
+pub fn shares_label(check: &dyn Check) -> String {
+    let names: Vec<&str> = check.shares().iter().map(|s| s.name()).collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(", ")
     }
 }
 
@@ -180,6 +192,12 @@ pub trait Check: Send + Sync {
     /// checks, so the objects they create never meet the ordinary checks.
     fn writes(&self) -> bool {
         false
+    }
+
+    /// The shared results ([`Shared`]) this check reads. A read of one it did not declare
+    /// (or that one of its declared results does not read) fails in debug builds.
+    fn shares(&self) -> &'static [Shared] {
+        &[]
     }
 }
 

@@ -1,7 +1,7 @@
 //! The shared, read-only view every check gets: probe, target, inventory, identities,
 //! and lazily computed oracle baselines.
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -16,6 +16,7 @@ use crate::discovery::{Endpoint, EndpointKind, Inventory};
 use crate::oracle::Baseline;
 use crate::probe::{Lane, Probe, ProbeRequest, ProbeResponse};
 use crate::redact::Redactor;
+use crate::shared::Shared;
 use crate::target::{Target, UserCredential};
 
 type BaselineCell = Arc<OnceCell<Result<Arc<Baseline>, String>>>;
@@ -48,7 +49,7 @@ pub struct ScanContext {
     /// Logins (and supplied credentials) that produced no identity, with the reason.
     pub login_failures: Vec<crate::auth::LoginFailure>,
     baselines: Mutex<HashMap<Url, BaselineCell>>,
-    shared: Mutex<HashMap<TypeId, SharedCell>>,
+    shared: Mutex<HashMap<Shared, SharedCell>>,
     /// `protected_paths` as a set of exact paths and a list of wildcard patterns.
     protected_index: OnceLock<(HashSet<String>, Vec<String>)>,
 }
@@ -83,23 +84,27 @@ impl ScanContext {
         }
     }
 
-    /// A value several checks share, computed once per scan by the first check that asks
-    /// (e.g. the JWTs every token endpoint issues). Keyed by type.
-    pub async fn shared<T, F, Fut>(&self, init: F) -> Arc<T>
+    /// The shared result `which`, computed once per scan by the first check that asks (with
+    /// `init`) and read by the others. The asking check must declare it
+    /// ([`crate::check::Check::shares`]); debug builds fail on an undeclared read.
+    pub async fn shared<T, F, Fut>(&self, which: Shared, init: F) -> Arc<T>
     where
         T: Send + Sync + 'static,
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
+        debug_assert_declared(which);
         let cell = {
             let mut map = self.shared.lock().expect("shared lock");
-            map.entry(TypeId::of::<T>()).or_default().clone()
+            map.entry(which).or_default().clone()
         };
         let value = cell
             .get_or_init(|| async { Arc::new(init().await) as Arc<dyn Any + Send + Sync> })
             .await
             .clone();
-        value.downcast::<T>().expect("shared values are keyed by their type")
+        value
+            .downcast::<T>()
+            .unwrap_or_else(|_| panic!("the shared result {} is always of one type", which.name()))
     }
 
     /// How many independent requests a check may have in flight at once (e.g. one per
@@ -249,5 +254,22 @@ impl ScanContext {
             .await
             .map_err(|e| e.to_string())?;
         Ok(Baseline::new(valid, anonymous, garbage, identity.marker.as_deref()))
+    }
+}
+
+/// Fails (in debug builds) when the running check reads a shared result it did not declare,
+/// directly or through one it declared. Outside a check's run (fixture tests call `run`
+/// themselves) there is nothing to hold it to.
+fn debug_assert_declared(which: Shared) {
+    if cfg!(debug_assertions) {
+        let _ = crate::shared::RUNNING.try_with(|check| {
+            let declared = check.shares.iter().any(|d| d.with_inputs().contains(&which));
+            assert!(
+                declared,
+                "{} reads the shared result `{}` without declaring it in `Check::shares`",
+                check.code,
+                which.name()
+            );
+        });
     }
 }

@@ -574,7 +574,7 @@ async fn run_check(check: &'static dyn Check, cx: &ScanContext, interrupt: &Inte
         None if check.sends_post() && cx.probe.settings().read_only => CheckOutcome::skipped(
             "the safe profile sends GET and HEAD only; this check must POST to login or token endpoints",
         ),
-        None => match check.run(cx).await {
+        None => match crate::shared::RUNNING.scope(declared(check), check.run(cx)).await {
             // A pass reached after the budget ran out may be a pass by omission.
             CheckOutcome::Ran(findings) if findings.is_empty() && cx.probe.budget_refusals() > 0 => {
                 CheckOutcome::skipped(format!(
@@ -591,6 +591,14 @@ async fn run_check(check: &'static dyn Check, cx: &ScanContext, interrupt: &Inte
             }
             outcome => outcome,
         },
+    }
+}
+
+/// What `check` declares, for the reads of shared results it makes while it runs.
+fn declared(check: &dyn Check) -> crate::shared::Declared {
+    crate::shared::Declared {
+        code: check.meta().code,
+        shares: check.shares(),
     }
 }
 

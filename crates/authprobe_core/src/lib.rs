@@ -26,13 +26,14 @@ pub mod probe;
 pub mod redact;
 pub mod report;
 pub mod score;
+pub mod shared;
 pub mod similarity;
 pub mod spec;
 pub mod target;
 pub mod throttle;
 pub mod writes;
 
-pub use check::{Check, CheckMeta, CheckOutcome, Family, Requirement};
+pub use check::{Check, CheckMeta, CheckOutcome, Family, Requirement, Shared};
 pub use config::ScanConfig;
 pub use context::ScanContext;
 pub use exchange::{Exchange, ExchangeId};

@@ -51,6 +51,7 @@ crate::declare_check! {
         family: Family::Django,
     };
     starts_first = true;
+    shares = [JwtFamilies, Cracking];
 }
 
 impl DjangoWeakSecretKey {

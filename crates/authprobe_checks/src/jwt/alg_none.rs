@@ -55,6 +55,7 @@ crate::declare_check! {
         requires: Requirement::Identity,
         family: CheckFamily::Jwt,
     };
+    shares = [JwtFamilies];
 }
 
 impl JwtAlgNone {

@@ -6,6 +6,7 @@
 //! keys until the time is spent.
 
 use authprobe_core::auth::vocab::DEFAULT_SESSION_COOKIE;
+use authprobe_core::Shared;
 use authprobe_core::{ExchangeId, ScanContext};
 use authprobe_jwt::crack::{crack_in_scan, CpuBudget, CrackTarget};
 use std::sync::Arc;
@@ -46,7 +47,7 @@ pub(crate) struct Cracked {
 }
 
 pub(crate) async fn cracked(cx: &ScanContext) -> Arc<Cracked> {
-    cx.shared(|| run(cx)).await
+    cx.shared(Shared::Cracking, || run(cx)).await
 }
 
 async fn run(cx: &ScanContext) -> Cracked {

@@ -13,6 +13,7 @@ use authprobe_core::auth::{family, BodyEncoding};
 use authprobe_core::discovery::EndpointKind;
 use authprobe_core::oracle::{responses_match, Baseline, Verdict};
 use authprobe_core::probe::ProbeRequest;
+use authprobe_core::Shared;
 use authprobe_core::{Confidence, ExchangeId, Finding, ProbeResponse, ScanContext};
 use authprobe_jwt::Jwt;
 use futures::StreamExt;
@@ -224,13 +225,14 @@ pub(crate) struct IssuedTokens(pub Vec<IssuerTokens>);
 
 /// The scan's token families.
 pub(crate) async fn families(cx: &ScanContext) -> Arc<Families> {
-    cx.shared(|| build(cx)).await
+    cx.shared(Shared::JwtFamilies, || build(cx)).await
 }
 
 /// The tokens the scan's JWT issuers gave its users, logged in once for every check.
 pub(crate) async fn issued_tokens(cx: &ScanContext) -> Arc<IssuedTokens> {
     // The offline cracking waits for these logins: they go first.
-    cx.shared(|| cx.chain(log_in_at_every_issuer(cx))).await
+    cx.shared(Shared::JwtIssuerTokens, || cx.chain(log_in_at_every_issuer(cx)))
+        .await
 }
 
 /// Logs the first two users in at every token login flow (configured or detected), through

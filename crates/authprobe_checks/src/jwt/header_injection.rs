@@ -91,6 +91,7 @@ crate::declare_check! {
         requires: Requirement::Identity,
         family: CheckFamily::Jwt,
     };
+    shares = [JwtFamilies];
 }
 
 impl JwtHeaderInjection {

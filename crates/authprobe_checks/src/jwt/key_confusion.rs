@@ -52,6 +52,7 @@ crate::declare_check! {
         requires: Requirement::Identity,
         family: CheckFamily::Jwt,
     };
+    shares = [JwtFamilies];
 }
 
 /// `(n, e)` of every RSA key in the JWKS documents discovery fetched.

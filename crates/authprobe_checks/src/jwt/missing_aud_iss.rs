@@ -60,6 +60,7 @@ crate::declare_check! {
         family: Family::Jwt,
     };
     severities = [Severity::Low, Severity::High];
+    shares = [JwtFamilies, Cracking];
 }
 
 impl JwtMissingAudIss {

@@ -48,6 +48,7 @@ crate::declare_check! {
         requires: Requirement::Identity,
         family: CheckFamily::Jwt,
     };
+    shares = [JwtFamilies];
 }
 
 impl JwtPsychicSignature {

@@ -57,6 +57,7 @@ crate::declare_check! {
         family: CheckFamily::Jwt,
     };
     starts_first = true;
+    shares = [JwtFamilies, Cracking];
 }
 
 impl JwtWeakSecret {

@@ -14,6 +14,7 @@ pub mod rate_limit_bypass;
 use authprobe_core::auth::{
     family, AttemptOptions, BodyEncoding, FieldFlow, LoginFlow, LogoutFlow, LogoutScope, RefreshFlow,
 };
+use authprobe_core::Shared;
 use authprobe_core::{ExchangeId, ProbeError, ProbeResponse, ScanContext};
 use futures::future::join_all;
 use std::sync::Arc;
@@ -423,14 +424,18 @@ async fn run_bursts(cx: &ScanContext, targets: Vec<Via>) -> Result<Vec<Burst>, S
 
 /// The scan's login bursts.
 pub(crate) async fn login_bursts(cx: &ScanContext) -> Arc<LoginBursts> {
-    cx.shared(|| async { LoginBursts(run_bursts(cx, login_targets(cx)).await) })
-        .await
+    cx.shared(Shared::LoginBursts, || async {
+        LoginBursts(run_bursts(cx, login_targets(cx)).await)
+    })
+    .await
 }
 
 /// The scan's token-endpoint bursts.
 pub(crate) async fn token_bursts(cx: &ScanContext) -> Arc<TokenBursts> {
-    cx.shared(|| async { TokenBursts(run_bursts(cx, token_targets(cx)).await) })
-        .await
+    cx.shared(Shared::TokenBursts, || async {
+        TokenBursts(run_bursts(cx, token_targets(cx)).await)
+    })
+    .await
 }
 
 /// Findings-or-skip for RATE001/RATE002: one finding per endpoint that never met a limit.

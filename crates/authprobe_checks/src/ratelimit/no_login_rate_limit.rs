@@ -71,6 +71,7 @@ crate::declare_check! {
     };
     sends_post = true;
     runs_last = true;
+    shares = [LoginBursts];
 }
 
 impl NoLoginRateLimit {

@@ -61,6 +61,7 @@ crate::declare_check! {
     };
     sends_post = true;
     runs_last = true;
+    shares = [TokenBursts];
 }
 
 impl NoTokenEndpointRateLimit {

@@ -59,6 +59,7 @@ crate::declare_check! {
     };
     sends_post = true;
     runs_last = true;
+    shares = [LoginBursts, TokenBursts];
 }
 
 impl RateLimitBypass {

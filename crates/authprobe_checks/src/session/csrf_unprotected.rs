@@ -76,6 +76,7 @@ crate::declare_check! {
         requires: Requirement::LoginFlow,
         family: Family::Session,
     };
+    shares = [SessionOracle];
 }
 
 /// Path fragments of harmless state-changing endpoints (creating an API key).

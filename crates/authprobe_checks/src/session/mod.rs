@@ -23,6 +23,7 @@ use authprobe_core::discovery::EndpointKind;
 use authprobe_core::oracle::{Baseline, Verdict};
 use authprobe_core::probe::{ProbeRequest, ProbeResponse};
 use authprobe_core::ScanContext;
+use authprobe_core::Shared;
 use std::sync::Arc;
 use url::Url;
 
@@ -87,7 +88,9 @@ pub(crate) async fn session_oracle(
         return oracle(cx).await;
     }
     let shared = cx
-        .shared(|| async { SessionOracle(session_baseline(cx, flow, user).await) })
+        .shared(Shared::SessionOracle, || async {
+            SessionOracle(session_baseline(cx, flow, user).await)
+        })
         .await;
     shared.0.clone()
 }

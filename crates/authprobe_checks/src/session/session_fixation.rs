@@ -73,6 +73,7 @@ crate::declare_check! {
         requires: Requirement::LoginFlow,
         family: Family::Session,
     };
+    shares = [SessionOracle];
 }
 
 /// A session id held before login, and where it came from.

@@ -56,6 +56,7 @@ crate::declare_check! {
         family: Family::Tokens,
     };
     starts_first = true;
+    shares = [TokenSamples];
 }
 
 impl IdentityDerivedToken {

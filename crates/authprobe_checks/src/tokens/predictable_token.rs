@@ -55,6 +55,7 @@ crate::declare_check! {
         family: Family::Tokens,
     };
     starts_first = true;
+    shares = [TokenSamples];
 }
 
 impl PredictableToken {

@@ -3,6 +3,7 @@
 //! samples them within the request budget, and runs `authprobe_entropy` on each once per
 //! scan. Only GET requests; tokens never leave this module unredacted.
 
+use authprobe_core::Shared;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -158,7 +159,7 @@ pub fn confidence(strength: Strength) -> Confidence {
 
 /// The scan's sampling, done once by whichever token check asks first.
 pub async fn sampling(cx: &ScanContext) -> Arc<Sampling> {
-    cx.shared(|| sample_all(cx)).await
+    cx.shared(Shared::TokenSamples, || sample_all(cx)).await
 }
 
 /// Identity values tokens could be derived from: usernames, and the id and email the

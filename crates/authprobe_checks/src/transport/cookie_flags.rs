@@ -57,6 +57,7 @@ crate::declare_check! {
         requires: Requirement::Active,
         family: Family::Transport,
     };
+    shares = [BrowserViews];
 }
 
 /// The missing protections of a cookie, in the order users fix them.

@@ -53,6 +53,7 @@ crate::declare_check! {
         requires: Requirement::Active,
         family: Family::Web,
     };
+    shares = [BrowserViews];
 }
 
 impl CspMissing {
