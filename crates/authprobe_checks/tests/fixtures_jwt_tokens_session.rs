@@ -12,7 +12,7 @@ mod support;
 #[path = "fixtures_jwt_tokens_session/tokens.rs"]
 mod tokens;
 
-use support::{assert_covers, assert_table};
+use support::{assert_covers, assert_table, messages};
 
 #[tokio::test]
 async fn jwt_checks_find_each_flaw_and_pass_each_hardened_api() {
@@ -31,6 +31,18 @@ async fn token_checks_find_each_weak_token_and_pass_each_strong_one() {
     let rows = tokens::rows();
     assert_covers(&rows, &["TOKEN001", "TOKEN002", "TOKEN003", "TOKEN004"]);
     assert_table("tokens", &rows).await;
+}
+
+/// An endpoint anyone can read is labelled (and sampled) as an anonymous GET, though the
+/// identity's GET of it answers the same field.
+#[tokio::test]
+async fn a_token_source_anyone_can_read_is_named_anonymous() {
+    let found = messages("TOKEN001", tokens::anonymous_hex6_pairing_codes()).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].starts_with("JSON field `code` of an anonymous GET /api/devices/pairing-code"),
+        "{found:#?}"
+    );
 }
 
 #[tokio::test]

@@ -268,7 +268,9 @@ fn candidates(cx: &ScanContext) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     for e in &cx.inventory.endpoints {
-        let views = [(e.authenticated.as_ref(), Some(0usize)), (e.anonymous_ok(), None)];
+        // The anonymous answer first: a field anyone can read is an anonymous source,
+        // sampled (and labelled) as such even when the identity's answer carries it too.
+        let views = [(e.anonymous_ok(), None), (e.authenticated.as_ref(), Some(0usize))];
         for (resp, identity) in views {
             let Some(resp) = resp.filter(|r| r.is_success()) else {
                 continue;

@@ -279,3 +279,12 @@ pub fn rows() -> Vec<Row> {
         },
     ]
 }
+
+/// Anonymous 6-hex pairing codes (the first row's fixture), for the message's wording.
+pub fn anonymous_hex6_pairing_codes() -> Fixture {
+    TokenApi {
+        pairing: Some(Gen::Hex6),
+        ..TokenApi::default()
+    }
+    .fixture()
+}
