@@ -56,3 +56,24 @@ async fn session_checks_find_each_lifecycle_flaw_and_pass_each_hardened_app() {
     );
     assert_table("session", &rows).await;
 }
+
+/// SESS006 on stacks other than Django says what it saw, not what DRF would do.
+#[tokio::test]
+async fn session_lifetime_words_its_findings_by_what_it_observed() {
+    let static_key = messages("SESS006", session::laravel_static_api_token()).await;
+    assert_eq!(static_key.len(), 1, "{static_key:#?}");
+    assert!(
+        static_key[0].contains("the key is static")
+            && !static_key[0].contains("DRF")
+            && !static_key[0].contains("Django"),
+        "{static_key:#?}"
+    );
+    let long_cookie = messages("SESS006", session::express_month_long_session()).await;
+    assert_eq!(long_cookie.len(), 1, "{long_cookie:#?}");
+    assert!(
+        long_cookie[0].contains("`connect.sid` with Expires ")
+            && long_cookie[0].contains(" days ahead, longer than two weeks: ")
+            && !long_cookie[0].contains("Django"),
+        "{long_cookie:#?}"
+    );
+}

@@ -94,10 +94,15 @@ impl SessionLifetime {
                 }
             }
         }
+        let django = cx.flows.login.iter().any(|f| family::is_django(f.family_label()));
         if let Some(seen) = long_session_cookie(cx) {
             findings.push(
-                Finding::new(Confidence::Confirmed, seen.endpoint.clone(), long_cookie_message(&seen))
-                    .with_evidence([seen.exchange]),
+                Finding::new(
+                    Confidence::Confirmed,
+                    seen.endpoint.clone(),
+                    long_cookie_message(&seen, django),
+                )
+                .with_evidence([seen.exchange]),
             );
         }
         if findings.is_empty() && key_logins.is_empty() && !saw_session_cookie(cx) {
@@ -161,12 +166,23 @@ async fn static_key(
             confidence,
             url.path(),
             format!(
-                "{} returned the same token for `{username}` on two consecutive logins: the key is static — logging in never replaces it, and with DRF's stock TokenAuthentication it never expires, so a key leaked once works until someone deletes it by hand.{proof}",
-                url.path()
+                "{} returned the same token for `{username}` on two consecutive logins: the key is static — logging in never replaces it, {}.{proof}",
+                url.path(),
+                static_key_consequence(flow.family_label())
             ),
         )
         .with_evidence(evidence),
     )
+}
+
+/// What a static key means, in the terms of the login's package when it is DRF's (whose
+/// stock `TokenAuthentication` keys never expire), in what was observed otherwise.
+fn static_key_consequence(family: &str) -> &'static str {
+    if matches!(family, family::AUTHTOKEN | family::DJ_REST_AUTH) {
+        "and with DRF's stock TokenAuthentication it never expires, so a key leaked once works until someone deletes it by hand"
+    } else {
+        "so a key leaked once keeps working until the server revokes or expires it: a new login does not retire it"
+    }
 }
 
 /// A session cookie the target set, with its lifetime.
@@ -179,14 +195,19 @@ struct SeenCookie {
     lifetime: Option<i64>,
 }
 
-/// The finding's message: the attribute the lifetime came from.
-fn long_cookie_message(seen: &SeenCookie) -> String {
+/// The finding's message: the attribute the lifetime came from, and Django's default only
+/// on a Django target.
+fn long_cookie_message(seen: &SeenCookie, django: bool) -> String {
     let lifetime = seen.lifetime.unwrap_or(0);
     let attribute = match seen.cookie.max_age_secs {
         Some(age) => format!("Max-Age {age} s ({})", human_duration(age)),
         _ => format!("Expires {} ahead", human_duration(lifetime)),
     };
-    let bound = "longer than Django's two-week default";
+    let bound = if django {
+        "longer than Django's two-week default (`SESSION_COOKIE_AGE`)"
+    } else {
+        "longer than two weeks"
+    };
     format!(
         "{} sets the session cookie `{}` with {attribute}, {bound}: a stolen session stays valid that long.",
         seen.endpoint, seen.cookie.name
@@ -270,9 +291,11 @@ mod tests {
             date,
         );
         assert!(too_long(month.lifetime));
-        let message = long_cookie_message(&month);
+        let message = long_cookie_message(&month, false);
         assert!(
-            message.starts_with("/login sets the session cookie `connect.sid` with Expires 30 days ahead, "),
+            message.starts_with(
+                "/login sets the session cookie `connect.sid` with Expires 30 days ahead, longer than two weeks: "
+            ) && !message.contains("Django"),
             "{message}"
         );
         // Flask's default: 31 days. A week, and exactly two weeks, are not reported.
@@ -289,5 +312,25 @@ mod tests {
         assert!(!too_long(
             seen("sid=x; Expires=Wed, 02 Dec 2099 09:00:00 GMT; Max-Age=3600", date).lifetime
         ));
+    }
+
+    #[test]
+    fn django_is_named_only_on_a_django_target() {
+        let year = seen("sessionid=x; Max-Age=31536000; Path=/", "Mon, 02 Nov 2026 09:00:00 GMT");
+        let on_django = long_cookie_message(&year, true);
+        assert!(
+            on_django.contains("Max-Age 31536000 s (365 days), longer than Django's two-week default"),
+            "{on_django}"
+        );
+        let elsewhere = long_cookie_message(&year, false);
+        assert!(
+            elsewhere.contains("longer than two weeks") && !elsewhere.contains("Django"),
+            "{elsewhere}"
+        );
+        assert!(static_key_consequence(family::AUTHTOKEN).contains("DRF's stock TokenAuthentication"));
+        for other in [family::JSON_LOGIN, family::CONFIGURED, family::OAUTH2] {
+            let said = static_key_consequence(other);
+            assert!(!said.contains("DRF") && !said.contains("Django"), "{said}");
+        }
     }
 }

@@ -839,3 +839,17 @@ pub fn rows() -> Vec<Row> {
         },
     ]
 }
+
+/// Laravel's static `api_token` column, for the wording of SESS006's finding.
+pub fn laravel_static_api_token() -> Fixture {
+    LaravelApi::fixture(LaravelTokens::ApiTokenColumn)
+}
+
+/// An express-session cookie of 30 days (sent as `Expires`), for the finding's wording.
+pub fn express_month_long_session() -> Fixture {
+    ExpressSessionApp {
+        max_age_days: Some(30),
+        ..ExpressSessionApp::default()
+    }
+    .fixture()
+}
