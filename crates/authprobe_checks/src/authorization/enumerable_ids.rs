@@ -1,5 +1,6 @@
 use authprobe_core::discovery::links_in;
 use authprobe_core::probe::ProbeRequest;
+use authprobe_core::spec::inventory::listed_items;
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, ExchangeId, Family, Finding, Requirement, ScanContext, Severity,
 };
@@ -118,20 +119,14 @@ impl EnumerableIds {
     }
 }
 
-/// The integer `id`s (or `pk`s) of the objects a JSON listing holds: a top-level array,
-/// or the first array under `results`, `items`, `data` or `objects` (paginated envelopes).
+/// The integer `id`s (or `pk`s) of the objects a JSON listing holds, read as BOLA001 reads
+/// listings ([`listed_items`]): a top-level array, or the first array of objects inside an
+/// envelope of any shape (`{"results": [...]}`, `{"orders": [...]}`,
+/// `{"data": {"receipts": [...]}}`).
 fn listed_ids(resp: &authprobe_core::ProbeResponse) -> Vec<u64> {
     let Some(json) = resp.json() else { return Vec::new() };
-    let items = match &json {
-        serde_json::Value::Array(items) => Some(items),
-        serde_json::Value::Object(map) => ["results", "items", "data", "objects"]
-            .iter()
-            .find_map(|k| map.get(*k).and_then(serde_json::Value::as_array)),
-        _ => None,
-    };
-    let mut ids: Vec<u64> = items
-        .into_iter()
-        .flatten()
+    let mut ids: Vec<u64> = listed_items(&json)
+        .iter()
         .filter_map(|item| ["id", "pk"].iter().find_map(|k| item.get(*k)?.as_u64()))
         .collect();
     ids.sort_unstable();
@@ -261,6 +256,23 @@ mod tests {
         assert!(judge(&[&[5]]).is_none());
         assert!(judge(&[&[3, 900]]).is_none());
         assert!(judge(&[&[1_700_000_000_001, 1_700_000_000_002]]).is_none());
+    }
+
+    fn listed(body: &str) -> Vec<u64> {
+        listed_ids(&crate::ratelimit::test_response(200, body, false))
+    }
+
+    #[test]
+    fn ids_are_read_from_listings_of_any_envelope_as_bola001_reads_them() {
+        assert_eq!(listed(r#"[{"id": 2}, {"id": 1}]"#), [1, 2]);
+        assert_eq!(listed(r#"{"count": 2, "results": [{"pk": 4}, {"pk": 5}]}"#), [4, 5]);
+        // The collection's noun (Express, Flask), and a nested envelope.
+        assert_eq!(listed(r#"{"orders": [{"id": 41, "total": 9}, {"id": 43}]}"#), [41, 43]);
+        assert_eq!(listed(r#"{"status": "ok", "data": {"notes": [{"id": 7}]}}"#), [7]);
+        // An entity's own arrays are not a listing; string ids are not counters.
+        assert!(listed(r#"{"id": 3, "groups": [{"id": 1}, {"id": 2}]}"#).is_empty());
+        assert!(listed(r#"{"orders": [{"id": "ord_1"}]}"#).is_empty());
+        assert!(listed("<html></html>").is_empty());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 use authprobe_core::auth::{family, LoginFlow};
-use authprobe_core::cookies::SetCookie;
+use authprobe_core::cookies::{http_date, SetCookie};
 use authprobe_core::exchange_log::Recorded;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
@@ -18,8 +18,10 @@ crate::declare_check! {
     /// a static key — DRF's stock `TokenAuthentication`, whose keys never expire. The key
     /// is then used once at an endpoint that serves the identity, and the differential
     /// oracle confirms it authenticates. It also reads every session cookie the target set
-    /// during the scan and reports a lifetime (`Max-Age`) longer than two weeks, Django's
-    /// default `SESSION_COOKIE_AGE` (exactly two weeks is not reported).
+    /// during the scan and reports a lifetime longer than two weeks, Django's default
+    /// `SESSION_COOKIE_AGE` (exactly two weeks is not reported): `Max-Age`, or else
+    /// `Expires` counted from the answer's `Date` as browsers do (express-session, Flask and
+    /// Rails send `Expires` only).
     ///
     /// ## Why is this bad?
     /// A credential that never changes and never expires turns every leak (a log line, a
@@ -92,21 +94,16 @@ impl SessionLifetime {
                 }
             }
         }
-        let long_cookie = long_session_cookie(cx);
-        if let Some(f) = long_cookie.as_ref().map(|(endpoint, cookie, exchange)| {
-            Finding::new(
-                Confidence::Confirmed,
-                endpoint.clone(),
-                format!(
-                    "{endpoint} sets the session cookie `{}` with Max-Age {} s ({}), longer than Django's two-week default: a stolen session stays valid that long.",
-                    cookie.name,
-                    cookie.max_age_secs.unwrap_or(0),
-                    human_duration(cookie.max_age_secs.unwrap_or(0))
-                ),
-            )
-            .with_evidence([*exchange])
-        }) {
-            findings.push(f);
+        let django = cx.flows.login.iter().any(|f| family::is_django(f.family_label()));
+        if let Some(seen) = long_session_cookie(cx) {
+            findings.push(
+                Finding::new(
+                    Confidence::Confirmed,
+                    seen.endpoint.clone(),
+                    long_cookie_message(&seen, django),
+                )
+                .with_evidence([seen.exchange]),
+            );
         }
         if findings.is_empty() && key_logins.is_empty() && !saw_session_cookie(cx) {
             return CheckOutcome::skipped(
@@ -169,29 +166,69 @@ async fn static_key(
             confidence,
             url.path(),
             format!(
-                "{} returned the same token for `{username}` on two consecutive logins: the key is static — logging in never replaces it, and with DRF's stock TokenAuthentication it never expires, so a key leaked once works until someone deletes it by hand.{proof}",
-                url.path()
+                "{} returned the same token for `{username}` on two consecutive logins: the key is static — logging in never replaces it, {}.{proof}",
+                url.path(),
+                static_key_consequence(flow.family_label())
             ),
         )
         .with_evidence(evidence),
     )
 }
 
+/// What a static key means, in the terms of the login's package when it is DRF's (whose
+/// stock `TokenAuthentication` keys never expire), in what was observed otherwise.
+fn static_key_consequence(family: &str) -> &'static str {
+    if matches!(family, family::AUTHTOKEN | family::DJ_REST_AUTH) {
+        "and with DRF's stock TokenAuthentication it never expires, so a key leaked once works until someone deletes it by hand"
+    } else {
+        "so a key leaked once keeps working until the server revokes or expires it: a new login does not retire it"
+    }
+}
+
+/// A session cookie the target set, with its lifetime.
+struct SeenCookie {
+    /// The path of the request it answered.
+    endpoint: String,
+    cookie: SetCookie,
+    exchange: authprobe_core::ExchangeId,
+    /// Seconds a browser keeps it ([`SetCookie::lifetime_secs`] from the answer's `Date`).
+    lifetime: Option<i64>,
+}
+
+/// The finding's message: the attribute the lifetime came from, and Django's default only
+/// on a Django target.
+fn long_cookie_message(seen: &SeenCookie, django: bool) -> String {
+    let lifetime = seen.lifetime.unwrap_or(0);
+    let attribute = match seen.cookie.max_age_secs {
+        Some(age) => format!("Max-Age {age} s ({})", human_duration(age)),
+        _ => format!("Expires {} ahead", human_duration(lifetime)),
+    };
+    let bound = if django {
+        "longer than Django's two-week default (`SESSION_COOKIE_AGE`)"
+    } else {
+        "longer than two weeks"
+    };
+    format!(
+        "{} sets the session cookie `{}` with {attribute}, {bound}: a stolen session stays valid that long.",
+        seen.endpoint, seen.cookie.name
+    )
+}
+
 /// Session cookies set with a lifetime above two weeks, from every exchange so far.
-fn long_session_cookie(cx: &ScanContext) -> Option<(String, SetCookie, authprobe_core::ExchangeId)> {
-    session_cookies(cx).into_iter().find(|(_, c, _)| too_long(c))
+fn long_session_cookie(cx: &ScanContext) -> Option<SeenCookie> {
+    session_cookies(cx).into_iter().find(|c| too_long(c.lifetime))
 }
 
 /// A lifetime above Django's two-week default (exactly two weeks is fine).
-fn too_long(cookie: &SetCookie) -> bool {
-    cookie.max_age_secs.is_some_and(|age| age > MAX_SESSION_AGE_SECS)
+fn too_long(lifetime: Option<i64>) -> bool {
+    lifetime.is_some_and(|age| age > MAX_SESSION_AGE_SECS)
 }
 
 fn saw_session_cookie(cx: &ScanContext) -> bool {
     !session_cookies(cx).is_empty()
 }
 
-fn session_cookies(cx: &ScanContext) -> Vec<(String, SetCookie, authprobe_core::ExchangeId)> {
+fn session_cookies(cx: &ScanContext) -> Vec<SeenCookie> {
     let mut out = Vec::new();
     cx.probe.visit_exchanges(Recorded::SettingCookies, |x| {
         let Some(resp) = &x.response else {
@@ -200,12 +237,22 @@ fn session_cookies(cx: &ScanContext) -> Vec<(String, SetCookie, authprobe_core::
         let path = Url::parse(&x.request.url)
             .map(|u| u.path().to_string())
             .unwrap_or_default();
+        let date = resp
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("date"))
+            .and_then(|(_, value)| http_date(value));
         for (name, value) in &resp.headers {
             if !name.eq_ignore_ascii_case("set-cookie") {
                 continue;
             }
             if let Some(c) = SetCookie::parse(value).filter(|c| !c.deletes && is_session_cookie(&c.name)) {
-                out.push((path.clone(), c, x.id));
+                out.push(SeenCookie {
+                    endpoint: path.clone(),
+                    lifetime: c.lifetime_secs(date),
+                    cookie: c,
+                    exchange: x.id,
+                });
             }
         }
         ControlFlow::Continue(())
@@ -219,9 +266,71 @@ mod tests {
 
     #[test]
     fn djangos_two_week_default_is_not_too_long() {
-        let parse = |h: &str| SetCookie::parse(h).unwrap();
-        assert!(!too_long(&parse("sessionid=x; Max-Age=1209600; Path=/")));
-        assert!(!too_long(&parse("sessionid=x; Path=/")));
-        assert!(too_long(&parse("sessionid=x; Max-Age=1209601; Path=/")));
+        let lifetime = |h: &str| SetCookie::parse(h).unwrap().lifetime_secs(None);
+        assert!(!too_long(lifetime("sessionid=x; Max-Age=1209600; Path=/")));
+        assert!(!too_long(lifetime("sessionid=x; Path=/")));
+        assert!(too_long(lifetime("sessionid=x; Max-Age=1209601; Path=/")));
+    }
+
+    fn seen(header: &str, date: &str) -> SeenCookie {
+        let cookie = SetCookie::parse(header).unwrap();
+        SeenCookie {
+            endpoint: "/login".into(),
+            lifetime: cookie.lifetime_secs(http_date(date)),
+            cookie,
+            exchange: authprobe_core::ExchangeId(0),
+        }
+    }
+
+    #[test]
+    fn an_expires_only_cookie_is_timed_from_the_answers_date() {
+        let date = "Mon, 02 Nov 2026 09:00:00 GMT";
+        // express-session's `cookie.maxAge` of 30 days, sent as `Expires`.
+        let month = seen(
+            "connect.sid=s%3Aab; Path=/; Expires=Wed, 02 Dec 2026 09:00:00 GMT; HttpOnly",
+            date,
+        );
+        assert!(too_long(month.lifetime));
+        let message = long_cookie_message(&month, false);
+        assert!(
+            message.starts_with(
+                "/login sets the session cookie `connect.sid` with Expires 30 days ahead, longer than two weeks: "
+            ) && !message.contains("Django"),
+            "{message}"
+        );
+        // Flask's default: 31 days. A week, and exactly two weeks, are not reported.
+        assert!(too_long(
+            seen("session=x; Expires=Thu, 03 Dec 2026 09:00:00 GMT", date).lifetime
+        ));
+        assert!(!too_long(
+            seen("session=x; Expires=Mon, 09 Nov 2026 09:00:00 GMT", date).lifetime
+        ));
+        assert!(!too_long(
+            seen("session=x; Expires=Mon, 16 Nov 2026 09:00:00 GMT", date).lifetime
+        ));
+        // Max-Age wins over a far Expires.
+        assert!(!too_long(
+            seen("sid=x; Expires=Wed, 02 Dec 2099 09:00:00 GMT; Max-Age=3600", date).lifetime
+        ));
+    }
+
+    #[test]
+    fn django_is_named_only_on_a_django_target() {
+        let year = seen("sessionid=x; Max-Age=31536000; Path=/", "Mon, 02 Nov 2026 09:00:00 GMT");
+        let on_django = long_cookie_message(&year, true);
+        assert!(
+            on_django.contains("Max-Age 31536000 s (365 days), longer than Django's two-week default"),
+            "{on_django}"
+        );
+        let elsewhere = long_cookie_message(&year, false);
+        assert!(
+            elsewhere.contains("longer than two weeks") && !elsewhere.contains("Django"),
+            "{elsewhere}"
+        );
+        assert!(static_key_consequence(family::AUTHTOKEN).contains("DRF's stock TokenAuthentication"));
+        for other in [family::JSON_LOGIN, family::CONFIGURED, family::OAUTH2] {
+            let said = static_key_consequence(other);
+            assert!(!said.contains("DRF") && !said.contains("Django"), "{said}");
+        }
     }
 }

@@ -60,7 +60,7 @@ enum Fetch {
     /// (`None`: anonymously).
     Field {
         url: Url,
-        field: String,
+        field: FieldPath,
         identity: Option<usize>,
     },
 }
@@ -204,16 +204,51 @@ fn looks_like_token(value: &str) -> bool {
         && !authprobe_jwt::Jwt::looks_like(value)
 }
 
-fn token_fields(resp: &ProbeResponse) -> Vec<String> {
-    let Some(serde_json::Value::Object(map)) = resp.json() else {
+/// How deep inside nested objects token fields are looked for: `{"data": {"attributes":
+/// {"code": …}}}` (JSON:API) is two levels down. Arrays are not entered (a listing's first
+/// item is not a token source of its own).
+const MAX_FIELD_DEPTH: usize = 3;
+
+/// The path of a JSON field from the body's root: `["data", "code"]` for
+/// `{"data": {"code": …}}`.
+type FieldPath = Vec<String>;
+
+/// The field's path as reports show it: `code`, `data.code`.
+fn field_name(path: &[String]) -> String {
+    path.join(".")
+}
+
+/// The string value at `path` in `json`.
+fn field_value<'a>(json: &'a serde_json::Value, path: &[String]) -> Option<&'a str> {
+    path.iter().try_fold(json, |v, key| v.get(key))?.as_str()
+}
+
+/// The token-like string fields of a JSON answer, shallowest first: top-level fields, then
+/// those inside envelopes and nested objects (`data`, `result`, `{"data": {"attributes":
+/// …}}`), at most [`MAX_FIELD_DEPTH`] objects down.
+fn token_fields(resp: &ProbeResponse) -> Vec<FieldPath> {
+    let Some(json) = resp.json() else {
         return Vec::new();
     };
-    map.iter()
-        .filter(|(k, v)| {
-            TOKEN_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(k)) && v.as_str().is_some_and(looks_like_token)
-        })
-        .map(|(k, _)| k.clone())
-        .collect()
+    let mut out = Vec::new();
+    let mut level: Vec<(FieldPath, &serde_json::Value)> = vec![(Vec::new(), &json)];
+    for depth in 0..=MAX_FIELD_DEPTH {
+        let mut next = Vec::new();
+        for (path, value) in level {
+            let Some(map) = value.as_object() else { continue };
+            for (k, v) in map {
+                let mut here = path.clone();
+                here.push(k.clone());
+                if TOKEN_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(k)) && v.as_str().is_some_and(looks_like_token) {
+                    out.push(here);
+                } else if v.is_object() && depth < MAX_FIELD_DEPTH {
+                    next.push((here, v));
+                }
+            }
+        }
+        level = next;
+    }
+    out
 }
 
 fn has_header(headers: &[(String, String)], name: &str) -> bool {
@@ -228,18 +263,20 @@ fn candidates(cx: &ScanContext) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     for e in &cx.inventory.endpoints {
-        let views = [(e.authenticated.as_ref(), Some(0usize)), (e.anonymous_ok(), None)];
+        // The anonymous answer first: a field anyone can read is an anonymous source,
+        // sampled (and labelled) as such even when the identity's answer carries it too.
+        let views = [(e.anonymous_ok(), None), (e.authenticated.as_ref(), Some(0usize))];
         for (resp, identity) in views {
             let Some(resp) = resp.filter(|r| r.is_success()) else {
                 continue;
             };
+            let Some(json) = resp.json() else { continue };
             for field in token_fields(resp) {
-                if !seen.insert(format!("field {} {field}", e.url)) {
+                let name = field_name(&field);
+                if !seen.insert(format!("field {} {name}", e.url)) {
                     continue;
                 }
-                let value = resp
-                    .json()
-                    .and_then(|j| j.get(&field).and_then(|v| v.as_str()).map(str::to_string));
+                let value = field_value(&json, &field).map(str::to_string);
                 let who = if identity.is_some() {
                     "an authenticated"
                 } else {
@@ -248,10 +285,10 @@ fn candidates(cx: &ScanContext) -> Vec<Candidate> {
                 out.push((
                     Fetch::Field {
                         url: e.url.clone(),
-                        field: field.clone(),
+                        field,
                         identity,
                     },
-                    format!("JSON field `{field}` of {who} GET {}", e.url.path()),
+                    format!("JSON field `{name}` of {who} GET {}", e.url.path()),
                     value.map(|v| (v, resp.exchange)),
                 ));
             }
@@ -283,6 +320,12 @@ fn candidates(cx: &ScanContext) -> Vec<Candidate> {
             Some((cookie.value.clone(), id)),
         ));
     }
+    // Top-level fields and cookies before fields inside envelopes (stable: the inventory's
+    // order otherwise), then the most the scan samples.
+    out.sort_by_key(|(how, _, _)| match how {
+        Fetch::Field { field, .. } => field.len(),
+        Fetch::Cookie { .. } => 1,
+    });
     out.truncate(MAX_SOURCES);
     out
 }
@@ -313,7 +356,7 @@ async fn fetch(
             if !resp.is_success() {
                 return None;
             }
-            let value = resp.json()?.get(field)?.as_str()?.to_string();
+            let value = field_value(&resp.json()?, field)?.to_string();
             Some((value, resp.exchange, date(&resp)))
         }
     }
@@ -602,6 +645,36 @@ mod tests {
         );
         assert_eq!(confidence(Strength::Conclusive), Confidence::Confirmed);
         assert_eq!(confidence(Strength::Weak), Confidence::Tentative);
+    }
+
+    fn fields(body: &str) -> Vec<String> {
+        let resp = crate::ratelimit::test_response(200, body, false);
+        token_fields(&resp).iter().map(|p| field_name(p)).collect()
+    }
+
+    #[test]
+    fn token_fields_are_read_inside_envelopes_and_nested_objects_shallowest_first() {
+        assert_eq!(fields(r#"{"code": "40000001", "name": "x"}"#), ["code"]);
+        // Laravel API resources, a `result` envelope, JSON:API attributes.
+        assert_eq!(fields(r#"{"data": {"code": "40000001", "team": 3}}"#), ["data.code"]);
+        assert_eq!(
+            fields(r#"{"ok": true, "result": {"invite": {"token": "aB3dE5fG7h"}}}"#),
+            ["result.invite.token"]
+        );
+        assert_eq!(
+            fields(r#"{"data": {"type": "invites", "attributes": {"code": "40000001"}}, "token": "zzzz9999"}"#),
+            ["token", "data.attributes.code"]
+        );
+        // Bounded: three objects down at most; arrays are not entered.
+        assert!(fields(r#"{"a": {"b": {"c": {"d": {"code": "40000001"}}}}}"#).is_empty());
+        assert!(fields(r#"{"data": [{"code": "40000001"}]}"#).is_empty());
+        assert!(
+            fields(r#"{"data": {"code": "/api/x/"}}"#).is_empty(),
+            "a path is not a token"
+        );
+        let json: serde_json::Value = serde_json::from_str(r#"{"data": {"code": "40000001"}}"#).unwrap();
+        assert_eq!(field_value(&json, &["data".into(), "code".into()]), Some("40000001"));
+        assert_eq!(field_value(&json, &["code".into()]), None);
     }
 
     #[test]

@@ -145,6 +145,8 @@ pub struct Api {
     pub api_key: bool,
     /// The query parameters `query_token` reads the token from.
     pub query_params: &'static [&'static str],
+    /// The served spec also declares an `apiKey` scheme `in: query` of this name.
+    pub spec_query_key: Option<&'static str>,
     /// Sanctum's login answers `{"access_token", "token_type": "Bearer"}` rather than `{"token"}`.
     pub token_type: bool,
     /// An admin sign-in page of the app's own at `/admin/login/` (not Django's).
@@ -174,6 +176,7 @@ impl Api {
             token_type: false,
             api_key: false,
             query_params: &["token", "access_token"],
+            spec_query_key: None,
             state: Mutex::new(State {
                 accounts: vec![account(1, "alice", "pw-1"), account(2, "bob", "pw-2")],
                 ..State::default()
@@ -896,10 +899,14 @@ impl Api {
     /// The OpenAPI document swagger-jsdoc builds from the route comments: `bearerAuth`.
     fn openapi(&self) -> Value {
         let secured = |summary: &str| json!({"get": {"summary": summary, "responses": {"200": {"description": "OK"}}}});
+        let mut schemes = json!({"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}});
+        if let Some(name) = self.spec_query_key {
+            schemes["queryKey"] = json!({"type": "apiKey", "in": "query", "name": name});
+        }
         json!({
             "openapi": "3.0.3",
             "info": {"title": "shop-api", "version": "1.4.2"},
-            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "components": {"securitySchemes": schemes},
             "security": [{"bearerAuth": []}],
             "paths": {
                 "/api/auth/login": {"post": {"summary": "Log in", "security": [], "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}}, "responses": {"200": {"description": "A token"}}}},

@@ -114,17 +114,40 @@ async fn authentication_checks_find_each_flaw_and_pass_the_hardened_apis() {
                 |api| api.api_key = true,
                 |_| {},
             ),
-            // Left out, a miss: an API key also read from `?api_key=` (the usual name for a key
-            // in the query) is not found: AUTH003 tries only `access_token`, `token`,
-            // `auth_token` and `jwt`.
-            // (
-            //     "AUTH003",
-            //     fixture_with("the X-API-Key key is also read from ?api_key=", Stack::Express,
-            //         flawed(|f| f.query_token = true),
-            //         |api| { api.api_key = true; api.query_params = &["api_key"]; }, |_| {}),
-            //     true,
-            // ),
             false,
+        ),
+        // An API key also read from `?api_key=` (the usual name for a key in the query).
+        (
+            "AUTH003",
+            fixture_with(
+                "the X-API-Key key is also read from ?api_key=",
+                Stack::Express,
+                flawed(|f| f.query_token = true),
+                |api| {
+                    api.api_key = true;
+                    api.query_params = &["api_key"];
+                },
+                |_| {},
+            ),
+            true,
+        ),
+        // A key read from a query parameter of no common name, which the served spec
+        // declares (`apiKey` `in: query`).
+        (
+            "AUTH003",
+            fixture_with(
+                "the key is also read from ?shop_key=, as the spec declares",
+                Stack::Express,
+                flawed(|f| f.query_token = true),
+                |api| {
+                    api.api_key = true;
+                    api.spec = true;
+                    api.spec_query_key = Some("shop_key");
+                    api.query_params = &["shop_key"];
+                },
+                |_| {},
+            ),
+            true,
         ),
         // `@app.before_request` that authenticates GET and POST only.
         (

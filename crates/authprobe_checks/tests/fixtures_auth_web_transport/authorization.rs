@@ -99,19 +99,30 @@ async fn authorization_checks_find_cross_account_access_and_pass_the_scoped_apis
             fixture("UUID order ids with their URLs", Stack::Express, Flaws::default()),
             false,
         ),
-        // Left out, a bug (a miss): BOLA002's `listed_ids` reads only `results`, `items`,
-        // `data` and `objects`, so counter ids listed under the collection's noun without
-        // URLs (`{"orders": [{"id": 41}, ...]}`, routed by id) are never read: on Express
-        // it skips ("no collection lists objects with their own URLs or routes the ids it
-        // lists"), on Flask's `{"notes": [...]}` it passes silently (the root's `/login`
-        // link makes `/` a linked collection). Core's `spec::inventory::listed_items`
-        // already finds such envelopes.
-        // (
-        //     "BOLA002",
-        //     fixture_with("auto-increment ids under {\"orders\"}, no URLs", Stack::Express,
-        //         flawed(|f| f.sequential_ids = true), |api| api.urls = false, |_| {}),
-        //     true,
-        // ),
+        // Counter ids listed under the collection's noun without URLs, routed by id: read
+        // as BOLA001 reads listings (core's `listed_items`).
+        (
+            "BOLA002",
+            fixture_with(
+                "auto-increment ids under {\"orders\"}, no URLs",
+                Stack::Express,
+                flawed(|f| f.sequential_ids = true),
+                |api| api.urls = false,
+                |_| {},
+            ),
+            true,
+        ),
+        (
+            "BOLA002",
+            fixture_with(
+                "auto-increment ids under {\"notes\"}, no URLs",
+                Stack::Flask,
+                flawed(|f| f.sequential_ids = true),
+                |api| api.urls = false,
+                |_| {},
+            ),
+            true,
+        ),
         (
             "BOLA003",
             drf::fixture_with(

@@ -50,16 +50,19 @@ async fn django_checks_find_djangos_own_flaws_and_not_other_frameworks_pages() {
             ),
             false,
         ),
-        // Left out, a bug (a false positive): the same page with `<form id="login-form">`
-        // (a common id in hand-written and Bootstrap sign-in templates) is reported as the
-        // Django admin: `id="login-form"` alone is taken for Django's admin marker.
-        // (
-        //     "DJ002",
-        //     api::fixture_with("the app's own admin sign-in, <form id=\"login-form\">",
-        //         Stack::Express, Flaws::default(),
-        //         |api| api.admin_login = Some(EXPRESS_ADMIN_LOGIN_FORM_ID), |_| {}),
-        //     false,
-        // ),
+        // The same page with `<form id="login-form">` (a common id in hand-written and
+        // Bootstrap sign-in templates): not Django's admin without Django's own markers.
+        (
+            "DJ002",
+            api::fixture_with(
+                "the app's own admin sign-in, <form id=\"login-form\">",
+                Stack::Express,
+                Flaws::default(),
+                |api| api.admin_login = Some(EXPRESS_ADMIN_LOGIN_FORM_ID),
+                |_| {},
+            ),
+            false,
+        ),
         (
             "DJ003",
             drf::fixture(
@@ -128,6 +131,5 @@ async fn django_checks_find_djangos_own_flaws_and_not_other_frameworks_pages() {
 /// An admin sign-in page an Express app renders itself (EJS), at the path Django's uses.
 const EXPRESS_ADMIN_LOGIN: &str = "<!DOCTYPE html><html><head><title>Shop admin · Sign in</title></head><body><main class=\"signin\"><h1>Shop admin</h1><form action=\"/admin/login/\" method=\"post\" class=\"signin-form\"><input type=\"hidden\" name=\"_csrf\" value=\"xT9kLm2QpR7vW4zB\"><input name=\"email\" type=\"email\"><input name=\"password\" type=\"password\"><button>Sign in</button></form></main></body></html>";
 
-/// The same page with the form id hand-written templates often use (see the left-out row).
-#[allow(dead_code)]
+/// The same page with the form id hand-written templates often use.
 const EXPRESS_ADMIN_LOGIN_FORM_ID: &str = "<!DOCTYPE html><html><head><title>Shop admin · Sign in</title></head><body><main class=\"signin\"><h1>Shop admin</h1><form id=\"login-form\" action=\"/admin/login/\" method=\"post\"><input type=\"hidden\" name=\"_csrf\" value=\"xT9kLm2QpR7vW4zB\"><input name=\"email\" type=\"email\"><input name=\"password\" type=\"password\"><button>Sign in</button></form></main></body></html>";

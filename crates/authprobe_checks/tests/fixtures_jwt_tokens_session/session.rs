@@ -770,6 +770,31 @@ pub fn rows() -> Vec<Row> {
             found: false,
             build: || LaravelApi::fixture(LaravelTokens::Sanctum),
         },
+        // express-session's `cookie.maxAge` is sent as `Expires` only (no `Max-Age`).
+        Row {
+            code: "SESS006",
+            fixture: "Express session cookie with maxAge 30 days (sent as Expires)",
+            found: true,
+            build: || {
+                ExpressSessionApp {
+                    max_age_days: Some(30),
+                    ..ExpressSessionApp::default()
+                }
+                .fixture()
+            },
+        },
+        Row {
+            code: "SESS006",
+            fixture: "Express session cookie with maxAge 7 days (sent as Expires)",
+            found: false,
+            build: || {
+                ExpressSessionApp {
+                    max_age_days: Some(7),
+                    ..ExpressSessionApp::default()
+                }
+                .fixture()
+            },
+        },
         Row {
             code: "SESS007",
             fixture: "Express login returning its sid cookie's value as sessionToken",
@@ -815,22 +840,16 @@ pub fn rows() -> Vec<Row> {
     ]
 }
 
-/// Rows the checks get wrong today; run with `--ignored` to reproduce.
-pub fn known_misses() -> Vec<Row> {
-    vec![
-        // express-session's `cookie.maxAge` is sent as `Expires` only (no `Max-Age`); SESS006
-        // reads `Max-Age` alone, so a 30-day session cookie passes.
-        Row {
-            code: "SESS006",
-            fixture: "Express session cookie with maxAge 30 days (sent as Expires)",
-            found: true,
-            build: || {
-                ExpressSessionApp {
-                    max_age_days: Some(30),
-                    ..ExpressSessionApp::default()
-                }
-                .fixture()
-            },
-        },
-    ]
+/// Laravel's static `api_token` column, for the wording of SESS006's finding.
+pub fn laravel_static_api_token() -> Fixture {
+    LaravelApi::fixture(LaravelTokens::ApiTokenColumn)
+}
+
+/// An express-session cookie of 30 days (sent as `Expires`), for the finding's wording.
+pub fn express_month_long_session() -> Fixture {
+    ExpressSessionApp {
+        max_age_days: Some(30),
+        ..ExpressSessionApp::default()
+    }
+    .fixture()
 }

@@ -138,6 +138,19 @@ async fn run(row: &Row) -> Result<(), String> {
     }
 }
 
+/// The messages of the findings check `code` reports on `fixture` (a skip is a failure).
+pub async fn messages(code: &str, fixture: Fixture) -> Vec<String> {
+    let cx = context(fixture).await;
+    let check = authprobe_checks::registry::all()
+        .iter()
+        .find(|c| c.meta().code == code)
+        .unwrap_or_else(|| panic!("{code} is a registered check"));
+    match check.run(&cx).await {
+        CheckOutcome::Ran(findings) => findings.into_iter().map(|f| f.message).collect(),
+        CheckOutcome::Skipped(why) => panic!("{code} was skipped: {why}\n{}", exchange_log(&cx)),
+    }
+}
+
 /// Runs every row (side by side: the checks that wait out short-lived tokens wait
 /// together) and fails with every mismatch at once.
 pub async fn assert_table(family: &str, rows: &[Row]) {

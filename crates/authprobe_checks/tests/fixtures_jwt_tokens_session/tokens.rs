@@ -262,26 +262,29 @@ pub fn rows() -> Vec<Row> {
             found: false,
             build: || TokenApi::default().fixture(),
         },
+        // A token inside a `{"data": {...}}` envelope (Laravel API resources, JSON:API, many
+        // Express APIs): GET /api/invites answers `{"data": {"code": "40000001", …}}`.
+        Row {
+            code: "TOKEN002",
+            fixture: "Laravel API resource {\"data\": {\"code\"}} invite codes from an auto-increment column",
+            found: true,
+            build: || {
+                TokenApi {
+                    invites: Some(Gen::Counter),
+                    envelope: true,
+                    ..TokenApi::default()
+                }
+                .fixture()
+            },
+        },
     ]
 }
 
-/// Rows the checks get wrong today (see the report of the fixtures work); run with
-/// `--ignored` to reproduce. Token sampling reads only the top-level fields of a JSON body,
-/// so a token inside a `{"data": {...}}` envelope (Laravel API resources, JSON:API, many
-/// Express APIs) is never sampled: TOKEN001–TOKEN003 skip with "no token source found"
-/// while the authenticated GET /api/invites answered `{"data": {"code": "40000001", …}}`.
-pub fn known_misses() -> Vec<Row> {
-    vec![Row {
-        code: "TOKEN002",
-        fixture: "Laravel API resource {\"data\": {\"code\"}} invite codes from an auto-increment column",
-        found: true,
-        build: || {
-            TokenApi {
-                invites: Some(Gen::Counter),
-                envelope: true,
-                ..TokenApi::default()
-            }
-            .fixture()
-        },
-    }]
+/// Anonymous 6-hex pairing codes (the first row's fixture), for the message's wording.
+pub fn anonymous_hex6_pairing_codes() -> Fixture {
+    TokenApi {
+        pairing: Some(Gen::Hex6),
+        ..TokenApi::default()
+    }
+    .fixture()
 }

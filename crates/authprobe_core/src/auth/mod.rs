@@ -79,6 +79,16 @@ pub mod family {
     pub const OAUTH2: &str = "oauth2";
     /// A logout endpoint the API links to from its own responses.
     pub const LINKED: &str = "linked";
+
+    /// Whether `family` is Django's or one of its packages' (DRF authtoken, simplejwt,
+    /// dj-rest-auth, knox, Django's login form and admin): what lets a check word a finding
+    /// in Django's terms. Configured, custom, OAuth 2 and other stacks' forms are not.
+    pub fn is_django(family: &str) -> bool {
+        matches!(
+            family,
+            SIMPLEJWT | AUTHTOKEN | DJ_REST_AUTH | KNOX | DJANGO_FORM | DJANGO_ADMIN
+        )
+    }
 }
 
 /// One flow: a role's spec bound to a URL on the target.
@@ -721,6 +731,28 @@ mod tests {
         assert_eq!(login_family("/api/knox/login/"), family::KNOX);
         assert_eq!(login_family("/api-token-auth/"), family::AUTHTOKEN);
         assert_eq!(login_family("/api/auth/login/"), family::JSON_LOGIN);
+    }
+
+    #[test]
+    fn only_djangos_families_are_django() {
+        for f in [
+            family::SIMPLEJWT,
+            family::AUTHTOKEN,
+            family::KNOX,
+            family::DJANGO_FORM,
+            family::DJANGO_ADMIN,
+        ] {
+            assert!(family::is_django(f), "{f}");
+        }
+        for f in [
+            family::CONFIGURED,
+            family::JSON_LOGIN,
+            family::FORM,
+            family::OAUTH2,
+            family::LINKED,
+        ] {
+            assert!(!family::is_django(f), "{f}");
+        }
     }
 
     #[test]
