@@ -148,7 +148,7 @@ impl Locator {
 
 /// The merged settings as a scan configuration and a gate, every value checked (in the
 /// order the errors have always come in).
-pub fn resolve(mut s: ScanLayer, config_file: Option<ConfigFile>) -> Result<(ScanConfig, Gate)> {
+fn resolve(mut s: ScanLayer, config_file: Option<ConfigFile>) -> Result<(ScanConfig, Gate)> {
     let at = Locator { config_file };
     let target = target(&mut s, &at)?;
     let profile = s.profile.unwrap_or(Profile::Standard);
