@@ -5,13 +5,11 @@
 use anyhow::{anyhow, Context, Result};
 use authprobe_core::config::Target;
 use authprobe_server::{Monitor, Scanner, ServerConfig};
-use clap::{Args, Parser};
+use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-use crate::cli::{Cli, Command};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -264,19 +262,7 @@ fn server_config(
 
 /// One scan of `url` exactly as `authprobe scan URL --config FILE -q --no-store` would run it.
 async fn scan(url: &str, config: &std::path::Path) -> Result<authprobe_core::Report> {
-    let argv = [
-        "authprobe",
-        "scan",
-        url,
-        "--config",
-        &config.to_string_lossy(),
-        "-q",
-        "--no-store",
-    ];
-    let Command::Scan(args) = Cli::try_parse_from(argv)?.command else {
-        unreachable!("the argv above is a scan");
-    };
-    let (scan_config, _) = crate::settings::build(&args)?;
+    let (scan_config, _) = crate::settings::for_server(url, config)?;
     let progress = crate::progress::Progress::new(true);
     Ok(authprobe_core::engine::scan(scan_config, authprobe_checks::all(), &progress).await?)
 }

@@ -1,16 +1,20 @@
-//! Builds a [`ScanConfig`] from `authprobe.toml` with the flags layered on top
-//! (defaults < file < environment < flags), and validates every user-supplied value.
+//! Builds a [`ScanConfig`] from layers of settings (defaults < `authprobe.toml` <
+//! environment < flags, see [`layer`]), and validates every user-supplied value.
+
+mod layer;
 
 use anyhow::{anyhow, bail, Context, Result};
 use authprobe_core::auth::identity::Presentation;
-use authprobe_core::config::{FileConfig, LoginKind, SuppliedToken, Target, UserCredential};
+use authprobe_core::config::{FileConfig, FileIdentity, LoginKind, SuppliedToken, Target, UserCredential};
 use authprobe_core::probe::ProbeSettings;
 use authprobe_core::{ScanConfig, Severity};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{Profile, ScanArgs};
 use crate::config_file::{ConfigFile, Place};
+pub use layer::{Bearers, Origin, ScanLayer, Selection, Sourced};
 
 /// What the CLI needs besides the scan configuration: the CI gate.
 #[derive(Debug, Clone, Default)]
@@ -47,9 +51,18 @@ pub fn store_settings(
     create: bool,
 ) -> StoreSettings {
     let env = std::env::var("AUTHPROBE_DB").ok().filter(|v| !v.is_empty());
-    let chosen = flag
-        .map(|p| p.to_string_lossy().into_owned())
-        .or(env)
+    let chosen = flag.map(|p| p.to_string_lossy().into_owned()).or(env);
+    chosen_store(chosen, file, create)
+}
+
+/// The history database `chosen` (`--db` or `AUTHPROBE_DB`), else the file's, else the
+/// per-user default.
+fn chosen_store(
+    chosen: Option<String>,
+    file: Option<&authprobe_core::config::FileStore>,
+    create: bool,
+) -> StoreSettings {
+    let chosen = chosen
         .or_else(|| file.and_then(|f| f.url.clone()))
         .or_else(|| file.and_then(|f| f.path.as_ref().map(|p| p.to_string_lossy().into_owned())));
     StoreSettings {
@@ -73,183 +86,271 @@ pub fn load_config(explicit: Option<&Path>, no_config: bool) -> Result<Option<(C
         .transpose()
 }
 
+/// `authprobe scan`: the defaults, the config file, the environment and the flags.
 pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
     let (config_file, file) = match load_config(args.config.as_deref(), args.no_config)? {
         Some((f, c)) => (Some(f), c),
         None => (None, FileConfig::default()),
     };
-    // Errors about a value of the file name where it is.
-    let file_error = |place: Place, message: String| match &config_file {
-        Some(f) => f.error(place, message),
-        None => anyhow!(message),
-    };
-    let file_target = file.target.unwrap_or_default();
-    let spec_from_file = file_target.spec.clone();
-    let raw_url = args.url.clone().or(file_target.url).ok_or_else(|| {
-        anyhow!("no target: give a URL (authprobe scan https://api.example.com/) or [target] url in the config")
+    // Clap reads the variables of the flags (into `args`); the others are read here.
+    let clap_reads = layer::variables_clap_reads();
+    let env = ScanLayer::from_env(|name| {
+        (!clap_reads.iter().any(|v| v == name))
+            .then(|| std::env::var(name).ok())
+            .flatten()
     })?;
-    let mut target = if args.url.is_some() {
-        Target::parse(&raw_url)?
-    } else {
-        Target::parse(&raw_url).map_err(|e| file_error(Place::key("target", "url"), e.to_string()))?
+    let settings = ScanLayer::defaults()
+        .or(ScanLayer::from_file(file))
+        .or(env)
+        .or(ScanLayer::from_flags(args));
+    resolve(settings, config_file)
+}
+
+/// The scans `serve` and `worker` run on `url`: the defaults, the config file and the
+/// environment, as `authprobe scan URL --config FILE -q --no-store` would run them.
+pub fn for_server(url: &str, config: &Path) -> Result<(ScanConfig, Gate)> {
+    let (config_file, file) = ConfigFile::load(config, false)?;
+    let request = ScanLayer {
+        url: Some(Sourced::new(url.to_string(), Origin::Flag("URL"))),
+        no_store: Some(true),
+        ..ScanLayer::default()
     };
-    if let Some(http) = &file_target.http_url {
-        let http = Target::parse(http)
-            .map_err(|e| file_error(Place::key("target", "http_url"), format!("invalid http_url: {e}")))?;
-        target.http_url = Some(http.url);
+    let settings = ScanLayer::defaults()
+        .or(ScanLayer::from_file(file))
+        .or(ScanLayer::from_env(|name| std::env::var(name).ok())?)
+        .or(request);
+    resolve(settings, Some(config_file))
+}
+
+/// Errors about a setting name its flag, or its place in the config file.
+struct Locator {
+    config_file: Option<ConfigFile>,
+}
+
+impl Locator {
+    /// An error about a value of the file, prefixed with where it is.
+    fn at(&self, place: Place, message: impl std::fmt::Display) -> anyhow::Error {
+        match &self.config_file {
+            Some(f) => f.error(place, message),
+            None => anyhow!("{message}"),
+        }
     }
 
-    let scan = file.scan.unwrap_or_default();
-    // A value from the flags (or their AUTHPROBE_* variables) wins over the file's; an
-    // invalid one names its flag, or its place in the file.
-    let scan_error = |flag_given: bool, flag: &str, key: &str, message: &str| {
-        if flag_given {
-            anyhow!("{flag}: {message}")
-        } else {
-            file_error(Place::key("scan", key), format!("{key}: {message}"))
+    /// `--flag: message`, or `FILE:LINE:COL: key: message`.
+    fn invalid<T>(&self, setting: &Sourced<T>, message: impl std::fmt::Display) -> anyhow::Error {
+        match setting.origin {
+            Origin::Flag(flag) => anyhow!("{flag}: {message}"),
+            Origin::File(table, key) => self.at(Place::key(table, key), format!("{key}: {message}")),
+            Origin::Default => anyhow!("{message}"),
         }
+    }
+}
+
+/// The merged settings as a scan configuration and a gate, every value checked (in the
+/// order the errors have always come in).
+fn resolve(mut s: ScanLayer, config_file: Option<ConfigFile>) -> Result<(ScanConfig, Gate)> {
+    let at = Locator { config_file };
+    let target = target(&mut s, &at)?;
+    let profile = s.profile.unwrap_or(Profile::Standard);
+    let mut probe = probe(&mut s, profile, &at)?;
+    let unselected_checks = unselected_checks(s.checks.take(), &at)?;
+    let (file_users, file_tokens) = file_identities(s.identities.take().unwrap_or_default(), &at)?;
+    let users = users(s.users.take(), file_users, profile)?;
+    let wordlists = s.wordlists.take().unwrap_or_default();
+    for path in &wordlists {
+        std::fs::File::open(path).with_context(|| format!("cannot read wordlist {}", path.display()))?;
+    }
+    let tokens = tokens(&mut s, file_tokens, &at)?;
+    let login = match (s.login_path.take(), s.login_kind) {
+        (Some(path), kind) => Some((kind.unwrap_or(LoginKind::Simplejwt), path)),
+        (None, Some(_)) => return Err(at.at(Place::key("auth", "login_kind"), "[auth] login_kind needs login_path")),
+        (None, None) => None,
     };
-    let mut probe = ProbeSettings {
-        max_requests: args
-            .max_requests
-            .or(scan.max_requests)
-            .unwrap_or(args.profile.max_requests()),
-        rate_per_sec: args.rate.or(scan.rate).unwrap_or(0),
-        insecure: args.insecure || file_target.insecure.unwrap_or(false),
-        read_only: args.profile == Profile::Safe,
-        ..ProbeSettings::default()
+    let writes = if s.allow_writes.unwrap_or(false) {
+        if profile == Profile::Safe {
+            bail!("--allow-writes cannot be combined with --profile safe, which sends GET and HEAD only");
+        }
+        Some(authprobe_core::writes::WriteMode::new(s.environment.as_deref())?)
+    } else {
+        None
     };
-    match (args.concurrency, scan.concurrency) {
-        (Some(n), _) => probe.concurrency = usize::from(n),
-        (None, Some(n)) if (1..=64).contains(&n) => probe.concurrency = n,
-        (None, Some(_)) => {
-            return Err(scan_error(
-                false,
-                "--concurrency",
-                "concurrency",
-                "must be between 1 and 64",
-            ))
-        }
-        (None, None) => {}
-    }
-    if let Some(secs) = args.timeout.or(scan.timeout_secs) {
-        if secs == 0 {
-            return Err(scan_error(
-                args.timeout.is_some(),
-                "--timeout",
-                "timeout_secs",
-                "the timeout must be at least 1 second",
-            ));
-        }
-        probe.timeout = Duration::from_secs(secs);
-    }
-    if let Some(secs) = args.connect_timeout.or(scan.connect_timeout_secs) {
-        if secs == 0 {
-            return Err(scan_error(
-                args.connect_timeout.is_some(),
-                "--connect-timeout",
-                "connect_timeout_secs",
-                "the connect timeout must be at least 1 second",
-            ));
-        }
-        probe.connect_timeout = Duration::from_secs(secs);
-    }
-    if let Some(retries) = args.retries.or(scan.retries) {
-        if retries > 5 {
-            return Err(scan_error(false, "--retries", "retries", "must be between 0 and 5"));
-        }
-        probe.retries = retries;
-    }
-    if let Some(ms) = scan.retry_backoff_ms {
-        probe.retry_backoff = Duration::from_millis(ms.min(60_000));
-    }
-    if probe.max_requests == 0 {
-        return Err(scan_error(
-            args.max_requests.is_some(),
-            "--max-requests",
-            "max_requests",
-            "must be at least 1",
+    probe.allow_writes = writes.is_some();
+    let flows = s.flows.take().unwrap_or_default();
+    if flows.login.is_some() && login.is_some() {
+        return Err(at.at(
+            Place::key("auth", "login_path"),
+            "[flows.login] and [auth] login_path both declare the login endpoint: keep one (prefer [flows.login])",
         ));
     }
-    if let Some(raw) = &args.proxy {
-        probe.proxy = Some(parse_proxy(raw).map_err(|e| anyhow!("--proxy: {e}"))?);
-    } else if let Some(raw) = &scan.proxy {
-        probe.proxy =
-            Some(parse_proxy(raw).map_err(|e| file_error(Place::key("scan", "proxy"), format!("proxy: {e}")))?);
+    let gate = gate(&mut s, at)?;
+    let config = ScanConfig {
+        target,
+        users,
+        tokens,
+        probe,
+        login,
+        identity_path: s.identity_path,
+        protected_paths: s.protected_paths.unwrap_or_default(),
+        extra_paths: s.extra_paths.unwrap_or_default(),
+        crack_time: crack_time(s.crack_time.unwrap_or(3.0))?,
+        wordlists,
+        show_secrets: s.show_secrets.unwrap_or(false),
+        profile: format!("{profile:?}").to_lowercase(),
+        allow_password_change: s.allow_password_change.unwrap_or(false),
+        flows,
+        spec: s.spec,
+        writes,
+        unselected_checks,
+        schedule: s.schedule.unwrap_or_default(),
+    };
+    Ok((config, gate))
+}
+
+/// The target URL (required) and `[target] http_url`.
+fn target(s: &mut ScanLayer, at: &Locator) -> Result<Target> {
+    let url = s.url.take().ok_or_else(|| {
+        anyhow!("no target: give a URL (authprobe scan https://api.example.com/) or [target] url in the config")
+    })?;
+    let mut target = match url.origin {
+        Origin::File(table, key) => {
+            Target::parse(&url.value).map_err(|e| at.at(Place::key(table, key), e.to_string()))?
+        }
+        _ => Target::parse(&url.value)?,
+    };
+    if let Some(http) = &s.http_url {
+        let http = Target::parse(http)
+            .map_err(|e| at.at(Place::key("target", "http_url"), format!("invalid http_url: {e}")))?;
+        target.http_url = Some(http.url);
     }
-    if args.debug {
+    Ok(target)
+}
+
+/// The probe's limits: requests, rate, concurrency, timeouts, retries, proxy.
+fn probe(s: &mut ScanLayer, profile: Profile, at: &Locator) -> Result<ProbeSettings> {
+    let mut probe = ProbeSettings {
+        rate_per_sec: s.rate.unwrap_or(0),
+        insecure: s.insecure.unwrap_or(false),
+        read_only: profile == Profile::Safe,
+        ..ProbeSettings::default()
+    };
+    if let Some(n) = &s.concurrency {
+        if !(1..=64).contains(&n.value) {
+            return Err(at.invalid(n, "must be between 1 and 64"));
+        }
+        probe.concurrency = n.value;
+    }
+    if let Some(secs) = &s.timeout_secs {
+        if secs.value == 0 {
+            return Err(at.invalid(secs, "the timeout must be at least 1 second"));
+        }
+        probe.timeout = Duration::from_secs(secs.value);
+    }
+    if let Some(secs) = &s.connect_timeout_secs {
+        if secs.value == 0 {
+            return Err(at.invalid(secs, "the connect timeout must be at least 1 second"));
+        }
+        probe.connect_timeout = Duration::from_secs(secs.value);
+    }
+    if let Some(retries) = &s.retries {
+        if retries.value > 5 {
+            return Err(at.invalid(retries, "must be between 0 and 5"));
+        }
+        probe.retries = retries.value;
+    }
+    if let Some(ms) = s.retry_backoff_ms {
+        probe.retry_backoff = Duration::from_millis(ms.min(60_000));
+    }
+    let max_requests = s
+        .max_requests
+        .take()
+        .unwrap_or_else(|| Sourced::new(profile.max_requests(), Origin::Default));
+    if max_requests.value == 0 {
+        return Err(at.invalid(&max_requests, "must be at least 1"));
+    }
+    probe.max_requests = max_requests.value;
+    if let Some(raw) = &s.proxy {
+        probe.proxy = Some(parse_proxy(&raw.value).map_err(|e| at.invalid(raw, e))?);
+    }
+    if s.debug.unwrap_or(false) {
         probe.request_log = Some(authprobe_core::probe::RequestLog::new(|line| eprintln!("{line}")));
     }
-    let unselected_checks = if !args.checks.is_empty() || !args.exclude_checks.is_empty() {
-        crate::selection::unselected(&args.checks, &args.exclude_checks, "--checks/--exclude-checks")?
-    } else {
-        let include = scan.checks.clone().unwrap_or_default();
-        let exclude = scan.exclude_checks.clone().unwrap_or_default();
-        let key = if scan.checks.is_some() {
-            "checks"
-        } else {
-            "exclude_checks"
-        };
-        crate::selection::unselected(&include, &exclude, "[scan] checks/exclude_checks")
-            .map_err(|e| file_error(Place::key("scan", key), e.to_string()))?
-    };
+    Ok(probe)
+}
 
+/// The checks `--checks`/`--exclude-checks` (or the file's lists) leave out.
+fn unselected_checks(selection: Option<Sourced<Selection>>, at: &Locator) -> Result<BTreeSet<String>> {
+    let Some(selection) = selection else {
+        return Ok(BTreeSet::new());
+    };
+    let Selection { include, exclude } = &selection.value;
+    match selection.origin {
+        Origin::File(table, key) => crate::selection::unselected(include, exclude, "[scan] checks/exclude_checks")
+            .map_err(|e| at.at(Place::key(table, key), e.to_string())),
+        _ => crate::selection::unselected(include, exclude, "--checks/--exclude-checks"),
+    }
+}
+
+/// The accounts to log in as: the flags' first (the first `--user` is the primary
+/// identity), then the file's `[[identity]]` logins.
+fn users(flags: Option<Vec<String>>, file: Vec<UserCredential>, profile: Profile) -> Result<Vec<UserCredential>> {
+    let mut users = flags
+        .iter()
+        .flatten()
+        .map(|u| parse_user(u))
+        .collect::<Result<Vec<_>>>()?;
+    users.extend(file);
+    if profile == Profile::Safe && !users.is_empty() {
+        bail!("--profile safe sends GET and HEAD only and cannot log in: drop --user (a --bearer token is fine) or use --profile standard");
+    }
+    Ok(users)
+}
+
+/// The `[[identity]]` entries: logins, and credential headers (`header`, `header_env`).
+fn file_identities(identities: Vec<FileIdentity>, at: &Locator) -> Result<(Vec<UserCredential>, Vec<SuppliedToken>)> {
     let mut users = Vec::new();
-    let mut tokens: Vec<SuppliedToken> = Vec::new();
-    for (index, identity) in file.identities.into_iter().enumerate() {
-        let at = |key: &'static str| Place::entry("identity", index, Some(key));
+    let mut tokens = Vec::new();
+    for (index, identity) in identities.into_iter().enumerate() {
+        let key = |key: &'static str| Place::entry("identity", index, Some(key));
+        let entry = Place::entry("identity", index, None);
+        let name = identity.username.clone();
+        let variable = |var: &str, key_name: &'static str| {
+            std::env::var(var).map_err(|_| {
+                at.at(
+                    key(key_name),
+                    format!("identity `{name}`: environment variable {var} is not set"),
+                )
+            })
+        };
         let header = match (&identity.header, &identity.header_env) {
             (Some(h), _) => Some(h.clone()),
-            (None, Some(var)) => Some(std::env::var(var).map_err(|_| {
-                file_error(
-                    at("header_env"),
-                    format!(
-                        "identity `{}`: environment variable {var} is not set",
-                        identity.username
-                    ),
-                )
-            })?),
+            (None, Some(var)) => Some(variable(var, "header_env")?),
             (None, None) => None,
         };
         if let Some(header) = header {
             if identity.password.is_some() || identity.password_env.is_some() {
-                return Err(file_error(
-                    at("header"),
-                    format!(
-                        "identity `{}` has both a header and a password: keep one",
-                        identity.username
-                    ),
+                return Err(at.at(
+                    key("header"),
+                    format!("identity `{name}` has both a header and a password: keep one"),
                 ));
             }
-            let mut token = parse_header(&header)
-                .map_err(|e| file_error(at("header"), format!("identity `{}`: {e}", identity.username)))?;
-            if !identity.username.is_empty() {
-                token.label = identity.username.clone();
+            let mut token =
+                parse_header(&header).map_err(|e| at.at(key("header"), format!("identity `{name}`: {e}")))?;
+            if !name.is_empty() {
+                token.label = name.clone();
             }
             tokens.push(token);
             continue;
         }
-        if identity.username.trim().is_empty() {
-            return Err(file_error(
-                Place::entry("identity", index, None),
-                "an [[identity]] has neither username nor header".into(),
-            ));
+        if name.trim().is_empty() {
+            return Err(at.at(entry, "an [[identity]] has neither username nor header"));
         }
-        let password = match (identity.password, identity.password_env) {
+        let password = match (identity.password, &identity.password_env) {
             (Some(p), _) => p,
-            (None, Some(var)) => std::env::var(&var).map_err(|_| {
-                file_error(
-                    at("password_env"),
-                    format!(
-                        "identity `{}`: environment variable {var} is not set",
-                        identity.username
-                    ),
-                )
-            })?,
+            (None, Some(var)) => variable(var, "password_env")?,
             (None, None) => {
-                return Err(file_error(
-                    Place::entry("identity", index, None),
-                    format!("identity `{}` has neither password nor password_env", identity.username),
+                return Err(at.at(
+                    entry,
+                    format!("identity `{name}` has neither password nor password_env"),
                 ))
             }
         };
@@ -258,32 +359,21 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             password,
         });
     }
-    // Flags come first: the first --user is the primary identity.
-    let mut flag_users = args.users.iter().map(|u| parse_user(u)).collect::<Result<Vec<_>>>()?;
-    flag_users.extend(users);
-    let users = flag_users;
-    if args.profile == Profile::Safe && !users.is_empty() {
-        bail!("--profile safe sends GET and HEAD only and cannot log in: drop --user (a --bearer token is fine) or use --profile standard");
-    }
+    Ok((users, tokens))
+}
 
-    for path in &args.wordlists {
-        std::fs::File::open(path).with_context(|| format!("cannot read wordlist {}", path.display()))?;
-    }
-    let auth = file.auth.unwrap_or_default();
-    // Flags first (the first is the primary identity when no --user is given), then the file.
-    let mut bearers: Vec<String> = args.bearers.iter().map(|b| parse_bearer(b)).collect::<Result<_>>()?;
-    if bearers.is_empty() {
-        if let Some(var) = &auth.bearer_env {
-            let value = std::env::var(var).map_err(|_| {
-                file_error(
-                    Place::key("auth", "bearer_env"),
-                    format!("bearer_env: {var} is not set"),
-                )
-            })?;
-            bearers
-                .push(parse_bearer(&value).map_err(|e| file_error(Place::key("auth", "bearer_env"), e.to_string()))?);
+/// The supplied credentials: the Bearer tokens (the first is the primary identity when
+/// no `--user` is given), the `--header`s, then the file's header identities.
+fn tokens(s: &mut ScanLayer, file_tokens: Vec<SuppliedToken>, at: &Locator) -> Result<Vec<SuppliedToken>> {
+    let bearers: Vec<String> = match s.bearers.take() {
+        Some(Bearers::Tokens(raw)) => raw.iter().map(|b| parse_bearer(b)).collect::<Result<_>>()?,
+        Some(Bearers::Variable(var)) => {
+            let place = Place::key("auth", "bearer_env");
+            let value = std::env::var(&var).map_err(|_| at.at(place, format!("bearer_env: {var} is not set")))?;
+            vec![parse_bearer(&value).map_err(|e| at.at(place, e.to_string()))?]
         }
-    }
+        None => Vec::new(),
+    };
     let mut supplied: Vec<SuppliedToken> = bearers
         .into_iter()
         .enumerate()
@@ -297,99 +387,46 @@ pub fn build(args: &ScanArgs) -> Result<(ScanConfig, Gate)> {
             presentation: Presentation::bearer(),
         })
         .collect();
-    for raw in &args.headers {
+    for raw in s.headers.iter().flatten() {
         supplied.push(parse_header(raw)?);
     }
-    supplied.extend(tokens);
-    let tokens = number_labels(supplied);
-    let login = match (auth.login_path, auth.login_kind) {
-        (Some(path), kind) => Some((kind.unwrap_or(LoginKind::Simplejwt), path)),
-        (None, Some(_)) => {
-            return Err(file_error(
-                Place::key("auth", "login_kind"),
-                "[auth] login_kind needs login_path".into(),
-            ))
-        }
-        (None, None) => None,
-    };
-    let allow_password_change = args.allow_password_change || auth.allow_password_change.unwrap_or(false);
-    let environment = args.environment.clone().or(file_target.environment.clone());
-    let writes = if args.allow_writes || scan.allow_writes.unwrap_or(false) {
-        if args.profile == Profile::Safe {
-            bail!("--allow-writes cannot be combined with --profile safe, which sends GET and HEAD only");
-        }
-        Some(authprobe_core::writes::WriteMode::new(environment.as_deref())?)
-    } else {
-        None
-    };
-    probe.allow_writes = writes.is_some();
-    let flows = file.flows.unwrap_or_default();
-    let spec = args.spec.clone().or(spec_from_file);
-    if flows.login.is_some() && login.is_some() {
-        return Err(file_error(
-            Place::key("auth", "login_path"),
-            "[flows.login] and [auth] login_path both declare the login endpoint: keep one (prefer [flows.login])"
-                .into(),
-        ));
-    }
-    let endpoints = file.endpoints.unwrap_or_default();
-    if file.store.as_ref().is_some_and(|s| s.keep == Some(0)) {
-        return Err(file_error(
+    supplied.extend(file_tokens);
+    Ok(number_labels(supplied))
+}
+
+/// The CI gate and the history: `[store]`, `--fail-on`, `--min-score`, `[[ignore]]`,
+/// `--baseline`.
+fn gate(s: &mut ScanLayer, at: Locator) -> Result<Gate> {
+    if s.store.as_ref().is_some_and(|f| f.keep == Some(0)) {
+        return Err(at.at(
             Place::key("store", "keep"),
-            "[store] keep must be at least 1 (use --no-store to keep no history)".into(),
+            "[store] keep must be at least 1 (use --no-store to keep no history)",
         ));
     }
-    let store = (!args.no_store).then(|| store_settings(args.db.as_deref(), file.store.as_ref(), args.create));
-    let fail_on = match (&args.fail_on, &scan.fail_on) {
-        (Some(flag), _) => Some(flag.parse::<Severity>().map_err(|e| anyhow!("--fail-on: {e}"))?),
-        (None, Some(value)) => Some(
-            value
-                .parse::<Severity>()
-                .map_err(|e| file_error(Place::key("scan", "fail_on"), format!("fail_on: {e}")))?,
-        ),
-        (None, None) => None,
+    let store =
+        (!s.no_store.unwrap_or(false)).then(|| chosen_store(s.db.take(), s.store.as_ref(), s.create.unwrap_or(false)));
+    let fail_on = match &s.fail_on {
+        Some(value) => Some(value.value.parse::<Severity>().map_err(|e| at.invalid(value, e))?),
+        None => None,
     };
-    if args.min_score.is_none() && scan.min_score.is_some_and(|s| s > 100) {
-        return Err(file_error(
-            Place::key("scan", "min_score"),
-            "min_score must be between 0 and 100".into(),
-        ));
+    if let Some(score) = s.min_score.as_ref().filter(|n| n.value > 100) {
+        if let Origin::File(table, key) = score.origin {
+            return Err(at.at(Place::key(table, key), "min_score must be between 0 and 100"));
+        }
     }
-    let gate = Gate {
+    let config_file = at.config_file;
+    Ok(Gate {
         store,
         fail_on,
-        min_score: args.min_score.or(scan.min_score),
-        ignores: crate::triage::ignores(file.ignores, crate::triage::today(), config_file.as_ref())?,
-        baseline: args.baseline.as_deref().map(crate::triage::load_report).transpose()?,
+        min_score: s.min_score.as_ref().map(|n| n.value),
+        ignores: crate::triage::ignores(
+            s.ignores.take().unwrap_or_default(),
+            crate::triage::today(),
+            config_file.as_ref(),
+        )?,
+        baseline: s.baseline.as_deref().map(crate::triage::load_report).transpose()?,
         config_file,
-    };
-    Ok((
-        ScanConfig {
-            target,
-            users,
-            tokens,
-            probe,
-            login,
-            identity_path: auth.identity_path,
-            protected_paths: endpoints.protected,
-            extra_paths: endpoints.extra,
-            crack_time: crack_time(args.crack_time)?,
-            wordlists: args.wordlists.clone(),
-            show_secrets: args.show_secrets,
-            profile: format!("{:?}", args.profile).to_lowercase(),
-            allow_password_change,
-            flows,
-            spec,
-            writes,
-            unselected_checks,
-            // Hidden: the schedule before issue 17, for side-by-side timing.
-            schedule: std::env::var("AUTHPROBE_SCHEDULE")
-                .ok()
-                .and_then(|v| authprobe_core::config::Schedule::parse(&v))
-                .unwrap_or_default(),
-        },
-        gate,
-    ))
+    })
 }
 
 /// A scan error caused by the config file's content (a `[flows.*]` path the scan found
@@ -689,6 +726,140 @@ mod tests {
         assert_eq!(config.probe.concurrency, 9);
         assert!(config.unselected_checks.contains("JWT001") && !config.unselected_checks.contains("DJ001"));
         assert!(build(&args(&["--proxy", "ftp://x/"])).is_err());
+        std::fs::remove_file(&file).unwrap();
+    }
+
+    fn file(text: &str) -> ScanLayer {
+        ScanLayer::from_file(toml::from_str::<FileConfig>(text).expect("valid config"))
+    }
+
+    fn env(vars: &[(&str, &str)]) -> ScanLayer {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ScanLayer::from_env(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
+    }
+
+    fn layered(file_text: &str, vars: &[(&str, &str)], flags: &[&str]) -> Result<(ScanConfig, Gate)> {
+        let settings = ScanLayer::defaults()
+            .or(file(file_text))
+            .or(env(vars))
+            .or(ScanLayer::from_flags(&args(flags)));
+        resolve(settings, None)
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_which_wins_over_the_file() {
+        let text = "[scan]\ntimeout_secs = 4\nconcurrency = 3\nmax_requests = 40\nfail_on = 'low'\n";
+        let (config, gate) = layered(text, &[], &[]).unwrap();
+        assert_eq!(config.probe.timeout, Duration::from_secs(4));
+        assert_eq!((config.probe.concurrency, config.probe.max_requests), (3, 40));
+        assert_eq!(gate.fail_on, Some(Severity::Low));
+        let vars = [
+            ("AUTHPROBE_TIMEOUT", "6"),
+            ("AUTHPROBE_CONCURRENCY", "5"),
+            ("AUTHPROBE_FAIL_ON", "high"),
+        ];
+        let (config, gate) = layered(text, &vars, &[]).unwrap();
+        assert_eq!(config.probe.timeout, Duration::from_secs(6));
+        assert_eq!((config.probe.concurrency, config.probe.max_requests), (5, 40));
+        assert_eq!(gate.fail_on, Some(Severity::High));
+        let (config, gate) = layered(text, &vars, &["--timeout", "7", "--fail-on", "critical"]).unwrap();
+        assert_eq!(config.probe.timeout, Duration::from_secs(7));
+        assert_eq!((config.probe.concurrency, config.probe.max_requests), (5, 40));
+        assert_eq!(gate.fail_on, Some(Severity::Critical));
+        // Nothing set: the defaults.
+        let (config, _) = layered("", &[], &[]).unwrap();
+        assert_eq!((config.probe.concurrency, config.probe.max_requests), (8, 1500));
+        assert_eq!(config.crack_time, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn an_overridden_file_value_is_not_checked_and_a_used_one_names_its_key() {
+        let text = "[scan]\nconcurrency = 100\nproxy = 'ftp://x/'\n";
+        let err = layered(text, &[], &[]).unwrap_err().to_string();
+        assert_eq!(err, "concurrency: must be between 1 and 64");
+        let err = layered(text, &[], &["--concurrency", "2"]).unwrap_err().to_string();
+        assert!(err.starts_with("proxy: only http:// and https://"), "{err}");
+        assert!(layered(text, &[], &["--concurrency", "2", "--proxy", "http://127.0.0.1:8080"]).is_ok());
+        let err = layered("", &[], &["--timeout", "0"]).unwrap_err().to_string();
+        assert_eq!(err, "--timeout: the timeout must be at least 1 second");
+    }
+
+    #[test]
+    fn identities_of_the_flags_come_first_and_the_file_adds_its_own() {
+        let text = "[[identity]]\nusername = 'bob'\npassword = 'bob-pass'\n\n\
+                    [[identity]]\nusername = 'svc'\nheader = 'X-API-Key: k3y'\n\n\
+                    [auth]\nbearer_env = 'AUTHPROBE_TEST_UNSET_VARIABLE'\n";
+        let names = |config: &ScanConfig| config.users.iter().map(|u| u.username.clone()).collect::<Vec<_>>();
+        let labels = |config: &ScanConfig| config.tokens.iter().map(|t| t.label.clone()).collect::<Vec<_>>();
+        let flags = [
+            "--user",
+            "alice:a",
+            "--user",
+            "al:b",
+            "--bearer",
+            "tok",
+            "-H",
+            "X-API-Key: k",
+        ];
+        let (config, _) = layered(text, &[], &flags).unwrap();
+        assert_eq!(names(&config), ["alice", "al", "bob"]);
+        // --bearer replaces [auth] bearer_env (whose variable is not even read).
+        assert_eq!(labels(&config), ["bearer", "X-API-Key", "svc"]);
+        // The environment's identity is replaced by the flags', and joins the file's.
+        let vars = [("AUTHPROBE_USER", "carol:c"), ("AUTHPROBE_BEARER", "envtok")];
+        let (config, _) = layered(text, &vars, &[]).unwrap();
+        assert_eq!(names(&config), ["carol", "bob"]);
+        assert_eq!(labels(&config), ["bearer", "svc"]);
+        let (config, _) = layered(text, &vars, &["--user", "alice:a"]).unwrap();
+        assert_eq!(names(&config), ["alice", "bob"]);
+        let err = layered(text, &[], &[]).unwrap_err().to_string();
+        assert_eq!(err, "bearer_env: AUTHPROBE_TEST_UNSET_VARIABLE is not set");
+    }
+
+    #[test]
+    fn the_environment_layer_reads_the_variables_of_the_scan_flags_and_the_database() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        ScanLayer::from_env(|name| {
+            asked.borrow_mut().push(name.to_string());
+            None
+        })
+        .unwrap();
+        let asked = asked.into_inner();
+        let clap_reads = layer::variables_clap_reads();
+        let not_settings = [
+            "AUTHPROBE_CONFIG",
+            "AUTHPROBE_STRICT_CONFIG",
+            "AUTHPROBE_FORMAT",
+            "AUTHPROBE_REPORT_URL",
+            "AUTHPROBE_UPLOAD_URL",
+        ];
+        for name in &clap_reads {
+            assert!(asked.contains(name) || not_settings.contains(&name.as_str()), "{name}");
+        }
+        let others: Vec<&String> = asked.iter().filter(|n| !clap_reads.contains(n)).collect();
+        assert_eq!(others, ["AUTHPROBE_DB", "AUTHPROBE_SCHEDULE"]);
+        assert!(ScanLayer::from_env(|n| (n == "AUTHPROBE_RETRIES").then(|| "9".into())).is_err());
+    }
+
+    #[test]
+    fn the_server_scans_with_the_settings_the_scan_command_builds_for_the_same_file() {
+        let file = std::env::temp_dir().join(format!("authprobe-server-{}.toml", std::process::id()));
+        std::fs::write(
+            &file,
+            "[target]\nurl = 'http://127.0.0.1:8/'\ninsecure = true\n\n\
+             [scan]\nmax_requests = 70\ntimeout_secs = 3\nexclude_checks = ['jwt']\nfail_on = 'high'\n\n\
+             [[identity]]\nusername = 'bob'\npassword = 'bob-pass'\n\n\
+             [endpoints]\nextra = ['/api/x/']\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let (from_scan, scan_gate) = build(&args(&["--config", path, "-q", "--no-store"])).unwrap();
+        let (from_server, server_gate) = for_server("http://127.0.0.1:9/", &file).unwrap();
+        assert_eq!(format!("{from_scan:?}"), format!("{from_server:?}"));
+        assert_eq!(format!("{scan_gate:?}"), format!("{server_gate:?}"));
+        assert_eq!(from_server.target.url.as_str(), "http://127.0.0.1:9/");
+        assert_eq!((from_server.probe.max_requests, from_server.users.len()), (70, 1));
+        assert!(server_gate.store.is_none());
         std::fs::remove_file(&file).unwrap();
     }
 
