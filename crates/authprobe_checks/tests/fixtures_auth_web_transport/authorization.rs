@@ -178,23 +178,19 @@ async fn authorization_checks_find_cross_account_access_and_pass_the_scoped_apis
             ),
             false,
         ),
-        // Left out, a bug: with Sanctum's bare `{"token": "1|…"}` the scan settles on
-        // `Bearer` for alice and bob, but the registered account's fresh login
-        // (`write_probes::log_in_as` → `session::fresh_login` → `Flow::log_in`) presents its
-        // token as `Authorization: Token …` and gets 401: AUTHZ002 skips ("/api/user shows
-        // none of the privileged fields") though `is_admin` stuck, and the account is left
-        // behind (its `DELETE /api/user` is refused too).
-        // (
-        //     "AUTHZ002",
-        //     fixture_with(
-        //         "User::create($request->all()), login answers {\"token\"}",
-        //         Stack::Laravel,
-        //         flawed(|f| f.mass_assignment = true),
-        //         |_| {},
-        //         writes_and_registration,
-        //     ),
-        //     true,
-        // ),
+        // Sanctum's bare `{"token": "1|…"}`: the scan settles on `Bearer` for alice and bob,
+        // and the registered account's fresh login presents its token the same way.
+        (
+            "AUTHZ002",
+            fixture_with(
+                "User::create($request->all()), login answers {\"token\"}",
+                Stack::Laravel,
+                flawed(|f| f.mass_assignment = true),
+                |_| {},
+                writes_and_registration,
+            ),
+            true,
+        ),
     ];
     verify_table("authorization", rows).await;
 }

@@ -129,7 +129,12 @@ pub async fn log_in(
                 }
                 let learn = !flow.presentation_configured();
                 match verify_identity(probe, inventory, flows, &mut id, learn).await {
-                    Ok(()) => Ok(id),
+                    Ok(()) => {
+                        if let (true, Some(presentation)) = (learn, id.presentation()) {
+                            flow.settle_presentation(presentation);
+                        }
+                        Ok(id)
+                    }
                     Err(reason) => Err(format!(
                         "login as `{}` at {} answered, but {reason}",
                         user.username, flow.url

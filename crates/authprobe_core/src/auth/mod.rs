@@ -104,6 +104,9 @@ pub struct Flow<S> {
     seen_as: OnceLock<&'static str>,
     /// A detected login's request shape, once learned (field names, JSON or form).
     learned: std::sync::Mutex<Option<run::LoginShape>>,
+    /// How the API took the tokens this login issued, once a login settled it (the scheme
+    /// or header it accepted): later logins through the flow present theirs the same way.
+    settled: std::sync::Mutex<Option<Presentation>>,
 }
 
 impl<S> Flow<S> {
@@ -116,6 +119,7 @@ impl<S> Flow<S> {
             used: AtomicBool::new(false),
             seen_as: OnceLock::new(),
             learned: std::sync::Mutex::new(None),
+            settled: std::sync::Mutex::new(None),
         })
     }
 

@@ -516,7 +516,7 @@ impl Flow<LoginSpec> {
         if json.get("expiry").is_some() && token.is_some() {
             let _ = self.seen_as.set(super::family::KNOX);
         }
-        let configured = configured_presentation(spec);
+        let configured = configured_presentation(spec).or_else(|| self.settled_presentation());
         let hinted = body
             .token_type
             .as_deref()
@@ -573,6 +573,16 @@ impl Flow<LoginSpec> {
     }
 
     /// Whether `[flows.login]` says how the token is presented (else the scan learns it).
+    /// Remembers how the API took a token this flow issued (settled against the API by
+    /// the first login): every later login through the flow presents its token so.
+    pub fn settle_presentation(&self, presentation: &Presentation) {
+        *self.settled.lock().expect("presentation lock") = Some(presentation.clone());
+    }
+
+    fn settled_presentation(&self) -> Option<Presentation> {
+        self.settled.lock().expect("presentation lock").clone()
+    }
+
     pub fn presentation_configured(&self) -> bool {
         configured_presentation(&self.spec).is_some()
     }
