@@ -1,4 +1,4 @@
-use authprobe_core::auth::{family, LoginFlow};
+use authprobe_core::auth::LoginFlow;
 use authprobe_core::discovery::EndpointKind;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
@@ -164,18 +164,7 @@ struct Refresh {
 async fn fresh_refresh_token(cx: &ScanContext) -> Option<Refresh> {
     let primary = cx.primary()?;
     // Token logins that may issue a refresh token (DRF authtoken and knox issue one key).
-    let issuers: Vec<&LoginFlow> = cx
-        .flows
-        .login
-        .iter()
-        .filter(|f| {
-            !f.takes_form()
-                && !matches!(
-                    f.family_label(),
-                    family::AUTHTOKEN | family::KNOX | family::DJANGO_ADMIN
-                )
-        })
-        .collect();
+    let issuers: Vec<&LoginFlow> = cx.auth().refresh_token_issuers().collect();
     let user = cx
         .credentials
         .iter()

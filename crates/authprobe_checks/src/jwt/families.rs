@@ -9,7 +9,7 @@
 //! identity (no second identity available) is **firm**.
 
 use authprobe_core::auth::identity::Presentation;
-use authprobe_core::auth::{family, BodyEncoding};
+
 use authprobe_core::discovery::EndpointKind;
 use authprobe_core::oracle::{responses_match, Baseline, Verdict};
 use authprobe_core::probe::ProbeRequest;
@@ -239,13 +239,7 @@ pub(crate) async fn issued_tokens(cx: &ScanContext) -> Arc<IssuedTokens> {
 /// the flow itself: its fields, its body, its credential extraction. One login at a time:
 /// sent side by side, they trip login throttles.
 async fn log_in_at_every_issuer(cx: &ScanContext) -> IssuedTokens {
-    let issuers = cx
-        .flows
-        .login
-        .iter()
-        .filter(|f| f.spec.body != BodyEncoding::Form)
-        // DRF authtoken keys are opaque: no JWT family there.
-        .filter(|f| f.family_label() != family::AUTHTOKEN);
+    let issuers = cx.auth().jwt_issuers();
     let mut all = Vec::new();
     for flow in issuers {
         let issuer = flow.url.clone();

@@ -11,9 +11,7 @@ pub mod no_login_rate_limit;
 pub mod no_token_endpoint_rate_limit;
 pub mod rate_limit_bypass;
 
-use authprobe_core::auth::{
-    family, AttemptOptions, BodyEncoding, FieldFlow, LoginFlow, LogoutFlow, LogoutScope, RefreshFlow,
-};
+use authprobe_core::auth::{AttemptOptions, BodyEncoding, FieldFlow, LoginFlow, LogoutFlow, LogoutScope, RefreshFlow};
 use authprobe_core::Shared;
 use authprobe_core::{ExchangeId, ProbeError, ProbeResponse, ScanContext};
 use futures::future::join_all;
@@ -377,12 +375,7 @@ pub(crate) struct TokenBursts(pub Result<Vec<Burst>, String>);
 
 /// Login flows a burst goes to: every login but the admin's (staff accounts only).
 pub(crate) fn login_targets(cx: &ScanContext) -> Vec<Via> {
-    cx.flows
-        .login
-        .iter()
-        .filter(|f| f.family != family::DJANGO_ADMIN)
-        .map(|f| Via::Login(f.clone()))
-        .collect()
+    cx.auth().account_logins().map(|f| Via::Login(f.clone())).collect()
 }
 
 /// Refresh, verify, blacklist and password-reset flows a burst goes to.

@@ -1,5 +1,5 @@
 use authprobe_core::auth::identity::Presentation;
-use authprobe_core::auth::{family, LoginFlow, CROSS_SITE_HEADERS};
+use authprobe_core::auth::{LoginFlow, CROSS_SITE_HEADERS};
 use authprobe_core::cookies::CookieJar;
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::{ProbeRequest, WriteGrant};
@@ -322,12 +322,7 @@ fn state_changers(cx: &ScanContext) -> Vec<(Url, &'static str)> {
         .take(1)
         .filter(|(url, _)| cx.probe.allow_write(url, WriteGrant::AnyIdentity))
         .collect();
-    let session_logout = cx.flows.logout.iter().find(|f| {
-        matches!(
-            f.family,
-            family::LINKED | family::DJANGO_FORM | family::FORM | family::CONFIGURED
-        )
-    });
+    let session_logout = cx.auth().session_logout();
     out.extend(session_logout.map(|f| (f.url.clone(), "logs the session out")));
     out
 }

@@ -80,11 +80,9 @@ impl SessionLifetime {
         // Logins that issue opaque keys (a JWT carries its own `iat`/`exp`; two logins in
         // one second may mint equal ones).
         let key_logins: Vec<&LoginFlow> = cx
-            .flows
-            .login
-            .iter()
-            .filter(|f| !f.takes_form() && f.family != family::DJANGO_ADMIN)
-            .filter(|f| issues_opaque_keys(cx, f))
+            .auth()
+            .token_logins()
+            .filter(|f| cx.auth().issues_opaque_keys(f))
             .take(MAX_KEY_LOGINS)
             .collect();
         if let Some(user) = cx.auth().primary_account() {
@@ -116,17 +114,6 @@ impl SessionLifetime {
 
 /// Most key-issuing logins examined (each costs two logins).
 const MAX_KEY_LOGINS: usize = 3;
-
-/// Whether `flow` issues opaque keys: the family says so (DRF authtoken, knox), or an
-/// identity logged in through it holds one.
-fn issues_opaque_keys(cx: &ScanContext, flow: &LoginFlow) -> bool {
-    if matches!(flow.family_label(), family::AUTHTOKEN | family::KNOX) {
-        return true;
-    }
-    cx.identities
-        .iter()
-        .any(|i| i.login_url.as_ref() == Some(&flow.url) && i.access_jwt.is_none() && i.token().is_some())
-}
 
 /// Two logins through `flow`; a finding when they return the same key.
 async fn static_key(

@@ -1,4 +1,4 @@
-use authprobe_core::auth::{family, AttemptOptions, LoginFlow};
+use authprobe_core::auth::{AttemptOptions, LoginFlow};
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 
 use crate::support::owasp;
@@ -62,12 +62,7 @@ crate::declare_check! {
 impl OpenRedirect {
     async fn check(&self, cx: &ScanContext) -> CheckOutcome {
         // Form logins redirect after success; the admin's takes staff accounts only.
-        let forms: Vec<&LoginFlow> = cx
-            .flows
-            .login
-            .iter()
-            .filter(|f| f.takes_form() && f.family != family::DJANGO_ADMIN)
-            .collect();
+        let forms: Vec<&LoginFlow> = cx.auth().form_logins().collect();
         if forms.is_empty() {
             return CheckOutcome::skipped("no form login flow was found");
         }

@@ -54,13 +54,65 @@ impl<'a> AuthView<'a> {
         self.accounts.iter().find(|c| c.username == name)
     }
 
-    /// The form login flow: a configured form login, else a detected one (the admin login
-    /// only takes staff accounts, so it is left out).
-    pub fn form_login(&self) -> Option<&'a LoginFlow> {
+    /// The login flows an ordinary account logs in through: every one but the admin
+    /// login (staff accounts only).
+    pub fn account_logins(&self) -> impl Iterator<Item = &'a LoginFlow> {
+        self.flows.login.iter().filter(|f| f.family != family::DJANGO_ADMIN)
+    }
+
+    /// The account logins that post a form (and answer with a session and a redirect).
+    pub fn form_logins(&self) -> impl Iterator<Item = &'a LoginFlow> {
+        self.account_logins().filter(|f| f.takes_form())
+    }
+
+    /// The account logins that answer with a token or key (not a form).
+    pub fn token_logins(&self) -> impl Iterator<Item = &'a LoginFlow> {
+        self.account_logins().filter(|f| !f.takes_form())
+    }
+
+    /// The logins that may issue JWTs: every login that is not a form, but DRF authtoken's
+    /// (its keys are opaque).
+    pub fn jwt_issuers(&self) -> impl Iterator<Item = &'a LoginFlow> {
         self.flows
             .login
             .iter()
-            .find(|f| f.takes_form() && f.family != family::DJANGO_ADMIN)
+            .filter(|f| f.spec.body != BodyEncoding::Form)
+            .filter(|f| f.family_label() != family::AUTHTOKEN)
+    }
+
+    /// The account logins that may issue a refresh token (DRF authtoken and knox issue one
+    /// key only).
+    pub fn refresh_token_issuers(&self) -> impl Iterator<Item = &'a LoginFlow> {
+        self.token_logins()
+            .filter(|f| !matches!(f.family_label(), family::AUTHTOKEN | family::KNOX))
+    }
+
+    /// Whether `flow` issues opaque keys: its package says so (DRF authtoken, knox), or an
+    /// identity logged in through it holds one.
+    pub fn issues_opaque_keys(&self, flow: &LoginFlow) -> bool {
+        if matches!(flow.family_label(), family::AUTHTOKEN | family::KNOX) {
+            return true;
+        }
+        self.identities
+            .iter()
+            .any(|i| i.login_url.as_ref() == Some(&flow.url) && i.access_jwt.is_none() && i.token().is_some())
+    }
+
+    /// The logout flow that ends a session (one a form login's session goes with, or one
+    /// the API links to or the user configured), if any.
+    pub fn session_logout(&self) -> Option<&'a super::LogoutFlow> {
+        self.flows.logout.iter().find(|f| {
+            matches!(
+                f.family,
+                family::LINKED | family::DJANGO_FORM | family::FORM | family::CONFIGURED
+            )
+        })
+    }
+
+    /// The form login flow: a configured form login, else a detected one (the admin login
+    /// only takes staff accounts, so it is left out).
+    pub fn form_login(&self) -> Option<&'a LoginFlow> {
+        self.form_logins().next()
     }
 
     /// The login flow that issues tokens (a JWT pair, or an opaque API token): the one the
