@@ -16,7 +16,7 @@ pub mod session_lifetime;
 pub mod token_as_session_id;
 
 use authprobe_core::auth::identity::Credential;
-use authprobe_core::auth::{AttemptOptions, LoginFlow};
+use authprobe_core::auth::LoginFlow;
 use authprobe_core::config::UserCredential;
 use authprobe_core::cookies::CookieJar;
 use authprobe_core::discovery::EndpointKind;
@@ -100,17 +100,11 @@ async fn session_baseline(
     flow: &LoginFlow,
     user: &UserCredential,
 ) -> Result<(Url, Baseline), String> {
-    let answer = flow
-        .attempt_with(&cx.probe, &user.username, &user.password, AttemptOptions::new())
+    let (identity, home) = cx
+        .auth()
+        .form_session(flow, user)
         .await
-        .map_err(|e| format!("the form login failed: {e}"))?;
-    let home = answer
-        .response
-        .location()
-        .filter(|l| cx.target.same_origin(l) && l.path() != flow.url.path());
-    let identity = flow
-        .identity_from(user, answer)
-        .map_err(|_| format!("the form login did not log `{}` in", user.username))?;
+        .map_err(|why| format!("the form login {why}"))?;
     let Some(jar) = identity.session.clone() else {
         return Err("the form login set no session cookie".into());
     };

@@ -141,6 +141,28 @@ impl<'a> AuthView<'a> {
         flow.log_in(self.probe, user).await.ok()
     }
 
+    /// A fresh session of `user` through the form login `flow`, with the same-origin page
+    /// the login redirected to (a session's home: `/session/me`, `/accounts/profile/`). The
+    /// error completes "the form login …" (`failed: …`, `did not log `alice` in`).
+    pub async fn form_session(
+        &self,
+        flow: &LoginFlow,
+        user: &UserCredential,
+    ) -> Result<(Identity, Option<Url>), String> {
+        let answer = flow
+            .attempt_with(self.probe, &user.username, &user.password, AttemptOptions::new())
+            .await
+            .map_err(|e| format!("failed: {e}"))?;
+        let home = answer
+            .response
+            .location()
+            .filter(|l| l.origin() == flow.url.origin() && l.path() != flow.url.path());
+        let identity = flow
+            .identity_from(user, answer)
+            .map_err(|_| format!("did not log `{}` in", user.username))?;
+        Ok((identity, home))
+    }
+
     /// Posts `flow`'s login for `user` with `jar`. With `same_site`, the form's CSRF token
     /// and a same-origin `Referer` are sent (as a browser on the site would); without,
     /// neither (as a form on another site would).
