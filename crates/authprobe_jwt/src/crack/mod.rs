@@ -90,12 +90,14 @@ pub enum CrackError {
 pub struct CrackOutcome {
     /// The recovered secret, verified with the reference HMAC implementation.
     pub found: Option<Vec<u8>>,
-    /// Candidates tested.
+    /// Candidates tested: until the key came up, else all the run tried.
     pub tried: u64,
+    /// Until the key came up, else the whole run.
     pub elapsed: Duration,
     /// Every candidate was tried (not stopped by the budget, a cancel or a find).
     pub exhausted: bool,
-    /// Per source given, in order: whether every one of its candidates was tried.
+    /// Per source given, in order: whether every one of its candidates was tried (when the
+    /// key came up, for a found one).
     pub sources_exhausted: Vec<bool>,
 }
 
