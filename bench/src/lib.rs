@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod django_cookie;
 pub mod entropy;
+pub mod multi_target;
 pub mod scan;
 pub mod testbed;
 
@@ -56,7 +57,8 @@ pub fn baseline_per_second(target: &CrackTarget, duration: Duration) -> f64 {
 
 /// Prints candidates/s of the baseline, the cracker on one thread and on every core, with
 /// the ratios, for a default simplejwt access token and one with profile claims; then
-/// Django session-cookie cracking against JWT cracking ([`django_cookie`]).
+/// Django session-cookie cracking against JWT cracking ([`django_cookie`]), and several
+/// signed values in one pass against one run per value ([`multi_target`]).
 pub fn crack_report(out: &mut impl Write) -> std::io::Result<()> {
     let duration = measure_for();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -103,7 +105,8 @@ pub fn crack_report(out: &mut impl Write) -> std::io::Result<()> {
         line(out, "authprobe, 1 thread", single)?;
         line(out, &format!("authprobe, {cores} threads"), all)?;
     }
-    django_cookie::django_cookie_report(out, duration)
+    django_cookie::django_cookie_report(out, duration)?;
+    multi_target::multi_target_report(out, duration)
 }
 
 #[cfg(test)]

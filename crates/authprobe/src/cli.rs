@@ -283,8 +283,9 @@ pub struct ScanArgs {
 
     /// Seconds of offline cracking of the signed values (JWTs, Django-signed cookies) found
     /// during the scan: that much CPU time on every core, shared by the values, which crack
-    /// side by side alongside the probing and at a lower CPU priority. A busy machine gives
-    /// the same candidates more wall time, up to 4x SECS.
+    /// in one pass (each candidate tried against every value) alongside the probing and at a
+    /// lower CPU priority. A busy machine gives the same candidates more wall time, up to 4x
+    /// SECS.
     #[arg(long, value_name = "SECS", default_value_t = 3.0, env = "AUTHPROBE_CRACK_TIME")]
     pub crack_time: f64,
 

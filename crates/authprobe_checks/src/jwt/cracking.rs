@@ -1,14 +1,14 @@
 //! Offline secret recovery during a scan, shared by JWT003 and DJ004: every HMAC-signed
-//! JWT family and every Django-signed cookie the target issued is cracked once, in
-//! parallel with probing (on background threads), all within one `--crack-time` of CPU
-//! time on every core (see [`CpuBudget`]): the built-in
-//! candidates, the `--wordlist` files, then numbers, dictionary words and short lowercase
-//! keys until the time is spent.
+//! JWT family and every Django-signed cookie the target issued is cracked in one pass, in
+//! parallel with probing (on background threads), within one `--crack-time` of CPU time on
+//! every core (see [`CpuBudget`]): each candidate is tried against every value not cracked
+//! yet, through the built-in candidates, the `--wordlist` files, then numbers, dictionary
+//! words and short lowercase keys until the time is spent.
 
 use authprobe_core::auth::vocab::DEFAULT_SESSION_COOKIE;
 use authprobe_core::Shared;
 use authprobe_core::{ExchangeId, ScanContext};
-use authprobe_jwt::crack::{crack_in_scan, CpuBudget, CrackTarget};
+use authprobe_jwt::crack::{crack_many_in_scan, CpuBudget, CrackTarget};
 use std::sync::Arc;
 
 use super::families::{families, issued_tokens, Issued};
@@ -70,23 +70,17 @@ async fn run(cx: &ScanContext) -> Cracked {
         }
     }
     result.tried_values = jobs.len();
-    // Every value cracks at once, within one budget: `--crack-time` of every core's CPU
+    // Every value cracks in one pass, within one budget: `--crack-time` of every core's CPU
     // time, however busy the machine (up to a wall-time cap), so the scan waits about
     // `--crack-time` once, not once per value, and tries as many candidates on a busy
-    // machine as on an idle one.
+    // machine as on an idle one. Each candidate is tried against every value whose key is
+    // not found yet; a value's `elapsed` is the time until its key came up.
     let budget = CpuBudget::on_every_core(budget);
-    let runs = jobs.into_iter().map(|(family, source, exchange, target)| {
-        let (wordlists, budget) = (wordlists.clone(), budget.clone());
-        async move {
-            let t = target.clone();
-            let outcome = tokio::task::spawn_blocking(move || crack_in_scan(&t, &wordlists, &budget, 0))
-                .await
-                .ok();
-            (family, source, exchange, outcome)
-        }
-    });
-    for (family, source, exchange, outcome) in futures::future::join_all(runs).await {
-        let Some(outcome) = outcome else { continue };
+    let targets: Vec<CrackTarget> = jobs.iter().map(|(_, _, _, target)| target.clone()).collect();
+    let outcomes = tokio::task::spawn_blocking(move || crack_many_in_scan(&targets, &wordlists, &budget, 0))
+        .await
+        .unwrap_or_default();
+    for ((family, source, exchange, _), outcome) in jobs.into_iter().zip(outcomes) {
         let Some(secret) = outcome.found else { continue };
         if !cx.config.show_secrets {
             cx.redactor.add_secret(&String::from_utf8_lossy(&secret));

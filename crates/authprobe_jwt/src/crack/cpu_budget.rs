@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 pub const WALL_CAP: u32 = 4;
 
 /// `budget` of every core, shared by every run given the same budget (a scan's signed
-/// values crack side by side within one budget, as they did within one wall-time budget).
+/// values crack in one run within it, as they did within one wall-time budget).
 #[derive(Debug)]
 pub struct CpuBudget {
     quota_ns: u64,

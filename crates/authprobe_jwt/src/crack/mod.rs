@@ -5,6 +5,12 @@
 //! candidates run out or the time budget is spent. [`crack_sources`] adds masks, cancellation
 //! and progress for the `authprobe crack` command.
 //!
+//! [`crack_many`], [`crack_many_in_scan`] and [`crack_many_sources`] crack several signed
+//! values in one pass: the sources are walked once and each candidate is tried against every
+//! value whose key is not found yet, the work that depends only on the candidate (the key
+//! derivation, the HMAC's ipad and opad blocks) done once for all values that derive their
+//! keys alike.
+//!
 //! Speed comes from [`engine`]: the message blocks and paddings are prepared once, each
 //! candidate costs only the compression-function calls HMAC needs (SHA-NI where the CPU has
 //! it), and nothing is allocated or base64-encoded per candidate.
@@ -23,7 +29,7 @@ mod target;
 pub use candidates::builtin_candidates;
 pub use cpu_budget::{CpuBudget, WALL_CAP};
 pub use mask::{Mask, MAX_MASK_LEN};
-pub use run::{crack_sources, CrackControl, CrackOptions, Source};
+pub use run::{crack_many_sources, crack_sources, CrackControl, CrackOptions, Source};
 pub use target::{CrackTarget, KeyDerivation};
 
 use std::path::PathBuf;
@@ -84,12 +90,14 @@ pub enum CrackError {
 pub struct CrackOutcome {
     /// The recovered secret, verified with the reference HMAC implementation.
     pub found: Option<Vec<u8>>,
-    /// Candidates tested.
+    /// Candidates tested: until the key came up, else all the run tried.
     pub tried: u64,
+    /// Until the key came up, else the whole run.
     pub elapsed: Duration,
     /// Every candidate was tried (not stopped by the budget, a cancel or a find).
     pub exhausted: bool,
-    /// Per source given, in order: whether every one of its candidates was tried.
+    /// Per source given, in order: whether every one of its candidates was tried (when the
+    /// key came up, for a found one).
     pub sources_exhausted: Vec<bool>,
 }
 
@@ -145,10 +153,21 @@ pub fn source_len(source: &Source) -> u64 {
 /// `budget` elapses. Blocking; uses `threads` threads (0 = all cores). A wordlist that
 /// cannot be read ends the run there (`exhausted` is then false).
 pub fn crack(target: &CrackTarget, wordlists: &[PathBuf], budget: Option<Duration>, threads: usize) -> CrackOutcome {
+    one(crack_many(std::slice::from_ref(target), wordlists, budget, threads))
+}
+
+/// [`crack`] for several targets in one pass, until every one is found, the candidates run
+/// out or `budget` elapses: one outcome per target, in the order given.
+pub fn crack_many(
+    targets: &[CrackTarget],
+    wordlists: &[PathBuf],
+    budget: Option<Duration>,
+    threads: usize,
+) -> Vec<CrackOutcome> {
     let mut sources = vec![Source::Builtin];
     sources.extend(wordlists.iter().cloned().map(Source::Wordlist));
     crack_with(
-        target,
+        targets,
         &sources,
         &CrackOptions {
             budget,
@@ -161,32 +180,60 @@ pub fn crack(target: &CrackTarget, wordlists: &[PathBuf], budget: Option<Duratio
 /// What a scan runs: [`scan_sources`] (the built-ins, each wordlist, then the keyspaces:
 /// numbers, dictionary words, short lowercase keys) until found or `budget` elapses.
 /// `sources_exhausted` follows [`scan_sources`]'s order. The workers run in the background
-/// ([`CrackOptions::background`]) within `budget`, which runs that crack side by side
-/// share: the scan's probing, which waits on the network, goes first.
+/// ([`CrackOptions::background`]) within `budget`: the scan's probing, which waits on the
+/// network, goes first. A scan with several signed values cracks them together with
+/// [`crack_many_in_scan`].
 pub fn crack_in_scan(
     target: &CrackTarget,
     wordlists: &[PathBuf],
     budget: &Arc<CpuBudget>,
     threads: usize,
 ) -> CrackOutcome {
+    one(crack_many_in_scan(
+        std::slice::from_ref(target),
+        wordlists,
+        budget,
+        threads,
+    ))
+}
+
+/// [`crack_in_scan`] for all of a scan's signed values in one pass: [`scan_sources`] are
+/// walked once, each candidate tried against every value whose key is not found yet, until
+/// all are found, the sources run out or `budget` is spent. One outcome per target, in the
+/// order given; a found value's `elapsed` is the time until its key was found.
+pub fn crack_many_in_scan(
+    targets: &[CrackTarget],
+    wordlists: &[PathBuf],
+    budget: &Arc<CpuBudget>,
+    threads: usize,
+) -> Vec<CrackOutcome> {
     let sources: Vec<Source> = scan_sources(wordlists).into_iter().map(|(_, s)| s).collect();
     let options = CrackOptions {
         budget: None,
         threads,
         background: Some(budget.clone()),
     };
-    crack_with(target, &sources, &options)
+    crack_with(targets, &sources, &options)
 }
 
-fn crack_with(target: &CrackTarget, sources: &[Source], options: &CrackOptions) -> CrackOutcome {
+fn one(mut outcomes: Vec<CrackOutcome>) -> CrackOutcome {
+    outcomes.pop().expect("one outcome per target")
+}
+
+fn crack_with(targets: &[CrackTarget], sources: &[Source], options: &CrackOptions) -> Vec<CrackOutcome> {
     let control = CrackControl::default();
     let started = std::time::Instant::now();
-    crack_sources(target, sources, options, &control).unwrap_or_else(|_| CrackOutcome {
-        found: None,
-        tried: control.tried(),
-        elapsed: started.elapsed(),
-        exhausted: false,
-        sources_exhausted: Vec::new(),
+    crack_many_sources(targets, sources, options, &control).unwrap_or_else(|_| {
+        targets
+            .iter()
+            .map(|_| CrackOutcome {
+                found: None,
+                tried: control.tried(),
+                elapsed: started.elapsed(),
+                exhausted: false,
+                sources_exhausted: Vec::new(),
+            })
+            .collect()
     })
 }
 

@@ -2,15 +2,20 @@
 //! work items (ranges of the built-ins or of a mask, chunks of whole wordlist lines) and
 //! hands them to worker threads through a bounded channel, so memory stays constant however
 //! large a wordlist is.
+//!
+//! One run tries several targets ([`crack_many_sources`]): each candidate is tested against
+//! every target not yet found, sharing the per-candidate work the targets have in common
+//! (see [`super::engine`]); a target found is tried no further, and the run ends when all
+//! are found, the sources run out or the budget is spent.
 
 use super::cpu_budget::{CpuBudget, ThreadClock};
-use super::engine::{Engine, Tester, BATCH};
+use super::engine::{MultiEngine, BATCH};
 use super::keyspace::WordRule;
 use super::{builtin_candidates, CrackError, CrackOutcome, CrackTarget, Mask};
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -111,22 +116,36 @@ impl SourceProgress {
 }
 
 struct Run<'a> {
-    target: &'a CrackTarget,
+    targets: &'a [CrackTarget],
     control: &'a CrackControl,
+    started: Instant,
     deadline: Option<Instant>,
     /// In the background: the CPU time the workers may spend, instead of the deadline.
     cpu_budget: Option<Arc<CpuBudget>>,
-    /// Set on a find, the deadline or a stop request.
+    /// Set when every target is found, on the deadline or on a stop request.
     halt: AtomicBool,
     /// Set when candidates were left untried.
     interrupted: AtomicBool,
-    found: Mutex<Option<Vec<u8>>>,
+    /// Per target: whether its key was found (it is then tried no further).
+    solved: Vec<AtomicBool>,
+    /// Targets not found yet.
+    unsolved: AtomicUsize,
+    /// Per target: its key and what the run had done when it was found.
+    found: Vec<Mutex<Option<Found>>>,
     /// Per source, in the order given.
     progress: Vec<SourceProgress>,
 }
 
+/// A target's key, with the run's progress when it was found.
+struct Found {
+    secret: Vec<u8>,
+    tried: u64,
+    elapsed: Duration,
+    sources_exhausted: Vec<bool>,
+}
+
 impl Run<'_> {
-    /// Whether to stop now (a find, a stop request, or the deadline passed).
+    /// Whether to stop now (every target found, a stop request, or the deadline passed).
     fn halted(&self) -> bool {
         if self.halt.load(Ordering::Relaxed) {
             return true;
@@ -146,17 +165,40 @@ impl Run<'_> {
         self.interrupted.store(true, Ordering::Relaxed);
     }
 
-    /// A fast-path match, confirmed with the reference implementation.
-    fn report(&self, candidate: &[u8]) {
-        if self.target.verify(candidate) {
-            let mut found = self.found.lock().expect("found lock");
-            if found.is_none() {
-                *found = Some(candidate.to_vec());
-            }
-            self.halt.store(true, Ordering::Relaxed);
-        } else {
-            debug_assert!(false, "fast path and reference HMAC disagree on {candidate:?}");
+    /// Whether `target` is still to be tried.
+    #[inline]
+    fn active(&self, target: usize) -> bool {
+        !self.solved[target].load(Ordering::Relaxed)
+    }
+
+    /// A fast-path match of `target`, confirmed with the reference implementation; `tried`:
+    /// the candidates tried up to and including it.
+    fn report(&self, target: usize, candidate: &[u8], tried: u64) {
+        if !self.active(target) {
+            return;
         }
+        if !self.targets[target].verify(candidate) {
+            debug_assert!(false, "fast path and reference HMAC disagree on {candidate:?}");
+            return;
+        }
+        let mut found = self.found[target].lock().expect("found lock");
+        if found.is_some() {
+            return;
+        }
+        *found = Some(Found {
+            secret: candidate.to_vec(),
+            tried,
+            elapsed: self.started.elapsed(),
+            sources_exhausted: self.progress.iter().map(SourceProgress::exhausted).collect(),
+        });
+        self.solved[target].store(true, Ordering::Relaxed);
+        if self.unsolved.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.halt.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn all_found(&self) -> bool {
+        self.unsolved.load(Ordering::Relaxed) == 0
     }
 }
 
@@ -170,6 +212,24 @@ pub fn crack_sources(
     options: &CrackOptions,
     control: &CrackControl,
 ) -> Result<CrackOutcome, CrackError> {
+    let mut outcomes = crack_many_sources(std::slice::from_ref(target), sources, options, control)?;
+    Ok(outcomes.remove(0))
+}
+
+/// [`crack_sources`] for several targets in one pass: the sources are walked once, each
+/// candidate tested against every target not found yet, until all are found, every
+/// candidate was tried, the budget elapsed or `control` was stopped. One outcome per target,
+/// in the order given: a found target's `tried`, `elapsed` and `sources_exhausted` are the
+/// run's when its key was found; `control` counts the candidates walked.
+pub fn crack_many_sources(
+    targets: &[CrackTarget],
+    sources: &[Source],
+    options: &CrackOptions,
+    control: &CrackControl,
+) -> Result<Vec<CrackOutcome>, CrackError> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
     // The built-in lists are built once per process; building them is not cracking time
     // (on a loaded machine it could otherwise eat a short budget whole).
     for source in sources {
@@ -203,13 +263,16 @@ pub fn crack_sources(
         n => n,
     };
     let run = Run {
-        target,
+        targets,
         control,
+        started,
         deadline: options.budget.map(|b| started + b),
         cpu_budget: options.background.clone(),
         halt: AtomicBool::new(false),
         interrupted: AtomicBool::new(false),
-        found: Mutex::new(None),
+        solved: targets.iter().map(|_| AtomicBool::new(false)).collect(),
+        unsolved: AtomicUsize::new(targets.len()),
+        found: targets.iter().map(|_| Mutex::new(None)).collect(),
         progress: sources.iter().map(|_| SourceProgress::default()).collect(),
     };
     let mut estimate = Estimate::new(sources, &files);
@@ -223,10 +286,7 @@ pub fn crack_sources(
                 if options.background.is_some() {
                     lower_this_threads_priority();
                 }
-                match Engine::new(target) {
-                    Engine::Sha256(e) => work(&e, &rx, &run),
-                    Engine::Sha512(e) => work(&e, &rx, &run),
-                }
+                work(&MultiEngine::new(targets), &rx, &run);
             });
         }
         let produced = produce(sources, files, &tx, &run, &mut estimate);
@@ -234,16 +294,29 @@ pub fn crack_sources(
         produced
     });
     produced?;
-    let sources_exhausted = run.progress.iter().map(SourceProgress::exhausted).collect();
-    let found = run.found.into_inner().expect("found lock");
-    let exhausted = found.is_none() && !run.interrupted.load(Ordering::Relaxed);
-    Ok(CrackOutcome {
-        found,
-        tried: control.tried(),
-        elapsed: started.elapsed(),
-        exhausted,
-        sources_exhausted,
-    })
+    let (tried, elapsed) = (control.tried(), started.elapsed());
+    let exhausted = !run.interrupted.load(Ordering::Relaxed);
+    let sources_exhausted: Vec<bool> = run.progress.iter().map(SourceProgress::exhausted).collect();
+    Ok(run
+        .found
+        .into_iter()
+        .map(|found| match found.into_inner().expect("found lock") {
+            Some(found) => CrackOutcome {
+                found: Some(found.secret),
+                tried: found.tried.min(tried),
+                elapsed: found.elapsed,
+                exhausted: false,
+                sources_exhausted: found.sources_exhausted,
+            },
+            None => CrackOutcome {
+                found: None,
+                tried,
+                elapsed,
+                exhausted,
+                sources_exhausted: sources_exhausted.clone(),
+            },
+        })
+        .collect())
 }
 
 /// The nice value background workers take: the scheduler then gives them a small share of
@@ -336,10 +409,10 @@ fn produce(
                 }
             }
             Source::Wordlist(path) => {
-                let (index, (file, _)) = files.next().expect("one open file per wordlist");
+                let (file_index, (file, _)) = files.next().expect("one open file per wordlist");
                 let stats = |read: u64, lines: u64| {
-                    estimate.wordlists[index].1 = read;
-                    estimate.wordlists[index].2 = lines;
+                    estimate.wordlists[file_index].1 = read;
+                    estimate.wordlists[file_index].2 = lines;
                     run.control.estimated_total.store(estimate.total(), Ordering::Relaxed);
                 };
                 stream_lines(file, tx, run, index, stats).map_err(|source| CrackError::Wordlist {
@@ -456,7 +529,7 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// A worker: tests the candidates of each work item; after a halt it only drains the channel.
-fn work<T: Tester>(tester: &T, rx: &Mutex<Receiver<Work>>, run: &Run) {
+fn work(tester: &MultiEngine, rx: &Mutex<Receiver<Work>>, run: &Run) {
     let mut counter = Counter {
         run,
         pending: 0,
@@ -485,7 +558,7 @@ fn work<T: Tester>(tester: &T, rx: &Mutex<Receiver<Work>>, run: &Run) {
         };
         if complete {
             run.progress[item.source].done.fetch_add(1, Ordering::Relaxed);
-        } else if run.found.lock().expect("found lock").is_none() {
+        } else if !run.all_found() {
             run.interrupt();
         }
     }
@@ -493,7 +566,7 @@ fn work<T: Tester>(tester: &T, rx: &Mutex<Receiver<Work>>, run: &Run) {
 }
 
 /// Tests the candidates `start..end` of a mask; false when abandoned.
-fn test_mask<T: Tester>(counter: &mut Counter, tester: &T, mask: &Mask, start: u64, end: u64) -> bool {
+fn test_mask(counter: &mut Counter, tester: &MultiEngine, mask: &Mask, start: u64, end: u64) -> bool {
     let width = mask.width();
     let mut digits = [0usize; super::MAX_MASK_LEN];
     let mut next = [0u8; super::MAX_MASK_LEN];
@@ -516,7 +589,7 @@ fn test_mask<T: Tester>(counter: &mut Counter, tester: &T, mask: &Mask, start: u
 }
 
 /// Tests the candidates `start..end` of a dictionary pass; false when abandoned.
-fn test_words<T: Tester>(counter: &mut Counter, tester: &T, rule: &WordRule, start: u64, end: u64) -> bool {
+fn test_words(counter: &mut Counter, tester: &MultiEngine, rule: &WordRule, start: u64, end: u64) -> bool {
     let mut lanes = [[0u8; super::MAX_MASK_LEN]; BATCH];
     let mut lens = [0usize; BATCH];
     let mut index = start;
@@ -543,16 +616,22 @@ struct Counter<'a, 'r> {
 }
 
 impl Counter<'_, '_> {
-    /// Tests a batch of candidates; false when the item should be abandoned (found or halted).
+    /// Tests a batch of candidates against every target not found yet; false when the item
+    /// should be abandoned (every target found, or halted).
     #[inline]
-    fn test<T: Tester>(&mut self, tester: &T, batch: &[&[u8]]) -> bool {
-        if let Some(i) = tester.test_batch(batch) {
-            self.pending += i as u64 + 1;
-            self.flush();
-            self.run.report(batch[i]);
-            return !self.run.halt.load(Ordering::Relaxed);
-        }
+    fn test(&mut self, tester: &MultiEngine, batch: &[&[u8]]) -> bool {
+        let run = self.run;
+        let pending = self.pending;
+        let mut hit = false;
+        tester.test_batch(batch, &|target| run.active(target), &mut |target, i| {
+            hit = true;
+            run.report(target, batch[i], run.control.tried() + pending + i as u64 + 1);
+        });
         self.pending += batch.len() as u64;
+        if hit {
+            self.flush();
+            return !run.halt.load(Ordering::Relaxed);
+        }
         if self.pending >= CHECK_EVERY {
             self.flush();
             if self.run.halted() {
@@ -563,7 +642,7 @@ impl Counter<'_, '_> {
     }
 
     /// Tests every candidate of an iterator, [`BATCH`] at a time; false when abandoned.
-    fn test_all<'c, T: Tester>(&mut self, tester: &T, candidates: impl Iterator<Item = &'c [u8]>) -> bool {
+    fn test_all<'c>(&mut self, tester: &MultiEngine, candidates: impl Iterator<Item = &'c [u8]>) -> bool {
         let mut batch: [&[u8]; BATCH] = [&[]; BATCH];
         let mut n = 0;
         for candidate in candidates {

@@ -8,10 +8,15 @@
 //! block to the comparison with the expected MAC.
 //!
 //! Django's keys, sha256(prefix + candidate), are derived in the same lanes just before the
-//! HMAC ([`ShaNi::test_derived`]); the digest turns into key words without leaving the
+//! HMAC ([`ShaNiKey::derived_pads`]); the digest turns into key words without leaving the
 //! registers. Derived one at a time outside the lanes, a Django candidate's compressions ran
 //! 10–18 % slower than a JWT's; in the lanes they run within a few per cent
 //! (`cargo run --release -p authprobe_bench -- crack`).
+//!
+//! The work splits at the pad states ([`LanePads`]): the key derivation and the ipad and opad
+//! blocks ([`ShaNiKey`]) depend only on the candidate, the hash and the derivation, so the
+//! targets that agree on those share them; the message blocks and the outer hash's last
+//! block ([`ShaNiMac`]) are each target's own.
 
 use core::arch::x86_64::*;
 
@@ -49,13 +54,27 @@ struct State {
 #[derive(Clone, Copy)]
 struct Scheduled([[__m128i; 2]; 16]);
 
-/// What the SHA-NI engine precomputes for one target.
-pub(crate) struct ShaNi {
+/// The per-key half of the HMAC, shared by every target whose key a candidate yields the
+/// same way (same hash, same derivation): the key derivation, if any, and the ipad and opad
+/// blocks. What follows depends on the target ([`ShaNiMac`]).
+pub(crate) struct ShaNiKey {
     iv: State,
-    message: Vec<Scheduled>,
-    expected: State,
     /// For Django's derived keys, sha256(prefix + candidate). Boxed: 4 KiB of schedules.
     key_prefix: Option<Box<KeyPrefix>>,
+}
+
+/// The per-target half: the message blocks' schedules and the expected MAC.
+pub(crate) struct ShaNiMac {
+    message: Vec<Scheduled>,
+    expected: State,
+}
+
+/// Each lane's hash states after its key's ipad block and after its opad block: all a
+/// target needs of a candidate to finish the HMAC.
+#[derive(Clone, Copy)]
+pub(crate) struct LanePads {
+    inner: [State; LANES],
+    outer: [State; LANES],
 }
 
 /// What a derived key's hash starts from: the prefix's whole blocks hashed, and the second
@@ -73,24 +92,15 @@ struct KeyPrefix {
 /// 8-byte length does not: the next block is zeros and the length.
 const PADDING_ONLY_LENGTHS: std::ops::Range<usize> = 56..64;
 
-impl ShaNi {
-    /// `message_words`: the padded message blocks (after the ipad block) as big-endian
-    /// words; `expected`: the MAC as words; `key_prefix`: for keys derived as
-    /// sha256(prefix + candidate), the state after the prefix's whole blocks and how many
-    /// bytes those were. Call only when [`available`].
-    pub(crate) fn new(
-        iv: &[u32; 8],
-        message_words: &[[u32; 16]],
-        expected: &[u32; 8],
-        key_prefix: Option<(&[u32; 8], u64)>,
-    ) -> ShaNi {
+impl ShaNiKey {
+    /// `key_prefix`: for keys derived as sha256(prefix + candidate), the state after the
+    /// prefix's whole blocks and how many bytes those were. Call only when [`available`].
+    pub(crate) fn new(iv: &[u32; 8], key_prefix: Option<(&[u32; 8], u64)>) -> ShaNiKey {
         assert!(available(), "SHA-NI engine on a CPU without SHA extensions");
         // SAFETY: the CPU has the features (asserted above).
         unsafe {
-            ShaNi {
+            ShaNiKey {
                 iv: to_state(iv),
-                message: message_words.iter().map(|w| schedule_block(w)).collect(),
-                expected: to_state(expected),
                 key_prefix: key_prefix.map(|(state, hashed)| {
                     Box::new(KeyPrefix {
                         state: to_state(state),
@@ -107,46 +117,44 @@ impl ShaNi {
         }
     }
 
-    /// HMAC of the message under each key (each ≤ 64 bytes, zero-padded to a block); bit `i`
-    /// of the result is set when key `i` reproduces the expected MAC.
+    /// The pad states of each key (each ≤ 64 bytes, zero-padded to a block).
     #[inline]
-    pub(crate) fn test(&self, keys: &[[u8; 64]; LANES]) -> u32 {
-        // SAFETY: a `ShaNi` only exists on a CPU with the features (checked in `new`).
-        unsafe { self.hmac_of_keys(keys) }
+    pub(crate) fn pads(&self, keys: &[[u8; 64]; LANES]) -> LanePads {
+        // SAFETY: a `ShaNiKey` only exists on a CPU with the features (checked in `new`).
+        unsafe { self.pads_of_keys(keys) }
     }
 
-    /// HMAC of the message under each lane's derived key sha256(prefix + candidate), the
-    /// derivation running through the same lanes. `lengths[lane]`: the bytes of that hash's
-    /// input after the prefix's whole blocks (at most 119); `final_blocks[lane]`: those
-    /// bytes padded, one block or two. Bits as for [`ShaNi::test`]. Call only on a `ShaNi`
-    /// built with a `key_prefix`.
+    /// The pad states of each lane's derived key sha256(prefix + candidate), the derivation
+    /// running through the same lanes. `lengths[lane]`: the bytes of that hash's input after
+    /// the prefix's whole blocks (at most 119); `final_blocks[lane]`: those bytes padded, one
+    /// block or two. Call only on a `ShaNiKey` built with a `key_prefix`.
     #[inline]
-    pub(crate) fn test_derived(&self, final_blocks: &[[[u8; 64]; 2]; LANES], lengths: &[usize; LANES]) -> u32 {
+    pub(crate) fn derived_pads(&self, final_blocks: &[[[u8; 64]; 2]; LANES], lengths: &[usize; LANES]) -> LanePads {
         let prefix = self
             .key_prefix
             .as_ref()
             .expect("a SHA-NI engine built for derived keys");
         debug_assert!(lengths.iter().all(|&len| len + 9 <= 128));
-        // SAFETY: a `ShaNi` only exists on a CPU with the features (checked in `new`).
-        unsafe { self.hmac_of_derived_keys(prefix, final_blocks, lengths) }
+        // SAFETY: a `ShaNiKey` only exists on a CPU with the features (checked in `new`).
+        unsafe { self.pads_of_derived_keys(prefix, final_blocks, lengths) }
     }
 
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-    unsafe fn hmac_of_keys(&self, keys: &[[u8; 64]; LANES]) -> u32 {
+    unsafe fn pads_of_keys(&self, keys: &[[u8; 64]; LANES]) -> LanePads {
         let mut kw = [[_mm_setzero_si128(); 4]; LANES];
         for (lane, key) in keys.iter().enumerate() {
             kw[lane] = load_block(key);
         }
-        self.hmac(&kw)
+        self.pads_of(&kw)
     }
 
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-    unsafe fn hmac_of_derived_keys(
+    unsafe fn pads_of_derived_keys(
         &self,
         prefix: &KeyPrefix,
         final_blocks: &[[[u8; 64]; 2]; LANES],
         lengths: &[usize; LANES],
-    ) -> u32 {
+    ) -> LanePads {
         let mut keys = [prefix.state; LANES];
         let mut w = [[_mm_setzero_si128(); 4]; LANES];
         for (lane, blocks) in final_blocks.iter().enumerate() {
@@ -185,13 +193,14 @@ impl ShaNi {
             let (abcd, efgh) = digest_words(*key);
             kw[lane] = [abcd, efgh, zero, zero];
         }
-        self.hmac(&kw)
+        self.pads_of(&kw)
     }
 
-    /// HMAC under each lane's key block, given as 16 big-endian words (4 vectors).
+    /// The ipad and opad states of each lane's key block, given as 16 big-endian words (4
+    /// vectors).
     #[inline]
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-    unsafe fn hmac(&self, kw: &[[__m128i; 4]; LANES]) -> u32 {
+    unsafe fn pads_of(&self, kw: &[[__m128i; 4]; LANES]) -> LanePads {
         let x36 = _mm_set1_epi32(0x3636_3636);
         let x5c = _mm_set1_epi32(0x5c5c_5c5c);
 
@@ -203,9 +212,6 @@ impl ShaNi {
             }
         }
         rounds(&mut inner, &mut w);
-        for block in &self.message {
-            rounds_scheduled(&mut inner, block);
-        }
 
         let mut outer = [self.iv; LANES];
         let mut w = *kw;
@@ -215,6 +221,39 @@ impl ShaNi {
             }
         }
         rounds(&mut outer, &mut w);
+        LanePads { inner, outer }
+    }
+}
+
+impl ShaNiMac {
+    /// `message_words`: the padded message blocks (after the ipad block) as big-endian
+    /// words; `expected`: the MAC as words. Call only when [`available`].
+    pub(crate) fn new(message_words: &[[u32; 16]], expected: &[u32; 8]) -> ShaNiMac {
+        assert!(available(), "SHA-NI engine on a CPU without SHA extensions");
+        // SAFETY: the CPU has the features (asserted above).
+        unsafe {
+            ShaNiMac {
+                message: message_words.iter().map(|w| schedule_block(w)).collect(),
+                expected: to_state(expected),
+            }
+        }
+    }
+
+    /// Finishes the HMAC of the message from each lane's pad states; bit `i` of the result
+    /// is set when lane `i`'s key reproduces the expected MAC.
+    #[inline]
+    pub(crate) fn test(&self, pads: &LanePads) -> u32 {
+        // SAFETY: a `ShaNiMac` only exists on a CPU with the features (checked in `new`).
+        unsafe { self.finish(pads) }
+    }
+
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    unsafe fn finish(&self, pads: &LanePads) -> u32 {
+        let mut inner = pads.inner;
+        for block in &self.message {
+            rounds_scheduled(&mut inner, block);
+        }
+        let mut outer = pads.outer;
         // The inner digest as the outer hash's last block: digest, 0x80, zeros, 768 bits.
         let pad = _mm_set_epi32(0, 0, 0, 0x8000_0000u32 as i32);
         let len = _mm_set_epi32((64 + 32) * 8, 0, 0, 0);

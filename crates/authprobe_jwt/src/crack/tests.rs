@@ -1,7 +1,7 @@
 //! Fixtures come from the real libraries: PyJWT 2 (`jwt.encode(claims, key, algorithm=...)`)
 //! and Django 5.1 (`django.core.signing`), run in the testbed's virtualenv.
 
-use super::engine::{Engine, Sha256Engine, Tester, BATCH};
+use super::engine::{Engine, MultiEngine, Sha256Engine, Tester, BATCH};
 use super::*;
 use rand::Rng;
 use std::io::Write;
@@ -485,4 +485,245 @@ fn the_budget_and_a_stop_request_end_the_run_early() {
     assert!(!outcome.exhausted);
     assert!(outcome.tried > 0);
     assert_eq!(outcome.tried, control.tried());
+}
+
+/// Two JWTs with different keys and algs, two Django values of one salt with different keys,
+/// an HS384 token, and a token whose key is in no list.
+fn several_targets() -> (Vec<CrackTarget>, Vec<Option<&'static str>>) {
+    let django = |value| CrackTarget::from_django_signed(value, MESSAGES, true).unwrap();
+    let targets = vec![
+        jwt(HS256_SECRET),
+        jwt(HS512_SUPERSECRET),
+        django(DJ_MESSAGES_WEAK),
+        jwt(HS256_UNLISTED),
+        django(DJ_MESSAGES_CHANGEME),
+        jwt(HS384_CHANGEME2025),
+    ];
+    let keys = vec![
+        Some("secret"),
+        Some("Supersecret!"),
+        Some("weak-django-key"),
+        None,
+        Some("changeme"),
+        Some("changeme2025"),
+    ];
+    (targets, keys)
+}
+
+#[test]
+fn targets_that_derive_their_keys_alike_share_a_key_group() {
+    let (targets, _) = several_targets();
+    // HS256 JWTs together, HS512 and HS384 apart, the Django values of one salt together.
+    assert_eq!(
+        MultiEngine::new(&targets).groups(),
+        vec![vec![0, 3], vec![1], vec![2, 4], vec![5]]
+    );
+    let other_salt = CrackTarget::from_django_signed(DJ_DUMPS_WEAK, "django.core.signing", false).unwrap();
+    let with_other_salt = [targets[2].clone(), other_salt, targets[4].clone()];
+    assert_eq!(MultiEngine::new(&with_other_salt).groups(), vec![vec![0, 2], vec![1]]);
+}
+
+#[test]
+fn several_targets_are_all_found_in_one_pass() {
+    let words = TempFile::with_lines("several.txt", &["letmein", "weak-django-key", "x"]);
+    let sources = [Source::Builtin, Source::Wordlist(words.0.clone())];
+    let (targets, keys) = several_targets();
+    let control = CrackControl::default();
+    let options = CrackOptions {
+        budget: None,
+        threads: 2,
+        background: None,
+    };
+    let outcomes = crack_many_sources(&targets, &sources, &options, &control).unwrap();
+    assert_eq!(outcomes.len(), targets.len());
+    for (outcome, key) in outcomes.iter().zip(&keys) {
+        assert_eq!(outcome.found.as_deref(), key.map(str::as_bytes), "{outcome:?}");
+    }
+    // The key in no list leaves the run to walk every source, once.
+    let walked = builtin_candidates().len() as u64 + 3;
+    assert_eq!(control.tried(), walked);
+    let unfound = &outcomes[3];
+    assert!(unfound.exhausted);
+    assert_eq!(unfound.tried, walked);
+    assert_eq!(unfound.sources_exhausted, vec![true, true]);
+    // A found value's figures are the run's when its key came up: the wordlist's key
+    // before the wordlist was walked to its end.
+    let wordlist_find = &outcomes[2];
+    assert!(!wordlist_find.exhausted);
+    assert!(wordlist_find.tried <= walked && wordlist_find.tried > 2);
+    assert!(wordlist_find.elapsed <= unfound.elapsed);
+    assert!(!wordlist_find.sources_exhausted[1], "{outcomes:?}");
+}
+
+#[test]
+fn outcomes_come_back_in_target_order() {
+    let (targets, keys) = several_targets();
+    for order in [[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [3, 0, 4, 1, 5, 2]] {
+        let shuffled: Vec<CrackTarget> = order.iter().map(|&i| targets[i].clone()).collect();
+        let outcomes = crack_many(&shuffled, &[], None, 2);
+        assert_eq!(outcomes.len(), shuffled.len());
+        for (outcome, &i) in outcomes.iter().zip(&order) {
+            // "weak-django-key" is in no built-in list: without the wordlist it stays hidden.
+            let expected = keys[i].filter(|k| *k != "weak-django-key");
+            assert_eq!(
+                outcome.found.as_deref(),
+                expected.map(str::as_bytes),
+                "order {order:?}, target {i}"
+            );
+        }
+    }
+    assert!(crack_many(&[], &[], None, 2).is_empty());
+}
+
+#[test]
+fn a_found_target_stops_being_tried() {
+    let (targets, keys) = several_targets();
+    let keys: Vec<&[u8]> = keys.iter().map(|k| k.unwrap_or("nope").as_bytes()).collect();
+    // Every target's key in one batch, and again in the next: a target asked about and found
+    // in the first is neither computed nor reported in the second.
+    let batch: Vec<&[u8]> = [b"decoy".as_slice(), keys[0], keys[1], keys[2], keys[4], keys[5]].to_vec();
+    for engine in [MultiEngine::new(&targets), MultiEngine::scalar(&targets)] {
+        let solved: Vec<std::cell::Cell<bool>> = targets.iter().map(|_| std::cell::Cell::new(false)).collect();
+        let mut hits = Vec::new();
+        for _ in 0..2 {
+            engine.test_batch(&batch, &|t| !solved[t].get(), &mut |t, i| {
+                assert!(!solved[t].get(), "target {t} was found already");
+                solved[t].set(true);
+                hits.push((t, i));
+            });
+        }
+        hits.sort();
+        assert_eq!(hits, vec![(0, 1), (1, 2), (2, 3), (4, 4), (5, 5)]);
+        // Once all of a group's targets are found, its candidates are not even hashed: no
+        // target is asked about past the check.
+        let asked = std::cell::Cell::new(0);
+        engine.test_batch(
+            &batch,
+            &|t| {
+                asked.set(asked.get() + 1);
+                t == 3
+            },
+            &mut |_, _| panic!("nothing is left to find"),
+        );
+        assert!(asked.get() > 0);
+    }
+    // In a run: the two keys at the start of a huge mask end it there, the first found
+    // keeping the figures of its find.
+    let mask = Mask::parse("?d?d?d?d?d?d?d?d?d").unwrap();
+    let mut early = jwt(HS256_SECRET);
+    early.expected = early.mac_with(b"000000007");
+    let mut later = CrackTarget::from_django_signed(DJ_MESSAGES_WEAK, MESSAGES, true).unwrap();
+    later.expected = later.mac_with(b"000300000");
+    let control = CrackControl::default();
+    let options = CrackOptions {
+        budget: Some(std::time::Duration::from_secs(60)),
+        threads: 2,
+        background: None,
+    };
+    let outcomes = crack_many_sources(&[later, early], &[Source::Mask(mask)], &options, &control).unwrap();
+    assert_eq!(outcomes[0].found.as_deref(), Some(&b"000300000"[..]));
+    assert_eq!(outcomes[1].found.as_deref(), Some(&b"000000007"[..]));
+    assert!(outcomes[1].tried <= outcomes[0].tried, "{outcomes:?}");
+    assert!(
+        control.tried() < 1_000_000,
+        "the run ends with the last find: {}",
+        control.tried()
+    );
+}
+
+#[test]
+fn the_multi_target_engine_agrees_with_one_engine_per_target() {
+    let mut rng = rand::rng();
+    let derivations = [
+        KeyDerivation::Raw,
+        KeyDerivation::DjangoSalted {
+            prefix: b"django.contrib.messagessignerdjango.http.cookies".to_vec(),
+        },
+        KeyDerivation::DjangoSalted {
+            prefix: b"django.contrib.sessions.backends.signed_cookiessigner".to_vec(),
+        },
+    ];
+    for round in 0..200 {
+        let mut targets = Vec::new();
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..rng.random_range(1..7) {
+            let alg = [MacAlg::Sha256, MacAlg::Sha384, MacAlg::Sha512][rng.random_range(0..3)];
+            let derivation = match alg {
+                MacAlg::Sha256 => derivations[rng.random_range(0..3)].clone(),
+                _ => KeyDerivation::Raw,
+            };
+            let message: Vec<u8> = (0..rng.random_range(0..300)).map(|_| rng.random()).collect();
+            let key: Vec<u8> = (0..rng.random_range(0..20))
+                .map(|_| rng.random_range(b'a'..=b'z'))
+                .collect();
+            let mut target = CrackTarget {
+                alg,
+                message,
+                expected: Vec::new(),
+                derivation,
+            };
+            target.expected = target.mac_with(&key);
+            targets.push(target);
+            keys.push(key);
+        }
+        // Some of the keys among decoys, at random places.
+        let mut candidates: Vec<Vec<u8>> = (0..BATCH).map(|i| format!("decoy{i}").into_bytes()).collect();
+        for key in &keys {
+            if rng.random_bool(0.7) {
+                candidates[rng.random_range(0..BATCH)] = key.clone();
+            }
+        }
+        let len = rng.random_range(1..=BATCH);
+        let batch: Vec<&[u8]> = candidates[..len].iter().map(Vec::as_slice).collect();
+        let expected: Vec<Option<usize>> = targets
+            .iter()
+            .map(|target| match Engine::new(target) {
+                Engine::Sha256(e) => e.test_batch(&batch),
+                Engine::Sha512(e) => e.test_batch(&batch),
+            })
+            .collect();
+        let reference: Vec<Option<usize>> = targets.iter().map(|t| batch.iter().position(|c| t.verify(c))).collect();
+        assert_eq!(expected, reference, "round {round}");
+        for engine in [MultiEngine::new(&targets), MultiEngine::scalar(&targets)] {
+            let mut found = vec![None; targets.len()];
+            engine.test_batch(&batch, &|_| true, &mut |t, i| {
+                found[t].get_or_insert(i);
+            });
+            assert_eq!(found, expected, "round {round}");
+        }
+    }
+}
+
+#[test]
+fn the_budget_bounds_a_multi_target_run() {
+    let (mut targets, _) = several_targets();
+    for target in &mut targets {
+        // Keys in no keyspace a scan reaches.
+        target.expected = target.mac_with(b"\x00\x01 not a key anyone reaches");
+    }
+    let budget = CpuBudget::new(std::time::Duration::from_millis(300), 2);
+    let started = std::time::Instant::now();
+    let outcomes = crack_many_in_scan(&targets, &[], &budget, 2);
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_millis(300 * u64::from(WALL_CAP) + 1_000),
+        "{took:?}"
+    );
+    assert_eq!(outcomes.len(), targets.len());
+    let tried = outcomes[0].tried;
+    assert!(tried > 0);
+    for outcome in &outcomes {
+        assert_eq!(outcome.found, None);
+        assert!(!outcome.exhausted);
+        // Every target saw every candidate walked.
+        assert_eq!(outcome.tried, tried);
+        assert_eq!(outcome.sources_exhausted.len(), scan_sources(&[]).len());
+        assert!(!outcome.sources_exhausted.last().unwrap());
+    }
+    // Ended by the CPU budget, or by the wall cap on a machine with no core to spare.
+    assert!(
+        budget.spent() >= std::time::Duration::from_millis(600) || took >= std::time::Duration::from_millis(1_200),
+        "spent {:?} in {took:?}",
+        budget.spent()
+    );
 }
