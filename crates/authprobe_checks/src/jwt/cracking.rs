@@ -8,7 +8,7 @@
 use authprobe_core::auth::vocab::DEFAULT_SESSION_COOKIE;
 use authprobe_core::Shared;
 use authprobe_core::{ExchangeId, ScanContext};
-use authprobe_jwt::crack::{crack_many_in_scan, CpuBudget, CrackTarget};
+use authprobe_jwt::crack::{crack_many_in_scan, CpuBudget, CrackTarget, MacAlg};
 use std::sync::Arc;
 
 use super::families::{families, issued_tokens, Issued};
@@ -75,12 +75,34 @@ async fn run(cx: &ScanContext) -> Cracked {
     // `--crack-time` once, not once per value, and tries as many candidates on a busy
     // machine as on an idle one. Each candidate is tried against every value whose key is
     // not found yet; a value's `elapsed` is the time until its key came up.
+    // Values of one hash share a pass; a SHA-512 pass (HS384/HS512, no fast hardware path)
+    // runs beside the SHA-256 one rather than setting its pace.
     let budget = CpuBudget::on_every_core(budget);
-    let targets: Vec<CrackTarget> = jobs.iter().map(|(_, _, _, target)| target.clone()).collect();
-    let outcomes = tokio::task::spawn_blocking(move || crack_many_in_scan(&targets, &wordlists, &budget, 0))
-        .await
-        .unwrap_or_default();
+    let sha512 = |t: &CrackTarget| matches!(t.alg, MacAlg::Sha384 | MacAlg::Sha512);
+    let passes = [false, true].map(|wide| {
+        let targets: Vec<CrackTarget> = jobs
+            .iter()
+            .map(|(_, _, _, target)| target.clone())
+            .filter(|t| sha512(t) == wide)
+            .collect();
+        let (wordlists, budget) = (wordlists.clone(), budget.clone());
+        tokio::task::spawn_blocking(move || match targets.is_empty() {
+            true => Vec::new(),
+            false => crack_many_in_scan(&targets, &wordlists, &budget, 0),
+        })
+    });
+    let [narrow, wide] = passes;
+    let (narrow, wide) = futures::join!(narrow, wide);
+    let (mut narrow, mut wide) = (
+        narrow.unwrap_or_default().into_iter(),
+        wide.unwrap_or_default().into_iter(),
+    );
+    let outcomes: Vec<_> = jobs
+        .iter()
+        .map(|(_, _, _, t)| if sha512(t) { wide.next() } else { narrow.next() })
+        .collect();
     for ((family, source, exchange, _), outcome) in jobs.into_iter().zip(outcomes) {
+        let Some(outcome) = outcome else { continue };
         let Some(secret) = outcome.found else { continue };
         if !cx.config.show_secrets {
             cx.redactor.add_secret(&String::from_utf8_lossy(&secret));
