@@ -123,15 +123,9 @@ impl SessionFixation {
             let Some(pre) = pre_login_session(cx, form_url.as_ref(), &cookie).await else {
                 continue;
             };
-            let req = identity
-                .authorize(ProbeRequest::post_json(bridge.clone(), &serde_json::json!({})).with_jar(pre.jar.clone()));
-            let Ok(resp) = cx.probe.send(req).await else { continue };
-            if !resp.is_success() {
+            let Some(resp) = cx.auth().bridge(bridge, identity, pre.jar.clone()).await else {
                 continue;
-            }
-            if let Some(v) = pre.jar.get(&cookie) {
-                cx.redactor.add_secret(&v);
-            }
+            };
             let rotated = pre.jar.get(&cookie).is_some_and(|v| v != pre.value);
             if let Some(f) = replay(
                 cx,

@@ -1,6 +1,5 @@
 use authprobe_core::cookies::CookieJar;
 use authprobe_core::oracle::Verdict;
-use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use std::sync::Arc;
 
@@ -100,27 +99,18 @@ impl TokenAsSessionId {
         }
         let cookie = cx.auth().session_cookie();
         for bridge in bridges {
-            let jar = Arc::new(CookieJar::new());
-            let req = identity.authorize(ProbeRequest::post_json(bridge.clone(), &serde_json::json!({})).with_jar(jar));
-            let Ok(resp) = cx.probe.send(req).await else { continue };
-            if !resp.is_success() {
+            let Some(resp) = cx.auth().bridge(&bridge, identity, Arc::new(CookieJar::new())).await else {
                 continue;
-            }
+            };
             let body = resp.text();
             let mut candidates: Vec<(String, String)> = cx.auth().new_session(&resp).into_iter().collect();
             // A field named like a session id, even when no cookie was set.
-            if let Some(json) = resp.json() {
-                if let Some(map) = json.as_object() {
-                    for (k, v) in map {
-                        if let (true, Some(v)) = (authprobe_core::auth::vocab::is_session_field(k), v.as_str()) {
-                            candidates.push((cookie.clone(), v.to_string()));
-                        }
-                    }
-                }
-            }
-            for (_, v) in &candidates {
-                cx.redactor.add_secret(v);
-            }
+            candidates.extend(
+                cx.auth()
+                    .session_fields(&resp)
+                    .into_iter()
+                    .map(|(_, v)| (cookie.clone(), v)),
+            );
             let echoed = candidates
                 .into_iter()
                 .find(|(_, v)| v.len() >= MIN_ID_LEN && body.contains(v.as_str()));

@@ -249,6 +249,37 @@ impl<'a> AuthView<'a> {
             .collect()
     }
 
+    /// Trades `identity`'s token for a session at the bridge `url` (a POST carrying the
+    /// token, with `jar` holding any session the browser had): the answer, when it is a
+    /// success. The session it issues (a cookie set into `jar`, or a session-id field of
+    /// its body) is registered with the redactor.
+    pub async fn bridge(&self, url: &Url, identity: &Identity, jar: Arc<CookieJar>) -> Option<ProbeResponse> {
+        let req =
+            identity.authorize(ProbeRequest::post_json(url.clone(), &serde_json::json!({})).with_jar(jar.clone()));
+        let resp = self.probe.send(req).await.ok().filter(ProbeResponse::is_success)?;
+        let redactor = self.probe.redactor();
+        for name in jar.names().into_iter().filter(|n| is_session_cookie(n)) {
+            if let Some(value) = jar.get(&name) {
+                redactor.add_secret(&value);
+            }
+        }
+        for (_, value) in self.session_fields(&resp) {
+            redactor.add_secret(&value);
+        }
+        Some(resp)
+    }
+
+    /// The fields of an answer's body named like a session id, as (field, value).
+    pub fn session_fields(&self, resp: &ProbeResponse) -> Vec<(String, String)> {
+        let Some(serde_json::Value::Object(map)) = resp.json() else {
+            return Vec::new();
+        };
+        map.iter()
+            .filter(|(k, _)| super::vocab::is_session_field(k))
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect()
+    }
+
     /// Tokens from authenticated minting endpoints: refused anonymously, `405` to the
     /// identity's GET, whose path says token, and a JWT in the answer to the primary
     /// identity's POST (e.g. one-shot download tokens). They are guesses from a path word,
