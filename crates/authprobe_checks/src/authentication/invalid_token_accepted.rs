@@ -1,3 +1,4 @@
+use authprobe_core::auth::Presentation;
 use authprobe_core::oracle::{responses_match, Verdict};
 use authprobe_core::probe::ProbeRequest;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
@@ -79,7 +80,13 @@ impl InvalidTokenAccepted {
                 "no endpoint was found that serves the identity and refuses anonymous requests",
             );
         }
-        let scheme = cx.primary().and_then(|i| i.scheme()).unwrap_or("Bearer");
+        // Garbage goes where the identity's own credential goes (its scheme, header or
+        // cookie), as the auth layer learned it.
+        let presentation = cx
+            .primary()
+            .and_then(|i| i.presentation().cloned())
+            .unwrap_or_else(Presentation::bearer);
+        let presentation = &presentation;
         let mut accepted_at: Vec<(String, &str, ExchangeId, ExchangeId)> = Vec::new();
         let mut inconclusive = Vec::new();
         // Endpoints are independent: probed side by side, judged in inventory order.
@@ -87,7 +94,7 @@ impl InvalidTokenAccepted {
         let mut judged = futures::stream::iter(urls)
             .map(|url| {
                 cx.bulk(async move {
-                    let judgement = probe_endpoint(cx, &url, scheme).await;
+                    let judgement = probe_endpoint(cx, &url, presentation).await;
                     (url, judgement)
                 })
             })
@@ -119,7 +126,7 @@ impl InvalidTokenAccepted {
 async fn probe_endpoint(
     cx: &ScanContext,
     url: &url::Url,
-    scheme: &str,
+    presentation: &Presentation,
 ) -> Result<Option<(&'static str, ExchangeId, ExchangeId)>, String> {
     let baseline = cx.shared_baseline(url).await?;
     if !baseline.valid.is_success() || responses_match(&baseline.anonymous, &baseline.valid) {
@@ -129,7 +136,7 @@ async fn probe_endpoint(
     // cannot judge anything else here, but that very match is this check's finding.
     if responses_match(&baseline.garbage, &baseline.valid) {
         return Ok(Some((
-            "a random Bearer value",
+            "a random value",
             baseline.garbage.exchange,
             baseline.valid.exchange,
         )));
@@ -137,13 +144,14 @@ async fn probe_endpoint(
     let garbage = [
         (
             "a JWT-shaped value that does not parse",
-            format!("{scheme} eyJhbGciOiJIUzI1NiJ9.authprobe.garbage"),
+            "eyJhbGciOiJIUzI1NiJ9.authprobe.garbage",
         ),
-        ("an empty credential", format!("{scheme} ")),
-        ("a non-base64 token", format!("{scheme} authprobe!!invalid##")),
+        ("an empty credential", ""),
+        ("a non-base64 token", "authprobe!!invalid##"),
     ];
-    for (what, header) in garbage {
-        let req = ProbeRequest::get(url.clone()).header("Authorization", header.trim_end());
+    for (what, value) in garbage {
+        let (name, header) = presentation.header(value);
+        let req = ProbeRequest::get(url.clone()).header(&name, header.trim_end());
         let Ok(resp) = cx.probe.send(req).await else { continue };
         match baseline.judge(&resp) {
             Verdict::Accepted => return Ok(Some((what, resp.exchange, baseline.valid.exchange))),
