@@ -14,7 +14,7 @@ use crate::auth::{login, FlowError, Flows};
 use crate::check::{doc_section, Check, CheckOutcome, Family, Requirement};
 use crate::config::{ScanConfig, Schedule};
 use crate::context::ScanContext;
-use crate::discovery::{add_endpoints, discover, discover_authenticated, Authorize, EndpointKind, Inventory};
+use crate::discovery::{add_endpoints, discover, discover_authenticated, Authorize, Inventory};
 use crate::exchange::Evidence;
 use crate::exchange_log::Recorded;
 use crate::finding::Finding;
@@ -339,8 +339,8 @@ async fn discover_with_spec(
     let mut inventory = detect::complete(probe, discovered).await;
     let spec = match given_spec {
         Some(spec) => Some((spec, "given")),
-        None => match served_spec(&inventory) {
-            Some(spec) => {
+        None => match detect::served_spec(probe, &inventory).await {
+            Some((spec, _)) => {
                 let urls = spec_inventory::seed_paths(&spec)
                     .iter()
                     .filter_map(|p| target.join(p))
@@ -690,14 +690,6 @@ async fn load_spec(probe: &Probe, source: &str) -> Result<ApiSpec, SpecError> {
     } else {
         ApiSpec::from_file(std::path::Path::new(source))
     }
-}
-
-/// A spec the target serves anonymously at a schema location discovery found.
-fn served_spec(inventory: &Inventory) -> Option<ApiSpec> {
-    inventory
-        .of_kind(EndpointKind::Schema)
-        .filter_map(|e| e.anonymous_ok().filter(|r| r.is_success()).map(|r| (e, r)))
-        .find_map(|(e, r)| ApiSpec::from_text(&r.text(), e.url.as_str()).ok())
 }
 
 /// Why an endpoint's anonymous GET failed, or why its answer is incomplete (a body over

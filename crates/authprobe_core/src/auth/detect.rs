@@ -24,12 +24,101 @@ impl Recognizer for AuthRecognizer {
     }
 
     fn classify(&self, url: &Url, anonymous: Option<&ProbeResponse>) -> Option<EndpointKind> {
+        if anonymous.is_some_and(looks_like_a_spec) {
+            return Some(EndpointKind::Schema);
+        }
         classify_auth(url, anonymous)
     }
 
     fn may_take_post_only(&self, path: &str) -> bool {
         LOGIN_PATHS.contains(&path)
     }
+}
+
+/// Whether an answer is an OpenAPI or Swagger document (JSON or YAML), by its first bytes:
+/// wherever the target serves its spec, it is read.
+pub fn looks_like_a_spec(resp: &ProbeResponse) -> bool {
+    static VERSION: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r#"(?m)"(openapi|swagger)"\s*:\s*"[23]\.|^(openapi|swagger)\s*:\s*["']?[23]\."#)
+            .expect("valid regex")
+    });
+    if !resp.is_success() || resp.is_html() {
+        return false;
+    }
+    let head = String::from_utf8_lossy(&resp.body[..resp.body.len().min(512)]).to_ascii_lowercase();
+    VERSION.is_match(&head)
+}
+
+/// Most spec URLs read from docs pages.
+const MAX_DOCS_SPECS: usize = 3;
+
+/// The spec URLs a docs page names: Swagger UI's `url: "…"` (in the page or its init
+/// script), ReDoc's and RapiDoc's `spec-url="…"`, Scalar's `data-url="…"`, and
+/// `<redoc spec-url>`/`Redoc.init("…")`; same-origin ones only.
+pub fn spec_urls_in_docs(page: &ProbeResponse, base: &Url) -> Vec<Url> {
+    static PATTERNS: LazyLock<Vec<regex::Regex>> = LazyLock::new(|| {
+        [
+            r#"(?i)\burl\s*:\s*["']([^"'\s]+)["']"#,
+            r#"(?i)\bspec-url\s*=\s*["']([^"'\s]+)["']"#,
+            r#"(?i)\bdata-url\s*=\s*["']([^"'\s]+)["']"#,
+            r#"(?i)Redoc\.init\(\s*["']([^"'\s]+)["']"#,
+        ]
+        .iter()
+        .map(|p| regex::Regex::new(p).expect("valid regex"))
+        .collect()
+    });
+    let text = page.text();
+    let mut out: Vec<Url> = Vec::new();
+    for pattern in PATTERNS.iter() {
+        for c in pattern.captures_iter(&text) {
+            let raw = &c[1];
+            let spec_like = [".json", ".yaml", ".yml", "api-docs", "openapi", "swagger", "schema"]
+                .iter()
+                .any(|w| raw.to_ascii_lowercase().contains(w));
+            if let Some(url) = base.join(raw).ok().filter(|u| spec_like && u.origin() == base.origin()) {
+                if !out.contains(&url) {
+                    out.push(url);
+                }
+            }
+        }
+    }
+    out.truncate(MAX_DOCS_SPECS);
+    out
+}
+
+/// The spec the target serves: one discovery found where it is (by its path or its first
+/// bytes), else one a docs page names (fetched, at most [`MAX_DOCS_SPECS`]).
+pub async fn served_spec(probe: &Probe, inventory: &Inventory) -> Option<(ApiSpec, Url)> {
+    let served = inventory
+        .endpoints
+        .iter()
+        .filter(|e| e.kind == EndpointKind::Schema)
+        .filter_map(|e| e.anonymous_ok().filter(|r| r.is_success()).map(|r| (e, r)))
+        .find_map(|(e, r)| Some((ApiSpec::from_text(&r.text(), e.url.as_str()).ok()?, e.url.clone())));
+    if served.is_some() {
+        return served;
+    }
+    let named: Vec<Url> = inventory
+        .endpoints
+        .iter()
+        .filter(|e| e.kind == EndpointKind::Html)
+        .filter_map(|e| Some(spec_urls_in_docs(e.anonymous_ok()?, &e.url)))
+        .flatten()
+        .filter(|u| !inventory.contains(u))
+        .take(MAX_DOCS_SPECS)
+        .collect();
+    for url in named {
+        let req =
+            ProbeRequest::get(url.clone()).header("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5");
+        let Ok(resp) = probe.send(req).await else { continue };
+        if !resp.is_success() {
+            continue;
+        }
+        if let Ok(spec) = ApiSpec::from_text(&resp.text(), url.as_str()) {
+            return Some((spec, url));
+        }
+    }
+    None
 }
 
 /// The inventory of an anonymous discovery, with the auth routes it could not see by GET:
@@ -92,9 +181,19 @@ pub const COMMON_PATHS: &[&str] = &[
     "/openapi.yaml",
     "/swagger/v1/swagger.json",
     "/v3/api-docs",
+    // Specs at other frameworks' defaults and under the API prefix (NestJS `/api-json`,
+    // springdoc and springfox `/v2/api-docs`, hapi-swagger `/swagger.json`, Fastify's
+    // `/documentation/json`, Express' swagger-ui `/api-docs`).
+    "/api/openapi.json",
+    "/schema/openapi.json",
+    "/api-json",
+    "/api-docs",
+    "/v2/api-docs",
+    "/documentation/json",
     // Interactive API docs (FastAPI, drf-spectacular, Swagger UI): HTML pages anyone can open.
     "/docs",
     "/redoc",
+    "/api/docs",
 ];
 
 /// Login and token paths of the mainstream auth packages and frameworks beyond Django's:
@@ -388,6 +487,34 @@ fn body_login(op: &Operation) -> Option<SpecLogin> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docs_pages_name_their_spec_in_each_ui_s_own_way() {
+        let base = Url::parse("http://t/docs/").unwrap();
+        let page = |html: &str| spec_urls_in_docs(&response(200, html), &base);
+        let paths = |urls: Vec<Url>| urls.iter().map(|u| u.path().to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            paths(page(r#"<redoc spec-url="/openapi/v1.yaml"></redoc>"#)),
+            ["/openapi/v1.yaml"]
+        );
+        assert_eq!(
+            paths(page(
+                r#"<script id="api-reference" data-url="../api/spec.json"></script>"#
+            )),
+            ["/api/spec.json"]
+        );
+        assert_eq!(paths(page(r#"Redoc.init('/v2/api-docs', {}, el)"#)), ["/v2/api-docs"]);
+        assert!(page(r#"SwaggerUIBundle({url: "https://other.example/swagger.json"})"#).is_empty());
+        assert!(page(r#"fetch({url: "/api/orders"})"#).is_empty(), "not a spec's name");
+    }
+
+    #[test]
+    fn a_spec_is_recognised_by_its_first_bytes_not_its_path() {
+        assert!(looks_like_a_spec(&response(200, r#"{"openapi":"3.1.0","paths":{}}"#)));
+        assert!(looks_like_a_spec(&response(200, "swagger: '2.0'\npaths: {}\n")));
+        assert!(!looks_like_a_spec(&response(200, r#"{"orders":[{"openapi":"no"}]}"#)));
+        assert!(!looks_like_a_spec(&response(404, r#"{"openapi":"3.1.0"}"#)));
+    }
     use crate::oracle::tests::response;
 
     fn url(p: &str) -> Url {
