@@ -265,6 +265,31 @@ struct Pads<W> {
     outer: [W; 8],
 }
 
+/// The scalar path of a key group's batch, for either hash: each candidate's pads once,
+/// then every target still unsolved (`active`) finishes its MAC on them; `on_hit` gets
+/// (target, candidate index). Stops when no target of the group is active.
+#[inline]
+fn scalar_batch<W, M>(
+    candidates: &[&[u8]],
+    macs: &[(usize, M)],
+    pads: impl Fn(&[u8]) -> Pads<W>,
+    finish: impl Fn(&M, &Pads<W>) -> bool,
+    active: &impl Fn(usize) -> bool,
+    on_hit: &mut impl FnMut(usize, usize),
+) {
+    for (i, candidate) in candidates.iter().enumerate() {
+        if !macs.iter().any(|(t, _)| active(*t)) {
+            return;
+        }
+        let pads = pads(candidate);
+        for (t, mac) in macs {
+            if active(*t) && finish(mac, &pads) {
+                on_hit(*t, i);
+            }
+        }
+    }
+}
+
 /// How a candidate becomes SHA-256 pad states: the part of HMAC-SHA-256 targets of one
 /// [`KeyGroup`] share.
 struct Key256 {
@@ -458,17 +483,14 @@ impl Sha256Group {
             }
             return;
         }
-        for (i, candidate) in candidates.iter().enumerate() {
-            if !self.macs.iter().any(|(t, _)| active(*t)) {
-                return;
-            }
-            let pads = self.key.pads(candidate);
-            for (t, mac) in &self.macs {
-                if active(*t) && mac.finish(&pads) {
-                    on_hit(*t, i);
-                }
-            }
-        }
+        scalar_batch(
+            candidates,
+            &self.macs,
+            |c| self.key.pads(c),
+            |mac, pads| mac.finish(pads),
+            active,
+            on_hit,
+        );
     }
 }
 
@@ -608,17 +630,14 @@ impl Sha512Group {
     /// As [`MultiEngine::test_batch`] for this group's targets.
     #[inline]
     fn test_batch(&self, candidates: &[&[u8]], active: &impl Fn(usize) -> bool, on_hit: &mut impl FnMut(usize, usize)) {
-        for (i, candidate) in candidates.iter().enumerate() {
-            if !self.macs.iter().any(|(t, _)| active(*t)) {
-                return;
-            }
-            let pads = self.key.pads(candidate);
-            for (t, mac) in &self.macs {
-                if active(*t) && mac.finish(&pads) {
-                    on_hit(*t, i);
-                }
-            }
-        }
+        scalar_batch(
+            candidates,
+            &self.macs,
+            |c| self.key.pads(c),
+            |mac, pads| mac.finish(pads),
+            active,
+            on_hit,
+        );
     }
 }
 
