@@ -64,7 +64,7 @@ pub async fn log_in_all(
         step(&token.label);
     }
     for user in users {
-        match log_in(probe, flows, inventory, user, redactor).await {
+        match log_in(probe, flows, inventory, user).await {
             Ok(identity) => accounts.identities.push(identity),
             // Stopped mid-login: the report goes on with the identities logged in so far.
             Err(_) if probe.interrupted() => break,
@@ -81,14 +81,13 @@ pub async fn log_in_all(
 /// Logs a user in through the first login flow that accepts the account and whose
 /// credential the API then accepts (configured first, then the detected ones in order); a
 /// Django form login that also succeeds adds its session alongside the token credential.
-/// A refused flow falls through to the next. The credentials are registered with the
-/// redactor as soon as they exist.
+/// A refused flow falls through to the next. The flow registers the credentials with the
+/// probe's redactor as soon as they exist.
 pub async fn log_in(
     probe: &Probe,
     flows: &Flows,
     inventory: &Inventory,
     user: &UserCredential,
-    redactor: &Redactor,
 ) -> Result<Identity, AccountError> {
     if flows.login.is_empty() {
         return Err(AccountError::NoLoginEndpoint(user.username.clone()));
@@ -124,9 +123,6 @@ pub async fn log_in(
         tried += 1;
         let attempt = match flow.log_in(probe, user).await {
             Ok(mut id) => {
-                for secret in id.secrets() {
-                    redactor.add_secret(&secret);
-                }
                 let learn = !flow.presentation_configured();
                 match verify_identity(probe, inventory, flows, &mut id, learn).await {
                     Ok(()) => {

@@ -134,11 +134,6 @@ impl Flow<LoginSpec> {
             }
         };
         let result = self.attempt(probe, user, &shape).await;
-        if let Ok(identity) = &result {
-            for secret in identity.secrets() {
-                probe.redactor().add_secret(&secret);
-            }
-        }
         // A JSON body refused as the wrong kind of request (415, 422, or a 400 that asks for
         // `grant_type`) may be an OAuth 2 password grant, which takes a form.
         let wrong_kind = matches!(&result, Err(LoginError::Refused { status, grant_type, .. })
@@ -149,10 +144,7 @@ impl Flow<LoginSpec> {
                 ..shape
             };
             let retry = self.attempt(probe, user, &form).await;
-            if let Ok(identity) = &retry {
-                for secret in identity.secrets() {
-                    probe.redactor().add_secret(&secret);
-                }
+            if retry.is_ok() {
                 self.set_shape(form);
             }
             return retry;
@@ -288,7 +280,13 @@ impl Flow<LoginSpec> {
         let answer = self
             .send_attempt(probe, shape, &user.username, &user.password, AttemptOptions::default())
             .await?;
-        self.identity_from(user, answer)
+        let identity = self.identity_from(user, answer)?;
+        // Every credential of the identity, cookie values too short for the answer's own
+        // registration included.
+        for secret in identity.secrets() {
+            probe.redactor().add_secret(&secret);
+        }
+        Ok(identity)
     }
 
     /// Sends one login attempt in the shape logins use, as `options` say: the request a

@@ -160,6 +160,9 @@ impl<'a> AuthView<'a> {
         let identity = flow
             .identity_from(user, answer)
             .map_err(|_| format!("did not log `{}` in", user.username))?;
+        for secret in identity.secrets() {
+            self.probe.redactor().add_secret(&secret);
+        }
         Ok((identity, home))
     }
 
