@@ -675,18 +675,7 @@ async fn load_spec(probe: &Probe, source: &str) -> Result<ApiSpec, SpecError> {
             url: source.to_string(),
             error: e.to_string(),
         })?;
-        let req = ProbeRequest::get(url).header("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5");
-        let resp = probe.send(req).await.map_err(|e| SpecError::Fetch {
-            url: source.to_string(),
-            error: e.to_string(),
-        })?;
-        if !resp.is_success() {
-            return Err(SpecError::Fetch {
-                url: source.to_string(),
-                error: format!("HTTP {}", resp.status),
-            });
-        }
-        ApiSpec::from_text(&resp.text(), source)
+        ApiSpec::fetch(probe, url, source).await
     } else {
         ApiSpec::from_file(std::path::Path::new(source))
     }

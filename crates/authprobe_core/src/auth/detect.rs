@@ -108,13 +108,7 @@ pub async fn served_spec(probe: &Probe, inventory: &Inventory) -> Option<(ApiSpe
         .take(MAX_DOCS_SPECS)
         .collect();
     for url in named {
-        let req =
-            ProbeRequest::get(url.clone()).header("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5");
-        let Ok(resp) = probe.send(req).await else { continue };
-        if !resp.is_success() {
-            continue;
-        }
-        if let Ok(spec) = ApiSpec::from_text(&resp.text(), url.as_str()) {
+        if let Ok(spec) = ApiSpec::fetch(probe, url.clone(), url.as_str()).await {
             return Some((spec, url));
         }
     }

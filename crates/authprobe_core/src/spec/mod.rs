@@ -246,6 +246,22 @@ impl ApiSpec {
         ApiSpec::from_document(Document::new(root, &source, path.parent()))
     }
 
+    /// Fetches a spec from `url` through the probe (it counts against the budget);
+    /// `source` names it in the spec and in errors (the URL as the user wrote it).
+    pub async fn fetch(probe: &crate::probe::Probe, url: url::Url, source: &str) -> Result<ApiSpec, SpecError> {
+        let fetch_error = |error: String| SpecError::Fetch {
+            url: source.to_string(),
+            error,
+        };
+        let req = crate::probe::ProbeRequest::get(url)
+            .header("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5");
+        let resp = probe.send(req).await.map_err(|e| fetch_error(e.to_string()))?;
+        if !resp.is_success() {
+            return Err(fetch_error(format!("HTTP {}", resp.status)));
+        }
+        ApiSpec::from_text(&resp.text(), source)
+    }
+
     /// Reads spec text fetched from a URL (only `$ref`s inside the document are followed).
     pub fn from_text(text: &str, source: &str) -> Result<ApiSpec, SpecError> {
         let root = parse_text(text, source)?;
