@@ -122,6 +122,7 @@ async fn context(flaws: Flaws) -> ScanContext {
             anonymous,
             authenticated,
             declared: false,
+            found_by: authprobe_core::discovery::FoundBy::Guess,
         });
     }
     let inventory = Inventory {

@@ -153,6 +153,29 @@ impl EndpointKind {
     }
 }
 
+/// How the scan came to know an endpoint; the auth layer reports it as the `source` of the
+/// flows it finds there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FoundBy {
+    /// A path a guessing scan asks on every target (or the target's own URL).
+    #[default]
+    Guess,
+    /// A same-origin link in one of the target's JSON answers.
+    Link,
+    /// The `Location` of a same-origin redirect.
+    Redirect,
+    /// A form or a link on one of the target's HTML pages.
+    Html,
+    /// A route named in a JavaScript bundle the target's pages load.
+    Script,
+    /// A URL an API docs page names.
+    Docs,
+    /// A candidate that answered GET and OPTIONS with 404 and took one credential POST.
+    Probe,
+    /// An operation of the API's spec.
+    Spec,
+}
+
 /// One endpoint and the answers it gave during discovery.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -164,6 +187,8 @@ pub struct Endpoint {
     pub authenticated: Option<ProbeResponse>,
     /// Whether the user declared it (config) rather than discovery finding it.
     pub declared: bool,
+    /// How discovery came to know it.
+    pub found_by: FoundBy,
 }
 
 impl Endpoint {
@@ -299,6 +324,7 @@ pub async fn discover(
     recognizer: &dyn Recognizer,
 ) -> Discovered {
     let mut seeds: Vec<(Url, bool)> = Vec::new();
+    let mut linked: HashSet<Url> = HashSet::new();
     let mut seeded: HashSet<Url> = HashSet::new();
     let mut push = |url: Option<Url>, declared: bool, seeds: &mut Vec<(Url, bool)>| {
         if let Some(url) = url {
@@ -351,17 +377,24 @@ pub async fn discover(
                         let reason = format!("linked from {}; its name says a GET there changes state", url.path());
                         inventory.skip("GET", link.path(), reason);
                     } else if seen.insert(link.clone()) {
+                        linked.insert(link.clone());
                         next.push((link, false));
                     }
                 }
             }
             let kind = classify(&url, anonymous.as_ref().ok(), recognizer);
+            let found_by = if linked.contains(&url) {
+                FoundBy::Link
+            } else {
+                FoundBy::Guess
+            };
             inventory.endpoints.push(Endpoint {
                 url,
                 kind,
                 anonymous: anonymous.map(kept),
                 authenticated: None,
                 declared,
+                found_by,
             });
             if inventory.endpoints.len() >= limit {
                 break;
@@ -443,6 +476,7 @@ pub async fn discover_authenticated(
                 anonymous: anonymous.map(kept),
                 authenticated: None,
                 declared: false,
+                found_by: FoundBy::Link,
             });
         }
         frontier = new_links;
@@ -480,6 +514,7 @@ pub async fn add_endpoints(
             anonymous,
             authenticated,
             declared: false,
+            found_by: FoundBy::Spec,
         });
     }
 }

@@ -128,6 +128,7 @@ pub async fn probe_hidden_routes(
             anonymous: anon.map(kept),
             authenticated: mine.map(kept),
             declared: false,
+            found_by: crate::discovery::FoundBy::Guess,
         });
     }
     summary
@@ -298,6 +299,7 @@ mod tests {
                     anonymous: Err(crate::probe::ProbeError::Interrupted("test".into())),
                     authenticated: None,
                     declared: false,
+                    found_by: crate::discovery::FoundBy::Guess,
                 })
                 .collect(),
             ..Default::default()

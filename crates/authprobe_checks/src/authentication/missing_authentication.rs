@@ -542,6 +542,7 @@ mod tests {
             anonymous: Ok(response(path, anonymous, body(anonymous))),
             authenticated: authenticated.map(|s| response(path, s, body(s))),
             declared: false,
+            found_by: authprobe_core::discovery::FoundBy::Guess,
         }
     }
 

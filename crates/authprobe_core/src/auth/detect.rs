@@ -303,6 +303,7 @@ async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
                 anonymous: Ok(kept(resp)),
                 authenticated: None,
                 declared: false,
+                found_by: crate::discovery::FoundBy::Guess,
             });
         }
     }
@@ -335,6 +336,7 @@ async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidat
             anonymous: Ok(kept(get)),
             authenticated: None,
             declared: false,
+            found_by: crate::discovery::FoundBy::Guess,
         });
     }
 }

@@ -361,6 +361,7 @@ async fn the_presentation_is_learned_from_the_challenge_and_the_401_body() {
                 anonymous: Ok(anonymous),
                 authenticated: None,
                 declared: false,
+                found_by: crate::discovery::FoundBy::Guess,
             }],
             ..Default::default()
         };

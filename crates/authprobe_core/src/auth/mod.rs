@@ -42,7 +42,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use url::Url;
 
-use crate::discovery::{EndpointKind, Inventory};
+use crate::discovery::{EndpointKind, FoundBy, Inventory};
 use crate::spec::{ApiSpec, SpecLogin};
 use crate::target::Target;
 
@@ -57,8 +57,16 @@ pub enum FlowSource {
     /// A path discovery asked for (the common paths of the auth packages and frameworks,
     /// a sibling of a detected login), recognised by its answers.
     Path,
-    /// A URL the API's own answers link to.
+    /// A URL the API's own answers link to (or redirect to).
     Link,
+    /// A URL an API docs page names (the spec a Swagger UI, ReDoc or Scalar page loads).
+    Docs,
+    /// A form or a link on one of the target's HTML pages.
+    Html,
+    /// A route named in a JavaScript bundle the target's pages load.
+    Script,
+    /// A login candidate that answered GET and OPTIONS with 404 and took one credential POST.
+    Probe,
 }
 
 /// The Django stack a flow belongs to; flows of one family are used together (a simplejwt
@@ -166,6 +174,8 @@ pub struct Flows {
     spec_paths: std::collections::HashSet<String>,
     /// The request bodies the spec declares for POSTs, by path.
     spec_bodies: std::collections::HashMap<String, crate::spec::BodySchema>,
+    /// How discovery came to know each endpoint: the `source` of a flow found there.
+    found_by: std::collections::HashMap<Url, FoundBy>,
 }
 
 /// A configured flow that cannot be used.
@@ -201,6 +211,11 @@ impl Flows {
         api: Option<&ApiSpec>,
     ) -> Result<Flows, FlowError> {
         let mut flows = Flows {
+            found_by: inventory
+                .endpoints
+                .iter()
+                .map(|e| (e.url.clone(), e.found_by))
+                .collect(),
             spec_paths: api
                 .map(|a| {
                     let operations = a.operations.iter().map(|o| o.path.clone());
@@ -460,9 +475,16 @@ impl Flows {
     /// a path discovery asked for.
     fn found(&self, url: &Url) -> FlowSource {
         if self.spec_paths.contains(url.path()) {
-            FlowSource::Spec
-        } else {
-            FlowSource::Path
+            return FlowSource::Spec;
+        }
+        match self.found_by.get(url) {
+            Some(FoundBy::Link | FoundBy::Redirect) => FlowSource::Link,
+            Some(FoundBy::Html) => FlowSource::Html,
+            Some(FoundBy::Script) => FlowSource::Script,
+            Some(FoundBy::Docs) => FlowSource::Docs,
+            Some(FoundBy::Probe) => FlowSource::Probe,
+            Some(FoundBy::Spec) => FlowSource::Spec,
+            Some(FoundBy::Guess) | None => FlowSource::Path,
         }
     }
 
@@ -855,6 +877,7 @@ paths:
                 anonymous: answer,
                 authenticated: None,
                 declared: false,
+                found_by: crate::discovery::FoundBy::Guess,
             }],
             ..Inventory::default()
         };
