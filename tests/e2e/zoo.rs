@@ -156,6 +156,29 @@ fn assert_posts_only_to_flows(service: &str, s: &Scanned) {
     }
 }
 
+/// The sources a report may give a flow (DESIGN.md, the auth model).
+const SOURCES: &[&str] = &[
+    "configured", "har", "spec", "docs", "html", "script", "challenge", "path", "probe", "link",
+];
+
+/// Every flow names where the scan learned it, and the `expected` (role, endpoint, source)
+/// flows are among them.
+fn assert_flow_sources(service: &str, s: &Scanned, expected: &[(&str, &str, &str)]) {
+    let flows = s.report["flows"].as_array().unwrap();
+    for f in flows {
+        let source = f["source"].as_str().unwrap_or_default();
+        assert!(SOURCES.contains(&source), "{service}: flow without a known source: {f}");
+    }
+    for (role, endpoint, source) in expected {
+        assert!(
+            flows
+                .iter()
+                .any(|f| f["role"] == *role && f["endpoint"] == *endpoint && f["source"] == *source),
+            "{service}: no {role} flow at {endpoint} from {source} in {flows:?}"
+        );
+    }
+}
+
 fn assert_flawed(service: &str) {
     let s = scanned(service, false);
     assert_logged_in(service, &s);
@@ -283,4 +306,23 @@ fn an_express_api_is_logged_into() {
 #[test]
 fn express_hardened_scans_clean() {
     assert_hardened_clean("express-api");
+}
+
+#[test]
+fn a_go_api_presenting_its_session_token_in_a_named_header_is_logged_into() {
+    assert_flawed("go-jwt");
+    let s = scanned("go-jwt", false);
+    assert_flow_sources(
+        "go-jwt",
+        &s,
+        &[
+            ("login", "/api/v1/auth/login", "spec"),
+            ("logout", "/api/v1/auth/signout", "spec"),
+        ],
+    );
+}
+
+#[test]
+fn go_hardened_scans_clean() {
+    assert_hardened_clean("go-jwt");
 }
