@@ -65,7 +65,9 @@ def main(argv: list[str]) -> int:
     asgi = with_access_log(app, args.access_log) if args.access_log else app
     config = uvicorn.Config(
         asgi,
-        log_level="info" if VERBOSE else "warning",
+        # The flawed variant's debug 500s (DJ003) re-raise to uvicorn, which would log every
+        # traceback: quiet unless ZOO_VERBOSE=1.
+        log_level="info" if VERBOSE else "critical",
         access_log=VERBOSE,
         lifespan="off",
         # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default (forwarded_allow_ips), and
