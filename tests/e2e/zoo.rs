@@ -158,7 +158,16 @@ fn assert_posts_only_to_flows(service: &str, s: &Scanned) {
 
 /// The sources a report may give a flow (DESIGN.md, the auth model).
 const SOURCES: &[&str] = &[
-    "configured", "har", "spec", "docs", "html", "script", "challenge", "path", "probe", "link",
+    "configured",
+    "har",
+    "spec",
+    "docs",
+    "html",
+    "script",
+    "challenge",
+    "path",
+    "probe",
+    "link",
 ];
 
 /// Every flow names where the scan learned it, and the `expected` (role, endpoint, source)
@@ -325,4 +334,54 @@ fn a_go_api_presenting_its_session_token_in_a_named_header_is_logged_into() {
 #[test]
 fn go_hardened_scans_clean() {
     assert_hardened_clean("go-jwt");
+}
+
+#[test]
+fn a_starlette_sign_in_page_named_only_by_the_roots_redirect_is_logged_into() {
+    assert_flawed("starlette-app");
+    let s = scanned("starlette-app", false);
+    assert_flow_sources(
+        "starlette-app",
+        &s,
+        &[
+            ("login", "/account/sign-in", "html"),
+            ("logout", "/account/sign-out", "html"),
+        ],
+    );
+}
+
+#[test]
+fn starlette_hardened_scans_clean() {
+    assert_hardened_clean("starlette-app");
+}
+
+#[test]
+fn a_koa_login_answering_404_to_get_and_options_is_found_by_one_post() {
+    assert_flawed("koa-api");
+    let s = scanned("koa-api", false);
+    assert_flow_sources("koa-api", &s, &[("login", "/api/auth/login", "probe")]);
+}
+
+#[test]
+fn koa_hardened_scans_clean() {
+    assert_hardened_clean("koa-api");
+}
+
+#[test]
+fn a_single_page_apps_login_named_only_in_its_bundle_is_logged_into() {
+    assert_flawed("spa-bundle");
+    let s = scanned("spa-bundle", false);
+    assert_flow_sources(
+        "spa-bundle",
+        &s,
+        &[
+            ("login", "/gateway/v2/users/authenticate", "script"),
+            ("logout", "/gateway/v2/users/logout", "script"),
+        ],
+    );
+}
+
+#[test]
+fn spa_hardened_scans_clean() {
+    assert_hardened_clean("spa-bundle");
 }

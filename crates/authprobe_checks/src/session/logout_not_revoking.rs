@@ -141,6 +141,10 @@ impl LogoutNotRevoking {
                 }
                 let Some(identity) = &fresh else { break };
                 tried.push(logout.path().to_string());
+                // The session cookie as the user held it: a logout that answers with a new
+                // cookie (a signed cookie store's empty or flash-only session) replaces it
+                // in the identity's jar, and replaying that one would prove nothing.
+                let held = held_session_cookie(identity);
                 let Ok(resp) = logout.log_out(&cx.probe, identity).await else {
                     continue;
                 };
@@ -159,7 +163,11 @@ impl LogoutNotRevoking {
                 let survivors = &mut by_logout[slot].1;
                 survivors.evidence.push(resp.exchange);
                 let scope = logout.spec.revokes;
-                replay(cx, login, &identity, &oracle, &user.username, scope, survivors).await;
+                let held = Held {
+                    identity: &identity,
+                    session: held,
+                };
+                replay(cx, login, held, &oracle, &user.username, scope, survivors).await;
             }
         }
         if by_logout.is_empty() {
@@ -183,18 +191,33 @@ struct Oracle<'a> {
     baseline: &'a Baseline,
 }
 
+/// A logged-out identity and the session cookie it held before the logout.
+struct Held<'a> {
+    identity: &'a Identity,
+    session: Option<(String, String)>,
+}
+
+/// The identity's session cookie (name, value), if it holds one.
+fn held_session_cookie(identity: &Identity) -> Option<(String, String)> {
+    let jar = identity.session.as_ref()?;
+    let name = jar.names().into_iter().find(|n| is_session_cookie(n))?;
+    let value = jar.get(&name)?;
+    Some((name, value))
+}
+
 /// Replays every credential a logged-out identity held (only the refresh token when the
 /// endpoint just revokes refresh tokens).
 async fn replay(
     cx: &ScanContext,
     login: &LoginFlow,
-    identity: &Identity,
+    held: Held<'_>,
     oracle: &Oracle<'_>,
     username: &str,
     scope: LogoutScope,
     out: &mut Survivors,
 ) {
     let at = oracle.url.path();
+    let identity = held.identity;
     if let (Some(refresh), Some(flow)) = (&identity.refresh_jwt, cx.flows.refresh_for(login)) {
         if let Some((Some(minted), _, resp)) = cx
             .auth()
@@ -224,17 +247,14 @@ async fn replay(
         // A refresh-token revocation endpoint promises nothing about the rest.
         return;
     }
-    if let Some(jar) = &identity.session {
-        let cookie = jar.names().into_iter().find(|n| is_session_cookie(n));
-        if let Some((cookie, value)) = cookie.and_then(|c| jar.get(&c).map(|v| (c, v))) {
-            if let Some((Verdict::Accepted, replayed)) =
-                replay_session(cx, oracle.url, oracle.baseline, &cookie, &value).await
-            {
-                out.high.push(format!(
-                    "the logged-out `{cookie}` session cookie still authenticated as `{username}` at {at}"
-                ));
-                out.evidence.push(replayed.exchange);
-            }
+    if let Some((cookie, value)) = held.session {
+        if let Some((Verdict::Accepted, replayed)) =
+            replay_session(cx, oracle.url, oracle.baseline, &cookie, &value).await
+        {
+            out.high.push(format!(
+                "the logged-out `{cookie}` session cookie still authenticated as `{username}` at {at}"
+            ));
+            out.evidence.push(replayed.exchange);
         }
     }
     if let Some(token) = identity.token() {

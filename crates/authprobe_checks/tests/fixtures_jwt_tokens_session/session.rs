@@ -42,6 +42,9 @@ struct ExpressSessionApp {
     csurf: bool,
     /// `cookie: { maxAge }` in days: express-session then sends `Expires` (no `Max-Age`).
     max_age_days: Option<i64>,
+    /// A hand-written logout: `res.clearCookie("connect.sid")` without
+    /// `req.session.destroy()`, so the session lives on in the store.
+    logout_only_clears_cookie: bool,
     accounts: Accounts,
     sessions: Mutex<HashMap<String, Session>>,
 }
@@ -137,10 +140,17 @@ impl ExpressSessionApp {
                         return ExpressSessionApp::forbidden_csrf();
                     }
                 }
+                let redirect = ScriptedAnswer::new(302).header("Location", "/login");
+                if self.logout_only_clears_cookie {
+                    return redirect.header(
+                        "Set-Cookie",
+                        "connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                    );
+                }
                 if let Some((sid, _)) = live {
                     self.sessions.lock().unwrap().remove(&sid);
                 }
-                ScriptedAnswer::new(302).header("Location", "/login")
+                redirect
             }
             ("GET", "/dashboard") => match self.session(req).and_then(|(_, s)| s.user) {
                 Some(user) => html(
@@ -694,6 +704,24 @@ pub fn rows() -> Vec<Row> {
         Row {
             code: "SESS002",
             fixture: "Express session from the connect.sid cookie only",
+            found: false,
+            build: || ExpressSessionApp::default().fixture(),
+        },
+        Row {
+            code: "SESS003",
+            fixture: "Express session logout clearing the browser's connect.sid but not destroying the session",
+            found: true,
+            build: || {
+                ExpressSessionApp {
+                    logout_only_clears_cookie: true,
+                    ..ExpressSessionApp::default()
+                }
+                .fixture()
+            },
+        },
+        Row {
+            code: "SESS003",
+            fixture: "Express session logout destroying the session (req.session.destroy)",
             found: false,
             build: || ExpressSessionApp::default().fixture(),
         },
