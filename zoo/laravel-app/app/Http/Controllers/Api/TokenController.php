@@ -20,6 +20,11 @@ class TokenController extends Controller
 {
     public function store(Request $request)
     {
+        $request->validate([
+            'email' => ['required', 'string'],
+            'password' => ['required', 'string'],
+        ]);
+
         $user = Credentials::check($request);
         if ($user === null) {
             return response()->json(['message' => __('auth.failed')], 401);
