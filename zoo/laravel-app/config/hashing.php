@@ -1,0 +1,8 @@
+<?php
+
+return [
+    'driver' => 'bcrypt',
+    'bcrypt' => [
+        'rounds' => 10,
+    ],
+];
