@@ -385,3 +385,19 @@ fn a_single_page_apps_login_named_only_in_its_bundle_is_logged_into() {
 fn spa_hardened_scans_clean() {
     assert_hardened_clean("spa-bundle");
 }
+
+#[test]
+fn a_laravel_blade_login_form_behind_the_roots_redirect_is_logged_into() {
+    assert_flawed("laravel-app");
+    let s = scanned("laravel-app", false);
+    assert_flow_sources(
+        "laravel-app",
+        &s,
+        &[("login", "/login", "html"), ("logout", "/logout", "html")],
+    );
+}
+
+#[test]
+fn laravel_hardened_scans_clean() {
+    assert_hardened_clean("laravel-app");
+}
