@@ -4,6 +4,7 @@ use authprobe_core::auth::vocab::EMAIL_FIELDS;
 use authprobe_core::discovery::{Endpoint, EndpointKind, Inventory};
 use authprobe_core::oracle::responses_match;
 use authprobe_core::probe::ProbeRequest;
+use authprobe_core::spec::Security;
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, ExchangeId, Family, Finding, ProbeResponse, Requirement, ScanContext, Severity,
 };
@@ -41,8 +42,9 @@ crate::declare_check! {
     /// URLs, a sibling object does. A protected endpoint is reported when an anonymous GET
     /// succeeds with a JSON body that carries data and matches what the identity gets with
     /// its credential: the same private data, without logging in. API roots (`/`, `/api/`,
-    /// `/api/v1/`) say nothing about their children, and children of a public collection
-    /// are never reported.
+    /// `/api/v1/`) say nothing about their children, children of a public collection are
+    /// never reported, and neither is an operation the API's spec declares with
+    /// authentication optional (an empty `{}` among its `security` alternatives).
     ///
     /// It also reads what every anonymous answer carries, on any route, linked or not
     /// (discovery tries the commonly exposed ones: debug views, environment and config
@@ -138,6 +140,11 @@ impl MissingAuthentication {
                 continue;
             }
             let declared = cx.declared_protected(endpoint.path());
+            // The spec says authentication is optional here (`security: [{}, …]`): an
+            // anonymous answer is what it declares, whatever its neighbours refuse.
+            if !declared && declared_optional(cx, endpoint.path()) {
+                continue;
+            }
             let Some(protection) = protection(endpoint, &cx.inventory, declared) else {
                 continue;
             };
@@ -388,6 +395,15 @@ pub fn protection(endpoint: &Endpoint, inventory: &Inventory, declared: bool) ->
                 exchange: r.exchange,
             })
         })
+}
+
+/// Whether the API's spec declares the GET at `path` with an empty security requirement
+/// among its alternatives (`security: [{}, {bearerAuth: []}]`): authentication optional.
+fn declared_optional(cx: &ScanContext, path: &str) -> bool {
+    cx.spec
+        .as_ref()
+        .and_then(|spec| spec.operation_at("GET", path))
+        .is_some_and(|op| op.security == Security::Optional)
 }
 
 /// Refuses anonymous requests (401/403) and serves the identity: authentication-gated.
