@@ -238,17 +238,24 @@ async fn the_key_header_an_api_key_scheme_names_is_tried_first() {
 /// to anyone. Hardened: none of these.
 struct ExpressApi {
     hardened: bool,
+    /// The header the middleware reads the key from, instead of `Authorization: Bearer`
+    /// (the login then answers `{"apiKey": …}`).
+    key_header: Option<&'static str>,
     tokens: Mutex<Vec<(String, bool)>>,
     sessions: Mutex<HashMap<String, bool>>,
     minted: Mutex<u64>,
 }
 
-fn express_spec() -> Value {
+fn express_spec(key_header: Option<&str>) -> Value {
+    let client_auth = match key_header {
+        Some(name) => json!({"type": "apiKey", "in": "header", "name": name}),
+        None => json!({"type": "http", "scheme": "bearer"}),
+    };
     json!({
         "openapi": "3.0.0",
         "info": {"title": "shop", "version": "2.3.0"},
         "components": {"securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer"},
+            "clientAuth": client_auth,
             "queryKey": {"type": "apiKey", "in": "query", "name": "api_key"}
         }},
         "paths": {
@@ -263,38 +270,39 @@ fn express_spec() -> Value {
             "/api/account/sign-out": {"post": {
                 "summary": "Sign out",
                 "operationId": "signOut",
-                "security": [{"bearerAuth": []}],
+                "security": [{"clientAuth": []}],
                 "responses": {"204": {"description": "Signed out"}}
             }},
             "/api/v1/session": {"post": {
                 "summary": "Create a browser session from the API key",
-                "security": [{"bearerAuth": []}, {"queryKey": []}],
+                "security": [{"clientAuth": []}, {"queryKey": []}],
                 "responses": {"200": {
                     "description": "The session cookie is set",
                     "headers": {"Set-Cookie": {"schema": {"type": "string"}}}
                 }}
             }},
-            "/api/me": {"get": {"security": [{"bearerAuth": []}, {"queryKey": []}]}},
-            "/api/orders": {"get": {"summary": "Your orders", "security": [{"bearerAuth": []}]}},
+            "/api/me": {"get": {"security": [{"clientAuth": []}, {"queryKey": []}]}},
+            "/api/orders": {"get": {"summary": "Your orders", "security": [{"clientAuth": []}]}},
             "/api/orders/{orderId}": {"get": {
                 "summary": "Track an order (guests by order number, customers with their token)",
                 "parameters": [{"name": "orderId", "in": "path", "required": true,
                                  "schema": {"type": "integer"}, "example": 1001}],
-                "security": [{}, {"bearerAuth": []}]
+                "security": [{}, {"clientAuth": []}]
             }},
             "/api/invoices/{invoiceId}": {"get": {
                 "parameters": [{"name": "invoiceId", "in": "path", "required": true,
                                  "schema": {"type": "integer"}, "example": 2001}],
-                "security": [{"bearerAuth": []}]
+                "security": [{"clientAuth": []}]
             }}
         }
     })
 }
 
 impl ExpressApi {
-    fn new(hardened: bool) -> Arc<ExpressApi> {
+    fn new(hardened: bool, key_header: Option<&'static str>) -> Arc<ExpressApi> {
         Arc::new(ExpressApi {
             hardened,
+            key_header,
             tokens: Mutex::default(),
             sessions: Mutex::default(),
             minted: Mutex::new(0),
@@ -309,10 +317,12 @@ impl ExpressApi {
 
     /// The live token the request presents (Bearer, or `?api_key=` on the flawed API).
     fn token(&self, req: &RecordedRequest, url: &Url) -> Option<String> {
-        let presented = header(req, "authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::to_string)
-            .or_else(|| (!self.hardened).then(|| query(url, "api_key")).flatten())?;
+        let presented = match self.key_header {
+            Some(name) => header(req, name),
+            None => header(req, "authorization").and_then(|h| h.strip_prefix("Bearer ")),
+        }
+        .map(str::to_string)
+        .or_else(|| (!self.hardened).then(|| query(url, "api_key")).flatten())?;
         let live = self.tokens.lock().unwrap().iter().any(|(t, ok)| *t == presented && *ok);
         live.then_some(presented)
     }
@@ -329,7 +339,7 @@ impl ExpressApi {
         let unauthorized = || ScriptedAnswer::json(401, json!({"message": "Unauthorized"}));
         let post_only = ["/api/auth/login", "/api/account/sign-out", "/api/v1/session"];
         let answer = match (method, path.as_str()) {
-            ("GET", "/openapi.json") => ScriptedAnswer::json(200, express_spec()),
+            ("GET", "/openapi.json") => ScriptedAnswer::json(200, express_spec(self.key_header)),
             ("OPTIONS", p) if post_only.contains(&p) => ScriptedAnswer::new(200).header("Allow", "POST").body("POST"),
             ("POST", "/api/auth/login") => {
                 let b = body(req);
@@ -338,9 +348,14 @@ impl ExpressApi {
                 }
                 let token = self.mint("");
                 self.tokens.lock().unwrap().push((token.clone(), true));
+                let field = if self.key_header.is_some() {
+                    "apiKey"
+                } else {
+                    "accessToken"
+                };
                 ScriptedAnswer::json(
                     200,
-                    json!({"accessToken": token, "user": {"id": 7, "email": "alice@example.test"}}),
+                    json!({ field: token, "user": {"id": 7, "email": "alice@example.test"}}),
                 )
             }
             ("POST", "/api/account/sign-out") => match self.token(req, &url) {
@@ -407,7 +422,11 @@ impl ExpressApi {
 }
 
 async fn express_context(hardened: bool) -> ScanContext {
-    let api = ExpressApi::new(hardened);
+    express_context_with(hardened, None).await
+}
+
+async fn express_context_with(hardened: bool, key_header: Option<&'static str>) -> ScanContext {
+    let api = ExpressApi::new(hardened, key_header);
     let transport: Arc<dyn Transport> = Arc::new(move |req: &RecordedRequest| api.answer(req));
     ScanContext::for_fixture(transport, "", &[("alice@example.test", "alice-pass-1")]).await
 }
@@ -477,4 +496,22 @@ async fn an_optional_authentication_route_is_not_declared_protected() {
         "AUTH001 reported the optional-authentication order route: {auth001:?}"
     );
     assert!(auth001.iter().any(|e| e == "/api/invoices/2001"), "{auth001:?}");
+}
+
+#[tokio::test]
+async fn a_declared_bridge_takes_a_key_sent_in_its_header() {
+    for hardened in [false, true] {
+        let cx = express_context_with(hardened, Some("X-API-Key")).await;
+        let primary = cx
+            .primary()
+            .unwrap_or_else(|| panic!("alice was not logged in: {:?}", cx.login_failures));
+        assert_eq!(primary.presentation(), Some(&Presentation::Header("X-API-Key".into())));
+        let expected: Vec<String> = if hardened {
+            vec![]
+        } else {
+            vec!["/api/v1/session".into()]
+        };
+        assert_eq!(found(&cx, "SESS001").await, expected, "SESS001, hardened: {hardened}");
+        assert_eq!(found(&cx, "SESS007").await, expected, "SESS007, hardened: {hardened}");
+    }
 }

@@ -314,11 +314,12 @@ impl Flows {
                 configured,
             ));
         }
+        let spec_logins = api.map(detect::spec_logins).unwrap_or_default();
+        flows.detect(target, inventory, &spec_logins);
+        // After detection: a logout a stack's package names keeps its family.
         if let Some(api) = api {
             flows.add_declared(target, api);
         }
-        let spec_logins = api.map(detect::spec_logins).unwrap_or_default();
-        flows.detect(target, inventory, &spec_logins);
         for login in &flows.login {
             let _ = login.declared_presentations.set(flows.declared_presentations.clone());
         }

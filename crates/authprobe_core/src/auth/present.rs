@@ -2,8 +2,9 @@
 //! a header of its own or a cookie. The sources, in order: the headers and cookies the
 //! API's spec names in its `apiKey` schemes, what the login answer says (`token_type`),
 //! the schemes the target's 401s challenge with (`WWW-Authenticate`), header names its
-//! 401 bodies mention, `Bearer`, a header and a cookie named after the field the token
-//! came in (`session_token` → `X-Session-Token`), then the common schemes and headers.
+//! 401 bodies mention, `Bearer`, a header named after the field the token came in
+//! (`session_token` → `X-Session-Token`), the other common schemes, a cookie named like
+//! the field, then the common key headers.
 //! Each candidate is tried on an endpoint that refuses anonymous callers; the first that
 //! gets a 2xx is kept. The query parameters a token may be accepted in (which AUTH003
 //! tries) are named here too.
@@ -187,7 +188,8 @@ pub struct Hints<'a> {
 
 /// The candidates to try, deduplicated, at most [`MAX_TRIES`] in all: the spec's key
 /// schemes, `first`, the challenged schemes, the mentioned headers, `Bearer`, the header
-/// and the cookie named after the token's field, then the common schemes and headers.
+/// named after the token's field, the other common schemes, a bare `Authorization`, a
+/// cookie named like the field, then the common key headers.
 pub fn candidates(
     first: &Presentation,
     hints: &Hints<'_>,
@@ -216,21 +218,17 @@ pub fn candidates(
         push(Presentation::Header(header.clone()));
     }
     push(Presentation::bearer());
-    if let Some(field) = hints.token_field {
-        if let Some(header) = header_for_field(field) {
-            push(Presentation::Header(header));
-        }
-        if field
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            push(Presentation::Cookie(field.to_string()));
-        }
+    let field = hints.token_field.filter(|f| header_for_field(f).is_some());
+    if let Some(header) = field.and_then(header_for_field) {
+        push(Presentation::Header(header));
     }
     for scheme in ["Token", "JWT"] {
         push(Presentation::Scheme(scheme.into()));
     }
     push(Presentation::RawAuthorization);
+    if let Some(field) = field {
+        push(Presentation::Cookie(field.to_string()));
+    }
     for header in COMMON_HEADERS {
         push(Presentation::Header((*header).into()));
     }
@@ -351,11 +349,12 @@ mod tests {
                 Presentation::Header("X-Auth-Key".into()),
                 Presentation::bearer(),
                 Presentation::Header("X-Session-Token".into()),
-                Presentation::Cookie("session_token".into()),
+                Presentation::Scheme("Token".into()),
             ]
         );
         assert!(got.len() <= MAX_TRIES);
-        assert!(got.contains(&Presentation::Scheme("Token".into())));
+        assert!(got.contains(&Presentation::Cookie("session_token".into())));
+        assert!(got.contains(&Presentation::Header("X-Access-Token".into())), "{got:?}");
     }
 
     #[test]
