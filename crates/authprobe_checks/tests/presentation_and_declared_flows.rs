@@ -289,6 +289,13 @@ fn express_spec(key_header: Option<&str>) -> Value {
                                  "schema": {"type": "integer"}, "example": 1001}],
                 "security": [{}, {"clientAuth": []}]
             }},
+            "/api/notes": {"get": {"security": [{"clientAuth": []}]}},
+            // As drf-spectacular writes an `AllowAny` view: `{}` last.
+            "/api/notes/{noteId}": {"get": {
+                "parameters": [{"name": "noteId", "in": "path", "required": true,
+                                 "schema": {"type": "integer"}, "example": 3001}],
+                "security": [{"clientAuth": []}, {}]
+            }},
             "/api/invoices/{invoiceId}": {"get": {
                 "parameters": [{"name": "invoiceId", "in": "path", "required": true,
                                  "schema": {"type": "integer"}, "example": 2001}],
@@ -403,6 +410,15 @@ impl ExpressApi {
                 200,
                 json!({"id": 1001, "status": "shipped", "carrier": "DHL", "eta": "2026-12-09"}),
             ),
+            ("GET", "/api/notes") if authed => ScriptedAnswer::json(200, json!([{"id": 3001, "title": "diary"}])),
+            ("GET", "/api/notes") => unauthorized(),
+            // Flawed: the detail view is open to anyone ("share links"), the owner's
+            // private note included.
+            ("GET", "/api/notes/3001") if authed || !self.hardened => ScriptedAnswer::json(
+                200,
+                json!({"id": 3001, "owner": "alice@example.test", "title": "diary", "body": "private"}),
+            ),
+            ("GET", "/api/notes/3001") => unauthorized(),
             ("GET", "/api/invoices/2001") if authed || !self.hardened => ScriptedAnswer::json(
                 200,
                 json!({"id": 2001, "order": 1001, "total": 42.5, "billing_name": "Alice Liddell"}),
@@ -467,9 +483,14 @@ async fn flows_the_spec_declares_run_zero_config_on_the_flawed_api() {
     assert_eq!(found(&cx, "SESS007").await, vec!["/api/v1/session".to_string()]);
     // The key the spec declares in the query (`api_key`) is accepted there.
     assert_eq!(found(&cx, "AUTH003").await, vec!["/api/me".to_string()]);
-    // The invoice is served to anyone; the order, optional by the spec, is not reported.
+    // The invoice is served to anyone, and so is alice's note (its spec says optional, as
+    // a generated spec says of an open view, but it serves her own data); the order,
+    // optional by the spec and nobody's private data, is not reported.
     let auth001 = found(&cx, "AUTH001").await;
-    assert_eq!(auth001, vec!["/api/invoices/2001".to_string()]);
+    assert_eq!(
+        auth001,
+        vec!["/api/invoices/2001".to_string(), "/api/notes/3001".to_string()]
+    );
 }
 
 #[tokio::test]

@@ -44,7 +44,8 @@ crate::declare_check! {
     /// its credential: the same private data, without logging in. API roots (`/`, `/api/`,
     /// `/api/v1/`) say nothing about their children, children of a public collection are
     /// never reported, and neither is an operation the API's spec declares with
-    /// authentication optional (an empty `{}` among its `security` alternatives).
+    /// authentication optional (an empty `{}` among its `security` alternatives) unless
+    /// its anonymous answer carries the scan account's own username or email.
     ///
     /// It also reads what every anonymous answer carries, on any route, linked or not
     /// (discovery tries the commonly exposed ones: debug views, environment and config
@@ -140,11 +141,6 @@ impl MissingAuthentication {
                 continue;
             }
             let declared = cx.declared_protected(endpoint.path());
-            // The spec says authentication is optional here (`security: [{}, …]`): an
-            // anonymous answer is what it declares, whatever its neighbours refuse.
-            if !declared && declared_optional(cx, endpoint.path()) {
-                continue;
-            }
             let Some(protection) = protection(endpoint, &cx.inventory, declared) else {
                 continue;
             };
@@ -164,6 +160,14 @@ impl MissingAuthentication {
             }
             let anonymous_text = anonymous.text();
             let identifies = identifying.iter().any(|s| anonymous_text.contains(s.as_str()));
+            // The spec says authentication is optional here (`security: [{}, …]`): an
+            // anonymous answer is what it declares, whatever its neighbours refuse, unless
+            // it serves the account's own data (its username or email) to anyone. A spec
+            // generated from the code (drf-spectacular adds `{}` for `AllowAny`) declares
+            // the flaw itself; that answer still shows it.
+            if !declared && !identifies && declared_optional(cx, endpoint.path()) {
+                continue;
+            }
             routes.entry(route_of(endpoint.path())).or_default().push(Exposure {
                 path: endpoint.path().to_string(),
                 status: anonymous.status,
