@@ -13,10 +13,8 @@ use crate::spec::{ApiSpec, Operation, SchemeKind, Security};
 use crate::target::Target;
 
 /// Phrases (in an operation's path, `operationId` or summary, split into words) that say
-/// it logs the caller out.
-const LOGOUT_PHRASES: &[&str] = &[
-    "logout", "log out", "signout", "sign out", "log off", "sign off", "logoff",
-];
+/// it logs the caller out. ("Sign off" is left out: in a business API it approves.)
+const LOGOUT_PHRASES: &[&str] = &["logout", "log out", "signout", "sign out", "log off", "logoff"];
 
 /// Words that say an operation ends, refreshes or revokes rather than opens a session.
 const NOT_BRIDGE_WORDS: &[&str] = &[
@@ -29,6 +27,12 @@ const NOT_BRIDGE_WORDS: &[&str] = &[
     "terminate",
     "expire",
     "kill",
+];
+
+/// Words that, beside "session", say the session is a browser's, made from a credential
+/// (not a chat or a workout session).
+const BRIDGE_WORDS: &[&str] = &[
+    "cookie", "cookies", "browser", "web", "key", "token", "exchange", "bridge",
 ];
 
 /// Most bridges the spec may declare that are kept (each is one POST per check using it).
@@ -94,11 +98,15 @@ pub fn is_logout(op: &Operation) -> bool {
     op.method == "POST" && !op.path.contains('{') && !takes_password(op) && says_any(&said(op), LOGOUT_PHRASES)
 }
 
-/// A POST of a fixed path that needs a credential and hands out a session: it declares a
-/// `Set-Cookie` answer, or its path, `operationId` or summary says session; not a logout,
-/// a login, a refresh or a revocation.
+/// A POST of a fixed path that needs a credential, asks for nothing in its body, and hands
+/// out a session: it declares a `Set-Cookie` answer, or its path, `operationId` or summary
+/// says session and browser, cookie, key or token ("Create a browser session from the API
+/// key"); not a logout, a login, a refresh or a revocation. A "chat session" is none.
 pub fn is_bridge(op: &Operation) -> bool {
     if op.method != "POST" || op.path.contains('{') || takes_password(op) || is_logout(op) {
+        return false;
+    }
+    if op.body.as_ref().is_some_and(|b| b.fields.iter().any(|f| f.required)) {
         return false;
     }
     if !matches!(&op.security, Security::Required(names) if !names.is_empty()) {
@@ -108,7 +116,8 @@ pub fn is_bridge(op: &Operation) -> bool {
     if says_any(&said, NOT_BRIDGE_WORDS) {
         return false;
     }
-    op.sets_cookie || said.contains(" session ") || said.contains(" sessions ")
+    let session = said.contains(" session ") || said.contains(" sessions ");
+    op.sets_cookie || (session && says_any(&said, BRIDGE_WORDS))
 }
 
 /// How the spec's `apiKey` schemes take a key: the headers (not `Authorization`, whose
@@ -252,6 +261,18 @@ paths:
       responses: {'204': {description: ok, headers: {Set-Cookie: {schema: {type: string}}}}}
   /api/v1/notes: {post: {summary: Create a note, security: [{key: []}]}}
   /api/v1/open-session: {post: {summary: Open a session}}
+  /api/v1/sessions:
+    post:
+      summary: Start a chat session
+      security: [{key: []}]
+  /api/v1/web-session:
+    post:
+      summary: Open a web session for the key
+      security: [{key: []}]
+      requestBody:
+        content:
+          application/json:
+            schema: {required: [device], properties: {device: {type: string}}}
 "#,
             "s",
         )
@@ -282,6 +303,8 @@ paths:
         assert!(!is_bridge(op(&api, "/api/v1/session/refresh")));
         assert!(!is_bridge(op(&api, "/api/v1/notes")));
         assert!(!is_bridge(op(&api, "/api/v1/open-session")), "no credential needed");
+        assert!(!is_bridge(op(&api, "/api/v1/sessions")), "a chat session");
+        assert!(!is_bridge(op(&api, "/api/v1/web-session")), "asks for a field");
         assert!(!is_bridge(op(&api, "/api/v1/auth/signout")));
     }
 

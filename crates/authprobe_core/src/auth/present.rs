@@ -103,14 +103,14 @@ pub const QUERY_TOKEN_PARAMETERS: &[&str] = &[
 pub const MAX_QUERY_PARAMETERS: usize = 9;
 
 /// The query parameters a token may be accepted in, most likely first: the ones the API's
-/// spec declares (`declared`), the field the login's answer carried the token in
-/// (`session_token`), then [`QUERY_TOKEN_PARAMETERS`]; no repeats, at most
-/// [`MAX_QUERY_PARAMETERS`].
+/// spec declares (`declared`), the field the login's answer carried the token in when
+/// its name has two words or more (`session_token`), then [`QUERY_TOKEN_PARAMETERS`]; no
+/// repeats, at most [`MAX_QUERY_PARAMETERS`].
 pub fn query_parameters(declared: &[String], token_field: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let field = token_field.filter(|f| {
-        !f.is_empty() && f.len() <= 40 && f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    });
+    // A field of two words or more (`session_token`, `authToken`): a lone `access` or `key`
+    // is no parameter name of its own (and `token`, `key` are common names already).
+    let field = token_field.filter(|f| header_for_field(f).is_some_and(|h| h.matches('-').count() >= 2));
     let names = declared
         .iter()
         .map(String::as_str)
@@ -379,6 +379,11 @@ mod tests {
         let plain = query_parameters(&[], None);
         assert_eq!(plain.len(), QUERY_TOKEN_PARAMETERS.len());
         assert_eq!(query_parameters(&[], Some("a b=")).len(), QUERY_TOKEN_PARAMETERS.len());
+        assert_eq!(
+            query_parameters(&[], Some("access")).len(),
+            QUERY_TOKEN_PARAMETERS.len()
+        );
+        assert_eq!(query_parameters(&[], Some("authToken"))[0], "authToken");
     }
 
     #[test]
