@@ -4,6 +4,7 @@ use authprobe_core::auth::vocab::EMAIL_FIELDS;
 use authprobe_core::discovery::{Endpoint, EndpointKind, Inventory};
 use authprobe_core::oracle::responses_match;
 use authprobe_core::probe::ProbeRequest;
+use authprobe_core::spec::Security;
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, ExchangeId, Family, Finding, ProbeResponse, Requirement, ScanContext, Severity,
 };
@@ -41,8 +42,10 @@ crate::declare_check! {
     /// URLs, a sibling object does. A protected endpoint is reported when an anonymous GET
     /// succeeds with a JSON body that carries data and matches what the identity gets with
     /// its credential: the same private data, without logging in. API roots (`/`, `/api/`,
-    /// `/api/v1/`) say nothing about their children, and children of a public collection
-    /// are never reported.
+    /// `/api/v1/`) say nothing about their children, children of a public collection are
+    /// never reported, and neither is an operation the API's spec declares with
+    /// authentication optional (an empty `{}` among its `security` alternatives) unless
+    /// its anonymous answer carries the scan account's own username or email.
     ///
     /// It also reads what every anonymous answer carries, on any route, linked or not
     /// (discovery tries the commonly exposed ones: debug views, environment and config
@@ -157,6 +160,14 @@ impl MissingAuthentication {
             }
             let anonymous_text = anonymous.text();
             let identifies = identifying.iter().any(|s| anonymous_text.contains(s.as_str()));
+            // The spec says authentication is optional here (`security: [{}, …]`): an
+            // anonymous answer is what it declares, whatever its neighbours refuse, unless
+            // it serves the account's own data (its username or email) to anyone. A spec
+            // generated from the code (drf-spectacular adds `{}` for `AllowAny`) declares
+            // the flaw itself; that answer still shows it.
+            if !declared && !identifies && declared_optional(cx, endpoint.path()) {
+                continue;
+            }
             routes.entry(route_of(endpoint.path())).or_default().push(Exposure {
                 path: endpoint.path().to_string(),
                 status: anonymous.status,
@@ -388,6 +399,15 @@ pub fn protection(endpoint: &Endpoint, inventory: &Inventory, declared: bool) ->
                 exchange: r.exchange,
             })
         })
+}
+
+/// Whether the API's spec declares the GET at `path` with an empty security requirement
+/// among its alternatives (`security: [{}, {bearerAuth: []}]`): authentication optional.
+fn declared_optional(cx: &ScanContext, path: &str) -> bool {
+    cx.spec
+        .as_ref()
+        .and_then(|spec| spec.operation_at("GET", path))
+        .is_some_and(|op| op.security == Security::Optional)
 }
 
 /// Refuses anonymous requests (401/403) and serves the identity: authentication-gated.

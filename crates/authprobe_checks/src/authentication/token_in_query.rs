@@ -1,35 +1,19 @@
 use authprobe_core::oracle::Verdict;
 use authprobe_core::probe::ProbeRequest;
-use authprobe_core::spec::{ApiSpec, SchemeKind};
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use url::Url;
 
 use crate::support::owasp;
 
-/// Query parameters that authentication libraries and hand-written middleware read tokens
-/// and API keys from, most common first.
-pub const QUERY_PARAMETERS: &[&str] = &[
-    "access_token",
-    "token",
-    "api_key",
-    "auth_token",
-    "jwt",
-    "apikey",
-    "key",
-    "api-key",
-];
-
-/// Most parameters tried on the endpoint (one request each): the spec's declared names
-/// first, then [`QUERY_PARAMETERS`].
-const MAX_PARAMETERS: usize = 8;
-
 crate::declare_check! {
     /// ## What it does
     /// On an endpoint that serves the scan's identity and refuses anonymous requests,
     /// sends the identity's own valid token in a query parameter instead of the
-    /// `Authorization` header (`?access_token=`, `?token=`, `?api_key=`, `?auth_token=`,
-    /// `?jwt=`, `?apikey=`, `?key=`, `?api-key=`; first the name of any `apiKey` scheme the
-    /// API's spec declares `in: query`, at most eight names) and
+    /// `Authorization` header, in the query parameters the auth layer names: first those
+    /// the API's spec declares for its keys (`apiKey` schemes `in: query`, such as
+    /// `api_key`), then the field the login's answer carried the token in (`session_token`),
+    /// then the common ones (`?access_token=`, `?token=`, `?api_key=`, `?auth_token=`,
+    /// `?jwt=`, `?apikey=`, `?key=`, `?api-key=`), at most nine names, and
     /// judges each answer with the differential oracle: the parameter *authenticates*
     /// when the answer matches the valid-credential baseline, carries the identity's
     /// marker (its username), and differs from the anonymous and garbage-credential ones.
@@ -122,8 +106,7 @@ impl TokenInQueryAccepted {
         let Some((url, baseline)) = chosen else {
             return CheckOutcome::skipped(format!("inconclusive ({})", why_not.join("; ")));
         };
-        let declared = declared_query_keys(cx.spec.as_ref());
-        for param in &parameters(&declared) {
+        for param in &cx.auth().query_token_parameters() {
             // No Authorization header: the parameter is the only credential sent.
             let Ok(resp) = cx
                 .probe
@@ -139,7 +122,7 @@ impl TokenInQueryAccepted {
                         .as_deref()
                         .map(|u| format!("`{u}`"))
                         .unwrap_or_else(|| "the scan's identity".into());
-                    let spec_says = if declared.contains(param) {
+                    let spec_says = if cx.auth().declares_query_parameter(param) {
                         " (the API's spec declares it as an API key in the query)"
                     } else {
                         ""
@@ -165,36 +148,6 @@ impl TokenInQueryAccepted {
     }
 }
 
-/// The names of the `apiKey` schemes the spec declares `in: query`.
-fn declared_query_keys(spec: Option<&ApiSpec>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for scheme in spec.map(|s| s.schemes.as_slice()).unwrap_or_default() {
-        if let SchemeKind::Query(name) = &scheme.kind {
-            if !name.is_empty() && !out.contains(name) {
-                out.push(name.clone());
-            }
-        }
-    }
-    out
-}
-
-/// The parameters tried: the declared names, then the common ones, without repeats (a
-/// declared `api_key` is tried once), at most [`MAX_PARAMETERS`].
-fn parameters(declared: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let names = declared
-        .iter()
-        .map(String::as_str)
-        .chain(QUERY_PARAMETERS.iter().copied());
-    for name in names {
-        if !out.iter().any(|p| p.eq_ignore_ascii_case(name)) {
-            out.push(name.to_string());
-        }
-    }
-    out.truncate(MAX_PARAMETERS);
-    out
-}
-
 /// `url` with `param=token` added to its query (existing parameters are kept).
 pub fn with_query_token(url: &Url, param: &str, token: &str) -> Url {
     let mut out = url.clone();
@@ -218,34 +171,5 @@ mod tests {
             with_query_token(&with_query, "jwt", "x+y").as_str(),
             "http://t/api/notes/?page=2&jwt=x%2By"
         );
-    }
-
-    #[test]
-    fn the_common_parameter_names_are_tried() {
-        for p in ["access_token", "token", "auth_token", "jwt", "api_key", "apikey", "key"] {
-            assert!(parameters(&[]).iter().any(|q| q == p), "{p}");
-        }
-        assert!(parameters(&[]).len() <= MAX_PARAMETERS);
-    }
-
-    #[test]
-    fn a_query_key_the_spec_declares_is_tried_first_within_the_cap() {
-        let spec = ApiSpec::from_text(
-            r#"{"openapi": "3.0.0", "paths": {"/v1/me": {"get": {"security": [{"q": []}]}}},
-                "components": {"securitySchemes": {
-                    "q": {"type": "apiKey", "in": "query", "name": "x_token"},
-                    "h": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-                    "again": {"type": "apiKey", "in": "query", "name": "api_key"}}}}"#,
-            "spec.json",
-        )
-        .unwrap();
-        let declared = declared_query_keys(Some(&spec));
-        assert_eq!(declared.len(), 2, "header keys are not query parameters: {declared:?}");
-        assert!(declared.contains(&"x_token".to_string()) && declared.contains(&"api_key".to_string()));
-        let tried = parameters(&declared);
-        assert_eq!(&tried[..2], &declared[..]);
-        assert_eq!(tried.len(), MAX_PARAMETERS);
-        assert_eq!(tried.iter().filter(|p| *p == "api_key").count(), 1, "{tried:?}");
-        assert!(declared_query_keys(None).is_empty());
     }
 }

@@ -178,7 +178,8 @@ pub(crate) async fn replay_session(
 }
 
 /// Why no bridge was tried, for skip reasons.
-pub(crate) const BRIDGES_NEED_WRITES: &str = "token-to-session endpoints are guesses, tried only with --allow-writes";
+pub(crate) const BRIDGES_NEED_WRITES: &str =
+    "the API's spec declares no token-to-session operation, and other token-to-session endpoints are guesses, tried only with --allow-writes";
 
 /// `N s` / `N min` / `N h` / `N days`, for messages.
 pub(crate) fn human_duration(secs: i64) -> String {

@@ -16,9 +16,10 @@ crate::declare_check! {
     /// Obtains a pre-login session id the way a browser would — the session cookie the
     /// login page issues to an anonymous visitor, or, when the server issues none, an
     /// attacker-chosen id planted in the cookie jar — and logs in with it: through the
-    /// scan's form login flow (Django's `LoginView` or any HTML login form), and, with
-    /// `--allow-writes` only, through token-to-session bridges (an endpoint that takes a
-    /// Bearer token and answers with a session cookie: a guess from its path, so a write).
+    /// scan's form login flow (Django's `LoginView` or any HTML login form), and through
+    /// token-to-session bridges (an endpoint that takes the identity's token and answers
+    /// with a session cookie): those the API's spec declares, and, with `--allow-writes`
+    /// only, those guessed from their path.
     /// Then it replays **only the
     /// pre-login session id** at an endpoint that serves the identity, and asks the
     /// differential oracle whether the answer is that of the logged-in user. A planted id
@@ -101,7 +102,7 @@ impl SessionFixation {
             Err(why) => return CheckOutcome::skipped(why),
         };
         let cookie = cx.auth().session_cookie();
-        let bridges = if cx.primary().and_then(|p| p.scheme()).is_some() {
+        let bridges = if cx.primary().and_then(|p| p.token()).is_some() {
             cx.auth().session_bridges()
         } else {
             Vec::new()

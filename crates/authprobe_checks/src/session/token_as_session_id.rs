@@ -11,9 +11,10 @@ crate::declare_check! {
     /// Looks for a session id that escapes its `HttpOnly` cookie:
     /// - the scan's Bearer/Token credential **equal to** a session cookie value (one secret
     ///   doing two jobs);
-    /// - a token-to-session bridge (an endpoint that takes a Bearer token and answers with
-    ///   a session cookie) that also **echoes the session id in its response body**. A
-    ///   bridge is a guess from its path, so it is tried only with `--allow-writes`.
+    /// - a token-to-session bridge (an endpoint that takes the identity's token and
+    ///   answers with a session cookie) that also **echoes the session id in its response
+    ///   body**. A bridge the API's spec declares is tried on every scan; one guessed from
+    ///   its path only with `--allow-writes`.
     ///
     /// An echoed value is replayed, alone, as the session cookie at an endpoint that
     /// serves the identity; the differential oracle confirms it is a live session id.
@@ -90,7 +91,7 @@ impl TokenAsSessionId {
                 }
             }
         }
-        let Some(identity) = cx.primary().filter(|p| p.scheme().is_some()) else {
+        let Some(identity) = cx.primary().filter(|p| p.token().is_some()) else {
             return findings.into();
         };
         let bridges = cx.auth().session_bridges();

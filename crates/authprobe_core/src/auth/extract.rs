@@ -34,6 +34,8 @@ const MAX_DEPTH: usize = 6;
 pub struct BodyCredentials {
     /// The first JWT-shaped value not under a refresh-like key.
     pub access_jwt: Option<String>,
+    /// The key the JWT came from (`access`, `accessToken`, `session_token`).
+    pub access_key: Option<String>,
     /// The first opaque value under a token-like key.
     pub opaque: Option<String>,
     /// The key the opaque value came from (`token`, `key`, `auth_token`).
@@ -100,7 +102,10 @@ fn read_string(key: &str, value: &str, found: &mut BodyCredentials) {
         return;
     }
     if jwt {
-        found.access_jwt.get_or_insert_with(|| value.to_string());
+        if found.access_jwt.is_none() {
+            found.access_jwt = Some(value.to_string());
+            found.access_key = Some(key.to_string());
+        }
     } else if TOKEN_KEYS.contains(&norm.as_str()) && opaque_like(value) && found.opaque.is_none() {
         found.opaque = Some(value.to_string());
         found.opaque_key = Some(key.to_string());
@@ -183,6 +188,7 @@ mod tests {
         assert_eq!(found.opaque_key.as_deref(), Some("auth_token"));
         let camel = from_body(&json!({"result": {"accessToken": JWT, "refreshToken": "r".repeat(20)}}));
         assert_eq!(camel.access_jwt.as_deref(), Some(JWT));
+        assert_eq!(camel.access_key.as_deref(), Some("accessToken"));
         assert!(camel.refresh.is_some());
     }
 

@@ -144,6 +144,12 @@ pub struct Identity {
     /// The cookie the refresh token is held in, when the login set it as one
     /// (Flask-JWT-Extended's `refresh_token_cookie`): a refresh presents it the same way.
     pub refresh_cookie: Option<String>,
+    /// The body field the login's token came from (`session_token`, `api_key`), when it
+    /// came from one: the API may want it in a header or a cookie of that name.
+    pub token_field: Option<String>,
+    /// How the API's spec says keys are presented (its `apiKey` schemes): tried first
+    /// when the token's presentation is settled.
+    pub declared_presentations: Vec<Presentation>,
 }
 
 impl Identity {
@@ -166,6 +172,8 @@ impl Identity {
             login_exchange: None,
             login_url: None,
             refresh_cookie: None,
+            token_field: None,
+            declared_presentations: Vec::new(),
         }
     }
 

@@ -15,6 +15,7 @@
 //! token endpoints, and the JSON and HTML logins of other frameworks.
 
 pub mod attribution;
+pub mod declared;
 pub mod detect;
 pub mod extract;
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub mod spec;
 pub mod view;
 pub mod vocab;
 
+pub use declared::{BridgeFlow, BridgeSpec};
 pub use identity::{Credential, Identity, LoginError, LoginKind, Presentation, SuppliedToken};
 pub use login::LoginFailure;
 pub use run::{AttemptAnswer, AttemptOptions, LoginShape, Refreshed, CROSS_SITE_HEADERS};
@@ -87,6 +89,9 @@ pub mod family {
     pub const OAUTH2: &str = "oauth2";
     /// A logout endpoint the API links to from its own responses.
     pub const LINKED: &str = "linked";
+    /// A flow the API's spec declares by what its operation says it does (a sign-out, a
+    /// token-to-session bridge), whichever login it goes with.
+    pub const DECLARED: &str = "declared";
 
     /// Whether `family` is Django's or one of its packages' (DRF authtoken, simplejwt,
     /// dj-rest-auth, knox, Django's login form and admin): what lets a check word a finding
@@ -115,6 +120,9 @@ pub struct Flow<S> {
     /// How the API took the tokens this login issued, once a login settled it (the scheme
     /// or header it accepted): later logins through the flow present theirs the same way.
     settled: std::sync::Mutex<Option<Presentation>>,
+    /// How the API's spec says keys are presented (its `apiKey` schemes' headers and
+    /// cookies): a login's token is tried so first.
+    declared_presentations: OnceLock<Vec<Presentation>>,
 }
 
 impl<S> Flow<S> {
@@ -128,6 +136,7 @@ impl<S> Flow<S> {
             seen_as: OnceLock::new(),
             learned: std::sync::Mutex::new(None),
             settled: std::sync::Mutex::new(None),
+            declared_presentations: OnceLock::new(),
         })
     }
 
@@ -170,6 +179,12 @@ pub struct Flows {
     /// Password-reset requests (`{"email"}`): they mail the account, so only bursts of
     /// scanner-made addresses go there.
     pub password_reset: Vec<FieldFlow>,
+    /// Operations the spec declares that trade a token for a session cookie.
+    pub bridge: Vec<BridgeFlow>,
+    /// How the spec's `apiKey` schemes take a key in a header or a cookie.
+    declared_presentations: Vec<Presentation>,
+    /// The query parameters the spec's `apiKey` schemes take a key in.
+    declared_query_parameters: Vec<String>,
     /// Paths the API's spec declares: detected flows there are `spec` flows.
     spec_paths: std::collections::HashSet<String>,
     /// The request bodies the spec declares for POSTs, by path.
@@ -301,6 +316,13 @@ impl Flows {
         }
         let spec_logins = api.map(detect::spec_logins).unwrap_or_default();
         flows.detect(target, inventory, &spec_logins);
+        // After detection: a logout a stack's package names keeps its family.
+        if let Some(api) = api {
+            flows.add_declared(target, api);
+        }
+        for login in &flows.login {
+            let _ = login.declared_presentations.set(flows.declared_presentations.clone());
+        }
         Ok(flows)
     }
 
@@ -545,6 +567,7 @@ impl Flows {
         urls.extend(self.password_change.iter().map(|f| f.url.clone()));
         urls.extend(self.verify.iter().map(|f| f.url.clone()));
         urls.extend(self.password_reset.iter().map(|f| f.url.clone()));
+        urls.extend(self.bridge.iter().map(|f| f.url.clone()));
         urls
     }
 
@@ -584,7 +607,7 @@ impl Flows {
             .filter(|f| {
                 f.source == FlowSource::Configured
                     || f.family == login.family
-                    || f.family == family::LINKED
+                    || matches!(f.family, family::LINKED | family::DECLARED)
                     || (session && matches!(f.family, family::DJANGO_FORM | family::FORM))
             })
             .collect()
@@ -617,6 +640,7 @@ impl Flows {
         out.extend(self.identity.iter().map(|f| line("identity", f)));
         out.extend(self.verify.iter().map(|f| line("verify", f)));
         out.extend(self.password_reset.iter().map(|f| line("password_reset", f)));
+        out.extend(self.bridge.iter().map(|f| line("bridge", f)));
         out
     }
 }

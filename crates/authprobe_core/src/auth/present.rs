@@ -1,8 +1,13 @@
 //! Learning how a token is presented: `Authorization: <scheme>`, a bare `Authorization`,
-//! or a header of its own. The sources, in order: what the login answer says
-//! (`token_type`), the schemes the target's 401s challenge with (`WWW-Authenticate`),
-//! header names its 401 bodies mention, then the common schemes. Each candidate is tried
-//! on an endpoint that refuses anonymous callers; the first that gets a 2xx is kept.
+//! a header of its own or a cookie. The sources, in order: the headers and cookies the
+//! API's spec names in its `apiKey` schemes, what the login answer says (`token_type`),
+//! the schemes the target's 401s challenge with (`WWW-Authenticate`), header names its
+//! 401 bodies mention, `Bearer`, a header named after the field the token came in
+//! (`session_token` → `X-Session-Token`), the other common schemes, a cookie named like
+//! the field, then the common key headers.
+//! Each candidate is tried on an endpoint that refuses anonymous callers; the first that
+//! gets a 2xx is kept. The query parameters a token may be accepted in (which AUTH003
+//! tries) are named here too.
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -12,8 +17,8 @@ use crate::auth::identity::{Credential, Identity, Presentation};
 use crate::discovery::{EndpointKind, Inventory};
 use crate::probe::{Probe, ProbeRequest};
 
-/// Most presentations tried for one token (each is one GET).
-const MAX_TRIES: usize = 8;
+/// Most presentations tried for one token (each is one GET per verification URL).
+const MAX_TRIES: usize = 10;
 
 /// Headers APIs commonly take a key in, tried after the `Authorization` forms.
 const COMMON_HEADERS: &[&str] = &["X-API-Key", "X-Auth-Token", "X-Access-Token"];
@@ -81,9 +86,117 @@ pub fn scheme_from_token_type(token_type: &str) -> Option<String> {
     })
 }
 
-/// The candidates to try after `first`, deduplicated, at most [`MAX_TRIES`] in all.
-pub fn candidates(first: &Presentation, challenged: &[String], mentioned: &[String]) -> Vec<Presentation> {
-    let mut out = vec![first.clone()];
+/// Query parameters that authentication libraries and hand-written middleware read tokens
+/// and API keys from, most common first.
+pub const QUERY_TOKEN_PARAMETERS: &[&str] = &[
+    "access_token",
+    "token",
+    "api_key",
+    "auth_token",
+    "jwt",
+    "apikey",
+    "key",
+    "api-key",
+];
+
+/// Most query parameters a token is tried in.
+pub const MAX_QUERY_PARAMETERS: usize = 9;
+
+/// The query parameters a token may be accepted in, most likely first: the ones the API's
+/// spec declares (`declared`), the field the login's answer carried the token in when
+/// its name has two words or more (`session_token`), then [`QUERY_TOKEN_PARAMETERS`]; no
+/// repeats, at most [`MAX_QUERY_PARAMETERS`].
+pub fn query_parameters(declared: &[String], token_field: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    // A field of two words or more (`session_token`, `authToken`): a lone `access` or `key`
+    // is no parameter name of its own (and `token`, `key` are common names already).
+    let field = token_field.filter(|f| header_for_field(f).is_some_and(|h| h.matches('-').count() >= 2));
+    let names = declared
+        .iter()
+        .map(String::as_str)
+        .chain(field)
+        .chain(QUERY_TOKEN_PARAMETERS.iter().copied());
+    for name in names {
+        if !out.iter().any(|p| p.eq_ignore_ascii_case(name)) {
+            out.push(name.to_string());
+        }
+    }
+    out.truncate(MAX_QUERY_PARAMETERS);
+    out
+}
+
+/// The header named after the field a token came in: `X-` and the field's words, each
+/// capitalised, joined by hyphens (`session_token` → `X-Session-Token`, `authToken` →
+/// `X-Auth-Token`, `api_key` → `X-API-Key`). `None` for a field that is no name.
+pub fn header_for_field(field: &str) -> Option<String> {
+    if field.is_empty()
+        || field.len() > 40
+        || !field
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return None;
+    }
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in field.chars() {
+        if c == '_' || c == '-' {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.push(c.to_ascii_lowercase());
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    // A field named as a header already (`x_auth_token`).
+    if words.first().is_some_and(|w| w == "x") {
+        words.remove(0);
+    }
+    if words.is_empty() {
+        return None;
+    }
+    let cased: Vec<String> = words
+        .iter()
+        .map(|w| match w.as_str() {
+            "api" => "API".to_string(),
+            _ => {
+                let mut chars = w.chars();
+                let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or_default();
+                format!("{first}{}", chars.as_str())
+            }
+        })
+        .collect();
+    Some(format!("X-{}", cased.join("-")))
+}
+
+/// What settling knows before it tries: the spec's key schemes (tried first) and the field
+/// the token came in.
+#[derive(Debug, Clone, Default)]
+pub struct Hints<'a> {
+    pub declared: &'a [Presentation],
+    pub token_field: Option<&'a str>,
+}
+
+/// The candidates to try, deduplicated, at most [`MAX_TRIES`] in all: the spec's key
+/// schemes, `first`, the challenged schemes, the mentioned headers, `Bearer`, the header
+/// named after the token's field, the other common schemes, a bare `Authorization`, a
+/// cookie named like the field, then the common key headers.
+pub fn candidates(
+    first: &Presentation,
+    hints: &Hints<'_>,
+    challenged: &[String],
+    mentioned: &[String],
+) -> Vec<Presentation> {
+    let mut out: Vec<Presentation> = Vec::new();
     let mut push = |p: Presentation| {
         let dup = out.iter().any(|q| match (q, &p) {
             (Presentation::Scheme(a), Presentation::Scheme(b)) => a.eq_ignore_ascii_case(b),
@@ -94,16 +207,28 @@ pub fn candidates(first: &Presentation, challenged: &[String], mentioned: &[Stri
             out.push(p);
         }
     };
+    for p in hints.declared {
+        push(p.clone());
+    }
+    push(first.clone());
     for scheme in challenged {
         push(Presentation::Scheme(scheme.clone()));
     }
     for header in mentioned {
         push(Presentation::Header(header.clone()));
     }
-    for scheme in ["Bearer", "Token", "JWT"] {
+    push(Presentation::bearer());
+    let field = hints.token_field.filter(|f| header_for_field(f).is_some());
+    if let Some(header) = field.and_then(header_for_field) {
+        push(Presentation::Header(header));
+    }
+    for scheme in ["Token", "JWT"] {
         push(Presentation::Scheme(scheme.into()));
     }
     push(Presentation::RawAuthorization);
+    if let Some(field) = field {
+        push(Presentation::Cookie(field.to_string()));
+    }
     for header in COMMON_HEADERS {
         push(Presentation::Header((*header).into()));
     }
@@ -154,8 +279,13 @@ pub async fn settle(probe: &Probe, inventory: &Inventory, urls: &[Url], identity
         return None;
     }
     let value = value.clone();
+    let hints = Hints {
+        declared: &identity.declared_presentations,
+        token_field: identity.token_field.as_deref(),
+    };
     let tries = candidates(
         presentation,
+        &hints,
         &challenged_schemes(inventory),
         &mentioned_headers(inventory),
     );
@@ -187,6 +317,7 @@ mod tests {
     fn candidates_put_the_challenge_first_and_never_repeat() {
         let got = candidates(
             &Presentation::bearer(),
+            &Hints::default(),
             &["JWT".into(), "bearer".into()],
             &["X-API-Key".into()],
         );
@@ -202,6 +333,57 @@ mod tests {
                 Presentation::Header("X-Access-Token".into()),
             ]
         );
+    }
+
+    #[test]
+    fn the_specs_key_header_goes_first_and_the_fields_own_header_follows_bearer() {
+        let declared = [Presentation::Header("X-Auth-Key".into())];
+        let hints = Hints {
+            declared: &declared,
+            token_field: Some("session_token"),
+        };
+        let got = candidates(&Presentation::bearer(), &hints, &[], &[]);
+        assert_eq!(
+            &got[..4],
+            &[
+                Presentation::Header("X-Auth-Key".into()),
+                Presentation::bearer(),
+                Presentation::Header("X-Session-Token".into()),
+                Presentation::Scheme("Token".into()),
+            ]
+        );
+        assert!(got.len() <= MAX_TRIES);
+        assert!(got.contains(&Presentation::Cookie("session_token".into())));
+        assert!(got.contains(&Presentation::Header("X-Access-Token".into())), "{got:?}");
+    }
+
+    #[test]
+    fn headers_are_named_after_token_fields() {
+        assert_eq!(header_for_field("session_token").as_deref(), Some("X-Session-Token"));
+        assert_eq!(header_for_field("auth_token").as_deref(), Some("X-Auth-Token"));
+        assert_eq!(header_for_field("api_key").as_deref(), Some("X-API-Key"));
+        assert_eq!(header_for_field("apiKey").as_deref(), Some("X-API-Key"));
+        assert_eq!(header_for_field("accessToken").as_deref(), Some("X-Access-Token"));
+        assert_eq!(header_for_field("x-auth-token").as_deref(), Some("X-Auth-Token"));
+        assert_eq!(header_for_field("token").as_deref(), Some("X-Token"));
+        assert_eq!(header_for_field("a b"), None);
+        assert_eq!(header_for_field(""), None);
+    }
+
+    #[test]
+    fn query_parameters_put_the_declared_and_the_tokens_field_first() {
+        let got = query_parameters(&["api_key".into(), "x_token".into()], Some("session_token"));
+        assert_eq!(&got[..3], &["api_key", "x_token", "session_token"]);
+        assert_eq!(got.iter().filter(|p| *p == "api_key").count(), 1);
+        assert_eq!(got.len(), MAX_QUERY_PARAMETERS);
+        let plain = query_parameters(&[], None);
+        assert_eq!(plain.len(), QUERY_TOKEN_PARAMETERS.len());
+        assert_eq!(query_parameters(&[], Some("a b=")).len(), QUERY_TOKEN_PARAMETERS.len());
+        assert_eq!(
+            query_parameters(&[], Some("access")).len(),
+            QUERY_TOKEN_PARAMETERS.len()
+        );
+        assert_eq!(query_parameters(&[], Some("authToken"))[0], "authToken");
     }
 
     #[test]

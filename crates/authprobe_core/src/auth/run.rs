@@ -515,6 +515,18 @@ impl Flow<LoginSpec> {
             let _ = self.seen_as.set(super::family::KNOX);
         }
         let configured = configured_presentation(spec).or_else(|| self.settled_presentation());
+        // The body field the token came from (`session_token` → `X-Session-Token`), and
+        // the spec's key schemes: where settling looks first, unless it is settled already.
+        let token_field = match (&access, &token) {
+            (Some(a), _) if body.access_jwt.as_ref() == Some(a) => body.access_key.clone(),
+            (None, Some(t)) if body.opaque.as_ref() == Some(t) => body.opaque_key.clone(),
+            _ => None,
+        };
+        let declared_presentations = if configured.is_none() {
+            self.declared_presentations()
+        } else {
+            Vec::new()
+        };
         let hinted = body
             .token_type
             .as_deref()
@@ -567,6 +579,8 @@ impl Flow<LoginSpec> {
             login_exchange: Some(resp.exchange),
             login_url: Some(self.url.clone()),
             refresh_cookie,
+            token_field,
+            declared_presentations,
         })
     }
 

@@ -104,7 +104,7 @@ impl<'a> AuthView<'a> {
         self.flows.logout.iter().find(|f| {
             matches!(
                 f.family,
-                family::LINKED | family::DJANGO_FORM | family::FORM | family::CONFIGURED
+                family::LINKED | family::DECLARED | family::DJANGO_FORM | family::FORM | family::CONFIGURED
             )
         })
     }
@@ -232,12 +232,32 @@ impl<'a> AuthView<'a> {
             .map(|c| (c.name, c.value))
     }
 
-    /// Token-to-session bridges: endpoints that refuse anonymous requests, answer the
-    /// identity's GET with `405` (POST only), and whose path says login or session (e.g.
-    /// `/api/token-login/`). They are guesses, not flows (a POST-only `/session/transfer/`
-    /// may revoke the very token it is sent), so they are granted only with write probes on.
+    /// The query parameters a token may be accepted in, most likely first: the ones the
+    /// API's spec declares for its keys (`apiKey` `in: query`), the field the primary
+    /// identity's login carried its token in, then the common names.
+    pub fn query_token_parameters(&self) -> Vec<String> {
+        let field = self.primary().and_then(|p| p.token_field.as_deref());
+        super::present::query_parameters(self.flows.declared_query_parameters(), field)
+    }
+
+    /// Whether the API's spec declares `name` as a query parameter its keys go in.
+    pub fn declares_query_parameter(&self, name: &str) -> bool {
+        self.flows
+            .declared_query_parameters()
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(name))
+    }
+
+    /// Token-to-session bridges: first the operations the API's spec declares as one
+    /// (flows, sent zero-config), then guesses: endpoints that refuse anonymous requests,
+    /// answer the identity's GET with `405` (POST only), and whose path says login or
+    /// session (e.g. `/api/token-login/`). A guess is not a flow (a POST-only
+    /// `/session/transfer/` may revoke the very token it is sent), so it is granted only
+    /// with write probes on.
     pub fn session_bridges(&self) -> Vec<Url> {
-        self.inventory
+        let mut out: Vec<Url> = self.flows.bridge.iter().map(|f| f.url.clone()).collect();
+        let guesses = self
+            .inventory
             .endpoints
             .iter()
             .filter(|e| !e.kind.takes_credentials() && !e.kind.is_token_endpoint())
@@ -247,9 +267,12 @@ impl<'a> AuthView<'a> {
             })
             .filter(|e| e.anonymously_refused() && e.authenticated.as_ref().is_some_and(|r| r.status == 405))
             .map(|e| e.url.clone())
-            .take(MAX_BRIDGES)
+            .filter(|url| !out.contains(url))
+            .take(MAX_BRIDGES.saturating_sub(out.len()))
             .filter(|url| self.probe.allow_write(url, WriteGrant::AnyIdentity))
-            .collect()
+            .collect::<Vec<Url>>();
+        out.extend(guesses);
+        out
     }
 
     /// Trades `identity`'s token for a session at the bridge `url` (a POST carrying the
@@ -257,6 +280,9 @@ impl<'a> AuthView<'a> {
     /// success. The session it issues (a cookie set into `jar`, or a session-id field of
     /// its body) is registered with the redactor.
     pub async fn bridge(&self, url: &Url, identity: &Identity, jar: Arc<CookieJar>) -> Option<ProbeResponse> {
+        if let Some(flow) = self.flows.bridge_at(url) {
+            flow.note_used();
+        }
         let req =
             identity.authorize(ProbeRequest::post_json(url.clone(), &serde_json::json!({})).with_jar(jar.clone()));
         let resp = self.probe.send(req).await.ok().filter(ProbeResponse::is_success)?;

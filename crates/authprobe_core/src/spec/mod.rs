@@ -102,6 +102,9 @@ pub struct Operation {
     pub summary: Option<String>,
     /// What its request body takes, when it declares one.
     pub body: Option<BodySchema>,
+    /// Whether one of its responses declares a `Set-Cookie` header (an operation that
+    /// hands out a cookie: a session, say).
+    pub sets_cookie: bool,
 }
 
 /// Verbs that, opening an operation's summary, say it acts: "Re-create the demo data",
@@ -317,6 +320,7 @@ impl ApiSpec {
                         operation_id: op.get("operationId").and_then(Value::as_str).map(str::to_string),
                         summary: summary_of(op),
                         body: body::body_schema(&doc, op, &params),
+                        sets_cookie: sets_cookie(&doc, op),
                     });
                 }
             }
@@ -335,6 +339,49 @@ impl ApiSpec {
     pub fn scheme(&self, name: &str) -> Option<&SecurityScheme> {
         self.schemes.iter().find(|s| s.name == name)
     }
+
+    /// The operation a request for `method` and the concrete `path` (`/api/posts/7`)
+    /// reaches: its template matches segment by segment (a `{param}` matches any one
+    /// segment; trailing slashes aside), and of several the most literal wins
+    /// (`/api/posts/feed` over `/api/posts/{id}`).
+    pub fn operation_at(&self, method: &str, path: &str) -> Option<&Operation> {
+        let segments = |p: &str| -> Vec<String> { p.trim_matches('/').split('/').map(str::to_string).collect() };
+        let wanted = segments(path);
+        self.operations
+            .iter()
+            .filter(|o| o.method.eq_ignore_ascii_case(method))
+            .filter_map(|o| {
+                let template = segments(&o.path);
+                if template.len() != wanted.len() {
+                    return None;
+                }
+                let mut params = 0;
+                for (t, w) in template.iter().zip(&wanted) {
+                    if t.starts_with('{') && t.ends_with('}') && !w.is_empty() {
+                        params += 1;
+                    } else if t != w {
+                        return None;
+                    }
+                }
+                Some((params, o))
+            })
+            .min_by_key(|(params, _)| *params)
+            .map(|(_, o)| o)
+    }
+}
+
+/// Whether any of an operation's responses declares a `Set-Cookie` header (3.x
+/// `responses.*.headers`, 2.0 the same).
+fn sets_cookie(doc: &Document, op: &Value) -> bool {
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+        return false;
+    };
+    responses.values().any(|r| {
+        doc.resolve(r)
+            .get("headers")
+            .and_then(Value::as_object)
+            .is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("set-cookie")))
+    })
 }
 
 /// The `summary` of an operation, cut to a few hundred characters.
