@@ -7,21 +7,20 @@ use serde_json::Value;
 
 use crate::cookies::SetCookie;
 
-/// Keys whose string value is a credential, compared after lowercasing and dropping `_`
-/// and `-` (`access_token`, `accessToken`, `auth-token` are all `accesstoken`/`authtoken`).
-const TOKEN_KEYS: &[&str] = &[
-    "access",
-    "accesstoken",
-    "token",
-    "authtoken",
-    "key",
-    "apikey",
-    "sessiontoken",
-    "jwt",
-    "idtoken",
-    "bearer",
-    "bearertoken",
-];
+/// Keys whose string value is a credential whatever else they say, compared after
+/// lowercasing and dropping `_` and `-`; beyond these, any key that ends in `token` or `key`
+/// (`api_token`, `accessToken`, `auth-token`, `apiKey`, `session_token`) is one.
+const TOKEN_KEYS: &[&str] = &["access", "jwt", "bearer"];
+
+/// Words that make a `…token`/`…key` key no credential of the caller's: anti-CSRF tokens,
+/// a token's type, public keys, idempotency and cache keys.
+const NOT_CREDENTIAL_WORDS: &[&str] = &["csrf", "xsrf", "type", "public", "idempotency", "cache"];
+
+/// Whether a (normalised) key names a credential.
+fn is_token_key(norm: &str) -> bool {
+    let named = TOKEN_KEYS.contains(&norm) || norm.ends_with("token") || norm.ends_with("key");
+    named && !NOT_CREDENTIAL_WORDS.iter().any(|w| norm.contains(w))
+}
 
 /// Shortest opaque value taken for a token (DRF keys are 40, knox 64; an `id` of `7` is not).
 const MIN_OPAQUE_LEN: usize = 16;
@@ -106,7 +105,7 @@ fn read_string(key: &str, value: &str, found: &mut BodyCredentials) {
             found.access_jwt = Some(value.to_string());
             found.access_key = Some(key.to_string());
         }
-    } else if TOKEN_KEYS.contains(&norm.as_str()) && opaque_like(value) && found.opaque.is_none() {
+    } else if is_token_key(&norm) && opaque_like(value) && found.opaque.is_none() {
         found.opaque = Some(value.to_string());
         found.opaque_key = Some(key.to_string());
     }
@@ -190,6 +189,17 @@ mod tests {
         assert_eq!(camel.access_jwt.as_deref(), Some(JWT));
         assert_eq!(camel.access_key.as_deref(), Some("accessToken"));
         assert!(camel.refresh.is_some());
+    }
+
+    #[test]
+    fn any_key_ending_in_token_or_key_holds_a_credential() {
+        let laravel = from_body(&json!({"api_token": "LBfK8XDWuHPYYx5oDPhdH7w0e5SZb379RCCl", "token_type": "Bearer"}));
+        assert_eq!(laravel.opaque_key.as_deref(), Some("api_token"));
+        assert_eq!(laravel.token_type.as_deref(), Some("Bearer"));
+        let nested = from_body(&json!({"result": {"personalAccessToken": "pat_4b1f0c2d9e8a7b6c5d4e"}}));
+        assert_eq!(nested.opaque_key.as_deref(), Some("personalAccessToken"));
+        let not_mine = from_body(&json!({"csrf_token": "f3a9c1d2e4b5a6978812", "public_key": "MFkwEwYHKoZIzj0CAQYI"}));
+        assert_eq!(not_mine, BodyCredentials::default());
     }
 
     #[test]
