@@ -12,6 +12,7 @@ use std::sync::{Arc, LazyLock};
 use url::Url;
 
 use super::detect::AuthRecognizer;
+use super::identity::{Credential, Identity};
 use super::spec::{BodyEncoding, FieldSpec, LoginSpec, LogoutSpec, RefreshSpec};
 use super::{family, logouts_beside, parent, vocab, Flow, FlowSource, Flows, LOGOUT_WORDS, MAX_LOGOUTS};
 use crate::cookies::CookieJar;
@@ -19,7 +20,7 @@ use crate::discovery::{
     changes_state, classify, fetch_all, kept, Discovered, Endpoint, EndpointKind, FoundBy, Inventory,
 };
 use crate::html::{self, Form};
-use crate::probe::{Probe, ProbeResponse};
+use crate::probe::{Probe, ProbeRequest, ProbeResponse};
 
 /// Most pages a page links to that are fetched (sign-in, reset and token links).
 const MAX_LINKED_PAGES: usize = 6;
@@ -264,6 +265,59 @@ fn page_session(resp: &ProbeResponse) -> Option<Arc<CookieJar>> {
     Some(Arc::new(jar))
 }
 
+/// Most pages fetched as a signed-in identity to find its sign-out control.
+const MAX_SIGNED_IN_PAGES: usize = 2;
+
+/// Sign-out controls are shown to signed-in users only (a layout's `button_to "Sign out"`
+/// behind `if authenticated?`): after a form login, the page the login sent the browser
+/// to and the site's root are read as `identity` (GET only), and each sign-out form
+/// there becomes a logout flow (POST allowed at its action). Token identities see no
+/// signed-in page and are left alone.
+pub async fn add_signed_in_sign_outs(probe: &Probe, flows: &mut Flows, identity: &Identity, root: &Url) {
+    if !matches!(identity.credential, Credential::Session(_)) {
+        return;
+    }
+    let landing = identity
+        .login_exchange
+        .and_then(|id| probe.exchange(id))
+        .and_then(|x| x.response)
+        .and_then(|r| {
+            let location = r
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("location"))?
+                .1
+                .clone();
+            let login = identity.login_url.as_ref()?;
+            same_origin(login, &location)
+        });
+    let mut pages: Vec<Url> = landing.into_iter().collect();
+    if !pages.contains(root) {
+        pages.push(root.clone());
+    }
+    pages.truncate(MAX_SIGNED_IN_PAGES);
+    for page in pages {
+        if changes_state(page.path()) {
+            continue;
+        }
+        let Ok(resp) = probe.send(identity.authorize(ProbeRequest::get(page.clone()))).await else {
+            continue;
+        };
+        if !(resp.is_success() && resp.is_html()) {
+            continue;
+        }
+        for form in html::forms(&resp.text()) {
+            let Some(action) = form.target(&page).filter(|a| a.origin() == page.origin()) else {
+                continue;
+            };
+            if is_sign_out_form(&form, &action) {
+                probe.allow_post(&action);
+                flows.add_sign_out(action, &page, FlowSource::Html);
+            }
+        }
+    }
+}
+
 impl Flows {
     /// Adds the flows the inventory's HTML pages show: login forms (a form family login
     /// at the form's action, or an OAuth 2 password grant carrying the page's client),
@@ -332,8 +386,11 @@ impl Flows {
             return;
         }
         let mut spec = LoginSpec::form_preset(action.path());
+        let mut source = source;
         if action.path() != e.url.path() {
+            // The endpoint itself was learned from the form.
             spec.page = Some(e.url.path().to_string());
+            source = FlowSource::Html;
         }
         let read = super::form::read_form(form);
         if let Some(name) = read.username_field {
