@@ -53,7 +53,8 @@ pub async fn read(probe: &Probe, discovered: &mut Discovered) {
                 }
             }
         }
-        wanted.truncate(room);
+        // A share of the budget: a GET per page.
+        wanted.truncate(room.min(probe.remaining_budget() / 50));
         if wanted.is_empty() {
             break;
         }

@@ -28,6 +28,24 @@ const MAX_BUNDLE_BYTES: usize = 2 * 1024 * 1024;
 const MAX_ROUTES: usize = 16;
 /// Most pages whose scripts are read.
 const MAX_PAGES: usize = 20;
+/// Words of the paths of scripts that are libraries, not the app's own code (a Vite or
+/// webpack vendor chunk, an API docs UI, the Django admin's scripts).
+const LIBRARY_WORDS: &[&str] = &[
+    "vendor",
+    "polyfill",
+    "runtime",
+    "jquery",
+    "bootstrap",
+    "analytics",
+    "gtag",
+    "recaptcha",
+    "swagger-ui",
+    "redoc",
+    "rapidoc",
+    "scalar",
+    "/admin/js/",
+    "/rest_framework/",
+];
 
 /// What a route found in a script is for, from its name and how it is called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -80,14 +98,12 @@ pub async fn read(probe: &Probe, discovered: &mut Discovered) {
             }
         }
     }
-    // An app's own code before the libraries it ships beside it.
-    bundles.sort_by_key(|u| {
+    // Libraries name no route of the app's: only its own code is read.
+    bundles.retain(|u| {
         let p = u.path().to_ascii_lowercase();
-        ["vendor", "polyfill", "runtime", "jquery", "bootstrap", "analytics"]
-            .iter()
-            .any(|w| p.contains(w))
+        !LIBRARY_WORDS.iter().any(|w| p.contains(w))
     });
-    bundles.truncate(MAX_BUNDLES);
+    bundles.truncate(MAX_BUNDLES.min(probe.remaining_budget() / 20));
     for url in bundles {
         let req = ProbeRequest::get(url.clone()).header("Accept", "*/*");
         let Ok(resp) = probe.send(req).await else { continue };
@@ -113,7 +129,13 @@ async fn add_routes(probe: &Probe, discovered: &mut Discovered, mut routes: Vec<
     let inventory = &discovered.inventory;
     routes.retain(|r| !inventory.contains(&r.url));
     routes.sort_by_key(|r| r.role);
-    routes.truncate(MAX_ROUTES.min(MAX_ENDPOINTS.saturating_sub(inventory.endpoints.len())));
+    // A share of the budget: a GET (and maybe an OPTIONS) per route.
+    let share = probe.remaining_budget() / 20;
+    routes.truncate(
+        MAX_ROUTES
+            .min(share)
+            .min(MAX_ENDPOINTS.saturating_sub(inventory.endpoints.len())),
+    );
     let fetched = fetch_all(probe, routes.iter().map(|r| (r.url.clone(), false)).collect(), None).await;
     let mut post_only: Vec<(Url, ProbeResponse)> = Vec::new();
     for ((url, _, answer), route) in fetched.into_iter().zip(&routes) {
