@@ -207,8 +207,15 @@ static CALL: LazyLock<Regex> = LazyLock::new(|| {
 });
 static FETCH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"\bfetch\(\s*["'`]([^"'`\s$]+)["'`]"#).expect("valid regex"));
-static FETCH_METHOD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)^\s*,\s*\{[^{}]{0,300}?\bmethod\s*:\s*["'`](\w+)["'`]"#).expect("valid regex"));
+static FETCH_METHOD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)^\s*,\s*\{(?:[^{}]|\{[^{}]*\}){0,300}?\bmethod\s*:\s*["'`](\w+)["'`]"#).expect("valid regex")
+});
+/// A client call whose route is joined to a variable: `a.post(API + "/login")`,
+/// `` a.post(`${API}/login`) ``.
+static JOINED_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\.(get|post|put|patch|delete)\(\s*(?:([A-Za-z_$][\w.$]*)\s*\+\s*["'`]|`\$\{\s*([A-Za-z_$][\w.$]{0,60})\s*\})(/[A-Za-z0-9_\-./~]+)["'`]"#)
+        .expect("valid regex")
+});
 static TABLE_ENTRY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"([A-Za-z_$][\w$]*|"[\w$-]+"|'[\w$-]+')\s*:\s*["'`](/[A-Za-z0-9_\-./~]+)["'`]"#).expect("valid regex")
 });
@@ -281,6 +288,20 @@ pub fn routes_in(code: &str, base: &Url) -> Vec<Route> {
             }
         }
     }
+    for c in JOINED_CALL.captures_iter(code) {
+        let method = c[1].to_ascii_uppercase();
+        let variable = c.get(2).or_else(|| c.get(3)).map(|m| m.as_str()).unwrap_or("");
+        let joined = match constant_path(code, variable) {
+            Some(prefix) => vec![format!("{}{}", prefix.trim_end_matches('/'), &c[4])],
+            None => under_bases(&c[4]),
+        };
+        for raw in joined {
+            let role = role_of(&raw, None, &method);
+            if role != RouteRole::Api || method == "GET" {
+                push(resolve(&raw), role, &mut out);
+            }
+        }
+    }
     for c in FETCH.captures_iter(code) {
         let rest = &code[c.get(0).map(|m| m.end()).unwrap_or(0)..];
         let method = FETCH_METHOD
@@ -314,6 +335,20 @@ pub fn routes_in(code: &str, base: &Url) -> Vec<Route> {
     // A GET is sent only where the route's name says a GET reads.
     out.retain(|r| r.role != RouteRole::Api || !changes_state(r.url.path()));
     out
+}
+
+/// The path a script assigns to `name` (`const API="/api/v3"`), when it assigns one.
+fn constant_path(code: &str, name: &str) -> Option<String> {
+    let last = name.rsplit('.').next()?;
+    if last.is_empty() || !last.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+        return None;
+    }
+    let pattern = format!(
+        r#"(?:^|[^\w$.]){}\s*[:=]\s*["'`](/[A-Za-z0-9_\-./~]*)["'`]"#,
+        regex::escape(last)
+    );
+    let found = Regex::new(&pattern).ok()?.captures(code)?;
+    Some(found[1].to_string())
 }
 
 /// Whether a path looks like a server route rather than an asset or a template.
@@ -432,6 +467,20 @@ mod tests {
                 ("/api/v1/users/authenticate".into(), RouteRole::Login),
                 ("/api/v1/users/logout".into(), RouteRole::Logout),
                 ("/api/v1/token/refresh".into(), RouteRole::Refresh),
+            ]
+        );
+    }
+
+    #[test]
+    fn routes_joined_to_a_variable_and_fetch_options_with_nested_objects_are_read() {
+        let code = r#"const B="/api/v3";export const login=(u,p)=>http.post(B+"/auth/login",{u,p});const o=()=>http.post(`${B}/auth/logout`);fetch("/api/v3/token",{headers:{"Content-Type":"application/json"},method:"POST",body:x})"#;
+        assert_eq!(
+            found(code),
+            vec![
+                ("/api/v3/auth/login".into(), RouteRole::Login),
+                ("/api/v3/auth/logout".into(), RouteRole::Logout),
+                ("/api/v3/token".into(), RouteRole::Login),
+                ("/api/v3".into(), RouteRole::Api),
             ]
         );
     }
