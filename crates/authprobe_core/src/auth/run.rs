@@ -775,6 +775,28 @@ impl Flow<LogoutSpec> {
     pub async fn log_out(&self, probe: &Probe, identity: &Identity) -> Result<ProbeResponse, ProbeError> {
         self.mark_used();
         let mut fields: Vec<(String, String)> = Vec::new();
+        // A sign-out form is driven as a browser drives it, with a copy of the identity's
+        // cookies: the page it reads first and the sign-out's answer set cookies of their
+        // own, and the identity keeps what its login issued (what a revocation check
+        // replays afterwards).
+        let browsed;
+        let identity = match (&self.spec.page, &identity.credential) {
+            (Some(_), Credential::Session(jar)) => {
+                let copy = Arc::new(CookieJar::new());
+                for name in jar.names() {
+                    if let Some(value) = jar.get(&name) {
+                        copy.set(&name, &value);
+                    }
+                }
+                browsed = Identity {
+                    credential: Credential::Session(copy.clone()),
+                    session: Some(copy),
+                    ..identity.clone()
+                };
+                &browsed
+            }
+            _ => identity,
+        };
         if let Some(page) = self.spec.page.as_deref().and_then(|p| self.url.join(p).ok()) {
             fields = self.sign_out_fields(probe, page, identity).await?;
         }
