@@ -212,7 +212,7 @@ pub(crate) async fn prepare(
 ) -> Result<(ScanContext, Option<SpecInfo>), ScanError> {
     let target = config.target.clone();
     let (mut inventory, spec) = discover_with_spec(&probe, &mut config, observer).await?;
-    let flows = Flows::resolve(
+    let mut flows = Flows::resolve(
         &config.flows,
         config.login.as_ref(),
         config.identity_path.as_deref(),
@@ -233,6 +233,9 @@ pub(crate) async fn prepare(
     )
     .await;
     let mut identities = accounts.identities;
+    if let Some(primary) = identities.first() {
+        crate::auth::page::add_signed_in_sign_outs(&probe, &mut flows, primary, &target.url).await;
+    }
     let identity_endpoint = match identities.first_mut() {
         Some(primary) => login::find_identity_endpoint(&probe, &inventory, &flows, primary).await,
         None => None,

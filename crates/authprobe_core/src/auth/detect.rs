@@ -118,7 +118,8 @@ pub async fn served_spec(probe: &Probe, inventory: &Inventory) -> Option<(ApiSpe
 /// The inventory of an anonymous discovery, with the auth routes it could not see by GET:
 /// the guessed login paths that take POST only, and (on a guessing scan) the logout and
 /// refresh beside each login.
-pub async fn complete(probe: &Probe, discovered: Discovered) -> Inventory {
+pub async fn complete(probe: &Probe, mut discovered: Discovered) -> Inventory {
+    super::page::read(probe, &mut discovered).await;
     let mut inventory = discovered.inventory;
     add_post_only_logins(probe, &mut inventory, discovered.post_only_candidates).await;
     if discovered.guessed {

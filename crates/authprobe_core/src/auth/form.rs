@@ -3,7 +3,7 @@
 //! password inputs, so a form login of any stack is filled in as a browser would fill it.
 
 use super::vocab::USERNAME_FIELDS;
-use crate::html::{inputs, Input};
+use crate::html::{forms, inputs, Form, Input};
 
 /// What a login form page holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,9 +17,22 @@ pub struct LoginForm {
 }
 
 /// Reads the login form of a page: hidden fields, the password input, and the account
-/// input (one named like an account, else the first text or e-mail input).
+/// input (one named like an account, else the first text or e-mail input). On a page of
+/// several forms only the one asking for a password counts: a sign-out button's
+/// `_method` override or a search form's fields are not the login's.
 pub fn read(html: &str) -> LoginForm {
-    let all = inputs(html);
+    match forms(html).into_iter().find(|f| f.password_inputs() > 0) {
+        Some(form) => read_inputs(&form.inputs),
+        None => read_inputs(&inputs(html)),
+    }
+}
+
+/// Reads one form as [`read`] reads a page's login form.
+pub fn read_form(form: &Form) -> LoginForm {
+    read_inputs(&form.inputs)
+}
+
+fn read_inputs(all: &[Input]) -> LoginForm {
     let hidden = all
         .iter()
         .filter(|i| i.kind == "hidden")

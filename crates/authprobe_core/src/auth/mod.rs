@@ -23,8 +23,10 @@ mod fixtures;
 pub mod form;
 pub mod identity;
 pub mod login;
+pub mod page;
 pub mod present;
 mod run;
+pub mod script;
 pub mod spec;
 pub mod view;
 pub mod vocab;
@@ -450,6 +452,10 @@ impl Flows {
                 } else {
                     fam
                 };
+                if fam != family::DJANGO_ADMIN && page::reads_login_form(e) {
+                    // Its form's action, fields and page are read by `add_page_flows`.
+                    continue;
+                }
                 if fam == family::FORM {
                     // The session's logout beside the form (`/session/logout`), found by asking.
                     for u in logouts_beside(inventory, &parent(e.path())) {
@@ -475,6 +481,7 @@ impl Flows {
             self.verify
                 .push(Flow::new(login_family(e.path()), e.url.clone(), spec, source));
         }
+        self.add_page_flows(inventory);
         for e in inventory.endpoints.iter().filter(|e| is_password_reset(e)) {
             // The spec's body when it declares one: its field names, required fields, formats.
             let names: Vec<&str> = vocab::EMAIL_FIELDS

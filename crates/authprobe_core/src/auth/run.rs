@@ -337,13 +337,14 @@ impl Flow<LoginSpec> {
                 let form = match (same_site, page_form) {
                     (true, Some(form)) => form,
                     (true, None) => {
-                        let (form, got) = self.read_page(probe, &url, &jar).await?;
+                        let (form, got) = self.read_page(probe, &self.page_url(&url), &jar).await?;
                         page = Some(got);
                         form
                     }
                     (false, _) if self.names_known() => LoginForm::default(),
                     (false, _) => {
-                        let (form, _) = self.read_page(probe, &url, &Arc::new(CookieJar::new())).await?;
+                        let page_url = self.page_url(&url);
+                        let (form, _) = self.read_page(probe, &page_url, &Arc::new(CookieJar::new())).await?;
                         LoginForm {
                             hidden: Vec::new(),
                             ..form
@@ -359,7 +360,7 @@ impl Flow<LoginSpec> {
                 let req = ProbeRequest::post_form(url.clone(), &pairs);
                 // Django checks the Referer of HTTPS form posts against the host.
                 if same_site {
-                    req.header("Referer", url.as_str())
+                    req.header("Referer", self.page_url(&url).as_str())
                 } else {
                     req
                 }
@@ -389,11 +390,22 @@ impl Flow<LoginSpec> {
         if !self.takes_form() {
             return Ok(options);
         }
-        let (form, _) = self.read_page(probe, &self.url, &options.jar).await?;
+        let (form, _) = self.read_page(probe, &self.page_url(&self.url), &options.jar).await?;
         Ok(AttemptOptions {
             page_form: Some(form),
             ..options
         })
+    }
+
+    /// The page a form login's form is read from: the spec's `page` (a form served on
+    /// another page than the one it posts to), else `url` itself.
+    fn page_url(&self, url: &url::Url) -> url::Url {
+        self.spec
+            .page
+            .as_deref()
+            .and_then(|p| self.url.join(p).ok())
+            .filter(|p| p.origin() == self.url.origin())
+            .unwrap_or_else(|| url.clone())
     }
 
     /// Loads the form page with `jar` and reads its form. Django's CSRF token comes from
@@ -491,10 +503,12 @@ impl Flow<LoginSpec> {
         };
         // A form login that redirects away from itself, holding a session cookie the page
         // issued before (express-session keeps the id and sends no new cookie), succeeded.
+        let page = self.page_url(&self.url);
         let redirected_away = resp.is_redirect()
-            && resp
-                .location()
-                .is_some_and(|l| l.path().trim_end_matches('/') != self.url.path().trim_end_matches('/'));
+            && resp.location().is_some_and(|l| {
+                let to = l.path().trim_end_matches('/');
+                to != self.url.path().trim_end_matches('/') && to != page.path().trim_end_matches('/')
+            });
         let session = match &spec.session_cookie {
             Some(name) => jar.get(name).is_some(),
             None => {
@@ -745,7 +759,11 @@ impl Flow<FieldSpec> {
             };
             let pairs: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.clone(), text(v))).collect();
             let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            return ProbeRequest::post_form(self.url.clone(), &pairs);
+            let req = ProbeRequest::post_form(self.url.clone(), &pairs);
+            return match &self.spec.session {
+                Some(jar) => req.with_jar(jar.clone()).header("Referer", self.url.as_str()),
+                None => req,
+            };
         }
         ProbeRequest::post_json(self.url.clone(), &serde_json::Value::Object(fields))
     }
@@ -771,11 +789,64 @@ impl Flow<LogoutSpec> {
     pub async fn log_out(&self, probe: &Probe, identity: &Identity) -> Result<ProbeResponse, ProbeError> {
         self.mark_used();
         let mut fields: Vec<(String, String)> = Vec::new();
+        // A sign-out form is driven as a browser drives it, with a copy of the identity's
+        // cookies: the page it reads first and the sign-out's answer set cookies of their
+        // own, and the identity keeps what its login issued (what a revocation check
+        // replays afterwards).
+        let browsed;
+        let identity = match (&self.spec.page, &identity.credential) {
+            (Some(_), Credential::Session(jar)) => {
+                let copy = Arc::new(CookieJar::new());
+                for name in jar.names() {
+                    if let Some(value) = jar.get(&name) {
+                        copy.set(&name, &value);
+                    }
+                }
+                browsed = Identity {
+                    credential: Credential::Session(copy.clone()),
+                    session: Some(copy),
+                    ..identity.clone()
+                };
+                &browsed
+            }
+            _ => identity,
+        };
+        if let Some(page) = self.spec.page.as_deref().and_then(|p| self.url.join(p).ok()) {
+            fields = self.sign_out_fields(probe, page, identity).await?;
+        }
         if let (Some(field), Some(refresh)) = (&self.spec.refresh_field, &identity.refresh_jwt) {
             fields.push((field.clone(), refresh.clone()));
         }
         let req = body_request(&self.url, self.spec.body, fields, identity);
+        let req = match &self.spec.page {
+            Some(page) => req.header(
+                "Referer",
+                self.url.join(page).map(|u| u.to_string()).unwrap_or_default(),
+            ),
+            None => req,
+        };
         probe.send(req).await
+    }
+
+    /// The hidden fields of the sign-out form on `page` as `identity` sees it now (its
+    /// per-session CSRF token, a `_method=delete` override): the form whose target is
+    /// this flow's URL. A page that no longer shows it gives none.
+    async fn sign_out_fields(
+        &self,
+        probe: &Probe,
+        page: url::Url,
+        identity: &Identity,
+    ) -> Result<Vec<(String, String)>, ProbeError> {
+        if page.origin() != self.url.origin() {
+            return Ok(Vec::new());
+        }
+        let resp = probe.send(identity.authorize(ProbeRequest::get(page.clone()))).await?;
+        let forms = crate::html::forms(&resp.text());
+        Ok(forms
+            .iter()
+            .find(|f| f.posts() && f.target(&page).is_some_and(|t| t.path() == self.url.path()))
+            .map(|f| f.hidden())
+            .unwrap_or_default())
     }
 }
 

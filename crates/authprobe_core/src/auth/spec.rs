@@ -169,6 +169,10 @@ pub struct LoginSpec {
     /// The session cookie a successful login sets (`sessionid`); for form logins any new
     /// session-like cookie counts when this is left out.
     pub session_cookie: Option<String>,
+    /// A form login whose form is served on another page than the one it posts to (a
+    /// Rails `/session/new` posting to `/session`): the page read before each login for
+    /// the form's hidden fields (the per-session CSRF token). Left out, the login's own path.
+    pub page: Option<String>,
 }
 
 /// `[flows.refresh]`: trades a refresh token for a new access token.
@@ -207,6 +211,10 @@ pub struct LogoutSpec {
     /// the `refresh` token (simplejwt's `TokenBlacklistView`: access tokens live to `exp`).
     #[serde(default)]
     pub revokes: LogoutScope,
+    /// A sign-out form's page (`body = "form"`): read as the identity before each logout
+    /// for the form's hidden fields (the per-session CSRF token, a `_method=delete`
+    /// override), which are posted with it.
+    pub page: Option<String>,
 }
 
 /// What a logout promises to end.
@@ -254,6 +262,9 @@ pub struct FieldSpec {
     pub extra: Vec<(String, serde_json::Value)>,
     /// Sent as a form, as the spec declares, rather than JSON.
     pub form: bool,
+    /// The session an HTML form's hidden CSRF token belongs to (the cookies its page set),
+    /// sent with every request.
+    pub session: Option<std::sync::Arc<crate::cookies::CookieJar>>,
 }
 
 impl FieldSpec {
@@ -263,6 +274,7 @@ impl FieldSpec {
             field: field.to_string(),
             extra: Vec::new(),
             form: false,
+            session: None,
         }
     }
 
@@ -276,6 +288,7 @@ impl FieldSpec {
             field: field.name.clone(),
             extra: body.filler(&field.name),
             form: body.form,
+            session: None,
         })
     }
 
@@ -336,6 +349,7 @@ impl LoginSpec {
             access_cookie: None,
             refresh_cookie: None,
             session_cookie: None,
+            page: None,
         }
     }
 
@@ -395,6 +409,7 @@ impl LogoutSpec {
             body: BodyEncoding::Json,
             refresh_field: refresh_field.map(str::to_string),
             revokes: LogoutScope::Everything,
+            page: None,
         }
     }
 
