@@ -77,3 +77,16 @@ async fn session_lifetime_words_its_findings_by_what_it_observed() {
         "{long_cookie:#?}"
     );
 }
+
+/// A key found among the docs' example secrets is named after the docs that print it, and
+/// the key itself stays out of the message.
+#[tokio::test]
+async fn a_key_the_docs_print_is_reported_with_its_source() {
+    let found = messages("JWT003", jwt::express_jwt_readme_secret()).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("express-jwt's README"), "{found:#?}");
+    assert!(
+        !found[0].contains("shhhhhhared-secret"),
+        "the key is redacted: {found:#?}"
+    );
+}
