@@ -170,3 +170,151 @@ async fn checks_read_failed_logins_and_own_passwords_whatever_their_shape() {
     ];
     verify_table("readers", rows).await;
 }
+
+/// A small app of another framework: its routes (`None`: the framework's own 404), with
+/// `extra` paths declared to the scan.
+fn app(
+    name: &str,
+    extra: &'static [&'static str],
+    routes: fn(&RecordedRequest, &str, bool) -> Option<ScriptedAnswer>,
+    not_found: fn() -> ScriptedAnswer,
+) -> Fixture {
+    Fixture::new(name.to_string(), move || async move {
+        let mut config = crate::config(authprobe_core::engine::FIXTURE_BASE);
+        config.extra_paths = extra.iter().map(|p| p.to_string()).collect();
+        let answer = move |req: &RecordedRequest| {
+            let url = url::Url::parse(&req.url).expect("a recorded URL parses");
+            let wants_html = header(req, "accept").is_some_and(|a| a.contains("text/html"));
+            let path = url.path().to_string();
+            let path = match url.query() {
+                Some(q) => format!("{path}?{q}"),
+                None => path,
+            };
+            routes(req, &path, wants_html).unwrap_or_else(not_found)
+        };
+        crate::context_with(answer, config).await
+    })
+}
+
+/// Flask's (Werkzeug's) 404 page.
+fn flask_not_found() -> ScriptedAnswer {
+    html(404, "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n")
+}
+
+/// Werkzeug's interactive console page (`app.run(debug=True)`), as `/console` serves it.
+const WERKZEUG_CONSOLE: &str = "<!doctype html>\n<html lang=en>\n  <head>\n    <title>Console // Werkzeug Debugger</title>\n    <link rel=\"stylesheet\" href=\"?__debugger__=yes&amp;cmd=resource&amp;f=style.css\">\n    <link rel=\"shortcut icon\"\n        href=\"?__debugger__=yes&amp;cmd=resource&amp;f=console.png\">\n    <script src=\"?__debugger__=yes&amp;cmd=resource&amp;f=debugger.js\"></script>\n    <script>\n      var CONSOLE_MODE = true,\n          EVALEX = true,\n          EVALEX_TRUSTED = false,\n          SECRET = \"Ld3KmQ8vX2nR7pT4wZ9y\";\n    </script>\n  </head>\n  <body style=\"background-color: #fff\">\n    <div class=\"debugger\">\n<h1>Interactive Console</h1>\n<div class=\"explanation\">\nIn this console you can execute Python expressions in the context of the\napplication.  The initial namespace was created by the debugger automatically.\n</div>\n<div class=\"console\"><div class=\"inner\">The Console requires JavaScript.</div></div>\n      <div class=\"footer\">\n        Brought to you by <strong class=\"arthur\">DON'T PANIC</strong>, your\n        friendly Werkzeug powered traceback interpreter.\n      </div>\n    </div>\n\n    <div class=\"pin-prompt\">\n      <div class=\"inner\">\n        <h3>Console Locked</h3>\n        <p>\n          The console is locked and needs to be unlocked by entering the PIN.\n          You can find the PIN printed out on the standard output of your\n          shell that runs the server.\n        <form>\n          <p>PIN:\n            <input type=text name=pin size=14>\n            <input type=submit name=btn value=\"Confirm Pin\">\n        </form>\n      </div>\n    </div>\n  </body>\n</html>\n";
+
+fn flask_debug(_: &RecordedRequest, path: &str, _: bool) -> Option<ScriptedAnswer> {
+    match path {
+        "/api/notes" => Some(ScriptedAnswer::json(200, json!([{"id": 1, "title": "hello"}]))),
+        "/console" => Some(html(200, WERKZEUG_CONSOLE)),
+        _ => None,
+    }
+}
+
+fn flask_production(_: &RecordedRequest, path: &str, _: bool) -> Option<ScriptedAnswer> {
+    match path {
+        "/api/notes" => Some(ScriptedAnswer::json(200, json!([{"id": 1, "title": "hello"}]))),
+        // A help page that talks about debugging, at the path Werkzeug's console would take.
+        "/console" => Some(html(200, "<!doctype html><title>Console</title><h1>Operator console</h1><p>Debug logging is off. See the debugger section of the runbook.</p>")),
+        _ => None,
+    }
+}
+
+/// Laravel with `APP_DEBUG=true`: a crash renders Ignition for browsers and the exception,
+/// file, line and trace as JSON for API clients.
+fn laravel_debug(req: &RecordedRequest, path: &str, wants_html: bool) -> Option<ScriptedAnswer> {
+    let _ = req;
+    if path == "/api/products" {
+        return Some(ScriptedAnswer::json(
+            200,
+            json!({"data": [{"id": 1, "name": "Mug"}], "links": {"next": null}}),
+        ));
+    }
+    if path.starts_with("/api/products?") {
+        return Some(if wants_html {
+            html(500, "<!doctype html>\n<html class=\"theme-light\">\n<head>\n<meta charset=\"UTF-8\">\n<title>🧨 Unsupported operand types: string * int</title>\n</head>\n<body class=\"scrollbar-lg\">\n<script>window.data = {\"report\":{\"notifier\":\"Laravel Client\",\"language\":\"PHP\",\"framework_version\":\"10.48.4\",\"exception_class\":\"TypeError\",\"message\":\"Unsupported operand types: string * int\"}};</script>\n<div id=\"app\"></div>\n<script>window.ignite(window.data);</script>\n</body>\n</html>\n")
+        } else {
+            ScriptedAnswer::json(
+                500,
+                json!({
+                    "message": "Unsupported operand types: string * int",
+                    "exception": "TypeError",
+                    "file": "/var/www/html/app/Http/Controllers/ProductController.php",
+                    "line": 27,
+                    "trace": [{"file": "/var/www/html/vendor/laravel/framework/src/Illuminate/Routing/Controller.php", "line": 54, "function": "index", "class": "App\\Http\\Controllers\\ProductController", "type": "->"}]
+                }),
+            )
+        });
+    }
+    None
+}
+
+/// Laravel in production: the generic 500 for both.
+fn laravel_production(_: &RecordedRequest, path: &str, wants_html: bool) -> Option<ScriptedAnswer> {
+    if path == "/api/products" {
+        return Some(ScriptedAnswer::json(
+            200,
+            json!({"data": [{"id": 1, "name": "Mug"}], "links": {"next": null}}),
+        ));
+    }
+    if path.starts_with("/api/products?") {
+        return Some(if wants_html {
+            html(500, "<!DOCTYPE html><html lang=\"en\"><head><title>Server Error</title></head><body><div class=\"flex-center\">500 | Server Error</div></body></html>")
+        } else {
+            ScriptedAnswer::json(500, json!({"message": "Server Error"}))
+        });
+    }
+    None
+}
+
+fn laravel_not_found() -> ScriptedAnswer {
+    ScriptedAnswer::json(404, json!({"message": "Not Found"}))
+}
+
+#[tokio::test]
+async fn debug_pages_of_other_frameworks_count_like_djangos() {
+    let rows = vec![
+        (
+            "DJ003",
+            app(
+                "Flask app.run(debug=True): Werkzeug's /console",
+                &["/api/notes"],
+                flask_debug,
+                flask_not_found,
+            ),
+            true,
+        ),
+        (
+            "DJ003",
+            app(
+                "Flask in production, an operator page at /console mentioning debugging",
+                &["/api/notes"],
+                flask_production,
+                flask_not_found,
+            ),
+            false,
+        ),
+        (
+            "DJ003",
+            app(
+                "Laravel APP_DEBUG=true: Ignition and the debug JSON",
+                &["/api/products"],
+                laravel_debug,
+                laravel_not_found,
+            ),
+            true,
+        ),
+        (
+            "DJ003",
+            app(
+                "Laravel APP_DEBUG=false: `Server Error`",
+                &["/api/products"],
+                laravel_production,
+                laravel_not_found,
+            ),
+            false,
+        ),
+    ];
+    verify_table("debug pages", rows).await;
+}
