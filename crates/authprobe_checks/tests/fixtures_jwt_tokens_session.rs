@@ -5,6 +5,8 @@
 
 #[path = "fixtures_jwt_tokens_session/jwt.rs"]
 mod jwt;
+#[path = "fixtures_jwt_tokens_session/readers.rs"]
+mod readers;
 #[path = "fixtures_jwt_tokens_session/session.rs"]
 mod session;
 #[path = "fixtures_jwt_tokens_session/support.rs"]
@@ -89,4 +91,11 @@ async fn a_key_the_docs_print_is_reported_with_its_source() {
         !found[0].contains("shhhhhhared-secret"),
         "the key is redacted: {found:#?}"
     );
+}
+
+/// The keys and session ids the login flows issue are sampled, and signed client-side
+/// session data is not taken for a session id (issue 27, classes 8 and 10).
+#[tokio::test]
+async fn token_checks_read_what_the_logins_issue_and_not_client_side_sessions() {
+    assert_table("readers", &readers::rows()).await;
 }
