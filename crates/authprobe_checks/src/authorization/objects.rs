@@ -9,9 +9,10 @@
 use authprobe_core::auth::identity::Identity;
 use authprobe_core::config::Target;
 use authprobe_core::discovery::links_in;
+use authprobe_core::lists::{item_id, listed_items};
 use authprobe_core::pagination::next_page;
 use authprobe_core::probe::ProbeRequest;
-use authprobe_core::spec::inventory::{fill, item_id, listed_items};
+use authprobe_core::spec::inventory::fill;
 use authprobe_core::spec::ApiSpec;
 use authprobe_core::{ProbeResponse, ScanContext};
 use url::Url;

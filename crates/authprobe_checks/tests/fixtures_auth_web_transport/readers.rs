@@ -318,3 +318,190 @@ async fn debug_pages_of_other_frameworks_count_like_djangos() {
     ];
     verify_table("debug pages", rows).await;
 }
+
+/// How a collection API shapes its objects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// ASP.NET Core, PascalCase properties: `{"TotalCount", "Tickets": [{"Id": 41, …}]}`.
+    AspNetTickets,
+    /// ASP.NET Core with `Guid` keys and each ticket's URL: `{"Tickets": [{"Id": "3f2b…", "Url"}]}`.
+    AspNetGuidTickets,
+    /// Express + Mongoose: `{"categories": [facets…], "orders": [{"_id": "65a1…"}]}`.
+    MongooseOrders,
+}
+
+/// A collection API of two accounts: alice owns two objects, bob two; the detail route
+/// checks the owner unless `bola`.
+struct Objects {
+    shape: Shape,
+    bola: bool,
+}
+
+impl Objects {
+    fn collection(&self) -> &'static str {
+        match self.shape {
+            Shape::AspNetTickets | Shape::AspNetGuidTickets => "/api/tickets",
+            Shape::MongooseOrders => "/api/orders",
+        }
+    }
+
+    /// (owner, key) of every object.
+    fn objects(&self) -> Vec<(&'static str, Value)> {
+        match self.shape {
+            Shape::AspNetTickets => vec![
+                ("alice", json!(41)),
+                ("alice", json!(42)),
+                ("bob", json!(43)),
+                ("bob", json!(44)),
+            ],
+            Shape::AspNetGuidTickets => vec![
+                ("alice", json!("3f2b8c1e-9d4a-4e7b-8c2d-1a2b3c4d5e6f")),
+                ("alice", json!("5d0c9e2a-7b1f-4c3e-9a8d-2e4f6a8b0c1d")),
+                ("bob", json!("9a7e5c3b-1d2f-4e6a-8b0c-7d9e1f3a5b7c")),
+                ("bob", json!("b4c2e8f1-6a3d-4b9e-8c7f-0d1e2f3a4b5c")),
+            ],
+            Shape::MongooseOrders => vec![
+                ("alice", json!("65a1f0c2e4b0a1b2c3d4e5f6")),
+                ("alice", json!("65a1f0c2e4b0a1b2c3d4e5f8")),
+                ("bob", json!("65a1f0c2e4b0a1b2c3d4e5fa")),
+                ("bob", json!("65a1f0c2e4b0a1b2c3d4e5fc")),
+            ],
+        }
+    }
+
+    fn object(&self, owner: &str, key: &Value) -> Value {
+        match self.shape {
+            Shape::AspNetTickets => {
+                json!({"Id": key, "Title": format!("Ticket of {owner}"), "Status": "Open", "OwnerName": owner})
+            }
+            Shape::AspNetGuidTickets => json!({
+                "Id": key,
+                "Title": format!("Ticket of {owner}"),
+                "Status": "Open",
+                "Url": format!("/api/tickets/{}", key.as_str().unwrap_or_default())
+            }),
+            Shape::MongooseOrders => json!({"_id": key, "total": 19.5, "user": id_of(owner), "__v": 0}),
+        }
+    }
+
+    fn listing(&self, mine: Vec<Value>) -> Value {
+        match self.shape {
+            Shape::AspNetTickets | Shape::AspNetGuidTickets => json!({"TotalCount": mine.len(), "Tickets": mine}),
+            Shape::MongooseOrders => json!({
+                "categories": [{"name": "mugs", "count": 1}, {"name": "shirts", "count": 1}],
+                "orders": mine
+            }),
+        }
+    }
+
+    fn answer(&self, req: &RecordedRequest) -> ScriptedAnswer {
+        let path = url::Url::parse(&req.url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        let caller = header(req, "authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .and_then(|t| ACCOUNTS.iter().find(|(_, _, k)| *k == t))
+            .map(|(u, _, _)| *u);
+        let refused = || ScriptedAnswer::json(401, json!({"title": "Unauthorized", "status": 401}));
+        let collection = self.collection();
+        match (req.method.as_str(), path.as_str()) {
+            ("OPTIONS", "/api/auth/login") => ScriptedAnswer::new(200)
+                .header("Allow", "POST")
+                .header("Content-Type", "text/html; charset=utf-8")
+                .body("POST"),
+            ("POST", "/api/auth/login") => {
+                let body = json_body(req).unwrap_or_default();
+                let (user, password) = (str_field(&body, "username"), str_field(&body, "password"));
+                match ACCOUNTS
+                    .iter()
+                    .find(|(u, p, _)| Some(*u) == user.as_deref() && Some(*p) == password.as_deref())
+                {
+                    Some((_, _, token)) => ScriptedAnswer::json(200, json!({"token": token})),
+                    None => ScriptedAnswer::json(401, json!({"title": "Invalid credentials", "status": 401})),
+                }
+            }
+            ("GET", "/api/auth/me") => match caller {
+                Some(user) => ScriptedAnswer::json(200, json!({"username": user, "id": id_of(user)})),
+                None => refused(),
+            },
+            ("GET", p) if p == collection => match caller {
+                Some(user) => {
+                    let mine = self
+                        .objects()
+                        .iter()
+                        .filter(|(owner, _)| *owner == user)
+                        .map(|(owner, key)| self.object(owner, key))
+                        .collect();
+                    ScriptedAnswer::json(200, self.listing(mine))
+                }
+                None => refused(),
+            },
+            ("GET", p) if p.starts_with(collection) => {
+                let Some(user) = caller else { return refused() };
+                let wanted = p[collection.len()..].trim_matches('/');
+                let found = self.objects().into_iter().find(|(_, key)| match key {
+                    Value::Number(n) => n.to_string() == wanted,
+                    Value::String(s) => s == wanted,
+                    _ => false,
+                });
+                match found {
+                    Some((owner, key)) if owner == user || self.bola => {
+                        ScriptedAnswer::json(200, self.object(owner, &key))
+                    }
+                    _ => ScriptedAnswer::json(404, json!({"title": "Not Found", "status": 404})),
+                }
+            }
+            _ => ScriptedAnswer::json(404, json!({"title": "Not Found", "status": 404})),
+        }
+    }
+}
+
+fn objects(name: &str, shape: Shape, bola: bool) -> Fixture {
+    Fixture::new(name.to_string(), move || async move {
+        let api = Arc::new(Objects { shape, bola });
+        let mut config = crate::config(authprobe_core::engine::FIXTURE_BASE);
+        config.extra_paths = vec![api.collection().to_string()];
+        crate::context_with(move |req: &RecordedRequest| api.answer(req), config).await
+    })
+}
+
+#[tokio::test]
+async fn object_checks_read_lists_of_any_shape_through_one_reader() {
+    let rows = vec![
+        // Counter ids under the collection's noun in PascalCase, no URLs, routed by id.
+        (
+            "BOLA002",
+            objects("ASP.NET `{\"Tickets\": [{\"Id\": 41}]}`", Shape::AspNetTickets, false),
+            true,
+        ),
+        (
+            "BOLA002",
+            objects(
+                "ASP.NET `{\"Tickets\": [{\"Id\": Guid}]}`",
+                Shape::AspNetGuidTickets,
+                false,
+            ),
+            false,
+        ),
+        // Mongoose `_id`s beside a facet list, no URLs: the objects are built from the ids.
+        (
+            "BOLA001",
+            objects(
+                "Express Order.findById without an owner filter, `{categories, orders: [{_id}]}`",
+                Shape::MongooseOrders,
+                true,
+            ),
+            true,
+        ),
+        (
+            "BOLA001",
+            objects(
+                "Express orders filtered by req.user, `{categories, orders: [{_id}]}`",
+                Shape::MongooseOrders,
+                false,
+            ),
+            false,
+        ),
+    ];
+    verify_table("lists", rows).await;
+}
