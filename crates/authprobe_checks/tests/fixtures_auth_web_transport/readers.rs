@@ -505,3 +505,209 @@ async fn object_checks_read_lists_of_any_shape_through_one_reader() {
     ];
     verify_table("lists", rows).await;
 }
+
+/// What the owner's objects look like in a shared listing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sharing {
+    /// A Rails scaffold (`/posts.json`, jbuilder with each post's `url`): everyone's
+    /// published posts, and the caller's own drafts, each with `"user": {id, username}`.
+    RailsDrafts,
+    /// An Express snippet board (`{"snippets": [...]}`, keyed by slug, `"owner": "alice"`):
+    /// everyone's snippets in one listing, private ones included, marked `"private": true`.
+    SharedSnippets,
+}
+
+/// A shared-listing app; the detail route checks a private object's owner unless `bola`.
+struct Shared {
+    sharing: Sharing,
+    bola: bool,
+}
+
+/// (owner, key, private) of every object.
+const POSTS: &[(&str, &str, bool)] = &[
+    ("alice", "11", false),
+    ("alice", "12", true),
+    ("bob", "13", false),
+    ("bob", "14", true),
+];
+const SNIPPETS: &[(&str, &str, bool)] = &[
+    ("alice", "alice-dotfiles", false),
+    ("alice", "alice-prod-ssh-config", true),
+    ("bob", "bob-vimrc", false),
+];
+
+impl Shared {
+    fn collection(&self) -> &'static str {
+        match self.sharing {
+            Sharing::RailsDrafts => "/posts.json",
+            Sharing::SharedSnippets => "/api/snippets",
+        }
+    }
+
+    fn all(&self) -> &'static [(&'static str, &'static str, bool)] {
+        match self.sharing {
+            Sharing::RailsDrafts => POSTS,
+            Sharing::SharedSnippets => SNIPPETS,
+        }
+    }
+
+    fn object(&self, owner: &str, key: &str, private: bool) -> Value {
+        match self.sharing {
+            Sharing::RailsDrafts => json!({
+                "id": key.parse::<u64>().unwrap_or(0),
+                "title": format!("Post {key}"),
+                "body": format!("What {owner} wrote in post {key}."),
+                "status": if private { "draft" } else { "published" },
+                "user": {"id": if owner == "alice" { 1 } else { 2 }, "username": owner},
+                "created_at": "2026-11-02T10:15:00.000Z",
+                "url": format!("http://127.0.0.1:9/posts/{key}.json")
+            }),
+            Sharing::SharedSnippets => json!({
+                "slug": key,
+                "title": key.replace('-', " "),
+                "content": format!("# {owner}'s snippet {key}"),
+                "owner": owner,
+                "private": private
+            }),
+        }
+    }
+
+    fn answer(&self, req: &RecordedRequest) -> ScriptedAnswer {
+        let path = url::Url::parse(&req.url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        let caller = header(req, "authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .and_then(|t| ACCOUNTS.iter().find(|(_, _, k)| *k == t))
+            .map(|(u, _, _)| *u);
+        let refused = || {
+            ScriptedAnswer::json(
+                401,
+                json!({"error": "You need to sign in or sign up before continuing."}),
+            )
+        };
+        let not_found = || ScriptedAnswer::json(404, json!({"status": 404, "error": "Not Found"}));
+        match (req.method.as_str(), path.as_str()) {
+            ("OPTIONS", "/api/auth/login") => ScriptedAnswer::new(200)
+                .header("Allow", "POST")
+                .header("Content-Type", "text/html; charset=utf-8")
+                .body("POST"),
+            ("POST", "/api/auth/login") => {
+                let body = json_body(req).unwrap_or_default();
+                let (user, password) = (str_field(&body, "username"), str_field(&body, "password"));
+                match ACCOUNTS
+                    .iter()
+                    .find(|(u, p, _)| Some(*u) == user.as_deref() && Some(*p) == password.as_deref())
+                {
+                    Some((_, _, token)) => ScriptedAnswer::json(200, json!({"token": token})),
+                    None => ScriptedAnswer::json(401, json!({"error": "Invalid username or password"})),
+                }
+            }
+            ("GET", "/api/auth/me") => match caller {
+                Some(user) => ScriptedAnswer::json(
+                    200,
+                    json!({"id": if user == "alice" { 1 } else { 2 }, "username": user, "email": format!("{user}@example.com")}),
+                ),
+                None => refused(),
+            },
+            ("GET", p) if p == self.collection() => {
+                let Some(user) = caller else { return refused() };
+                let listed: Vec<Value> = self
+                    .all()
+                    .iter()
+                    // Rails: published posts and the caller's drafts; snippets: all of them.
+                    .filter(|(owner, _, private)| {
+                        self.sharing == Sharing::SharedSnippets || !*private || *owner == user
+                    })
+                    .map(|(owner, key, private)| self.object(owner, key, *private))
+                    .collect();
+                match self.sharing {
+                    Sharing::RailsDrafts => ScriptedAnswer::json(200, Value::Array(listed)),
+                    Sharing::SharedSnippets => ScriptedAnswer::json(200, json!({"snippets": listed})),
+                }
+            }
+            ("GET", p) if p.starts_with(self.collection().trim_end_matches(".json")) => {
+                let key = match self.sharing {
+                    Sharing::RailsDrafts => p.strip_prefix("/posts/").and_then(|k| k.strip_suffix(".json")),
+                    Sharing::SharedSnippets => p.strip_prefix("/api/snippets/"),
+                };
+                let Some(key) = key else { return not_found() };
+                let Some(user) = caller else { return refused() };
+                match self.all().iter().find(|(_, k, _)| *k == key) {
+                    Some((owner, key, private)) if !*private || *owner == user || self.bola => {
+                        ScriptedAnswer::json(200, self.object(owner, key, *private))
+                    }
+                    _ => not_found(),
+                }
+            }
+            _ => not_found(),
+        }
+    }
+}
+
+fn shared(name: &str, sharing: Sharing, bola: bool) -> Fixture {
+    Fixture::new(name.to_string(), move || async move {
+        let api = Arc::new(Shared { sharing, bola });
+        let mut config = crate::config(authprobe_core::engine::FIXTURE_BASE);
+        config.extra_paths = vec![api.collection().to_string()];
+        crate::context_with(move |req: &RecordedRequest| api.answer(req), config).await
+    })
+}
+
+#[tokio::test]
+async fn cross_identity_access_reads_owner_fields_in_shared_listings() {
+    let rows = vec![
+        (
+            "BOLA001",
+            shared(
+                "Rails PostsController#show with Post.find, drafts in /posts.json",
+                Sharing::RailsDrafts,
+                true,
+            ),
+            true,
+        ),
+        (
+            "BOLA001",
+            shared(
+                "Rails PostsController#show scoped to published or current_user's posts",
+                Sharing::RailsDrafts,
+                false,
+            ),
+            false,
+        ),
+        (
+            "BOLA001",
+            shared(
+                "Express snippet board: alice's private snippet readable by slug",
+                Sharing::SharedSnippets,
+                true,
+            ),
+            true,
+        ),
+        // Alice's public snippets are listed for bob and readable by him: not a finding.
+        (
+            "BOLA001",
+            shared(
+                "Express snippet board: private snippets only for their owner",
+                Sharing::SharedSnippets,
+                false,
+            ),
+            false,
+        ),
+    ];
+    verify_table("ownership", rows).await;
+}
+
+/// The finding says why the object is the owner's: private, by its owner field.
+#[tokio::test]
+async fn a_private_object_read_across_identities_is_reported_as_such() {
+    let fixture = shared("snippets", Sharing::SharedSnippets, true);
+    let found = crate::run("BOLA001", &fixture).await.expect("BOLA001 runs");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].starts_with("/api/snippets/alice-prod-ssh-config ")
+            && found[0].contains("(marked private or draft, owned by `alice`)")
+            && !found[0].contains("alice-dotfiles"),
+        "{found:#?}"
+    );
+}

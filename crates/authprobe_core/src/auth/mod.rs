@@ -22,6 +22,7 @@ mod fixtures;
 pub mod form;
 pub mod identity;
 pub mod login;
+pub mod ownership;
 pub mod present;
 mod run;
 pub mod spec;
