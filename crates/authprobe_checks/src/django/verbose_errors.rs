@@ -46,6 +46,9 @@ fn debug_page(body: &str) -> Option<(&'static str, bool)> {
         .map(|(name, _, runs_code)| (*name, *runs_code))
 }
 
+/// How the paths the scanner makes up start (discovery's and the checks' 404 probes).
+const SCANNER_PATHS: &str = "/authprobe-";
+
 /// Where the Werkzeug debugger serves its interactive console when debug mode is on.
 const WERKZEUG_CONSOLE: &str = "/console";
 
@@ -186,7 +189,10 @@ impl VerboseErrors {
             }
         }
         if findings.is_empty() {
-            // Any earlier response of the scan may have leaked internals too.
+            // Any earlier response of the scan may have leaked internals too: a route of the
+            // API's own first; a path the scanner made up (a 404 probe) counts for the site,
+            // reported at `/` so the finding is the same from scan to scan.
+            let mut made_up: Option<Finding> = None;
             cx.probe.visit_exchanges(Recorded::All, |exchange| {
                 let Some(resp) = &exchange.response else {
                     return ControlFlow::Continue(());
@@ -194,14 +200,26 @@ impl VerboseErrors {
                 let path = url::Url::parse(&exchange.request.url)
                     .map(|u| u.path().to_string())
                     .unwrap_or_default();
-                match judged(&resp.body, &path, exchange.id, "a request of the scan") {
-                    Some(finding) => {
-                        findings.push(finding);
-                        ControlFlow::Break(())
-                    }
-                    None => ControlFlow::Continue(()),
+                let scanner_made = path.starts_with(SCANNER_PATHS);
+                if scanner_made && made_up.is_some() {
+                    return ControlFlow::Continue(());
                 }
+                let Some(finding) = judged(&resp.body, &path, exchange.id, "a request of the scan") else {
+                    return ControlFlow::Continue(());
+                };
+                if scanner_made {
+                    made_up = Some(Finding {
+                        endpoint: "/".to_string(),
+                        ..finding
+                    });
+                    return ControlFlow::Continue(());
+                }
+                findings.push(finding);
+                ControlFlow::Break(())
             });
+            if findings.is_empty() {
+                findings.extend(made_up);
+            }
         }
         findings.into()
     }

@@ -97,7 +97,7 @@ impl JwtWeakSecret {
             );
             if let Some(docs) = recovered.documented_in {
                 message.push_str(&format!(
-                    " It is the example secret of {docs}: the service kept the value its docs print."
+                    " It is the example key printed in {docs}: a value copied from documentation."
                 ));
             }
             if let (Acceptance::AsOther | Acceptance::AsSelf, Some(_)) = (&acceptance, &resp) {

@@ -791,6 +791,9 @@ mod tests {
         // Starlette SessionMiddleware: standard base64 JSON, then timestamp and signature.
         let starlette = "eyJfbWVzc2FnZXMiOiBbIlNpZ25lZCBvdXQuIl19.Z1Rz9g.Zm9vYmFyYmF6cXV4cXV1eHh4eA";
         assert!(client_side_data(starlette));
+        // As Starlette 1.x sets it: padded standard base64, then `.timestamp.signature`.
+        let padded = "eyJfbWVzc2FnZXMiOiBbeyJtZXNzYWdlIjogIlBsZWFzZSBzaWduIGluIHRvIHNlZSB5b3VyIG5vdGVzLiIsICJjYXRlZ29yeSI6ICJpbmZvIn1dfQ==.axctEA.HdkkAPLcaqQgs2jH1cKfS3_nP3Q";
+        assert!(client_side_data(padded));
         // Flask, compressed: a leading dot, zlib data.
         assert!(client_side_data(
             ".eJyrVopPy0kszkgtVrKKrlZSKEstqlSyUkrNS87PLShKLS5OTVHSUSpILC4uzy9KAQoAs_sMFQ.Z1Rz9g.x9aYhB3qzQ1mK0w"
