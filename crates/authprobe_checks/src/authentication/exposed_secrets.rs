@@ -249,7 +249,8 @@ pub fn contents_for_scan(cx: &ScanContext, resp: &ProbeResponse) -> Contents {
 /// [`contents_of`], plus every value that is exactly one of `passwords` (the scan's own
 /// accounts'): a password the scan logged in with, served back in an answer, is proof by
 /// itself, whatever its length (the length floor of [`masked`] guards against placeholders,
-/// not against a known password). A password that is also one of `names` (an account
+/// not against a known password) — under a secret-like name or in a record naming one of
+/// the accounts; a long one anywhere. A password that is also one of `names` (an account
 /// whose password is its username) proves nothing by appearing and is left out.
 pub fn contents_with_passwords(resp: &ProbeResponse, passwords: &[&str], names: &[&str]) -> Contents {
     let mut contents = contents_of(resp);
@@ -263,11 +264,11 @@ pub fn contents_with_passwords(resp: &ProbeResponse, passwords: &[&str], names: 
     }
     let mut found = Vec::new();
     if let Some(json) = resp.json() {
-        find_passwords(&json, "", &known, &mut found, 0);
+        find_passwords(&json, "", &known, names, &mut found, 0);
     } else if !resp.is_html() {
         for c in ENV_LINE.captures_iter(&resp.text()) {
             let value = c[2].trim().trim_matches(['"', '\'']);
-            if known.contains(&value) {
+            if known.contains(&value) && (value.len() >= SELF_EVIDENT_PASSWORD_LEN || secret_name(&c[1])) {
                 found.push((c[1].to_string(), value.to_string()));
             }
         }
@@ -284,22 +285,49 @@ pub fn contents_with_passwords(resp: &ProbeResponse, passwords: &[&str], names: 
     contents
 }
 
-fn find_passwords(value: &Value, place: &str, known: &[&str], out: &mut Vec<(String, String)>, depth: usize) {
+/// Passwords this long are proof wherever they appear; shorter ones (`1234`, `test`) could
+/// be any value, so they count under a secret-like name or in the account's own record.
+const SELF_EVIDENT_PASSWORD_LEN: usize = 8;
+
+fn find_passwords(
+    value: &Value,
+    place: &str,
+    known: &[&str],
+    names: &[&str],
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) {
     if depth > 12 || out.len() > 50 {
         return;
     }
     match value {
-        Value::String(s) if known.contains(&s.as_str()) => out.push((place.to_string(), s.clone())),
         Value::Object(map) => {
+            let names_an_account = map
+                .values()
+                .filter_map(Value::as_str)
+                .any(|v| names.iter().any(|n| n.eq_ignore_ascii_case(v)));
             for (key, v) in map {
-                find_passwords(v, &field_place(place, key), known, out, depth + 1);
+                let here = field_place(place, key);
+                match v {
+                    Value::String(s) if known.contains(&s.as_str()) => {
+                        if s.len() >= SELF_EVIDENT_PASSWORD_LEN || secret_name(key) || names_an_account {
+                            out.push((here, s.clone()));
+                        }
+                    }
+                    _ => find_passwords(v, &here, known, names, out, depth + 1),
+                }
             }
         }
         Value::Array(items) => {
             let here = format!("{place}[]");
-            items
-                .iter()
-                .for_each(|v| find_passwords(v, &here, known, out, depth + 1));
+            for v in items {
+                match v {
+                    Value::String(s) if known.contains(&s.as_str()) && s.len() >= SELF_EVIDENT_PASSWORD_LEN => {
+                        out.push((here.clone(), s.clone()))
+                    }
+                    _ => find_passwords(v, &here, known, names, out, depth + 1),
+                }
+            }
         }
         _ => {}
     }
@@ -606,6 +634,19 @@ mod tests {
             &["alice"],
         );
         assert!(other.secrets.is_empty());
+        // A short password that is also an ordinary value elsewhere proves nothing there.
+        let env = contents_with_passwords(
+            &answer("application/json", r#"{"env": "test", "build": "1234"}"#),
+            &["test", "1234"],
+            &["alice"],
+        );
+        assert!(env.secrets.is_empty(), "{:?}", env.secrets);
+        let long = contents_with_passwords(
+            &answer("application/json", r#"{"note": "alice-pass-1"}"#),
+            &["alice-pass-1"],
+            &["alice"],
+        );
+        assert_eq!(long.secrets.len(), 1);
         // A dump of the seed's settings.
         let dump = contents_with_passwords(
             &answer("text/plain", "SEED_USER=alice\nSEED_PASSWORD='pw-1'\n"),
