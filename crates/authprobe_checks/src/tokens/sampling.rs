@@ -685,6 +685,12 @@ async fn login_source(cx: &ScanContext, hints: &[String]) -> Option<Source> {
         reference = issued_at(cx, &fresh).or(reference);
         evidence.extend(fresh.login_exchange);
         tokens.push(value);
+        // An API that keeps one key per account revokes the last one on each login: after
+        // the first fresh login, the primary identity's own key is checked, and sampling
+        // stops rather than cost the rest of the scan its identity.
+        if tokens.len() == 2 && !still_signed_in(cx, primary).await {
+            break;
+        }
     }
     register(cx, &tokens);
     let issued = tokens.windows(2).any(|w| w[0] != w[1]);
@@ -725,6 +731,16 @@ async fn login_source(cx: &ScanContext, hints: &[String]) -> Option<Source> {
         }
     }
     Some(source)
+}
+
+/// Whether `identity`'s credential still opens the identity endpoint (true when there is
+/// none to ask).
+async fn still_signed_in(cx: &ScanContext, identity: &Identity) -> bool {
+    let Some(url) = &cx.identity_endpoint else { return true };
+    match cx.probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await {
+        Ok(resp) => resp.is_success(),
+        Err(_) => true,
+    }
 }
 
 /// Whether a cookie value is signed client-side session data rather than a session id:
