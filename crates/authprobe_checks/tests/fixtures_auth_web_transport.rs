@@ -22,6 +22,8 @@ mod django;
 mod drf;
 #[path = "fixtures_auth_web_transport/ratelimit.rs"]
 mod ratelimit;
+#[path = "fixtures_auth_web_transport/readers.rs"]
+mod readers;
 #[path = "fixtures_auth_web_transport/transport.rs"]
 mod transport;
 #[path = "fixtures_auth_web_transport/web.rs"]

@@ -5,6 +5,8 @@
 
 #[path = "fixtures_jwt_tokens_session/jwt.rs"]
 mod jwt;
+#[path = "fixtures_jwt_tokens_session/readers.rs"]
+mod readers;
 #[path = "fixtures_jwt_tokens_session/session.rs"]
 mod session;
 #[path = "fixtures_jwt_tokens_session/support.rs"]
@@ -76,4 +78,24 @@ async fn session_lifetime_words_its_findings_by_what_it_observed() {
             && !long_cookie[0].contains("Django"),
         "{long_cookie:#?}"
     );
+}
+
+/// A key found among the docs' example secrets is named after the docs that print it, and
+/// the key itself stays out of the message.
+#[tokio::test]
+async fn a_key_the_docs_print_is_reported_with_its_source() {
+    let found = messages("JWT003", jwt::express_jwt_readme_secret()).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("express-jwt's README"), "{found:#?}");
+    assert!(
+        !found[0].contains("shhhhhhared-secret"),
+        "the key is redacted: {found:#?}"
+    );
+}
+
+/// The keys and session ids the login flows issue are sampled, and signed client-side
+/// session data is not taken for a session id (issue 27, classes 8 and 10).
+#[tokio::test]
+async fn token_checks_read_what_the_logins_issue_and_not_client_side_sessions() {
+    assert_table("readers", &readers::rows()).await;
 }

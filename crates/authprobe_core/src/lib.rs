@@ -20,6 +20,7 @@ pub mod hidden_routes;
 pub mod html;
 pub mod in_flight;
 pub mod interrupt;
+pub mod lists;
 pub mod oracle;
 pub mod pagination;
 pub mod probe;

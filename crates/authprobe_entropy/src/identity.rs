@@ -1,6 +1,7 @@
 //! Tokens derived from who they were issued to: hashes (MD5, SHA-1, SHA-256, SHA-512) or
 //! encodings (hex, base64) of usernames, emails and user ids — alone, with common salts or
-//! counters — and of the issue time; and tokens that simply decode to readable text.
+//! counters, or joined to the issue time — and of the issue time; and tokens that simply
+//! decode to readable text.
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -116,6 +117,71 @@ fn candidates(identities: &[String], reference_time: Option<i64>) -> HashMap<Str
     out
 }
 
+/// Tokens tried against identity-and-time digests (each costs a hash per value, second
+/// and separator of the window).
+const MAX_TIMED_TOKENS: usize = 4;
+
+/// The identity values as given and lowercased, without repeats.
+fn identity_values(identities: &[String]) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    for id in identities.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        for v in [id.to_string(), id.to_lowercase()] {
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+    }
+    values
+}
+
+/// How `token` was made, when it is the hex digest (MD5, SHA-1 or SHA-256, by its length)
+/// of an identity value joined to a Unix time near `reference` (`md5("alice" +
+/// "1733600000")`, `sha1("1733600000:alice")`): the per-login key of many hand-written
+/// logins, unique per login and as guessable as the login's time.
+fn identity_time_recipe(token: &str, values: &[String], reference: i64) -> Option<String> {
+    if !token.bytes().all(|b| b.is_ascii_hexdigit()) || values.is_empty() {
+        return None;
+    }
+    let lower = token.to_ascii_lowercase();
+    let hash: fn(&[u8]) -> Vec<u8> = match token.len() {
+        32 => |b| Md5::digest(b).to_vec(),
+        40 => |b| Sha1::digest(b).to_vec(),
+        64 => |b| Sha256::digest(b).to_vec(),
+        _ => return None,
+    };
+    let name = match token.len() {
+        32 => "md5",
+        40 => "sha1",
+        _ => "sha256",
+    };
+    let wanted: Vec<u8> = (0..lower.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(&lower[i..i + 2], 16).ok())
+        .collect();
+    for s in reference.saturating_sub(TIME_WINDOW)..=reference.saturating_add(TIME_WINDOW) {
+        let time = s.to_string();
+        for v in values {
+            for sep in SEPARATORS {
+                for (pre, how) in [
+                    (
+                        format!("{v}{sep}{time}"),
+                        format!("`{v}` + `{sep}` + the Unix time {time}"),
+                    ),
+                    (
+                        format!("{time}{sep}{v}"),
+                        format!("the Unix time {time} + `{sep}` + `{v}`"),
+                    ),
+                ] {
+                    if hash(pre.as_bytes()) == wanted {
+                        return Some(format!("{name}({how})"));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Verdicts for tokens derived from identities or times, or readable when decoded.
 pub fn derived(tokens: &[&str], identities: &[String], reference_time: Option<i64>) -> Vec<Verdict> {
     let mut out = Vec::new();
@@ -145,6 +211,17 @@ pub fn derived(tokens: &[&str], identities: &[String], reference_time: Option<i6
             if let Some(h) = hit {
                 matched += 1;
                 example.get_or_insert(h);
+            }
+        }
+        if example.is_none() {
+            if let Some(t) = reference_time {
+                let values = identity_values(identities);
+                for token in tokens.iter().take(MAX_TIMED_TOKENS) {
+                    if let Some(recipe) = identity_time_recipe(token, &values, t) {
+                        matched += 1;
+                        example.get_or_insert(recipe);
+                    }
+                }
             }
         }
         if let Some(example) = example {

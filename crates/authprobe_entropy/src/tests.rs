@@ -188,6 +188,37 @@ fn md5_of_the_username_is_identity_derived() {
 }
 
 #[test]
+fn a_digest_of_the_username_and_the_login_time_is_identity_derived() {
+    use md5::{Digest, Md5};
+    use sha1::Sha1;
+    let at = 1_765_000_000i64;
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let md5_key = hex(&Md5::digest(format!("alice{}", at + 2).as_bytes()));
+    let sha1_key = hex(&Sha1::digest(format!("{}:bob", at - 40).as_bytes()));
+    let verdicts = crate::identity::derived(
+        &[&md5_key, &sha1_key],
+        &["alice".to_string(), "bob".to_string()],
+        Some(at),
+    );
+    let v = verdicts
+        .iter()
+        .find(|v| v.weakness == Weakness::IdentityDerived)
+        .expect("identity verdict");
+    assert_eq!(v.strength, Strength::Conclusive);
+    assert!(v.summary.starts_with("2 of 2"), "{}", v.summary);
+    assert!(
+        v.summary.contains("md5(`alice` + `` + the Unix time 1765000002)"),
+        "{}",
+        v.summary
+    );
+    // Far from the reference time, or another user's name: no recipe.
+    let late = hex(&Md5::digest(format!("alice{}", at + 3_600).as_bytes()));
+    assert!(crate::identity::derived(&[&late], &["alice".to_string()], Some(at)).is_empty());
+    let other = hex(&Md5::digest(format!("carol{at}").as_bytes()));
+    assert!(crate::identity::derived(&[&other], &["alice".to_string()], Some(at)).is_empty());
+}
+
+#[test]
 fn base64_of_readable_text_is_identity_derived() {
     use base64::Engine as _;
     let tokens: Vec<String> = (0..10)

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use authprobe_core::ProbeResponse;
+use authprobe_core::{ProbeResponse, ScanContext};
 use regex::Regex;
 use serde_json::Value;
 
@@ -24,6 +24,9 @@ pub enum SecretKind {
     ConnectionString,
     /// A value under a password or secret name (`password`, `SECRET_KEY`, `*_TOKEN`).
     NamedSecret,
+    /// The plaintext password of one of the scan's own accounts, served back: proof by
+    /// itself, whatever its length or the name it sits under.
+    AccountPassword,
 }
 
 impl SecretKind {
@@ -39,6 +42,7 @@ impl SecretKind {
             SecretKind::ApiKey(provider) => format!("{provider} key"),
             SecretKind::ConnectionString => "connection string with a password".to_string(),
             SecretKind::NamedSecret => "secret-named value".to_string(),
+            SecretKind::AccountPassword => "the plaintext password of a scan account".to_string(),
         }
     }
 }
@@ -232,6 +236,101 @@ pub fn contents_of(resp: &ProbeResponse) -> Contents {
         }
     }
     contents
+}
+
+/// What an answer carries for this scan ([`contents_of`]), and the plaintext password of
+/// any of the scan's own accounts (`--user`) wherever the answer holds it as a value.
+pub fn contents_for_scan(cx: &ScanContext, resp: &ProbeResponse) -> Contents {
+    let passwords: Vec<&str> = cx.credentials.iter().map(|c| c.password.as_str()).collect();
+    let names: Vec<&str> = cx.credentials.iter().map(|c| c.username.as_str()).collect();
+    contents_with_passwords(resp, &passwords, &names)
+}
+
+/// [`contents_of`], plus every value that is exactly one of `passwords` (the scan's own
+/// accounts'): a password the scan logged in with, served back in an answer, is proof by
+/// itself, whatever its length (the length floor of [`masked`] guards against placeholders,
+/// not against a known password) — under a secret-like name or in a record naming one of
+/// the accounts; a long one anywhere. A password that is also one of `names` (an account
+/// whose password is its username) proves nothing by appearing and is left out.
+pub fn contents_with_passwords(resp: &ProbeResponse, passwords: &[&str], names: &[&str]) -> Contents {
+    let mut contents = contents_of(resp);
+    let known: Vec<&str> = passwords
+        .iter()
+        .copied()
+        .filter(|p| !p.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(p)))
+        .collect();
+    if known.is_empty() {
+        return contents;
+    }
+    let mut found = Vec::new();
+    if let Some(json) = resp.json() {
+        find_passwords(&json, "", &known, names, &mut found, 0);
+    } else if !resp.is_html() {
+        for c in ENV_LINE.captures_iter(&resp.text()) {
+            let value = c[2].trim().trim_matches(['"', '\'']);
+            if known.contains(&value) && (value.len() >= SELF_EVIDENT_PASSWORD_LEN || secret_name(&c[1])) {
+                found.push((c[1].to_string(), value.to_string()));
+            }
+        }
+    }
+    for (place, value) in found {
+        // The same value already judged by its name is the same secret, now proven.
+        contents.secrets.retain(|s| !(s.place == place && s.value == value));
+        contents.secrets.push(FoundSecret {
+            place,
+            kind: SecretKind::AccountPassword,
+            value,
+        });
+    }
+    contents
+}
+
+/// Passwords this long are proof wherever they appear; shorter ones (`1234`, `test`) could
+/// be any value, so they count under a secret-like name or in the account's own record.
+const SELF_EVIDENT_PASSWORD_LEN: usize = 8;
+
+fn find_passwords(
+    value: &Value,
+    place: &str,
+    known: &[&str],
+    names: &[&str],
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) {
+    if depth > 12 || out.len() > 50 {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            let names_an_account = map
+                .values()
+                .filter_map(Value::as_str)
+                .any(|v| names.iter().any(|n| n.eq_ignore_ascii_case(v)));
+            for (key, v) in map {
+                let here = field_place(place, key);
+                match v {
+                    Value::String(s) if known.contains(&s.as_str()) => {
+                        if s.len() >= SELF_EVIDENT_PASSWORD_LEN || secret_name(key) || names_an_account {
+                            out.push((here, s.clone()));
+                        }
+                    }
+                    _ => find_passwords(v, &here, known, names, out, depth + 1),
+                }
+            }
+        }
+        Value::Array(items) => {
+            let here = format!("{place}[]");
+            for v in items {
+                match v {
+                    Value::String(s) if known.contains(&s.as_str()) && s.len() >= SELF_EVIDENT_PASSWORD_LEN => {
+                        out.push((here.clone(), s.clone()))
+                    }
+                    _ => find_passwords(v, &here, known, names, out, depth + 1),
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The secrets of the records in `json` that belong to someone else: objects holding one
@@ -499,5 +598,62 @@ mod tests {
         assert!(secrets_of_records(&shared, &bob, &alice).is_empty());
         let without_secrets = serde_json::json!([{"username": "bob", "email": "bob@example.com"}]);
         assert!(secrets_of_records(&without_secrets, &bob, &alice).is_empty());
+    }
+
+    #[test]
+    fn the_scans_own_short_password_is_found_whatever_its_length_and_name() {
+        let body = r#"{"users": [{"username": "alice", "password": "pw-1", "nickname": "ally"}, {"username": "bob", "secret": "pw-2"}]}"#;
+        let plain = contents_of(&answer("application/json", body));
+        assert!(
+            plain.secrets.is_empty(),
+            "4 characters look like a placeholder: {:?}",
+            plain.secrets
+        );
+        let c = contents_with_passwords(&answer("application/json", body), &["pw-1", "pw-2"], &["alice", "bob"]);
+        let places: Vec<(&str, SecretKind)> = c.secrets.iter().map(|s| (s.place.as_str(), s.kind)).collect();
+        assert_eq!(
+            places,
+            [
+                ("users[].password", SecretKind::AccountPassword),
+                ("users[].secret", SecretKind::AccountPassword)
+            ]
+        );
+        assert!(c
+            .summary()
+            .contains("the plaintext password of a scan account at users[].password"));
+        // A password that is also a username proves nothing; other values are not passwords.
+        let named = contents_with_passwords(
+            &answer("application/json", r#"{"owner": "alice"}"#),
+            &["alice"],
+            &["alice"],
+        );
+        assert!(named.secrets.is_empty());
+        let other = contents_with_passwords(
+            &answer("application/json", r#"{"title": "pw-10"}"#),
+            &["pw-1"],
+            &["alice"],
+        );
+        assert!(other.secrets.is_empty());
+        // A short password that is also an ordinary value elsewhere proves nothing there.
+        let env = contents_with_passwords(
+            &answer("application/json", r#"{"env": "test", "build": "1234"}"#),
+            &["test", "1234"],
+            &["alice"],
+        );
+        assert!(env.secrets.is_empty(), "{:?}", env.secrets);
+        let long = contents_with_passwords(
+            &answer("application/json", r#"{"note": "alice-pass-1"}"#),
+            &["alice-pass-1"],
+            &["alice"],
+        );
+        assert_eq!(long.secrets.len(), 1);
+        // A dump of the seed's settings.
+        let dump = contents_with_passwords(
+            &answer("text/plain", "SEED_USER=alice\nSEED_PASSWORD='pw-1'\n"),
+            &["pw-1"],
+            &["alice"],
+        );
+        assert_eq!(dump.secrets.len(), 1, "{:?}", dump.secrets);
+        assert_eq!(dump.secrets[0].kind, SecretKind::AccountPassword);
     }
 }

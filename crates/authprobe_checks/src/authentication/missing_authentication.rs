@@ -11,7 +11,7 @@ use authprobe_core::{
 use serde_json::Value;
 use url::Url;
 
-use super::exposed_secrets::contents_of;
+use super::exposed_secrets::contents_for_scan;
 use crate::support::{owasp, summarize};
 
 /// Keys of JSON bodies that describe the response rather than carry data.
@@ -207,7 +207,7 @@ fn exposed_secret_findings(cx: &ScanContext) -> Vec<Finding> {
         if !may_require_auth(endpoint) || flow_urls.contains(&endpoint.url) {
             continue;
         }
-        let contents = contents_of(anonymous);
+        let contents = contents_for_scan(cx, anonymous);
         let own_emails = own_emails
             .iter()
             .filter(|e| contents.emails.contains(&e.to_ascii_lowercase()))

@@ -4,6 +4,7 @@ use authprobe_core::{
 
 use crate::ratelimit::{limit_signal, login_targets, scanner_name, Attempt, Surface, Via};
 use crate::support::owasp;
+use authprobe_core::auth::extract::from_body;
 use authprobe_core::auth::vocab::EMAIL_FIELDS;
 
 crate::declare_check! {
@@ -14,7 +15,9 @@ crate::declare_check! {
     /// of the scan (`--user`). On a JSON password-reset endpoint it compares an unknown
     /// address with the scan's own address (read from the identity endpoint). The
     /// usernames and addresses are normalised out of the bodies, and so are random values
-    /// (CSRF tokens, nonces). A difference in status or body is reported only when it is
+    /// (CSRF tokens, nonces). A failed login is any answer that carries no credential,
+    /// whatever its status: `200 {"success": false, "message": …}` is compared like a 401.
+    /// A difference in status or body is reported only when it is
     /// stable: a second unknown name gets the first one's answer, and a second wrong
     /// password (the second `--user`, when given) gets the first one's. Each real account
     /// gets at most two wrong passwords per endpoint, and the check runs before the
@@ -163,8 +166,11 @@ async fn compare(cx: &ScanContext, via: &Via, known: &[String]) -> Result<Option
                     "a limit answered ({signal}), so the answers cannot be compared"
                 ));
             }
-            if resp.status >= 500 || resp.is_success() && surface != Surface::PasswordReset && !resp.is_html() {
-                return Err(format!("an attempt got HTTP {}", resp.status));
+            // A failed login is an answer without a credential, whatever its status: many
+            // APIs answer `200 {"success": false, "message": …}`. Only an answer that
+            // issues a credential (a token in the body, a new session cookie) is not one.
+            if resp.status >= 500 || surface != Surface::PasswordReset && issues_credential(cx, &resp) {
+                return Err(format!("an attempt got HTTP {} with a credential", resp.status));
             }
             Ok::<ProbeResponse, String>(resp)
         }
@@ -199,6 +205,20 @@ async fn compare(cx: &ScanContext, via: &Via, known: &[String]) -> Result<Option
             k2.exchange,
         ]),
     ))
+}
+
+/// Whether a successful login answer hands over a credential: a token in its JSON body,
+/// or a new session cookie on a JSON answer (an HTML page re-rendered with an error is a
+/// refusal, as before, whatever cookies it sets).
+fn issues_credential(cx: &ScanContext, resp: &ProbeResponse) -> bool {
+    if !resp.is_success() || resp.is_html() {
+        return false;
+    }
+    let in_body = resp.json().is_some_and(|json| {
+        let found = from_body(&json);
+        found.access_jwt.is_some() || found.opaque.is_some()
+    });
+    in_body || cx.auth().new_session(resp).is_some()
 }
 
 /// Same status and the same body once subjects and random values are taken out.

@@ -4,10 +4,11 @@ use authprobe_core::similarity::similarity;
 use authprobe_core::{CheckMeta, CheckOutcome, Confidence, Family, Finding, Requirement, ScanContext, Severity};
 use url::Url;
 
-use super::objects::objects_across_pages;
+use super::objects::{objects_across_pages, private_objects};
 use crate::authentication::exposed_secrets::{contents_of, secrets_of_records, Contents};
 use crate::support::{owasp, summarize};
 use authprobe_core::auth::identity::Identity;
+use authprobe_core::auth::ownership;
 
 /// Objects replayed as the second identity at most.
 const MAX_OBJECTS: usize = 20;
@@ -22,8 +23,13 @@ crate::declare_check! {
     /// id (`/api/receipt-lookup/{receipt_id}/`); items are read from bare arrays and from
     /// envelopes of any shape (`{"data": {"receipts": [...]}}`). It reads each object as
     /// its owner, then as the second identity, following each listing's next-page links
-    /// (two pages past the first). **Confirmed** when the second identity receives the first
-    /// identity's object (the same data, not a 404/403 and not its own records).
+    /// (two pages past the first). Objects a listing both identities see count too when
+    /// the object says it is the first identity's own (an owner field — `owner`, `user`,
+    /// `author`, `created_by`, `user_id` — naming its username, address or id) and private
+    /// or a draft; a public object both see is not tried. Rails' format routes
+    /// (`/posts.json` → `/posts/7.json`) are read as collections. **Confirmed** when the
+    /// second identity receives the first identity's object (the same data, not a 404/403
+    /// and not its own records).
     ///
     /// It also reads what the first identity's answers carry of the second's: a record
     /// naming the second account (its username) with a password hash, an API key of a
@@ -84,7 +90,10 @@ impl CrossIdentityAccess {
         let (Some(owner), Some(other)) = (cx.identities.first(), cx.identities.get(1)) else {
             return CheckOutcome::skipped(Requirement::TwoIdentities.missing_reason());
         };
-        // Objects listed for the owner but not for the other identity, per collection.
+        // Objects listed for the owner but not for the other identity, per collection, and
+        // the owner's private objects (drafts, hidden) whoever else's listing shows them.
+        let owner_names = known_names(cx, owner).await;
+        let mut private: Vec<Url> = Vec::new();
         let mut objects: Vec<Url> = Vec::new();
         for collection in &cx.inventory.endpoints {
             let Some(mine) = collection.authenticated.as_ref().filter(|r| r.is_success()) else {
@@ -110,6 +119,12 @@ impl CrossIdentityAccess {
                 if !their_objects.contains(&child) && !objects.contains(&child) {
                     objects.push(child);
                 }
+            }
+            for object in private_objects(&collection.url, mine, &cx.target, &owner_names) {
+                if !objects.contains(&object) {
+                    objects.push(object.clone());
+                }
+                private.push(object);
             }
         }
         let mut findings = others_secrets(cx, owner, other);
@@ -148,23 +163,49 @@ impl CrossIdentityAccess {
         let Some(first) = exposed.first() else {
             return findings.into();
         };
+        let all_private = exposed.iter().all(|p| private.iter().any(|u| u.path() == p));
+        let why = if all_private {
+            format!("marked private or draft, owned by `{}`", owner.label)
+        } else {
+            format!("listed only for `{}`", owner.label)
+        };
         findings.push(
             Finding::new(
                 Confidence::Confirmed,
                 first.clone(),
                 format!(
-                    "`{}` read `{}`'s object{} {} (listed only for `{}`) and received the same data as its owner.",
+                    "`{}` read `{}`'s object{} {} ({why}) and received the same data as its owner.",
                     other.label,
                     owner.label,
                     if exposed.len() > 1 { "s" } else { "" },
                     summarize(&exposed, 4),
-                    owner.label
                 ),
             )
             .with_evidence(evidence),
         );
         findings.into()
     }
+}
+
+/// The names `identity` is known by in the objects' owner fields: its username, and the
+/// username, address and id its own record at the identity endpoint gives.
+async fn known_names(cx: &ScanContext, identity: &Identity) -> Vec<String> {
+    let mut names: Vec<String> = identity.username.iter().cloned().collect();
+    if let Some(url) = &cx.identity_endpoint {
+        let record = match cx.inventory.get(url).and_then(|e| e.authenticated.clone()) {
+            Some(r) if cx.identities.first().is_some_and(|p| p.label == identity.label) => Some(r),
+            _ => cx
+                .probe
+                .send(identity.authorize(ProbeRequest::get(url.clone())))
+                .await
+                .ok(),
+        };
+        if let Some(json) = record.filter(|r| r.is_success()).and_then(|r| r.json()) {
+            names.extend(ownership::names_in_record(&json));
+        }
+    }
+    names.dedup();
+    names
 }
 
 /// Answers served to `owner` that carry `other`'s secrets: its record in a user listing

@@ -1,6 +1,6 @@
 use authprobe_core::discovery::links_in;
+use authprobe_core::lists::{carries_integer_id, item_integer_id, listed_items};
 use authprobe_core::probe::ProbeRequest;
-use authprobe_core::spec::inventory::listed_items;
 use authprobe_core::{
     CheckMeta, CheckOutcome, Confidence, ExchangeId, Family, Finding, Requirement, ScanContext, Severity,
 };
@@ -119,16 +119,13 @@ impl EnumerableIds {
     }
 }
 
-/// The integer `id`s (or `pk`s) of the objects a JSON listing holds, read as BOLA001 reads
-/// listings ([`listed_items`]): a top-level array, or the first array of objects inside an
-/// envelope of any shape (`{"results": [...]}`, `{"orders": [...]}`,
-/// `{"data": {"receipts": [...]}}`).
+/// The integer `id`s (or `pk`s, in any case) of the objects a JSON listing holds, read by
+/// the one list reader every check uses ([`listed_items`]): a top-level array, or the list
+/// of objects inside an envelope of any shape (`{"results": [...]}`, `{"orders": [...]}`,
+/// `{"Tickets": [...]}`, `{"data": {"receipts": [...]}}`).
 fn listed_ids(resp: &authprobe_core::ProbeResponse) -> Vec<u64> {
     let Some(json) = resp.json() else { return Vec::new() };
-    let mut ids: Vec<u64> = listed_items(&json)
-        .iter()
-        .filter_map(|item| ["id", "pk"].iter().find_map(|k| item.get(*k)?.as_u64()))
-        .collect();
+    let mut ids: Vec<u64> = listed_items(&json).iter().filter_map(item_integer_id).collect();
     ids.sort_unstable();
     ids.dedup();
     ids
@@ -149,21 +146,7 @@ async fn routes_listed_ids(cx: &ScanContext, collection: &Url, listing: &authpro
     let Ok(resp) = cx.probe.send(identity.authorize(ProbeRequest::get(url))).await else {
         return false;
     };
-    resp.is_success() && resp.json().is_some_and(|j| carries_id(&j, id))
-}
-
-/// Whether an object answer carries `id` as its `id`/`pk`, at the top or one envelope
-/// down (`{"status": "ok", "data": {"id": 3, …}}`).
-fn carries_id(json: &serde_json::Value, id: u64) -> bool {
-    let own = |v: &serde_json::Value| {
-        ["id", "pk"]
-            .iter()
-            .any(|k| v.get(*k).and_then(serde_json::Value::as_u64) == Some(id))
-    };
-    own(json)
-        || json
-            .as_object()
-            .is_some_and(|map| map.values().filter(|v| v.is_object()).any(own))
+    resp.is_success() && resp.json().is_some_and(|j| carries_integer_id(&j, id))
 }
 
 /// The integer keys of the links directly under `collection`.
@@ -277,10 +260,17 @@ mod tests {
 
     #[test]
     fn an_enveloped_object_carries_its_id() {
-        assert!(carries_id(&serde_json::json!({"id": 3, "title": "x"}), 3));
-        assert!(carries_id(&serde_json::json!({"status": "ok", "data": {"id": 3}}), 3));
-        assert!(!carries_id(&serde_json::json!({"status": "ok", "data": {"id": 4}}), 3));
-        assert!(!carries_id(&serde_json::json!({"a": {"b": {"id": 3}}}), 3));
+        assert!(carries_integer_id(&serde_json::json!({"id": 3, "title": "x"}), 3));
+        assert!(carries_integer_id(&serde_json::json!({"Id": 3, "Title": "x"}), 3));
+        assert!(carries_integer_id(
+            &serde_json::json!({"status": "ok", "data": {"id": 3}}),
+            3
+        ));
+        assert!(!carries_integer_id(
+            &serde_json::json!({"status": "ok", "data": {"id": 4}}),
+            3
+        ));
+        assert!(!carries_integer_id(&serde_json::json!({"a": {"b": {"id": 3}}}), 3));
     }
 
     #[test]

@@ -7,11 +7,13 @@
 //! object as its owner first.
 
 use authprobe_core::auth::identity::Identity;
+use authprobe_core::auth::ownership;
 use authprobe_core::config::Target;
 use authprobe_core::discovery::links_in;
+use authprobe_core::lists::{item_id, listed_items};
 use authprobe_core::pagination::next_page;
 use authprobe_core::probe::ProbeRequest;
-use authprobe_core::spec::inventory::{fill, item_id, listed_items};
+use authprobe_core::spec::inventory::fill;
 use authprobe_core::spec::ApiSpec;
 use authprobe_core::{ProbeResponse, ScanContext};
 use url::Url;
@@ -51,16 +53,69 @@ pub(crate) async fn objects_across_pages(
     out
 }
 
-/// Whether `link` is directly under `collection` (`/api/notes/` → `/api/notes/1/`).
+/// A collection path's format extension, when it names one (Rails' `/posts.json`).
+const FORMAT_EXTENSIONS: &[&str] = &[".json", ".xml"];
+
+/// A collection's path without its trailing slash and format extension, and the extension
+/// (`/posts.json` → (`/posts`, `.json`)).
+fn base_and_format(collection: &Url) -> (&str, &'static str) {
+    let path = collection.path().trim_end_matches('/');
+    FORMAT_EXTENSIONS
+        .iter()
+        .find_map(|ext| path.strip_suffix(ext).map(|base| (base, *ext)))
+        .unwrap_or((path, ""))
+}
+
+/// Whether `link` is directly under `collection` (`/api/notes/` → `/api/notes/1/`; Rails'
+/// `/posts.json` → `/posts/1.json`).
 pub(crate) fn is_child(collection: &Url, link: &Url) -> bool {
-    let base = collection.path().trim_end_matches('/');
+    let (base, format) = base_and_format(collection);
     match link.path().strip_prefix(base) {
-        Some(rest) => {
+        Some(rest) if rest.starts_with('/') => {
             let rest = rest.trim_matches('/');
+            let rest = rest.strip_suffix(format).unwrap_or(rest);
             !rest.is_empty() && !rest.contains('/') && link.query().is_none()
         }
-        None => false,
+        _ => false,
     }
+}
+
+/// The objects of `listing` (the owner's answer to `collection`) that their owner fields
+/// say belong to the identity known by `names` and that say they are private or drafts
+/// ([`ownership`]): such an object is the owner's alone whoever else's listing shows it.
+pub(crate) fn private_objects(
+    collection: &Url,
+    listing: &ProbeResponse,
+    target: &Target,
+    names: &[String],
+) -> Vec<Url> {
+    let Some(json) = listing.json() else { return Vec::new() };
+    let mut out: Vec<Url> = Vec::new();
+    for item in listed_items(&json).iter().take(MAX_ITEMS) {
+        if !ownership::owned_by(item, names) || !ownership::is_private(item) {
+            continue;
+        }
+        let own_link = item
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(serde_json::Value::as_str)
+            .filter_map(|s| {
+                if s.starts_with('/') {
+                    target.join(s)
+                } else {
+                    Url::parse(s).ok()
+                }
+            })
+            .find(|u| target.same_origin(u) && is_child(collection, u));
+        let built = item_id(item).map(|id| child_url(collection, &id));
+        for url in own_link.into_iter().chain(built) {
+            if !out.contains(&url) {
+                out.push(url);
+            }
+        }
+    }
+    out
 }
 
 /// The objects `listing` (the answer to a GET of `collection`) names.
@@ -89,10 +144,16 @@ fn listed_objects(collection: &Url, listing: &ProbeResponse, target: &Target, sp
     out
 }
 
-/// `collection` with `id` as one more segment, keeping its trailing-slash style.
+/// `collection` with `id` as one more segment, keeping its trailing-slash style (and its
+/// format extension: `/posts.json` → `/posts/7.json`).
 fn child_url(collection: &Url, id: &str) -> Url {
     let mut url = collection.clone();
     url.set_query(None);
+    let (base, format) = base_and_format(collection);
+    if !format.is_empty() {
+        url.set_path(&format!("{base}/{id}{format}"));
+        return url;
+    }
     let slash = collection.path().ends_with('/');
     if let Ok(mut segments) = url.path_segments_mut() {
         segments.pop_if_empty().push(id);
@@ -157,6 +218,13 @@ mod tests {
         assert!(!is_child(&c, &u("/api/notes/")));
         assert!(!is_child(&c, &u("/api/notes/1/comments/")));
         assert!(!is_child(&c, &u("/api/posts/1/")));
+        assert!(!is_child(&u("/api/note"), &u("/api/notes/1")));
+        // Rails' format routes.
+        let rails = u("/posts.json");
+        assert!(is_child(&rails, &u("/posts/7.json")));
+        assert!(!is_child(&rails, &u("/posts.json")));
+        assert!(!is_child(&rails, &u("/posts/7/comments.json")));
+        assert_eq!(child_url(&rails, "7").path(), "/posts/7.json");
     }
 
     async fn listing(body: serde_json::Value) -> ProbeResponse {

@@ -233,15 +233,9 @@ pub(crate) fn creatable_collections(cx: &ScanContext) -> Vec<Url> {
     out
 }
 
-/// A JSON list, or a page of one (`results`, `items`, `data`).
+/// A JSON list, or a page of one, as the one list reader sees it.
 fn is_listing(resp: &ProbeResponse) -> bool {
-    match resp.json() {
-        Some(Value::Array(_)) => true,
-        Some(Value::Object(o)) => ["results", "items", "data"]
-            .iter()
-            .any(|k| o.get(*k).is_some_and(Value::is_array)),
-        _ => false,
-    }
+    resp.json().is_some_and(|json| authprobe_core::lists::is_listing(&json))
 }
 
 /// A body for a new object of `collection`: every required writable field of DRF's

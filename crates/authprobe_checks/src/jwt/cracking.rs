@@ -1,7 +1,8 @@
 //! Offline secret recovery during a scan, shared by JWT003 and DJ004: every HMAC-signed
 //! JWT family and every Django-signed cookie the target issued is cracked in one pass, in
 //! parallel with probing (on background threads), within one `--crack-time` of CPU time on
-//! every core (see [`CpuBudget`]): each candidate is tried against every value not cracked
+//! every core (see [`CpuBudget`]): first the secrets JWT libraries' docs use as examples
+//! ([`super::doc_secrets`]), then each candidate is tried against every value not cracked
 //! yet, through the built-in candidates, the `--wordlist` files, then numbers, dictionary
 //! words and short lowercase keys until the time is spent.
 
@@ -11,6 +12,7 @@ use authprobe_core::{ExchangeId, ScanContext};
 use authprobe_jwt::crack::{crack_many_in_scan, CpuBudget, CrackTarget, MacAlg};
 use std::sync::Arc;
 
+use super::doc_secrets::{documented_key, source_of};
 use super::families::{families, issued_tokens, Issued};
 use url::Url;
 
@@ -33,6 +35,8 @@ pub(crate) struct Recovered {
     /// The exchange that carried the signed value.
     pub exchange: ExchangeId,
     pub elapsed_ms: u128,
+    /// The docs that print the key as their example ([`super::doc_secrets`]), when they do.
+    pub documented_in: Option<&'static str>,
 }
 
 /// What cracking found, per signed value.
@@ -70,6 +74,34 @@ async fn run(cx: &ScanContext) -> Cracked {
         }
     }
     result.tried_values = jobs.len();
+    // The secrets libraries' and frameworks' own docs use, before any generated keyspace:
+    // a handful of HMACs per value, so a service that kept its README's key is found at
+    // once and named after the docs that print it.
+    let started = std::time::Instant::now();
+    let mut rest = Vec::with_capacity(jobs.len());
+    for (family, source, exchange, target) in jobs {
+        match documented_key(&target) {
+            Some(doc) => {
+                let secret = doc.value.as_bytes().to_vec();
+                if !cx.config.show_secrets {
+                    cx.redactor.add_secret(&doc.value);
+                }
+                let recovered = Recovered {
+                    secret,
+                    source,
+                    exchange,
+                    elapsed_ms: started.elapsed().as_millis(),
+                    documented_in: Some(doc.source.as_str()),
+                };
+                match family {
+                    Some(i) => result.jwt.push((i, recovered)),
+                    None => result.django.push(recovered),
+                }
+            }
+            None => rest.push((family, source, exchange, target)),
+        }
+    }
+    let jobs = rest;
     // Every value cracks in one pass, within one budget: `--crack-time` of every core's CPU
     // time, however busy the machine (up to a wall-time cap), so the scan waits about
     // `--crack-time` once, not once per value, and tries as many candidates on a busy
@@ -108,6 +140,7 @@ async fn run(cx: &ScanContext) -> Cracked {
             cx.redactor.add_secret(&String::from_utf8_lossy(&secret));
         }
         let recovered = Recovered {
+            documented_in: source_of(&secret),
             secret,
             source,
             exchange,

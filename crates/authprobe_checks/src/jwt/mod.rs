@@ -2,6 +2,7 @@
 
 pub mod alg_none;
 pub(crate) mod cracking;
+pub(crate) mod doc_secrets;
 pub mod expired_accepted;
 pub(crate) mod families;
 pub mod header_injection;

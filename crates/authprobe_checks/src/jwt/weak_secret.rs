@@ -11,9 +11,12 @@ crate::declare_check! {
     /// ## What it does
     /// Cracks the HMAC key of every HS256/HS384/HS512 token the API issued, offline and in
     /// parallel with the other checks, within `--crack-time` (CPU time on every core, shared
-    /// by the tokens and cookies cracked): the empty key,
-    /// common JWT secrets and tutorial placeholders with simple mutations, Django keys known
-    /// to be published, then any `--wordlist`. With the key, it signs a token carrying the
+    /// by the tokens and cookies cracked): first the secrets JWT libraries' and frameworks'
+    /// own docs use as examples (golang-jwt's `AllYourBase`, express-jwt's
+    /// `shhhhhhared-secret`, Flask-JWT-Extended's `super-secret`, FastAPI's tutorial key, …;
+    /// the finding names the docs), then the empty key, common JWT secrets and tutorial
+    /// placeholders with simple mutations, Django keys known to be published, then any
+    /// `--wordlist`. With the key, it signs a token carrying the
     /// second identity's claims and sends it to the verifier: **confirmed** when the verifier
     /// answers as that identity.
     ///
@@ -92,6 +95,11 @@ impl JwtWeakSecret {
                 recovered.elapsed_ms,
                 display_secret(cx, &recovered.secret)
             );
+            if let Some(docs) = recovered.documented_in {
+                message.push_str(&format!(
+                    " It is the example key printed in {docs}: a value copied from documentation."
+                ));
+            }
             if let (Acceptance::AsOther | Acceptance::AsSelf, Some(_)) = (&acceptance, &resp) {
                 message.push_str(&format!(
                     " A token signed with it was accepted by {} as {}.",

@@ -8,10 +8,12 @@ crate::declare_check! {
     /// ## What it does
     /// Compares every token the scan sampled or holds — cookies of anonymous GETs,
     /// token-like JSON fields of GET endpoints (fetched once per identity when they do not
-    /// change), the identities' DRF keys, session ids and JWT `jti`s — with MD5, SHA-1,
-    /// SHA-256 and SHA-512 digests (hex or base64, also truncated) and plain encodings of
-    /// the identities' usernames, emails and ids, alone or with common salts (`secret`,
-    /// `salt`, `token`, …) and counters, and of the Unix times around the response `Date`.
+    /// change), the keys and session ids the login flows issue the identities (and fresh
+    /// logins of the primary account), JWT `jti`s — with MD5, SHA-1, SHA-256 and SHA-512
+    /// digests (hex or base64, also truncated) and plain encodings of the identities'
+    /// usernames, emails and ids, alone or with common salts (`secret`, `salt`, `token`, …)
+    /// and counters, of the Unix times around the response `Date`, and of an identity
+    /// joined to the login's time (`sha256(username + time)`).
     /// An exact match is a confirmed finding; tokens that merely decode to readable text
     /// are reported as firm.
     ///

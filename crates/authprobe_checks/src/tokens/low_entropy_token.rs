@@ -9,7 +9,11 @@ crate::declare_check! {
     /// Samples tokens the API hands out cheaply — cookies set on anonymous GETs (session and
     /// CSRF ids), token-like JSON fields of GET endpoints (API keys, invite, pairing and reset
     /// codes) — with GET requests only, within the request budget (48 per source by default,
-    /// 400 with `--profile thorough`), and estimates how many bits of entropy each token
+    /// 400 with `--profile thorough`), and the keys and session ids the login flows issue
+    /// (fresh logins of the scan's own account: a few, 20 with `--profile thorough`, none in
+    /// the read-only `safe` profile). Signed client-side session data (Flask, Starlette,
+    /// cookie-session: base64 JSON and a signature, the same for the same content) is content,
+    /// not an id, and is not sampled. It estimates how many bits of entropy each token
     /// carries: first the hard upper bound from the alphabet and the length, then
     /// per-position character counts and transitions, FIPS 140-2 bit tests, serial
     /// correlation, a spectral test, compression and duplicates. Reports sources whose

@@ -1,5 +1,6 @@
 //! Token sampling shared by TOKEN001–TOKEN003: finds cheap token sources (cookies set on
-//! anonymous GETs, token-like JSON fields of GET endpoints, the identities' own tokens),
+//! anonymous GETs, token-like JSON fields of GET endpoints, the keys and session ids the
+//! login flows issue, the identities' own tokens),
 //! samples them within the request budget, and runs `authprobe_entropy` on each once per
 //! scan. Only GET requests; tokens never leave this module unredacted.
 
@@ -300,6 +301,7 @@ fn candidates(cx: &ScanContext) -> Vec<Candidate> {
             || has_header(&x.request.headers, "cookie")
             || has_header(&x.request.headers, "authorization")
             || cookie.value.len() < 4
+            || client_side_data(&cookie.value)
             || !CREDENTIAL_COOKIE_WORDS
                 .iter()
                 .any(|n| cookie.name.to_ascii_lowercase().contains(n))
@@ -435,15 +437,28 @@ async fn sample_all(cx: &ScanContext) -> Sampling {
         }
     }
 
-    // The identities' own credentials: DRF keys, session ids, JWT ids (no request needed).
+    // What the login flows issue: the key or session id of fresh logins of the primary
+    // account, sampled like any issuing source (a login is a flow, not a guess).
+    if let Some(source) = login_source(cx, &hints).await {
+        sampling.sources.push(source);
+    }
+
+    // The identities' own credentials: the keys and session ids their logins issued, JWT
+    // ids (no request needed), checked against the identities and their login times.
     let mut held: Vec<(String, Vec<String>)> = Vec::new();
+    let mut login_time: Option<i64> = None;
     for identity in &cx.identities {
+        login_time = login_time.or_else(|| issued_at(cx, identity));
         let mut add = |what: &str, v: String| match held.iter_mut().find(|(w, _)| w == what) {
             Some((_, vs)) => vs.push(v),
             None => held.push((what.to_string(), vec![v])),
         };
-        if let (Some(t), Some("Token")) = (identity.token(), identity.scheme()) {
-            add("the identities' `Authorization: Token` keys", t.to_string());
+        if let Some(t) = identity.token().filter(|t| !authprobe_jwt::Jwt::looks_like(t)) {
+            let how = identity.presentation().map(|p| p.describe()).unwrap_or_default();
+            add(
+                &format!("the keys the identities' logins issued ({how})"),
+                t.to_string(),
+            );
         }
         for jwt in [&identity.access_jwt, &identity.refresh_jwt].into_iter().flatten() {
             if let Some(jti) = authprobe_jwt::Jwt::parse(jwt).ok().and_then(|j| j.string_claim("jti")) {
@@ -452,7 +467,8 @@ async fn sample_all(cx: &ScanContext) -> Sampling {
         }
         if let Some(jar) = &identity.session {
             for name in jar.names() {
-                if let Some(v) = jar.get(&name).filter(|v| v.len() >= 8) {
+                // Signed client-side session data is content, not an id.
+                if let Some(v) = jar.get(&name).filter(|v| v.len() >= 8 && !client_side_data(v)) {
                     add(&format!("the identities' session cookie `{name}`"), v);
                 }
             }
@@ -460,7 +476,7 @@ async fn sample_all(cx: &ScanContext) -> Sampling {
     }
     for (label, tokens) in held {
         let strs: Vec<&str> = tokens.iter().map(String::as_str).collect();
-        let identity = authprobe_entropy::identity::derived(&strs, &hints, Some(now()));
+        let identity = authprobe_entropy::identity::derived(&strs, &hints, login_time.or(Some(now())));
         sampling.sources.push(Source {
             label,
             endpoint: cx.target.url.path().to_string(),
@@ -595,6 +611,184 @@ async fn sample_source(
     Sampled::Source(Box::new(source))
 }
 
+/// Fresh logins of the primary account sampled per source: a few in the standard
+/// profiles (enough for derivation from the identity and the login time, and to tell a
+/// per-login key from a per-account one), [`MIN_SAMPLES`] in `thorough` (enough for the
+/// statistics). Each is a successful login of the scan's own account; sampling stops at
+/// the first refused one.
+const LOGIN_SAMPLES: usize = 4;
+
+/// The credential a login issued `identity`, as (what it is, value): an opaque key, or the
+/// session cookie its jar holds. JWTs are left to the JWT checks, and signed client-side
+/// session data ([`client_side_data`]) is not an id.
+fn login_credential(cx: &ScanContext, identity: &Identity) -> Option<(String, String)> {
+    if let Some(token) = identity.token() {
+        if authprobe_jwt::Jwt::looks_like(token) || identity.access_jwt.is_some() {
+            return None;
+        }
+        let how = identity.presentation().map(|p| p.describe()).unwrap_or_default();
+        return Some((format!("the key ({how})"), token.to_string()));
+    }
+    let jar = identity.session.as_ref()?;
+    let auth = cx.auth();
+    jar.names()
+        .into_iter()
+        .filter(|n| auth.is_session_cookie(n))
+        .find_map(|name| {
+            let value = jar.get(&name).filter(|v| v.len() >= 4 && !client_side_data(v))?;
+            Some((format!("the session cookie `{name}`"), value))
+        })
+}
+
+/// When `identity` logged in: its login answer's `Date`, else now.
+fn issued_at(cx: &ScanContext, identity: &Identity) -> Option<i64> {
+    let exchange = cx.probe.exchange(identity.login_exchange?)?;
+    let response = exchange.response?;
+    let date = response
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("date"))
+        .and_then(|(_, v)| http_date(v));
+    date.or(Some(now()))
+}
+
+/// The keys or session ids the primary identity's login flow issues, from fresh logins of
+/// its account: an issuing source when each login gets a new one (analysed with the
+/// statistics once there are [`MIN_SAMPLES`], checked for derivation from the identity and
+/// the login time in any case), or the account's own key when every login gets the same.
+async fn login_source(cx: &ScanContext, hints: &[String]) -> Option<Source> {
+    // The read-only profile sends no POST, logins included.
+    if cx.probe.settings().read_only {
+        return None;
+    }
+    let auth = cx.auth();
+    let primary = auth.primary()?;
+    let account = auth.primary_account()?;
+    let login_url = primary.login_url.as_ref()?;
+    let flow = auth.account_logins().find(|f| &f.url == login_url)?;
+    let (what, first) = login_credential(cx, primary)?;
+    let wanted = if cx.config.profile == "thorough" {
+        MIN_SAMPLES
+    } else {
+        LOGIN_SAMPLES
+    };
+    let mut tokens = vec![first];
+    let mut evidence: Vec<ExchangeId> = primary.login_exchange.into_iter().collect();
+    let mut reference = issued_at(cx, primary);
+    while tokens.len() < wanted.min(cx.probe.remaining_budget() / 4) {
+        let Some(fresh) = auth.fresh_login(flow, account).await else {
+            break;
+        };
+        let Some((_, value)) = login_credential(cx, &fresh) else {
+            break;
+        };
+        reference = issued_at(cx, &fresh).or(reference);
+        evidence.extend(fresh.login_exchange);
+        tokens.push(value);
+        // An API that keeps one key per account revokes the last one on each login: after
+        // the first fresh login, the primary identity's own key is checked, and sampling
+        // stops rather than cost the rest of the scan its identity.
+        if tokens.len() == 2 && !still_signed_in(cx, primary).await {
+            break;
+        }
+    }
+    register(cx, &tokens);
+    let issued = tokens.windows(2).any(|w| w[0] != w[1]);
+    let label = format!(
+        "{what} the login POST {} issued `{}` ({} logins)",
+        flow.url.path(),
+        account.username,
+        tokens.len()
+    );
+    let evidence: Vec<ExchangeId> = [evidence.first(), evidence.last()]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
+    let mut source = Source {
+        label,
+        endpoint: flow.url.path().to_string(),
+        issued,
+        tokens,
+        evidence,
+        analysis: None,
+        identity: Vec::new(),
+        prediction_hit: None,
+        prediction_missed: false,
+    };
+    if issued && source.tokens.len() >= MIN_SAMPLES {
+        let options = Options {
+            identities: hints.to_vec(),
+            reference_time: reference.or(Some(now())),
+            ..Options::default()
+        };
+        source.analysis = authprobe_entropy::analyze(&source.tokens, &options).ok();
+    } else {
+        let strs: Vec<&str> = source.tokens.iter().map(String::as_str).collect();
+        source.identity = authprobe_entropy::identity::derived(&strs, hints, reference.or(Some(now())));
+        if issued {
+            source.issued = false; // too few for the statistics: derivation only
+        }
+    }
+    Some(source)
+}
+
+/// Whether `identity`'s credential still opens the identity endpoint (true when there is
+/// none to ask).
+async fn still_signed_in(cx: &ScanContext, identity: &Identity) -> bool {
+    let Some(url) = &cx.identity_endpoint else { return true };
+    match cx.probe.send(identity.authorize(ProbeRequest::get(url.clone()))).await {
+        Ok(resp) => resp.is_success(),
+        Err(_) => true,
+    }
+}
+
+/// Whether a cookie value is signed client-side session data rather than a session id:
+/// its first part decodes (base64, optionally after a `.` that marks compression) to a
+/// JSON object, followed by a signature (itsdangerous/Flask and Starlette
+/// `payload.timestamp.signature`, Django's signed cookies `payload:timestamp:signature`,
+/// Rails' `data--digest`), or the whole value decodes to JSON (cookie-session, whose
+/// signature is a cookie of its own). Such a value holds content (a flash message, a
+/// cart) and is the same for the same content: no id to sample, decided by what the value
+/// is, not by the cookie's name.
+pub(crate) fn client_side_data(value: &str) -> bool {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let value = value.trim_matches('"');
+    let decodes_to_json = |part: &str| {
+        [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|e| e.decode(part).ok())
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .is_some_and(|v| v.is_object() || v.is_array())
+    };
+    if decodes_to_json(value) {
+        return true;
+    }
+    let (compressed, rest) = match value.strip_prefix('.') {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    for separator in ["--", ".", ":"] {
+        let parts: Vec<&str> = rest.split(separator).collect();
+        let signed = parts.len() >= 2 && parts[1..].iter().all(|p| p.len() >= 4);
+        if !signed || parts[0].len() < 8 {
+            continue;
+        }
+        let payload = parts[0];
+        // A zlib-compressed payload (itsdangerous' leading `.`) starts with 0x78 once decoded.
+        let zlib = compressed
+            && [URL_SAFE_NO_PAD, URL_SAFE]
+                .iter()
+                .find_map(|e| e.decode(payload).ok())
+                .is_some_and(|b| b.first() == Some(&0x78) && parts.len() >= 3);
+        if zlib || decodes_to_json(payload) {
+            return true;
+        }
+    }
+    false
+}
+
 fn register(cx: &ScanContext, tokens: &[String]) {
     for t in tokens.iter().filter(|t| t.len() >= 6) {
         cx.redactor.add_secret(t);
@@ -604,6 +798,32 @@ fn register(cx: &ScanContext, tokens: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signed_client_side_session_data_is_not_a_session_id() {
+        // Flask (itsdangerous URLSafeTimedSerializer): {"_flashes": [...]}.
+        let flask = "eyJfZmxhc2hlcyI6W3siIHQiOlsibWVzc2FnZSIsIlBsZWFzZSBsb2cgaW4gdG8gYWNjZXNzIHRoaXMgcGFnZS4iXX1dfQ.Z1Rz9g.kHc2qZ4XWm0wD5yX0Jb6z9c4uA0";
+        assert!(client_side_data(flask));
+        // Starlette SessionMiddleware: standard base64 JSON, then timestamp and signature.
+        let starlette = "eyJfbWVzc2FnZXMiOiBbIlNpZ25lZCBvdXQuIl19.Z1Rz9g.Zm9vYmFyYmF6cXV4cXV1eHh4eA";
+        assert!(client_side_data(starlette));
+        // As Starlette 1.x sets it: padded standard base64, then `.timestamp.signature`.
+        let padded = "eyJfbWVzc2FnZXMiOiBbeyJtZXNzYWdlIjogIlBsZWFzZSBzaWduIGluIHRvIHNlZSB5b3VyIG5vdGVzLiIsICJjYXRlZ29yeSI6ICJpbmZvIn1dfQ==.axctEA.HdkkAPLcaqQgs2jH1cKfS3_nP3Q";
+        assert!(client_side_data(padded));
+        // Flask, compressed: a leading dot, zlib data.
+        assert!(client_side_data(
+            ".eJyrVopPy0kszkgtVrKKrlZSKEstqlSyUkrNS87PLShKLS5OTVHSUSpILC4uzy9KAQoAs_sMFQ.Z1Rz9g.x9aYhB3qzQ1mK0w"
+        ));
+        // cookie-session: the JSON alone (its signature is the `session.sig` cookie).
+        assert!(client_side_data("eyJ1c2VySWQiOjF9"));
+        // Session ids: random, signed random (express-session), Django's, PHP's.
+        assert!(!client_side_data(
+            "s%3AbX2q9cZ1Lw8rT0yV4nJ6mK3pH5sD7fG.kLx0dP2mR9tZ4wQ6vB8nC1sA3fG5hJ7k"
+        ));
+        assert!(!client_side_data("k2v9x7q1m3n5b8c0z4l6j2h9g7f5d3s1"));
+        assert!(!client_side_data("8d3f0c2ae1b94d7f9a6e5c4b3a291807"));
+        assert!(!client_side_data("1234"));
+    }
 
     #[test]
     fn http_dates_parse_to_unix_time() {

@@ -537,6 +537,26 @@ pub fn rows() -> Vec<Row> {
             found: true,
             build: || JwtApi::hs256_with(Stack::Flask, "super-secret").fixture(),
         },
+        // The docs' own example secrets, tried before any keyspace (issue 27, class 8): a
+        // CamelCase word and a long sentence no mutation or dictionary pass reaches.
+        Row {
+            code: "JWT003",
+            fixture: "golang-jwt signing with its README example's AllYourBase",
+            found: true,
+            build: || JwtApi::hs256_with(Stack::Express, "AllYourBase").fixture(),
+        },
+        Row {
+            code: "JWT003",
+            fixture: "NestJS JwtModule with the auth recipe's jwtConstants.secret",
+            found: true,
+            build: || {
+                JwtApi::hs256_with(
+                    Stack::Express,
+                    "DO NOT USE THIS VALUE. INSTEAD, CREATE A COMPLEX SECRET AND KEEP IT SAFE OUTSIDE OF THE SOURCE CODE.",
+                )
+                .fixture()
+            },
+        },
         Row {
             code: "JWT003",
             fixture: "Flask-JWT-Extended with a 64-character random JWT_SECRET_KEY",
@@ -691,4 +711,9 @@ pub fn rows() -> Vec<Row> {
             build: || JwtApi::es256(Stack::Spring).fixture(),
         },
     ]
+}
+
+/// express-jwt's README secret (`shhhhhhared-secret`), the docs' value kept in production.
+pub fn express_jwt_readme_secret() -> Fixture {
+    JwtApi::hs256_with(Stack::Express, "shhhhhhared-secret").fixture()
 }

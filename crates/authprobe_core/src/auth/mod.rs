@@ -23,6 +23,7 @@ mod fixtures;
 pub mod form;
 pub mod identity;
 pub mod login;
+pub mod ownership;
 pub mod page;
 pub mod present;
 mod run;

@@ -1,5 +1,6 @@
 //! From a spec to the scan's inventory: the paths to request, the paths declared
-//! protected, and object URLs built from ids the API listed.
+//! protected, and object URLs built from ids the API listed (read by the one list reader,
+//! [`crate::lists`]).
 
 use serde_json::Value;
 use url::Url;
@@ -7,9 +8,6 @@ use url::Url;
 use super::{ApiSpec, Security};
 use crate::discovery::Inventory;
 use crate::target::Target;
-
-/// Item fields tried for a lone path parameter whose name the list items do not carry.
-const ID_FIELDS: &[&str] = &["id", "pk", "uuid", "public_id", "slug", "key"];
 
 /// Every operation's concrete path, once (any method: the GET of a POST-only login path
 /// tells discovery what it is).
@@ -75,60 +73,8 @@ pub fn urls_from_lists(spec: &ApiSpec, inventory: &Inventory, target: &Target) -
     out
 }
 
-/// The items of a listing: a top-level array, or the first array of objects inside an
-/// envelope at any depth (up to [`MAX_ENVELOPE_DEPTH`]): under a paginating or enveloping
-/// key first (`results`, `data`, `items`, …), then under any other key
-/// (`{"status": "ok", "data": {"receipts": [...]}}`). An object that carries an id of its
-/// own is an entity, not an envelope: its arrays (a user's groups) are not listings.
-pub fn listed_items(json: &Value) -> Vec<Value> {
-    match json {
-        Value::Array(items) => items.clone(),
-        _ => enveloped_list(json, 0).cloned().unwrap_or_default(),
-    }
-}
-
-/// How deep inside envelopes a listing is looked for.
-const MAX_ENVELOPE_DEPTH: usize = 4;
-
-fn enveloped_list(value: &Value, depth: usize) -> Option<&Vec<Value>> {
-    const KEYS: &[&str] = &["results", "data", "items", "objects", "records", "content"];
-    let map = value.as_object()?;
-    if depth >= MAX_ENVELOPE_DEPTH || ID_FIELDS.iter().any(|f| map.contains_key(*f)) {
-        return None;
-    }
-    let known = KEYS.iter().filter_map(|k| map.get(*k)).map(|v| (true, v));
-    let others = map
-        .iter()
-        .filter(|(k, _)| !KEYS.contains(&k.as_str()))
-        .map(|(_, v)| (false, v));
-    for (is_known, inner) in known.chain(others) {
-        match inner {
-            // An empty `results` is an empty listing; under another key only objects are.
-            Value::Array(items) if is_known || items.first().is_some_and(Value::is_object) => return Some(items),
-            Value::Object(_) => {
-                if let Some(items) = enveloped_list(inner, depth + 1) {
-                    return Some(items);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The id of a listed item: the first of [`ID_FIELDS`] it carries, as a path segment.
-pub fn item_id(item: &Value) -> Option<String> {
-    ID_FIELDS.iter().find_map(|f| item.get(*f).and_then(path_segment))
-}
-
-/// A scalar that can stand in a path segment.
-fn path_segment(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.is_empty() && !s.contains(['/', '?', '#']) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
+use crate::lists::path_segment;
+pub use crate::lists::{item_id, listed_items};
 
 /// Spec operations a GET of which would change state ([`super::Operation::changes_state`]):
 /// never requested (unless the config lists the path), reported as not probed.
@@ -177,24 +123,6 @@ mod tests {
         let mut protected = protected_patterns(&s);
         protected.sort();
         assert_eq!(protected, vec!["/api/notes/", "/api/notes/*/"]);
-    }
-
-    #[test]
-    fn listings_are_found_inside_envelopes_of_any_shape_but_not_inside_entities() {
-        let ids = |v: Value| listed_items(&v).iter().filter_map(item_id).collect::<Vec<_>>();
-        assert_eq!(ids(json!([{"id": 1}, {"id": 2}])), ["1", "2"]);
-        assert_eq!(ids(json!({"count": 1, "results": [{"id": "a"}]})), ["a"]);
-        assert_eq!(
-            ids(json!({"status": "ok", "meta": {"count": 1}, "data": {"receipts": [{"id": "r1"}]}})),
-            ["r1"]
-        );
-        assert_eq!(ids(json!({"payload": {"page": {"entries": [{"uuid": "u"}]}}})), ["u"]);
-        assert!(
-            ids(json!({"id": 7, "groups": [{"id": 3}]})).is_empty(),
-            "a user's groups are not a listing"
-        );
-        assert!(ids(json!({"results": [], "facets": {"tags": [{"id": 1}]}})).is_empty());
-        assert!(ids(json!({"tags": ["a", "b"]})).is_empty(), "strings are not objects");
     }
 
     #[test]
