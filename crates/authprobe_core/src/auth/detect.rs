@@ -9,11 +9,13 @@ use futures::stream::{self, StreamExt};
 use std::sync::LazyLock;
 use url::Url;
 
+use super::post_probe::{add_probed_logins, Unanswered};
 use super::vocab::{PASSWORD_FIELDS, USERNAME_FIELDS};
 use crate::discovery::{fetch_all, kept, Discovered, Endpoint, EndpointKind, Inventory, Recognizer, MAX_ENDPOINTS};
 use crate::html::password_inputs;
 use crate::probe::{Method, Probe, ProbeRequest, ProbeResponse};
 use crate::spec::{ApiSpec, Operation, SpecLogin};
+use crate::target::UserCredential;
 
 /// The auth layer's answers to discovery's questions ([`Recognizer`]).
 pub struct AuthRecognizer;
@@ -116,11 +118,16 @@ pub async fn served_spec(probe: &Probe, inventory: &Inventory) -> Option<(ApiSpe
 }
 
 /// The inventory of an anonymous discovery, with the auth routes it could not see by GET:
-/// the guessed login paths that take POST only, and (on a guessing scan) the logout and
-/// refresh beside each login.
-pub async fn complete(probe: &Probe, discovered: Discovered) -> Inventory {
+/// the guessed login paths that take POST only (those whose `OPTIONS` says so, then, as a
+/// last resort, one that answers a credential POST as `account` does: see
+/// [`super::post_probe`]), and (on a guessing scan) the logout and refresh beside each
+/// login. `account` is the scan's first account, `None` without one or when a login is
+/// configured: no credential POST is sent then.
+pub async fn complete(probe: &Probe, discovered: Discovered, account: Option<&UserCredential>) -> Inventory {
     let mut inventory = discovered.inventory;
-    add_post_only_logins(probe, &mut inventory, discovered.post_only_candidates).await;
+    let unanswered = add_post_only_logins(probe, &mut inventory, discovered.post_only_candidates).await;
+    // Last of the login sources: it runs only when no other found a login.
+    add_probed_logins(probe, &mut inventory, unanswered, account).await;
     if discovered.guessed {
         add_logouts_beside_logins(probe, &mut inventory).await;
     }
@@ -310,8 +317,13 @@ async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
 }
 
 /// Asks each login path that answered GET with 404 whether it takes POST (`OPTIONS`, the
-/// `Allow` header); those that do join the inventory as token endpoints.
-async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidates: Vec<(Url, ProbeResponse)>) {
+/// `Allow` header); those that do join the inventory as token endpoints. Returns the
+/// others, with their answer to `OPTIONS`.
+async fn add_post_only_logins(
+    probe: &Probe,
+    inventory: &mut Inventory,
+    candidates: Vec<(Url, ProbeResponse)>,
+) -> Vec<Unanswered> {
     let concurrency = probe.settings().concurrency.max(1);
     let asked: Vec<(Url, ProbeResponse, Option<ProbeResponse>)> =
         stream::iter(candidates.into_iter().take(MAX_LOGIN_OPTIONS))
@@ -325,9 +337,14 @@ async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidat
             .buffer_unordered(concurrency)
             .collect()
             .await;
+    let mut unanswered = Vec::new();
     for (url, get, options) in asked {
         let Some(options) = options else { continue };
-        if !allows_post_only(&options) || inventory.contains(&url) || inventory.endpoints.len() >= MAX_ENDPOINTS {
+        if !allows_post_only(&options) {
+            unanswered.push(Unanswered { url, get, options });
+            continue;
+        }
+        if inventory.contains(&url) || inventory.endpoints.len() >= MAX_ENDPOINTS {
             continue;
         }
         inventory.endpoints.push(Endpoint {
@@ -339,6 +356,7 @@ async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidat
             found_by: crate::discovery::FoundBy::Guess,
         });
     }
+    unanswered
 }
 
 /// Whether an `OPTIONS` answer says the route takes POST but not GET.

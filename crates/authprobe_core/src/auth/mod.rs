@@ -22,6 +22,7 @@ mod fixtures;
 pub mod form;
 pub mod identity;
 pub mod login;
+mod post_probe;
 pub mod present;
 mod run;
 pub mod spec;
