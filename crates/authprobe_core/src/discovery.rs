@@ -359,17 +359,18 @@ pub async fn discover(
             // that redirects every unknown path to its login page still names that page).
             if let Ok(resp) = &anonymous {
                 match redirects.target(&url, resp, target) {
-                    Some(Ok(to)) => {
-                        if seen.insert(to.clone()) {
-                            redirects.followed(&url, &to);
-                            next.push((to, false));
-                        }
+                    Some(Ok(to)) if seen.insert(to.clone()) => {
+                        redirects.followed(&url, &to);
+                        next.push((to, false));
                     }
+                    Some(Ok(_)) | None => {}
                     Some(Err(to)) => {
-                        let reason = format!("redirected to from {}; its name says a GET there changes state", url.path());
+                        let reason = format!(
+                            "redirected to from {}; its name says a GET there changes state",
+                            url.path()
+                        );
                         inventory.skip("GET", to.path(), reason);
                     }
-                    None => {}
                 }
             }
             // A catch-all server answers every path alike: such answers are not endpoints.

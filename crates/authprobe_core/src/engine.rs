@@ -337,7 +337,10 @@ async fn discover_with_spec(
     )
     .await;
     // The account a login probe may send (none when a login is configured).
-    let probe_as = config.users.first().filter(|_| config.flows.login.is_none() && config.login.is_none());
+    let probe_as = config
+        .users
+        .first()
+        .filter(|_| config.flows.login.is_none() && config.login.is_none());
     let mut inventory = detect::complete(probe, discovered, probe_as).await;
     let spec = match given_spec {
         Some(spec) => Some((spec, "given")),

@@ -198,7 +198,10 @@ async fn a_login_that_refuses_the_account_in_json_is_still_a_login() {
     assert!(logged_in(&cx).is_empty());
     let errors: Vec<&str> = cx.login_failures.iter().map(|f| f.error.as_str()).collect();
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors[0].contains("/api/users/login") && errors[0].contains("401"), "{errors:?}");
+    assert!(
+        errors[0].contains("/api/users/login") && errors[0].contains("401"),
+        "{errors:?}"
+    );
     // Candidates POSTed to and not kept were asked once each, and only login paths.
     for x in cx.probe.exchanges().iter().filter(|x| x.request.method == "POST") {
         let path = path_of(&x.request);
@@ -232,7 +235,10 @@ async fn a_login_found_by_its_405_leaves_the_other_candidates_unasked() {
         ("GET", "/api/token/") => ScriptedAnswer::json(405, json!({"detail": "Method \"GET\" not allowed."})),
         ("POST", "/api/token/") => match account_in(&json_body(req)) {
             Some(user) => ScriptedAnswer::json(200, json!({"access": token_of(user), "refresh": token_of("r")})),
-            None => ScriptedAnswer::json(401, json!({"detail": "No active account found with the given credentials"})),
+            None => ScriptedAnswer::json(
+                401,
+                json!({"detail": "No active account found with the given credentials"}),
+            ),
         },
         _ => koa_not_found(),
     };
@@ -312,7 +318,10 @@ async fn an_oauth2_refusal_does_not_end_the_search_for_the_apis_own_login() {
     );
     // Every POST went to a login flow.
     for path in posted_paths(&cx) {
-        assert!(found.iter().any(|(p, ..)| *p == path), "POST {path} is no flow: {found:?}");
+        assert!(
+            found.iter().any(|(p, ..)| *p == path),
+            "POST {path} is no flow: {found:?}"
+        );
     }
 }
 
@@ -334,8 +343,11 @@ fn rails(req: &RecordedRequest) -> ScriptedAnswer {
         <input name=\"member[remember_me]\" type=\"hidden\" value=\"0\"><input type=\"checkbox\" value=\"1\" name=\"member[remember_me]\">\
         <input type=\"submit\" name=\"commit\" value=\"Log in\"></form><a href=\"/members/password/new\">Forgot your password?</a></body></html>";
     let redirect = |to: &str| {
-        html(302, &format!("<html><body>You are being <a href=\"{to}\">redirected</a>.</body></html>"))
-            .header("Location", to)
+        html(
+            302,
+            &format!("<html><body>You are being <a href=\"{to}\">redirected</a>.</body></html>"),
+        )
+        .header("Location", to)
     };
     match (req.method.as_str(), path_of(req).as_str()) {
         ("GET", "/") => redirect("http://127.0.0.1:9/members/sign_in"),
@@ -402,10 +414,7 @@ async fn a_spec_reached_by_redirect_is_read_and_logouts_and_other_origins_are_no
     let cx = ScanContext::for_fixture(Arc::new(redirected_spec), "", &[]).await;
     let spec = cx.spec.as_ref().expect("the spec behind the redirect");
     assert!(spec.source.ends_with("/static/spec/v3"), "{}", spec.source);
-    assert_eq!(
-        logins(&cx),
-        [("/v3/sessions".to_string(), "custom", FlowSource::Spec)]
-    );
+    assert_eq!(logins(&cx), [("/v3/sessions".to_string(), "custom", FlowSource::Spec)]);
     let asked: Vec<String> = cx.probe.exchanges().iter().map(|x| x.request.url.clone()).collect();
     assert!(!asked.iter().any(|u| u.contains("logout")), "{asked:?}");
     assert!(!asked.iter().any(|u| u.contains("docs.example.com")), "{asked:?}");

@@ -173,7 +173,8 @@ fn is_admin(flow: &LoginFlow) -> bool {
 /// and that no login of the API itself was found.
 fn refusal_message(username: &str, refusals: &[(&LoginFlow, String)]) -> String {
     let only_admin = refusals.iter().all(|(f, _)| is_admin(f));
-    let admin_note = "the Django admin login serves staff accounts only, so its refusal says nothing about the API's own login";
+    let admin_note =
+        "the Django admin login serves staff accounts only, so its refusal says nothing about the API's own login";
     if only_admin {
         let (_, why) = &refusals[0];
         return format!(

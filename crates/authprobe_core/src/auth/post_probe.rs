@@ -65,7 +65,10 @@ pub(crate) async fn add_probed_logins(
         return;
     }
     let mut candidates: Vec<Unanswered> = Vec::new();
-    for c in all.into_iter().filter(|c| c.may_take_post_only() && !inventory.contains(&c.url)) {
+    for c in all
+        .into_iter()
+        .filter(|c| c.may_take_post_only() && !inventory.contains(&c.url))
+    {
         // A router that ignores a trailing slash routes `/login/` as `/login`: one is asked.
         let twin = |o: &Unanswered| o.url.path().trim_end_matches('/') == c.url.path().trim_end_matches('/');
         if !candidates.iter().any(twin) {
@@ -75,9 +78,17 @@ pub(crate) async fn add_probed_logins(
     // Paths under a prefix the API answers on (`/api/auth/me` → `/api/auth/login`) first,
     // then logins named so before token endpoints (an OAuth 2 server answers GET with 405:
     // it is rarely one that only a POST reveals); otherwise in the order given.
-    candidates.sort_by_key(|c| (std::cmp::Reverse(shared_prefix(inventory, &c.url)), names_a_token(&c.url)));
+    candidates.sort_by_key(|c| {
+        (
+            std::cmp::Reverse(shared_prefix(inventory, &c.url)),
+            names_a_token(&c.url),
+        )
+    });
     for candidate in candidates.into_iter().take(MAX_PROBED_LOGINS) {
-        if probe.remaining_budget() < BUDGET_RESERVE || probe.interrupted() || inventory.endpoints.len() >= MAX_ENDPOINTS {
+        if probe.remaining_budget() < BUDGET_RESERVE
+            || probe.interrupted()
+            || inventory.endpoints.len() >= MAX_ENDPOINTS
+        {
             return;
         }
         if answers_as_a_login(probe, &candidate.url, account).await {
@@ -135,7 +146,9 @@ const MAX_OAUTH2_TRIALS: usize = 2;
 /// Whether a path's last segment names a token (`/oauth/token`), not a login.
 fn names_a_token(url: &Url) -> bool {
     let path = url.path().trim_end_matches('/');
-    path.rsplit('/').next().is_some_and(|last| last.eq_ignore_ascii_case("token"))
+    path.rsplit('/')
+        .next()
+        .is_some_and(|last| last.eq_ignore_ascii_case("token"))
 }
 
 /// How many leading path segments `url`'s parent shares with the deepest endpoint the API
@@ -154,13 +167,7 @@ fn shared_prefix(inventory: &Inventory, url: &Url) -> usize {
         .endpoints
         .iter()
         .filter(|e| e.anonymous_ok().is_some_and(|r| r.status != 404))
-        .map(|e| {
-            segments(&e.url)
-                .iter()
-                .zip(parent)
-                .take_while(|(a, b)| a == b)
-                .count()
-        })
+        .map(|e| segments(&e.url).iter().zip(parent).take_while(|(a, b)| a == b).count())
         .max()
         .unwrap_or(0)
 }
@@ -185,7 +192,10 @@ async fn answers_as_a_login(probe: &Probe, url: &Url, account: &UserCredential) 
                 body: BodyEncoding::Form,
                 ..json
             };
-            matches!(attempt(probe, url, form, account).await, Verdict::Credential | Verdict::Login)
+            matches!(
+                attempt(probe, url, form, account).await,
+                Verdict::Credential | Verdict::Login
+            )
         }
         Verdict::NoLogin => false,
     }
