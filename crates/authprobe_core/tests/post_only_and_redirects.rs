@@ -1,7 +1,9 @@
 //! Issue 27, classes 2, 5, 9 and 10 (the admin login): logins that only a POST reveals
 //! (Koa's router without `allowedMethods()` answers GET and OPTIONS 404; an Express router
-//! behind `cors()` answers every OPTIONS 204), a refused login that does not end the search
-//! (`invalid_client` at an OAuth 2 endpoint, the staff-only Django admin), and redirects
+//! behind `cors()` answers every OPTIONS 204) — and no such POST where the router tells a
+//! refused method from a missing route —, a refused login that does not end the search and
+//! is named with every other (`invalid_client` at an OAuth 2 endpoint, the staff-only Django
+//! admin, tried last), and redirects
 //! discovery follows (the root of a Rails app answering 302 to its Devise sign-in page, a
 //! spec URL answering 302 to where the spec lives). Each target is scripted through the
 //! transport seam with answers shaped as its framework shapes them.
@@ -250,9 +252,8 @@ async fn a_login_found_by_its_405_leaves_the_other_candidates_unasked() {
 // Class 5 and class 10's admin login: a refused login does not end the search.
 
 /// A Django site with django-oauth-toolkit (`/o/token/`, which wants a `client_id`) and
-/// the admin (which logs staff in only); `api_login` adds the API's own JSON login, which
-/// answers GET and OPTIONS 404 (a Node service mounted beside it).
-fn django_oauth(api_login: bool) -> impl Fn(&RecordedRequest) -> ScriptedAnswer + Send + Sync {
+/// the admin (which logs staff in only).
+fn django_oauth() -> impl Fn(&RecordedRequest) -> ScriptedAnswer + Send + Sync {
     move |req: &RecordedRequest| {
         let html = |status: u16, body: &str| {
             ScriptedAnswer::new(status)
@@ -280,15 +281,10 @@ fn django_oauth(api_login: bool) -> impl Fn(&RecordedRequest) -> ScriptedAnswer 
                     "<p class=\"errornote\">Please enter the correct username and password for a staff account.</p><form",
                 ),
             ),
-            ("POST", "/api/auth/login") if api_login => match account_in(&json_body(req)) {
-                Some(user) => ScriptedAnswer::json(200, json!({"token": token_of(user)})),
-                None => ScriptedAnswer::json(401, json!({"error": "Invalid credentials"})),
-            },
             ("GET", "/api/auth/me") => match bearer_user(req) {
                 Some(user) => ScriptedAnswer::json(200, json!({"username": user})),
                 None => ScriptedAnswer::json(401, json!({"detail": "Authentication credentials were not provided."})),
             },
-            _ if api_login => koa_not_found(),
             _ => html(404, "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>"),
         }
     }
@@ -296,7 +292,7 @@ fn django_oauth(api_login: bool) -> impl Fn(&RecordedRequest) -> ScriptedAnswer 
 
 #[tokio::test]
 async fn every_refused_login_is_named_and_the_admin_is_tried_last() {
-    let cx = ScanContext::for_fixture(Arc::new(django_oauth(false)), "", &USERS[..1]).await;
+    let cx = ScanContext::for_fixture(Arc::new(django_oauth()), "", &USERS[..1]).await;
     assert!(logged_in(&cx).is_empty());
     let error = &cx.login_failures[0].error;
     let oauth = error.find("/o/token/").expect("the OAuth 2 endpoint's refusal");
@@ -307,22 +303,12 @@ async fn every_refused_login_is_named_and_the_admin_is_tried_last() {
 }
 
 #[tokio::test]
-async fn an_oauth2_refusal_does_not_end_the_search_for_the_apis_own_login() {
-    let cx = ScanContext::for_fixture(Arc::new(django_oauth(true)), "", USERS).await;
-    assert_eq!(logged_in(&cx), ["alice", "bob"]);
-    assert!(cx.login_failures.is_empty(), "{:?}", cx.login_failures);
-    let found = logins(&cx);
-    assert!(
-        found.contains(&("/api/auth/login".to_string(), "custom", FlowSource::Probe)),
-        "{found:?}"
-    );
-    // Every POST went to a login flow.
-    for path in posted_paths(&cx) {
-        assert!(
-            found.iter().any(|(p, ..)| *p == path),
-            "POST {path} is no flow: {found:?}"
-        );
-    }
+async fn a_router_that_answers_405_is_sent_no_probe_post() {
+    // Django answers GET on a POST-only route 405 (`/o/token/`): its 404s are missing
+    // routes, so no POST can reveal a login there, even with every login refusing.
+    let cx = ScanContext::for_fixture(Arc::new(django_oauth()), "", USERS).await;
+    assert!(logged_in(&cx).is_empty());
+    assert_eq!(posted_paths(&cx), ["/admin/login/", "/o/token/"]);
 }
 
 // Class 9: redirects.

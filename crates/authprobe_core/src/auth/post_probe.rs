@@ -11,9 +11,11 @@
 //!
 //! A candidate that is not kept was sent one POST (two when its JSON answer said it did
 //! not understand the body) to a path that is no flow. So the probe runs only as a last
-//! resort: with accounts, no login configured, and no login found anywhere else (the admin
-//! login, for staff only, does not count); it stops at the first candidate kept and asks
-//! at most [`MAX_PROBED_LOGINS`] in all, in the order most likely first.
+//! resort: with accounts, no login configured, no login found anywhere else (the admin
+//! login, for staff only, does not count), and a router that never told a refused method
+//! from a missing route (no GET answered 405, no `OPTIONS` answered with `Allow`: where it
+//! does, a 404 is a missing route); it stops at the first candidate kept and asks at most
+//! [`MAX_PROBED_LOGINS`] in all, in the order most likely first.
 
 use url::Url;
 
@@ -61,7 +63,7 @@ pub(crate) async fn add_probed_logins(
     account: Option<&UserCredential>,
 ) {
     let Some(account) = account else { return };
-    if login_found(probe, inventory, account).await {
+    if login_found(inventory) || tells_methods_apart(inventory, &all) {
         return;
     }
     let mut candidates: Vec<Unanswered> = Vec::new();
@@ -105,43 +107,33 @@ pub(crate) async fn add_probed_logins(
     }
 }
 
-/// Whether the inventory already holds a login of the API: a login form, a token endpoint
-/// of any kind but OAuth 2's, a login in a spec it holds, or an OAuth 2 token endpoint that
-/// takes the account. An OAuth 2 endpoint may want a client the scan does not know
-/// (`invalid_client`): it is asked once, as the login flow will ask it, and only one that
-/// logs the account in ends the search. The admin login is for staff, and does not count.
-async fn login_found(probe: &Probe, inventory: &Inventory, account: &UserCredential) -> bool {
-    let mut oauth2: Vec<Url> = Vec::new();
-    for e in &inventory.endpoints {
-        match e.kind {
-            EndpointKind::FormLogin => return true,
-            EndpointKind::TokenObtain if super::login_family(e.path()) != family::OAUTH2 => return true,
-            EndpointKind::TokenObtain => oauth2.push(e.url.clone()),
-            _ => {}
-        }
-    }
-    let spec_login = inventory.of_kind(EndpointKind::Schema).any(|e| {
-        e.anonymous_ok()
-            .filter(|r| r.is_success())
-            .and_then(|r| ApiSpec::from_text(&r.text(), e.url.as_str()).ok())
-            .is_some_and(|spec| !super::detect::spec_logins(&spec).is_empty())
-    });
-    if spec_login {
-        return true;
-    }
-    for url in oauth2.into_iter().take(MAX_OAUTH2_TRIALS) {
-        // A token endpoint is a login flow: the POST goes where the flow's will.
-        probe.allow_post(&url);
-        let spec = LoginSpec::oauth2_preset(url.path());
-        if attempt(probe, &url, spec, account).await == Verdict::Credential {
-            return true;
-        }
-    }
-    false
+/// Whether the inventory already holds a login of the API: a token endpoint, a login form,
+/// or a login in a spec it holds. The admin login is for staff, and does not count.
+fn login_found(inventory: &Inventory) -> bool {
+    let known = inventory
+        .endpoints
+        .iter()
+        .any(|e| matches!(e.kind, EndpointKind::TokenObtain | EndpointKind::FormLogin));
+    known
+        || inventory.of_kind(EndpointKind::Schema).any(|e| {
+            e.anonymous_ok()
+                .filter(|r| r.is_success())
+                .and_then(|r| ApiSpec::from_text(&r.text(), e.url.as_str()).ok())
+                .is_some_and(|spec| !super::detect::spec_logins(&spec).is_empty())
+        })
 }
 
-/// Most OAuth 2 token endpoints asked whether they take the account.
-const MAX_OAUTH2_TRIALS: usize = 2;
+/// Whether the target's router tells a route that refuses a method from a missing one: a
+/// GET it answered 405 (Django, FastAPI, Flask, Spring do for a POST-only route), or an
+/// `OPTIONS` answered with `Allow` (Express, Koa's `allowedMethods()`). Its 404s are then
+/// missing routes, and no POST can reveal a login there.
+fn tells_methods_apart(inventory: &Inventory, candidates: &[Unanswered]) -> bool {
+    inventory
+        .endpoints
+        .iter()
+        .any(|e| e.anonymous_ok().is_some_and(|r| r.status == 405))
+        || candidates.iter().any(|c| !c.options.header_all("allow").is_empty())
+}
 
 /// Whether a path's last segment names a token (`/oauth/token`), not a login.
 fn names_a_token(url: &Url) -> bool {
@@ -186,16 +178,13 @@ async fn answers_as_a_login(probe: &Probe, url: &Url, account: &UserCredential) 
         ..LoginSpec::json_preset(url.path())
     };
     match attempt(probe, url, json.clone(), account).await {
-        Verdict::Credential | Verdict::Login => true,
+        Verdict::Login => true,
         Verdict::NotUnderstood => {
             let form = LoginSpec {
                 body: BodyEncoding::Form,
                 ..json
             };
-            matches!(
-                attempt(probe, url, form, account).await,
-                Verdict::Credential | Verdict::Login
-            )
+            matches!(attempt(probe, url, form, account).await, Verdict::Login)
         }
         Verdict::NoLogin => false,
     }
@@ -204,9 +193,7 @@ async fn answers_as_a_login(probe: &Probe, url: &Url, account: &UserCredential) 
 /// What one probe POST's answer says.
 #[derive(Debug, PartialEq, Eq)]
 enum Verdict {
-    /// The answer carries a credential.
-    Credential,
-    /// A login's answer to the account, without a credential.
+    /// A credential, or a login's answer to the account.
     Login,
     /// The route exists but did not take the body (415, or a 400/422 that is not JSON,
     /// or a 422 to JSON): worth one form-encoded try.
@@ -215,13 +202,8 @@ enum Verdict {
 }
 
 async fn attempt(probe: &Probe, url: &Url, spec: LoginSpec, account: &UserCredential) -> Verdict {
-    let form = spec.body != BodyEncoding::Json;
-    let fam = if spec.body == BodyEncoding::OAuth2 {
-        family::OAUTH2
-    } else {
-        family::JSON_LOGIN
-    };
-    let flow = Flow::new(fam, url.clone(), spec, FlowSource::Probe);
+    let form = spec.body == BodyEncoding::Form;
+    let flow = Flow::new(family::JSON_LOGIN, url.clone(), spec, FlowSource::Probe);
     let Ok(answer) = flow
         .attempt_with(probe, &account.username, &account.password, AttemptOptions::new())
         .await
@@ -235,7 +217,7 @@ async fn attempt(probe: &Probe, url: &Url, spec: LoginSpec, account: &UserCreden
             for secret in identity.secrets() {
                 probe.redactor().add_secret(&secret);
             }
-            Verdict::Credential
+            Verdict::Login
         }
         Err(_) => verdict(status, json, form),
     }
