@@ -303,6 +303,27 @@ async fn every_refused_login_is_named_and_the_admin_is_tried_last() {
 }
 
 #[tokio::test]
+async fn an_admin_refusal_is_no_failure_when_the_apis_login_succeeds() {
+    // The same site with simplejwt's login beside the admin.
+    let site = django_oauth();
+    let api = move |req: &RecordedRequest| match (req.method.as_str(), path_of(req).as_str()) {
+        ("GET", "/api/token/") => ScriptedAnswer::json(405, json!({"detail": "Method \"GET\" not allowed."})),
+        ("POST", "/api/token/") => match account_in(&json_body(req)) {
+            Some(user) => ScriptedAnswer::json(200, json!({"access": token_of(user), "refresh": token_of("r")})),
+            None => ScriptedAnswer::json(
+                401,
+                json!({"detail": "No active account found with the given credentials"}),
+            ),
+        },
+        _ => site(req),
+    };
+    let cx = ScanContext::for_fixture(Arc::new(api), "", USERS).await;
+    assert_eq!(logged_in(&cx), ["alice", "bob"]);
+    assert!(cx.login_failures.is_empty(), "{:?}", cx.login_failures);
+    assert_eq!(posts_to(&cx, "/admin/login/"), 0, "the admin login is no fallback");
+}
+
+#[tokio::test]
 async fn a_router_that_answers_405_is_sent_no_probe_post() {
     // Django answers GET on a POST-only route 405 (`/o/token/`): its 404s are missing
     // routes, so no POST can reveal a login there, even with every login refusing.
