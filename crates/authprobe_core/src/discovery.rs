@@ -1,5 +1,5 @@
 //! Discovery: the paths the auth layer guesses (or a spec's), then links found in JSON
-//! bodies, each answer classified with the auth layer's [`Recognizer`]. The resulting
+//! bodies and the targets of same-origin redirects, each answer classified with the auth layer's [`Recognizer`]. The resulting
 //! [`Inventory`] is shared by every check. Discovery knows no login path, field or cookie.
 
 use futures::stream::{self, StreamExt};
@@ -309,13 +309,15 @@ pub struct Discovered {
     /// Whether discovery guessed (no spec drove it).
     pub guessed: bool,
     /// Guessed paths that answered GET with 404 but may take POST only.
-    pub post_only_candidates: Vec<(Url, ProbeResponse)>,
+    pub post_only_candidates: Vec<(Url, ProbeResponse, FoundBy)>,
 }
 
 /// Discovers endpoints anonymously: the guessed paths, the declared ones, the target's own
-/// URL, then same-origin links found in JSON bodies (breadth first, bounded). With
-/// `spec_paths` (a spec drives the scan) the spec's paths replace the guessing: no common
-/// paths, no link crawl.
+/// URL, then same-origin links found in JSON bodies (breadth first, bounded) and the
+/// targets of same-origin redirects (at most [`MAX_REDIRECT_HOPS`] in a row,
+/// [`MAX_REDIRECTS`] in all; never another origin, never a path whose name says a GET
+/// there changes state). With `spec_paths` (a spec drives the scan) the spec's paths
+/// replace the guessing: no common paths, no link crawl; redirects are still followed.
 pub async fn discover(
     probe: &Probe,
     target: &Target,
@@ -346,11 +348,31 @@ pub async fn discover(
     let soft_404 = soft_not_found(probe, target).await;
     let limit = if guess { MAX_ENDPOINTS } else { MAX_SPEC_ENDPOINTS };
     let mut frontier = seeds;
-    let mut post_only_candidates: Vec<(Url, ProbeResponse)> = Vec::new();
+    let mut post_only_candidates: Vec<(Url, ProbeResponse, FoundBy)> = Vec::new();
+    let mut redirects = Redirects::default();
     while !frontier.is_empty() && inventory.endpoints.len() < limit {
         let fetched = fetch_all(probe, frontier, None).await;
         let mut next = Vec::new();
         for (url, declared, anonymous) in fetched {
+            // A same-origin redirect names where the page, the spec or the login is: its
+            // target is fetched next, whether or not the redirect itself is kept (a server
+            // that redirects every unknown path to its login page still names that page).
+            if let Ok(resp) = &anonymous {
+                match redirects.target(&url, resp, target) {
+                    Some(Ok(to)) if seen.insert(to.clone()) => {
+                        redirects.followed(&url, &to);
+                        next.push((to, false));
+                    }
+                    Some(Ok(_)) | None => {}
+                    Some(Err(to)) => {
+                        let reason = format!(
+                            "redirected to from {}; its name says a GET there changes state",
+                            url.path()
+                        );
+                        inventory.skip("GET", to.path(), reason);
+                    }
+                }
+            }
             // A catch-all server answers every path alike: such answers are not endpoints.
             let like_not_found = |r: &ProbeResponse| {
                 soft_404
@@ -366,7 +388,7 @@ pub async fn discover(
             if !keep {
                 if let (true, Ok(resp)) = (guess, &anonymous) {
                     if resp.status == 404 && recognizer.may_take_post_only(url.path()) {
-                        post_only_candidates.push((url, resp.clone()));
+                        post_only_candidates.push((url, resp.clone(), FoundBy::Guess));
                     }
                 }
                 continue;
@@ -385,6 +407,8 @@ pub async fn discover(
             let kind = classify(&url, anonymous.as_ref().ok(), recognizer);
             let found_by = if linked.contains(&url) {
                 FoundBy::Link
+            } else if redirects.reached(&url) {
+                FoundBy::Redirect
             } else {
                 FoundBy::Guess
             };
@@ -406,6 +430,51 @@ pub async fn discover(
         inventory,
         guessed: guess,
         post_only_candidates,
+    }
+}
+
+/// Most redirects followed one after another from a fetched URL.
+pub const MAX_REDIRECT_HOPS: usize = 3;
+/// Most redirect targets one discovery fetches.
+pub const MAX_REDIRECTS: usize = 16;
+
+/// The same-origin redirects discovery followed: how many hops led to each target, and
+/// how many were followed in all (both bounded).
+#[derive(Debug, Default)]
+struct Redirects {
+    /// Redirect target → the hops that led to it.
+    hops: HashMap<Url, usize>,
+}
+
+impl Redirects {
+    /// Where a redirect answer to GET `from` leads, when discovery follows it: `Ok` with a
+    /// same-origin target (its query and fragment left off: the page is the path), `Err`
+    /// with one whose name says a GET there changes state (a redirect to a logout), `None`
+    /// for anything else (no redirect, another origin, past the bounds).
+    fn target(&self, from: &Url, resp: &ProbeResponse, target: &Target) -> Option<Result<Url, Url>> {
+        if !resp.is_redirect() || self.hops.len() >= MAX_REDIRECTS {
+            return None;
+        }
+        if self.hops.get(from).copied().unwrap_or(0) >= MAX_REDIRECT_HOPS {
+            return None;
+        }
+        let mut to = resp.location().filter(|u| target.same_origin(u))?;
+        to.set_query(None);
+        to.set_fragment(None);
+        if &to == from {
+            return None;
+        }
+        Some(if changes_state(to.path()) { Err(to) } else { Ok(to) })
+    }
+
+    fn followed(&mut self, from: &Url, to: &Url) {
+        let hops = self.hops.get(from).copied().unwrap_or(0) + 1;
+        self.hops.insert(to.clone(), hops);
+    }
+
+    /// Whether discovery came to `url` by a redirect.
+    fn reached(&self, url: &Url) -> bool {
+        self.hops.contains_key(url)
     }
 }
 

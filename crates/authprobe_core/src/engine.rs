@@ -339,7 +339,12 @@ async fn discover_with_spec(
         &AuthRecognizer,
     )
     .await;
-    let mut inventory = detect::complete(probe, discovered).await;
+    // The account a login probe may send (none when a login is configured).
+    let probe_as = config
+        .users
+        .first()
+        .filter(|_| config.flows.login.is_none() && config.login.is_none());
+    let mut inventory = detect::complete(probe, discovered, probe_as).await;
     let spec = match given_spec {
         Some(spec) => Some((spec, "given")),
         None => match detect::served_spec(probe, &inventory).await {

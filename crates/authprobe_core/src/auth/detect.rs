@@ -9,11 +9,15 @@ use futures::stream::{self, StreamExt};
 use std::sync::LazyLock;
 use url::Url;
 
+use super::post_probe::{add_probed_logins, Unanswered};
 use super::vocab::{PASSWORD_FIELDS, USERNAME_FIELDS};
-use crate::discovery::{fetch_all, kept, Discovered, Endpoint, EndpointKind, Inventory, Recognizer, MAX_ENDPOINTS};
+use crate::discovery::{
+    fetch_all, kept, Discovered, Endpoint, EndpointKind, FoundBy, Inventory, Recognizer, MAX_ENDPOINTS,
+};
 use crate::html::password_inputs;
 use crate::probe::{Method, Probe, ProbeRequest, ProbeResponse};
 use crate::spec::{ApiSpec, Operation, SpecLogin};
+use crate::target::UserCredential;
 
 /// The auth layer's answers to discovery's questions ([`Recognizer`]).
 pub struct AuthRecognizer;
@@ -116,12 +120,18 @@ pub async fn served_spec(probe: &Probe, inventory: &Inventory) -> Option<(ApiSpe
 }
 
 /// The inventory of an anonymous discovery, with the auth routes it could not see by GET:
-/// the guessed login paths that take POST only, and (on a guessing scan) the logout and
-/// refresh beside each login.
-pub async fn complete(probe: &Probe, mut discovered: Discovered) -> Inventory {
+/// the login routes the target's HTML pages and scripts name ([`super::page`]), the
+/// guessed login paths that take POST only (those whose `OPTIONS` says so, then, as a last
+/// resort, one that answers a credential POST as `account` does: see
+/// [`super::post_probe`]), and (on a guessing scan) the logout and refresh beside each
+/// login. `account` is the scan's first account, `None` without one or when a login is
+/// configured: no credential POST is sent then.
+pub async fn complete(probe: &Probe, mut discovered: Discovered, account: Option<&UserCredential>) -> Inventory {
     super::page::read(probe, &mut discovered).await;
     let mut inventory = discovered.inventory;
-    add_post_only_logins(probe, &mut inventory, discovered.post_only_candidates).await;
+    let unanswered = add_post_only_logins(probe, &mut inventory, discovered.post_only_candidates).await;
+    // Last of the login sources: it runs only when no other found a login.
+    add_probed_logins(probe, &mut inventory, unanswered, account).await;
     if discovered.guessed {
         add_logouts_beside_logins(probe, &mut inventory).await;
     }
@@ -250,9 +260,13 @@ const MAX_SIBLINGS: usize = 30;
 /// Asks for the logout and the refresh beside each login of no known Django package,
 /// anonymously (an anonymous request can log nobody out, and mints nothing): a route that
 /// refuses GET (405), refuses the anonymous caller (401/403), or says in `Allow` that it
-/// takes POST is one.
+/// takes POST is one. Beside a login only a credential POST found (a router answering
+/// every other method 404, so no answer to GET or OPTIONS can tell), the `logout` sibling
+/// is taken as the logout flow: the revocation check tries it after a fresh login and
+/// says so when it is none.
 async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
     let mut candidates: Vec<(Url, EndpointKind)> = Vec::new();
+    let mut beside_probed: Vec<Url> = Vec::new();
     let logins = inventory
         .endpoints
         .iter()
@@ -276,6 +290,9 @@ async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
         for (name, kind) in names {
             if let Ok(url) = e.url.join(&format!("{parent}{name}{slash}")) {
                 if !inventory.contains(&url) && !candidates.iter().any(|(u, _)| u == &url) {
+                    if e.found_by == FoundBy::Probe && *name == LOGOUT_SIBLINGS[0] {
+                        beside_probed.push(url.clone());
+                    }
                     candidates.push((url, kind));
                 }
             }
@@ -289,12 +306,13 @@ async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
         let Some(kind) = kinds.iter().find(|(u, _)| u == &url).map(|(_, k)| *k) else {
             continue;
         };
+        let probed = beside_probed.contains(&url);
         let takes_post = match resp.status {
             405 | 401 | 403 => true,
             404 => probe
                 .send(ProbeRequest::method(Method::Options, url.clone()))
                 .await
-                .is_ok_and(|o| allows_post_only(&o)),
+                .is_ok_and(|o| allows_post_only(&o) || probed && o.status == 404),
             _ => false,
         };
         if takes_post && inventory.endpoints.len() < MAX_ENDPOINTS {
@@ -304,31 +322,46 @@ async fn add_logouts_beside_logins(probe: &Probe, inventory: &mut Inventory) {
                 anonymous: Ok(kept(resp)),
                 authenticated: None,
                 declared: false,
-                found_by: crate::discovery::FoundBy::Guess,
+                found_by: if probed { FoundBy::Probe } else { FoundBy::Guess },
             });
         }
     }
 }
 
 /// Asks each login path that answered GET with 404 whether it takes POST (`OPTIONS`, the
-/// `Allow` header); those that do join the inventory as token endpoints.
-async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidates: Vec<(Url, ProbeResponse)>) {
+/// `Allow` header); those that do join the inventory as token endpoints. Returns the
+/// others, with their answer to `OPTIONS`.
+async fn add_post_only_logins(
+    probe: &Probe,
+    inventory: &mut Inventory,
+    candidates: Vec<(Url, ProbeResponse, FoundBy)>,
+) -> Vec<Unanswered> {
     let concurrency = probe.settings().concurrency.max(1);
-    let asked: Vec<(Url, ProbeResponse, Option<ProbeResponse>)> =
+    let asked: Vec<(Url, ProbeResponse, FoundBy, Option<ProbeResponse>)> =
         stream::iter(candidates.into_iter().take(MAX_LOGIN_OPTIONS))
-            .map(|(url, get)| async move {
+            .map(|(url, get, found_by)| async move {
                 let options = probe
                     .send(ProbeRequest::method(Method::Options, url.clone()))
                     .await
                     .ok();
-                (url, get, options)
+                (url, get, found_by, options)
             })
             .buffer_unordered(concurrency)
             .collect()
             .await;
-    for (url, get, options) in asked {
+    let mut unanswered = Vec::new();
+    for (url, get, found_by, options) in asked {
         let Some(options) = options else { continue };
-        if !allows_post_only(&options) || inventory.contains(&url) || inventory.endpoints.len() >= MAX_ENDPOINTS {
+        if !allows_post_only(&options) {
+            unanswered.push(Unanswered {
+                url,
+                get,
+                options,
+                found_by,
+            });
+            continue;
+        }
+        if inventory.contains(&url) || inventory.endpoints.len() >= MAX_ENDPOINTS {
             continue;
         }
         inventory.endpoints.push(Endpoint {
@@ -337,9 +370,10 @@ async fn add_post_only_logins(probe: &Probe, inventory: &mut Inventory, candidat
             anonymous: Ok(kept(get)),
             authenticated: None,
             declared: false,
-            found_by: crate::discovery::FoundBy::Guess,
+            found_by,
         });
     }
+    unanswered
 }
 
 /// Whether an `OPTIONS` answer says the route takes POST but not GET.

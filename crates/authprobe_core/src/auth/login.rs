@@ -6,7 +6,7 @@
 use url::Url;
 
 use super::identity::{Identity, LoginKind, SuppliedToken};
-use super::Flows;
+use super::{Flows, LoginFlow};
 use crate::discovery::{EndpointKind, Inventory};
 use crate::probe::{Probe, ProbeRequest};
 use crate::redact::Redactor;
@@ -93,18 +93,22 @@ pub async fn log_in(
         return Err(AccountError::NoLoginEndpoint(user.username.clone()));
     }
     let mut identity: Option<Identity> = None;
-    let mut first_error: Option<String> = None;
-    let mut tried = 0;
+    // Every flow tried and why it logged nobody in, in the order tried.
+    let mut refusals: Vec<(&LoginFlow, String)> = Vec::new();
     // A declared login is the one identities use; detected ones serve the checks.
     let declared = flows
         .login
         .iter()
         .any(|f| f.source == crate::auth::FlowSource::Configured);
-    for flow in flows
+    let mut candidates: Vec<&LoginFlow> = flows
         .login
         .iter()
         .filter(|f| !declared || f.source == crate::auth::FlowSource::Configured)
-    {
+        .collect();
+    // The admin login serves staff accounts: it is tried after every login of the API
+    // itself (a stable sort keeps their order).
+    candidates.sort_by_key(|f| is_admin(f));
+    for flow in candidates {
         let is_form = flow.spec.body == crate::auth::BodyEncoding::Form;
         // One token login is enough; form logins still add their session, unless the
         // identity holds a session cookie already (tokens kept in cookies are not one).
@@ -117,10 +121,9 @@ pub async fn log_in(
             continue;
         }
         // The admin login serves staff accounts only; it is not a fallback for the others.
-        if identity.is_some() && flow.family == crate::auth::family::DJANGO_ADMIN {
+        if identity.is_some() && is_admin(flow) {
             continue;
         }
-        tried += 1;
         let attempt = match flow.log_in(probe, user).await {
             Ok(mut id) => {
                 let learn = !flow.presentation_configured();
@@ -144,20 +147,57 @@ pub async fn log_in(
                 Some(primary) => primary.session = id.session,
                 None => identity = Some(id),
             },
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
+            Err(e) => refusals.push((flow, e)),
         }
         if probe.interrupted() {
             break;
         }
     }
-    match (identity, first_error) {
-        (Some(id), _) => Ok(id),
-        (None, Some(e)) if tried > 1 => Err(AccountError::Failed(format!("{e} ({tried} login flows tried)"))),
-        (None, Some(e)) => Err(AccountError::Failed(e)),
-        (None, None) => Err(AccountError::NoLoginEndpoint(user.username.clone())),
+    match identity {
+        // Another login logged the account in: a refusal elsewhere (the admin login's
+        // above all) is no failure.
+        Some(id) => Ok(id),
+        None if refusals.is_empty() => Err(AccountError::NoLoginEndpoint(user.username.clone())),
+        None => Err(AccountError::Failed(refusal_message(&user.username, &refusals))),
     }
+}
+
+/// Whether a login flow is the Django admin's (staff accounts only).
+fn is_admin(flow: &LoginFlow) -> bool {
+    flow.family == crate::auth::family::DJANGO_ADMIN
+}
+
+/// Why no login flow logged `username` in: every flow tried, each with its own refusal
+/// (so a refused OAuth 2 client at one token endpoint is not taken for the whole story).
+/// When only the admin login was there to try, the message says that it logs staff in
+/// and that no login of the API itself was found.
+fn refusal_message(username: &str, refusals: &[(&LoginFlow, String)]) -> String {
+    let only_admin = refusals.iter().all(|(f, _)| is_admin(f));
+    let admin_note =
+        "the Django admin login serves staff accounts only, so its refusal says nothing about the API's own login";
+    if only_admin {
+        let (_, why) = &refusals[0];
+        return format!(
+            "{why}; {admin_note}, and no login of the API itself was found: declare one in [flows.login] in the config"
+        );
+    }
+    if refusals.len() == 1 {
+        return refusals[0].1.clone();
+    }
+    let tried: Vec<String> = refusals
+        .iter()
+        .enumerate()
+        .map(|(i, (flow, why))| format!("{}. {} ({}): {why}", i + 1, flow.path(), flow.family_label()))
+        .collect();
+    let mut message = format!(
+        "none of the {} login flows tried logged `{username}` in: {}",
+        refusals.len(),
+        tried.join("; ")
+    );
+    if refusals.iter().any(|(f, _)| is_admin(f)) {
+        message.push_str(&format!(" ({admin_note})"));
+    }
+    message
 }
 
 /// Checks that `identity`'s credential is accepted where anonymous callers are refused,

@@ -25,6 +25,7 @@ pub mod identity;
 pub mod login;
 pub mod ownership;
 pub mod page;
+mod post_probe;
 pub mod present;
 mod run;
 pub mod script;

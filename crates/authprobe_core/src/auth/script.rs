@@ -137,7 +137,7 @@ async fn add_routes(probe: &Probe, discovered: &mut Discovered, mut routes: Vec<
             .min(MAX_ENDPOINTS.saturating_sub(inventory.endpoints.len())),
     );
     let fetched = fetch_all(probe, routes.iter().map(|r| (r.url.clone(), false)).collect(), None).await;
-    let mut post_only: Vec<(Url, ProbeResponse)> = Vec::new();
+    let mut post_only: Vec<(Url, ProbeResponse, FoundBy)> = Vec::new();
     for ((url, _, answer), route) in fetched.into_iter().zip(&routes) {
         let Ok(resp) = answer else { continue };
         let kind = match route.role {
@@ -147,13 +147,18 @@ async fn add_routes(probe: &Probe, discovered: &mut Discovered, mut routes: Vec<
                     // A single-page app's shell answers every GET it does not route.
                     200..=299 => resp.is_html() && html::password_inputs(&resp.text()) == 0,
                     401 | 403 => route.role == RouteRole::Logout,
+                    // A POST-only route of a router that answers every other method 404
+                    // (Koa, Hapi, Express): the script posts there, so it is a flow. A
+                    // login still earns its place by its answer to the one credential
+                    // POST (the auth layer's probe); a logout or refresh is tried when a
+                    // check needs it, and says so when it is not one.
                     404 => {
                         let options = probe.send(ProbeRequest::method(Method::Options, url.clone())).await;
                         let allowed = options.is_ok_and(|o| allows_post_only(&o));
                         if !allowed && route.role == RouteRole::Login {
-                            post_only.push((url.clone(), resp.clone()));
+                            post_only.push((url.clone(), resp.clone(), FoundBy::Script));
                         }
-                        allowed
+                        allowed || route.role != RouteRole::Login
                     }
                     _ => false,
                 };
