@@ -1,5 +1,6 @@
 use authprobe_core::{
-    CheckMeta, CheckOutcome, Confidence, Family, Finding, ProbeResponse, Requirement, ScanContext, Severity,
+    CheckMeta, CheckOutcome, Confidence, Family, Finding, ProbeRequest, ProbeResponse, Requirement, ScanContext,
+    Severity,
 };
 
 use crate::ratelimit::{limit_signal, login_targets, scanner_name, Attempt, Surface, Via};
@@ -92,12 +93,13 @@ impl UserEnumeration {
         let mut probes: Vec<(Via, Vec<String>)> =
             login_targets(cx).into_iter().map(|via| (via, real.clone())).collect();
         if !cx.flows.password_reset.is_empty() {
-            if let Some(email) = primary_email(cx).await {
+            let emails = account_emails(cx).await;
+            if !emails.is_empty() {
                 probes.extend(
                     cx.flows
                         .password_reset
                         .iter()
-                        .map(|f| (Via::Reset(f.clone()), vec![email.clone()])),
+                        .map(|f| (Via::Reset(f.clone()), emails.clone())),
                 );
             }
         }
@@ -120,19 +122,33 @@ impl UserEnumeration {
     }
 }
 
-/// The primary identity's e-mail address, from the identity endpoint.
-async fn primary_email(cx: &ScanContext) -> Option<String> {
-    let url = cx.identity_endpoint.as_ref()?;
-    let resp = match cx.inventory.get(url).and_then(|e| e.authenticated.clone()) {
-        Some(r) => r,
-        None => cx.baseline(url).await.ok()?.valid,
+/// The e-mail addresses of the scan's first two accounts, from the identity endpoint. Two
+/// addresses, not one asked twice: password brokers throttle repeated resets of one
+/// account (Laravel's answers "Please wait before retrying" for a minute), which would
+/// make the known account's answers differ on their own.
+async fn account_emails(cx: &ScanContext) -> Vec<String> {
+    let Some(url) = cx.identity_endpoint.as_ref() else {
+        return Vec::new();
     };
-    let json = resp.json()?;
-    EMAIL_FIELDS
-        .iter()
-        .find_map(|k| json.get(*k).and_then(|v| v.as_str()))
-        .filter(|e| e.contains('@') && !e.starts_with('@'))
-        .map(str::to_string)
+    let primary = match cx.inventory.get(url).and_then(|e| e.authenticated.clone()) {
+        Some(r) => Some(r),
+        None => cx.baseline(url).await.ok().map(|b| b.valid),
+    };
+    let second = match cx.identities.get(1) {
+        Some(id) => cx.probe.send(id.authorize(ProbeRequest::get(url.clone()))).await.ok(),
+        None => None,
+    };
+    let email_in = |resp: &ProbeResponse| {
+        let json = resp.json()?;
+        EMAIL_FIELDS
+            .iter()
+            .find_map(|k| json.get(*k).and_then(|v| v.as_str()))
+            .filter(|e| e.contains('@') && !e.starts_with('@'))
+            .map(str::to_string)
+    };
+    let mut emails: Vec<String> = [primary, second].iter().flatten().filter_map(email_in).collect();
+    emails.dedup();
+    emails
 }
 
 /// An unknown subject shaped like the known one (same mail domain for addresses, so a

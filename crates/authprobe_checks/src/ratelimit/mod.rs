@@ -153,7 +153,10 @@ impl Attempt {
             Via::Refresh(flow, cookie) => flow.refresh_request_held(secret, cookie.as_deref()),
             Via::Verify(flow) => flow.request(secret),
             Via::Blacklist(flow) => flow.refresh_only_request(secret),
-            Via::Reset(flow) => flow.request(subject),
+            Via::Reset(flow) => {
+                let headers: Vec<(&str, &str)> = xff.map(|ip| ("X-Forwarded-For", ip)).into_iter().collect();
+                return flow.send(&cx.probe, subject, &headers).await;
+            }
         };
         let req = match xff {
             Some(ip) => req.header("X-Forwarded-For", ip),

@@ -767,6 +767,34 @@ impl Flow<FieldSpec> {
         }
         ProbeRequest::post_json(self.url.clone(), &serde_json::Value::Object(fields))
     }
+
+    /// Sends `value` as a browser would: the request (with `headers`), and for a form
+    /// driven with the page's session, the same-origin page its redirect leads to, fetched
+    /// with that session. Server-rendered forms answer every request with the same
+    /// redirect and show what happened on the next page (Laravel's and Rails' flash
+    /// messages); that page is the answer.
+    pub async fn send(
+        &self,
+        probe: &Probe,
+        value: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<ProbeResponse, ProbeError> {
+        let mut req = self.request(value).measuring_throttle();
+        for (name, v) in headers {
+            req = req.header(name, *v);
+        }
+        let resp = probe.send(req).await?;
+        let (Some(jar), true) = (&self.spec.session, resp.is_redirect()) else {
+            return Ok(resp);
+        };
+        match resp.location() {
+            Some(next) if next.origin() == self.url.origin() && !crate::discovery::changes_state(next.path()) => {
+                let shown = probe.send(ProbeRequest::get(next).with_jar(jar.clone())).await?;
+                Ok(if shown.is_success() { shown } else { resp })
+            }
+            _ => Ok(resp),
+        }
+    }
 }
 
 impl Flow<LogoutSpec> {
