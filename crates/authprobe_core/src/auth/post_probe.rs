@@ -79,13 +79,19 @@ pub(crate) async fn add_probed_logins(
             candidates.push(c);
         }
     }
-    // Paths under a prefix the API answers on (`/api/auth/me` → `/api/auth/login`) first,
-    // then logins named so before token endpoints (an OAuth 2 server answers GET with 405:
-    // it is rarely one that only a POST reveals); otherwise in the order given.
+    // Routes a page or script named first; then paths under a prefix the API answers on
+    // (`/api/auth/me` → `/api/auth/login`), logins named so before token endpoints (an
+    // OAuth 2 server answers GET with 405: it is rarely one that only a POST reveals), and
+    // the guessed paths in their order (most used first). The order is the same on every
+    // scan, whatever order the answers came back in.
     candidates.sort_by_key(|c| {
+        let guessed = super::detect::LOGIN_PATHS.iter().position(|p| *p == c.url.path());
         (
+            c.found_by == FoundBy::Guess,
             std::cmp::Reverse(shared_prefix(inventory, &c.url)),
             names_a_token(&c.url),
+            guessed.unwrap_or(usize::MAX),
+            c.url.path().to_string(),
         )
     });
     for candidate in candidates.into_iter().take(MAX_PROBED_LOGINS) {
