@@ -340,8 +340,8 @@ fn a_starlette_sign_in_page_named_only_by_the_roots_redirect_is_logged_into() {
         "starlette-app",
         &s,
         &[
-            ("login", "/account/sign-in", "html"),
-            ("logout", "/account/sign-out", "html"),
+            ("login", "/account/sign-in", "link"),
+            ("logout", "/account/sign-out", "path"),
         ],
     );
 }
@@ -355,7 +355,14 @@ fn starlette_hardened_scans_clean() {
 fn a_koa_login_answering_404_to_get_and_options_is_found_by_one_post() {
     assert_flawed("koa-api");
     let s = scanned("koa-api", false);
-    assert_flow_sources("koa-api", &s, &[("login", "/api/auth/login", "probe")]);
+    assert_flow_sources(
+        "koa-api",
+        &s,
+        &[
+            ("login", "/api/auth/login", "probe"),
+            ("logout", "/api/auth/logout", "probe"),
+        ],
+    );
 }
 
 #[test]
@@ -389,7 +396,11 @@ fn a_laravel_blade_login_form_behind_the_roots_redirect_is_logged_into() {
     assert_flow_sources(
         "laravel-app",
         &s,
-        &[("login", "/login", "html"), ("logout", "/logout", "html")],
+        &[
+            ("login", "/login", "path"),
+            ("login", "/api/login", "path"),
+            ("password_reset", "/forgot-password", "html"),
+        ],
     );
 }
 

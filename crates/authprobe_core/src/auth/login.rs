@@ -25,7 +25,7 @@ pub struct LoginFailure {
 pub enum AccountError {
     #[error("{0}")]
     Failed(String),
-    #[error("no login endpoint found for `{0}`: none of the simplejwt, DRF authtoken, dj-rest-auth, knox or Django form login paths answered; declare one in [flows.login] in the config")]
+    #[error("no login endpoint found for `{0}`: no spec, docs page, HTML form, script or redirect named one, and none of the usual login paths answered as a login (a GET, OPTIONS or one credential POST); declare it in [flows.login] in the config")]
     NoLoginEndpoint(String),
 }
 
