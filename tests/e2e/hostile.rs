@@ -698,17 +698,18 @@ fn trickled_headers_time_out_per_request() {
 }
 
 #[test]
-fn a_redirect_loop_is_never_followed() {
+fn a_redirect_loop_is_followed_a_few_hops_at_most() {
     let server = HostileServer::start(Behaviour::RedirectLoop);
     let (report, _) = scan_hostile(&server, &[], LIMIT);
-    // Each path is requested for itself; no chain of `loop/loop/...` is ever walked.
+    // Same-origin redirects are followed (a root that sends visitors to its sign-in page),
+    // three hops at most per chain: `loop/loop/loop/` is as deep as a walk goes.
     let deepest = server
         .requests()
         .iter()
         .map(|s| s.path.matches("loop/").count())
         .max()
         .unwrap_or(0);
-    assert_eq!(deepest, 0, "a redirect was followed");
+    assert!((1..=3).contains(&deepest), "a redirect chain was walked {deepest} hops");
     assert_eq!(report["endpoints"][0]["status"], 302, "{}", report["endpoints"]);
 }
 

@@ -214,6 +214,10 @@ pub struct Inventory {
     pub endpoints: Vec<Endpoint>,
     /// Routes the scan knew of and left alone on purpose (a GET there would change state).
     pub not_probed: Vec<NotProbed>,
+    /// Login candidates that were sent one credential POST and did not answer as a login
+    /// (the auth layer's last-resort probe): the report lists them beside the flows, so
+    /// every POST the scan sent is accounted for.
+    pub refused_login_candidates: Vec<Url>,
     /// URL → position of its first endpoint, brought up to date on each lookup, so a
     /// spec-driven inventory of 10,000 endpoints is not searched end to end per request.
     /// A cache: build an inventory with `..Default::default()` and leave it be.
@@ -236,6 +240,7 @@ impl Clone for Inventory {
         Inventory {
             endpoints: self.endpoints.clone(),
             not_probed: self.not_probed.clone(),
+            refused_login_candidates: self.refused_login_candidates.clone(),
             index: EndpointIndex::default(),
         }
     }

@@ -195,6 +195,8 @@ pub struct Flows {
     spec_bodies: std::collections::HashMap<String, crate::spec::BodySchema>,
     /// How discovery came to know each endpoint: the `source` of a flow found there.
     found_by: std::collections::HashMap<Url, FoundBy>,
+    /// Login candidates sent one credential POST that did not answer as a login.
+    refused_login_candidates: Vec<Url>,
 }
 
 /// A configured flow that cannot be used.
@@ -215,6 +217,13 @@ pub struct FlowInfo {
     pub used: bool,
 }
 
+/// Whether two URLs are one route: routers that ignore a trailing slash (Laravel, Express,
+/// Koa, Go's) answer `/api/login` and `/api/login/` alike, and one flow is enough. (Django
+/// redirects the other one, which is then no endpoint of its kind.)
+fn same_route(a: &Url, b: &Url) -> bool {
+    a.origin() == b.origin() && a.path().trim_end_matches('/') == b.path().trim_end_matches('/')
+}
+
 /// Most logout flows detection keeps (each costs a fresh login when tested).
 const MAX_LOGOUTS: usize = 5;
 
@@ -230,6 +239,7 @@ impl Flows {
         api: Option<&ApiSpec>,
     ) -> Result<Flows, FlowError> {
         let mut flows = Flows {
+            refused_login_candidates: inventory.refused_login_candidates.clone(),
             found_by: inventory
                 .endpoints
                 .iter()
@@ -397,7 +407,7 @@ impl Flows {
                 }
                 _ => {}
             }
-            if !self.login.iter().any(|f| f.url == url) {
+            if !self.login.iter().any(|f| same_route(&f.url, &url)) {
                 let mut spec = if fam == family::OAUTH2 {
                     LoginSpec::oauth2_preset(url.path())
                 } else {
@@ -464,7 +474,7 @@ impl Flows {
                         self.add_logout(fam, Some(u), None);
                     }
                 }
-                if !self.login.iter().any(|f| f.url == e.url) {
+                if !self.login.iter().any(|f| same_route(&f.url, &e.url)) {
                     let spec = LoginSpec::form_preset(e.path());
                     let source = self.found(&e.url);
                     self.login.push(Flow::new(fam, e.url.clone(), spec, source));
@@ -521,7 +531,7 @@ impl Flows {
 
     fn add_logout(&mut self, fam: &'static str, url: Option<Url>, refresh_field: Option<&str>) {
         let Some(url) = url else { return };
-        if self.logout.len() < MAX_LOGOUTS && !self.logout.iter().any(|f| f.url == url) {
+        if self.logout.len() < MAX_LOGOUTS && !self.logout.iter().any(|f| same_route(&f.url, &url)) {
             let spec = LogoutSpec::preset(url.path(), refresh_field);
             let source = if fam == family::LINKED && !self.spec_paths.contains(url.path()) {
                 FlowSource::Link
@@ -650,6 +660,14 @@ impl Flows {
         out.extend(self.verify.iter().map(|f| line("verify", f)));
         out.extend(self.password_reset.iter().map(|f| line("password_reset", f)));
         out.extend(self.bridge.iter().map(|f| line("bridge", f)));
+        // Not flows: where the last-resort probe sent its one credential POST in vain.
+        out.extend(self.refused_login_candidates.iter().map(|url| FlowInfo {
+            role: "login_candidate",
+            family: family::JSON_LOGIN,
+            endpoint: url.path().to_string(),
+            source: FlowSource::Probe,
+            used: true,
+        }));
         out
     }
 }

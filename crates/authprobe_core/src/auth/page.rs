@@ -90,6 +90,16 @@ fn pages(inventory: &Inventory) -> Vec<(Url, String)> {
         .collect()
 }
 
+/// Whether one of the inventory's pages serves a login: a same-origin login form, or a
+/// token endpoint it names with the OAuth 2 client to use there. (The POST probe, the last
+/// resort, is not sent then.)
+pub(super) fn serves_a_login(inventory: &Inventory) -> bool {
+    pages(inventory).iter().any(|(page, text)| {
+        let form = login_form(text).and_then(|f| f.target(page)).is_some_and(|a| a.origin() == page.origin());
+        form || client_id(text).is_some() && !token_endpoints(page, text).is_empty()
+    })
+}
+
 /// `href` resolved against `page`, when it stays on the page's origin (without fragment).
 fn same_origin(page: &Url, href: &str) -> Option<Url> {
     let href = href.trim();

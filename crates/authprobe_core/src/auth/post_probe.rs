@@ -117,6 +117,7 @@ pub(crate) async fn add_probed_logins(
             });
             return;
         }
+        inventory.refused_login_candidates.push(candidate.url);
     }
 }
 
@@ -128,6 +129,7 @@ fn login_found(inventory: &Inventory) -> bool {
         .iter()
         .any(|e| matches!(e.kind, EndpointKind::TokenObtain | EndpointKind::FormLogin));
     known
+        || super::page::serves_a_login(inventory)
         || inventory.of_kind(EndpointKind::Schema).any(|e| {
             e.anonymous_ok()
                 .filter(|r| r.is_success())
