@@ -390,8 +390,23 @@ impl Store {
 fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(30))?;
-    // WAL: readers (the dashboard) never block the writer (a scan being saved).
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // WAL: readers (the dashboard) never block the writer (a scan being saved). Turning it
+    // on takes an exclusive lock that SQLite does not wait for: two scans opening a new
+    // history at the same instant would see "database is locked", so it is retried.
+    let started = std::time::Instant::now();
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && started.elapsed() < Duration::from_secs(30) =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => break other?,
+        }
+    }
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(conn)

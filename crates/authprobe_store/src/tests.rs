@@ -657,3 +657,23 @@ fn postgres_connections_are_encrypted_unless_disabled_and_checked_as_sslmode_ask
     store.register_monitors(&[]).unwrap();
     assert!(store.monitors().unwrap().is_empty());
 }
+
+#[test]
+fn scans_opening_a_new_history_at_the_same_instant_both_get_it() {
+    for round in 0..20 {
+        let path = temp_db(&format!("same-instant-{round}"));
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    Store::open(&path).map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for opener in openers {
+            opener.join().unwrap().unwrap();
+        }
+    }
+}

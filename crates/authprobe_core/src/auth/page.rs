@@ -95,7 +95,9 @@ fn pages(inventory: &Inventory) -> Vec<(Url, String)> {
 /// resort, is not sent then.)
 pub(super) fn serves_a_login(inventory: &Inventory) -> bool {
     pages(inventory).iter().any(|(page, text)| {
-        let form = login_form(text).and_then(|f| f.target(page)).is_some_and(|a| a.origin() == page.origin());
+        let form = login_form(text)
+            .and_then(|f| f.target(page))
+            .is_some_and(|a| a.origin() == page.origin());
         form || client_id(text).is_some() && !token_endpoints(page, text).is_empty()
     })
 }
