@@ -177,6 +177,7 @@ fn assert_flawed(service: &str) {
     let s = scanned(service, false);
     assert_logged_in(service, &s);
     assert_posts_only_to_flows(service, &s);
+    assert_flow_sources(service, &s, &[]);
     assert!(s.code == 0 || s.code == 1, "{service}: exit {}\n{}", s.code, s.stderr);
     let truth = truth(service, "flawed");
     let misses: BTreeSet<String> = KNOWN_MISSES
@@ -207,6 +208,7 @@ fn assert_hardened_clean(service: &str) {
     let s = scanned(service, true);
     assert_logged_in(service, &s);
     assert_posts_only_to_flows(service, &s);
+    assert_flow_sources(service, &s, &[]);
     let truth = truth(service, "hardened");
     let found = found_codes(&s.report);
     let unexpected: BTreeSet<&String> = found

@@ -68,23 +68,16 @@ pub(crate) async fn add_probed_logins(
     if login_found(inventory) || tells_methods_apart(inventory, &all) {
         return;
     }
-    let mut candidates: Vec<Unanswered> = Vec::new();
-    for c in all
+    let mut all: Vec<Unanswered> = all
         .into_iter()
         .filter(|c| c.may_take_post_only() && !inventory.contains(&c.url))
-    {
-        // A router that ignores a trailing slash routes `/login/` as `/login`: one is asked.
-        let twin = |o: &Unanswered| o.url.path().trim_end_matches('/') == c.url.path().trim_end_matches('/');
-        if !candidates.iter().any(twin) {
-            candidates.push(c);
-        }
-    }
+        .collect();
     // Routes a page or script named first; then paths under a prefix the API answers on
     // (`/api/auth/me` → `/api/auth/login`), logins named so before token endpoints (an
     // OAuth 2 server answers GET with 405: it is rarely one that only a POST reveals), and
     // the guessed paths in their order (most used first). The order is the same on every
     // scan, whatever order the answers came back in.
-    candidates.sort_by_key(|c| {
+    all.sort_by_key(|c| {
         let guessed = super::detect::LOGIN_PATHS.iter().position(|p| *p == c.url.path());
         (
             c.found_by == FoundBy::Guess,
@@ -94,6 +87,14 @@ pub(crate) async fn add_probed_logins(
             c.url.path().to_string(),
         )
     });
+    let mut candidates: Vec<Unanswered> = Vec::new();
+    for c in all {
+        // A router that ignores a trailing slash routes `/login/` as `/login`: one is asked.
+        let twin = |o: &Unanswered| o.url.path().trim_end_matches('/') == c.url.path().trim_end_matches('/');
+        if !candidates.iter().any(twin) {
+            candidates.push(c);
+        }
+    }
     for candidate in candidates.into_iter().take(MAX_PROBED_LOGINS) {
         if probe.remaining_budget() < BUDGET_RESERVE
             || probe.interrupted()
