@@ -21,6 +21,7 @@ pub mod html;
 pub mod in_flight;
 pub mod interrupt;
 pub mod lists;
+pub mod mailbox;
 pub mod oracle;
 pub mod pagination;
 pub mod probe;
