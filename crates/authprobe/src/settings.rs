@@ -197,6 +197,7 @@ fn resolve(mut s: ScanLayer, config_file: Option<ConfigFile>) -> Result<(ScanCon
         show_secrets: s.show_secrets.unwrap_or(false),
         profile: format!("{profile:?}").to_lowercase(),
         allow_password_change: s.allow_password_change.unwrap_or(false),
+        mailbox: s.mailbox,
         flows,
         spec: s.spec,
         writes,
@@ -675,6 +676,37 @@ mod tests {
             crate::cli::Command::Scan(args) => *args,
             _ => unreachable!(),
         }
+    }
+
+    #[test]
+    fn a_mailbox_is_checked_by_its_flag_and_carried_into_the_scan_config() {
+        use authprobe_core::mailbox::MailboxUrl;
+        let (config, _) = build(&args(&[])).unwrap();
+        assert_eq!(config.mailbox, None);
+        let (config, _) = build(&args(&["--mailbox", "smtp://127.0.0.1:2525"])).unwrap();
+        assert_eq!(
+            config.mailbox,
+            Some(MailboxUrl::Smtp("127.0.0.1:2525".parse().unwrap()))
+        );
+        let (config, _) = build(&args(&["--mailbox", "mailpit+http://mail.internal:8025"])).unwrap();
+        assert_eq!(
+            config.mailbox.map(|m| m.to_string()).as_deref(),
+            Some("mailpit+http://mail.internal:8025/")
+        );
+        use clap::Parser;
+        for (bad, reason) in [
+            ("smtp://10.0.0.5:2525", "loopback"),
+            ("smtp://127.0.0.1", "no port"),
+            ("imap://127.0.0.1:143", "unknown mailbox scheme"),
+        ] {
+            let argv = ["authprobe", "scan", "http://127.0.0.1:9/", "--mailbox", bad];
+            let error = crate::cli::Cli::try_parse_from(argv).expect_err(bad);
+            assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+            assert_eq!(error.exit_code(), 2, "{bad}");
+            assert!(error.to_string().contains(reason), "{bad}: {error}");
+        }
+        let env = ScanLayer::from_env(|n| (n == "AUTHPROBE_MAILBOX").then(|| "smtp://0.0.0.0:25".into()));
+        assert!(env.unwrap_err().to_string().contains("AUTHPROBE_MAILBOX"));
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct ScanConfig {
     pub profile: String,
     /// Opt-in for SESS005: change the first account's password (and change it back).
     pub allow_password_change: bool,
+    /// `--mailbox URL`: where the target's e-mail is read (an SMTP sink authprobe runs, or
+    /// a mail catcher's API), for the checks that follow a password reset (PASS002, next).
+    /// Carried, not yet opened: no check reads it so far.
+    pub mailbox: Option<crate::mailbox::MailboxUrl>,
     /// `[flows.*]`: the login, refresh, logout, password-change and identity flows the user
     /// declared; detection fills the roles left out.
     pub flows: crate::auth::FlowSpecs,
@@ -104,6 +108,7 @@ impl ScanConfig {
             show_secrets: false,
             profile: "standard".into(),
             allow_password_change: false,
+            mailbox: None,
             flows: crate::auth::FlowSpecs::default(),
             spec: None,
             writes: None,

@@ -11,6 +11,7 @@
 use anyhow::{anyhow, Result};
 use authprobe_core::auth::FlowSpecs;
 use authprobe_core::config::{FileConfig, FileIdentity, FileIgnore, FileStore, LoginKind};
+use authprobe_core::mailbox::MailboxUrl;
 use authprobe_core::probe::ProbeSettings;
 use std::path::PathBuf;
 
@@ -112,6 +113,8 @@ layer! {
         wordlists: Vec<PathBuf>,
         show_secrets: bool,
         allow_password_change: bool,
+        /// `--mailbox URL` (`AUTHPROBE_MAILBOX`), already checked by its parser.
+        mailbox: MailboxUrl,
         allow_writes: bool,
         fail_on: Sourced<String>,
         min_score: Sourced<u8>,
@@ -245,6 +248,7 @@ impl ScanLayer {
             wordlists: list(&args.wordlists),
             show_secrets: switch(args.show_secrets),
             allow_password_change: switch(args.allow_password_change),
+            mailbox: args.mailbox.clone(),
             allow_writes: switch(args.allow_writes),
             fail_on: args.fail_on.clone().map(|s| Sourced::new(s, flag("--fail-on"))),
             min_score: args.min_score.map(|n| Sourced::new(n, flag("--min-score"))),
@@ -298,6 +302,9 @@ impl ScanLayer {
                 v.parse::<f64>().map_err(|e| e.to_string())
             })?,
             wordlists: var("AUTHPROBE_WORDLIST").map(|v| vec![PathBuf::from(v)]),
+            mailbox: parse("AUTHPROBE_MAILBOX", var("AUTHPROBE_MAILBOX"), |v| {
+                MailboxUrl::parse(v).map_err(|e| e.to_string())
+            })?,
             fail_on: parse("AUTHPROBE_FAIL_ON", var("AUTHPROBE_FAIL_ON"), severity_name)?
                 .map(|s| Sourced::new(s, flag("--fail-on"))),
             min_score: number("AUTHPROBE_MIN_SCORE", 0, 100)?.map(|n| Sourced::new(n as u8, flag("--min-score"))),
