@@ -299,12 +299,14 @@ pub struct ScanArgs {
     pub allow_password_change: bool,
 
     /// Where to read what the target e-mails (password-reset links), for the checks that
-    /// follow a reset end to end (PASS002; they land next: for now the mailbox is only
-    /// checked and carried). Two forms:
-    /// smtp://127.0.0.1:2525 — authprobe runs an SMTP sink on that loopback address for
-    /// the scan; point the staging app's e-mail (Django's EMAIL_HOST/EMAIL_PORT) at it.
-    /// mailpit+http://HOST:8025 or mailhog+http://HOST:8025 — read the messages of a
-    /// Mailpit or MailHog the team already runs, through its HTTP API (only reads).
+    /// follow a reset end to end (PASS002, landing next; for now the URL is only checked).
+    ///
+    /// smtp://127.0.0.1:2525 — authprobe runs an SMTP sink on that loopback address for the
+    /// scan; point the staging app's outgoing mail at it (Django: EMAIL_HOST=127.0.0.1,
+    /// EMAIL_PORT=2525).
+    ///
+    /// mailpit+http://HOST:8025 or mailhog+http://HOST:8025 — read the messages of a Mailpit
+    /// or MailHog the team already runs, through its HTTP API (read only).
     #[arg(long, value_name = "URL", env = "AUTHPROBE_MAILBOX", value_parser = clap::value_parser!(authprobe_core::mailbox::MailboxUrl))]
     pub mailbox: Option<authprobe_core::mailbox::MailboxUrl>,
 
