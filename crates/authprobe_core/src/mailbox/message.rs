@@ -61,7 +61,7 @@ impl Message {
     /// Whether it went to `recipient` (compared case-insensitively, `<>` ignored).
     pub fn is_to(&self, recipient: &str) -> bool {
         let wanted = normalize_address(recipient);
-        self.to.iter().any(|a| *a == wanted)
+        self.to.contains(&wanted)
     }
 
     /// The http(s) URLs in the text and the HTML part, in order, each once, with trailing
