@@ -55,6 +55,8 @@ pub enum MailboxUrlError {
     NotLoopback(String),
     #[error("`{0}` names no port; the SMTP sink needs one, e.g. smtp://127.0.0.1:2525")]
     MissingPort(String),
+    #[error("`{0}`: port 0 would pick a port the target cannot be told; name one, e.g. 2525")]
+    PortZero(String),
     #[error("`{0}` names no host")]
     MissingHost(String),
     #[error("`{0}`: a mailbox URL takes no user, password, query or fragment")]
@@ -79,6 +81,9 @@ impl MailboxUrl {
                 let port = url
                     .port()
                     .ok_or_else(|| MailboxUrlError::MissingPort(value.to_string()))?;
+                if port == 0 {
+                    return Err(MailboxUrlError::PortZero(value.to_string()));
+                }
                 let ip = loopback_ip(host).ok_or_else(|| MailboxUrlError::NotLoopback(host.to_string()))?;
                 Ok(MailboxUrl::Smtp(SocketAddr::new(ip, port)))
             }

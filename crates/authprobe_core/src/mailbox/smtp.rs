@@ -101,22 +101,27 @@ impl SmtpSink {
     }
 }
 
+/// Accepts connections until aborted; the conversations run in a `JoinSet` this task
+/// owns, so aborting it (dropping the sink) ends them too.
 async fn serve(listener: TcpListener, inbox: Arc<Inbox>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut conversations = tokio::task::JoinSet::new();
     loop {
+        // Reap the finished conversations so the set stays small.
+        while conversations.try_join_next().is_some() {}
         let Ok((mut stream, peer)) = listener.accept().await else {
             // Out of descriptors and the like: wait a little rather than spin.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(async move {
+            conversations.spawn(async move {
                 let _ = stream.write_all(b"421 Too many connections, try again later\r\n").await;
             });
             continue;
         };
         let inbox = inbox.clone();
-        tokio::spawn(async move {
+        conversations.spawn(async move {
             let _ = converse(stream, peer.ip(), inbox).await;
             drop(slot);
         });

@@ -72,6 +72,7 @@ fn bad_mailbox_urls_are_refused_with_the_reason() {
         Err(E::NotLoopback(_))
     ));
     assert!(matches!(MailboxUrl::parse("smtp://127.0.0.1"), Err(E::MissingPort(_))));
+    assert!(matches!(MailboxUrl::parse("smtp://127.0.0.1:0"), Err(E::PortZero(_))));
     assert!(MailboxUrl::parse("127.0.0.1:2525").is_err());
     assert!(matches!(MailboxUrl::parse("not a url"), Err(E::NotAUrl(_))));
     let extra = MailboxUrl::parse("smtp://me:hunter22@127.0.0.1:25").unwrap_err();
@@ -168,7 +169,8 @@ fn django_reset_email(to: &str) -> String {
 
 async fn sink_on_loopback() -> (Mailbox, Arc<Redactor>, std::net::SocketAddr) {
     let redactor = Arc::new(Redactor::default());
-    let url = MailboxUrl::parse("smtp://127.0.0.1:0").unwrap();
+    // Port 0 (a free port, for tests) is what `--mailbox` refuses: built directly.
+    let url = MailboxUrl::Smtp("127.0.0.1:0".parse().unwrap());
     let mailbox = Mailbox::open(&url, redactor.clone()).await.unwrap();
     let addr = mailbox.smtp_addr().unwrap();
     assert_ne!(addr.port(), 0);
@@ -277,11 +279,42 @@ async fn the_smtp_sink_refuses_an_oversized_message_and_overlong_lines() {
 }
 
 #[tokio::test]
+async fn the_smtp_sink_serves_a_bounded_number_of_connections() {
+    let (mailbox, _redactor, addr) = sink_on_loopback().await;
+    let mut open = Vec::new();
+    for _ in 0..smtp::MAX_CONNECTIONS {
+        let (client, greeting) = Client::connect(addr).await;
+        assert!(greeting.starts_with("220"), "{greeting}");
+        open.push(client);
+    }
+    let (mut refused, greeting) = Client::connect(addr).await;
+    assert!(greeting.starts_with("421"), "{greeting}");
+    assert_eq!(refused.reply().await, "", "closed after 421");
+    // A connection that ends frees its slot.
+    let mut first = open.remove(0);
+    assert!(first.send("QUIT").await.starts_with("221"));
+    drop(first);
+    let mut greeting = String::new();
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        greeting = Client::connect(addr).await.1;
+        if greeting.starts_with("220") {
+            break;
+        }
+    }
+    assert!(greeting.starts_with("220"), "{greeting}");
+    drop(mailbox);
+}
+
+#[tokio::test]
 async fn the_smtp_sink_stops_listening_when_dropped() {
     let (mailbox, _redactor, addr) = sink_on_loopback().await;
+    let (mut open, _) = Client::connect(addr).await;
     drop(mailbox);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(TcpStream::connect(addr).await.is_err());
+    // A conversation under way ends with it.
+    assert_eq!(open.reply().await, "", "the open connection is closed");
 }
 
 // ---- redaction -----------------------------------------------------------------------
