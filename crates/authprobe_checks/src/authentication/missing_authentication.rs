@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use authprobe_core::auth::vocab::EMAIL_FIELDS;
+use authprobe_core::auth::vocab::email_in_record;
 use authprobe_core::discovery::{Endpoint, EndpointKind, Inventory};
 use authprobe_core::oracle::responses_match;
 use authprobe_core::probe::ProbeRequest;
@@ -522,11 +522,7 @@ fn identifying_strings(cx: &ScanContext) -> Vec<String> {
         .and_then(|u| cx.inventory.get(u))
         .and_then(|e| e.authenticated.as_ref())
         .and_then(ProbeResponse::json)
-        .and_then(|j| {
-            EMAIL_FIELDS
-                .iter()
-                .find_map(|k| j.get(*k).and_then(Value::as_str).map(str::to_string))
-        });
+        .and_then(|j| email_in_record(&j).map(str::to_string));
     out.extend(email);
     out.retain(|s| s.len() >= 3);
     out

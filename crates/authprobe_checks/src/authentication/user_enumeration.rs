@@ -6,7 +6,7 @@ use authprobe_core::{
 use crate::ratelimit::{limit_signal, login_targets, scanner_name, Attempt, Surface, Via};
 use crate::support::owasp;
 use authprobe_core::auth::extract::from_body;
-use authprobe_core::auth::vocab::EMAIL_FIELDS;
+use authprobe_core::auth::vocab::email_in_record;
 
 crate::declare_check! {
     /// ## What it does
@@ -139,10 +139,7 @@ async fn account_emails(cx: &ScanContext) -> Vec<String> {
         None => None,
     };
     let email_in = |resp: &ProbeResponse| {
-        let json = resp.json()?;
-        EMAIL_FIELDS
-            .iter()
-            .find_map(|k| json.get(*k).and_then(|v| v.as_str()))
+        email_in_record(&resp.json()?)
             .filter(|e| e.contains('@') && !e.starts_with('@'))
             .map(str::to_string)
     };

@@ -90,8 +90,7 @@ pub(crate) async fn add_probed_logins(
     let mut candidates: Vec<Unanswered> = Vec::new();
     for c in all {
         // A router that ignores a trailing slash routes `/login/` as `/login`: one is asked.
-        let twin = |o: &Unanswered| o.url.path().trim_end_matches('/') == c.url.path().trim_end_matches('/');
-        if !candidates.iter().any(twin) {
+        if !candidates.iter().any(|o| super::same_route(&o.url, &c.url)) {
             candidates.push(c);
         }
     }

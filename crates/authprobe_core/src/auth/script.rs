@@ -15,7 +15,7 @@ use crate::discovery::{
     changes_state, classify, fetch_all, kept, Discovered, Endpoint, EndpointKind, FoundBy, MAX_ENDPOINTS,
 };
 use crate::html;
-use crate::probe::{Method, Probe, ProbeRequest, ProbeResponse};
+use crate::probe::{Probe, ProbeRequest, ProbeResponse};
 
 use super::detect::AuthRecognizer;
 
@@ -129,7 +129,7 @@ async fn add_routes(probe: &Probe, discovered: &mut Discovered, mut routes: Vec<
     let inventory = &discovered.inventory;
     routes.retain(|r| !inventory.contains(&r.url));
     routes.sort_by_key(|r| r.role);
-    // A share of the budget: a GET (and maybe an OPTIONS) per route.
+    // A share of the budget: a GET per route.
     let share = probe.remaining_budget() / 20;
     routes.truncate(
         MAX_ROUTES
@@ -149,17 +149,15 @@ async fn add_routes(probe: &Probe, discovered: &mut Discovered, mut routes: Vec<
                     401 | 403 => route.role == RouteRole::Logout,
                     // A POST-only route of a router that answers every other method 404
                     // (Koa, Hapi, Express): the script posts there, so it is a flow. A
-                    // login still earns its place by its answer to the one credential
-                    // POST (the auth layer's probe); a logout or refresh is tried when a
-                    // check needs it, and says so when it is not one.
-                    404 => {
-                        let options = probe.send(ProbeRequest::method(Method::Options, url.clone())).await;
-                        let allowed = options.is_ok_and(|o| allows_post_only(&o));
-                        if !allowed && route.role == RouteRole::Login {
-                            post_only.push((url.clone(), resp.clone(), FoundBy::Script));
-                        }
-                        allowed || route.role != RouteRole::Login
+                    // login still earns its place by its `Allow` or its answer to the one
+                    // credential POST (the auth layer asks every POST-only candidate, these
+                    // first); a logout or refresh is tried when a check needs it, and says
+                    // so when it is not one.
+                    404 if route.role == RouteRole::Login => {
+                        post_only.push((url.clone(), resp.clone(), FoundBy::Script));
+                        false
                     }
+                    404 => true,
                     _ => false,
                 };
                 if !takes_post {
@@ -190,17 +188,6 @@ async fn add_routes(probe: &Probe, discovered: &mut Discovered, mut routes: Vec<
     // A login the front end names is a better candidate than a guessed path.
     post_only.append(&mut discovered.post_only_candidates);
     discovered.post_only_candidates = post_only;
-}
-
-/// Whether an `OPTIONS` answer says the route takes POST but not GET.
-fn allows_post_only(resp: &ProbeResponse) -> bool {
-    let allow: Vec<String> = resp
-        .header_all("allow")
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(|m| m.trim().to_ascii_uppercase())
-        .collect();
-    resp.is_success() && allow.iter().any(|m| m == "POST") && !allow.iter().any(|m| m == "GET")
 }
 
 static BASE_URL: LazyLock<Regex> = LazyLock::new(|| {

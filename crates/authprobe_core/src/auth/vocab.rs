@@ -12,6 +12,13 @@ pub const PASSWORD_FIELDS: &[&str] = &["password", "pass", "passwd", "pwd", "sec
 /// Names an e-mail field goes by (password reset, registration).
 pub const EMAIL_FIELDS: &[&str] = &["email", "e-mail", "mail", "email_address"];
 
+/// The e-mail field of a user record (the identity endpoint's answer), as written.
+pub fn email_in_record(record: &serde_json::Value) -> Option<&str> {
+    EMAIL_FIELDS
+        .iter()
+        .find_map(|k| record.get(*k).and_then(serde_json::Value::as_str))
+}
+
 /// Keys a user record names its account by (a listing of accounts, an identity record).
 pub const ACCOUNT_KEYS: &[&str] = &["username", "email", "user", "login"];
 
