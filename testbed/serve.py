@@ -1,4 +1,4 @@
-"""Run the authprobe testbed: `testbed/serve --port PORT --flaws LIST [--tls] [--apps dj-rest-auth,knox] [--exit-with-stdin]`.
+"""Run the authprobe testbed: `testbed/serve --port PORT --flaws LIST [--tls] [--apps dj-rest-auth,knox] [--mail-to HOST:PORT] [--exit-with-stdin]`.
 
 One process, a threaded WSGI server (stdlib wsgiref) per listener, bound to 127.0.0.1:
 
@@ -12,6 +12,13 @@ When the listeners accept connections, exactly one line is printed to stdout:
 `ready http://127.0.0.1:PORT` (or `ready https://...`). Everything else goes to stderr,
 and only with TESTBED_VERBOSE=1. SIGTERM / SIGINT (and, with --exit-with-stdin, EOF on
 stdin) stop the server and remove the temporary directory.
+
+Mail (the password-reset e-mail of POST /api/password/reset/): with `--mail-to HOST:PORT`
+(a loopback address: 127.x.x.x, localhost or [::1]) Django sends it with its SMTP backend to
+that address (plain SMTP: no TLS, no AUTH; From "testbed <noreply@testbed.invalid>"), e.g. to
+the SMTP sink of a scan run with `--mailbox smtp://127.0.0.1:2525`. Without it, mail stays in
+memory (Django's locmem backend), or is printed to stderr with TESTBED_VERBOSE=1; never to
+stdout. A mail that cannot be delivered is logged (TESTBED_VERBOSE=1) and dropped.
 """
 
 from __future__ import annotations
@@ -271,6 +278,26 @@ def prepare_database(db_path: Path) -> None:
 # --- Main --------------------------------------------------------------------------------
 
 
+def parse_mail_to(value: str) -> tuple[str, int]:
+    """`HOST:PORT` (IPv6 as `[::1]:PORT`) of a loopback SMTP listener -> (host, port)."""
+    host, sep, port_text = value.strip().rpartition(":")
+    if not sep or not host or not port_text.isdigit():
+        raise ValueError("expected HOST:PORT")
+    port = int(port_text)
+    if not 1 <= port <= 65535:
+        raise ValueError("port must be 1-65535")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host.lower() != "localhost":
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ValueError("the host must be a loopback address (127.0.0.1, localhost, [::1])")
+    return host, port
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=PROG, description="Serve the authprobe Django testbed.")
     parser.add_argument("--port", type=int, required=True, help="port (0 = pick a free one)")
@@ -288,7 +315,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="",
         help="extra third-party auth stacks to mount: dj-rest-auth (/dj-rest-auth/, JWT mode), knox (/api/auth/)",
     )
+    parser.add_argument(
+        "--mail-to",
+        metavar="HOST:PORT",
+        help="send the testbed's e-mail by SMTP (no TLS, no auth) to this loopback address, e.g. 127.0.0.1:2525",
+    )
     args = parser.parse_args(argv)
+    if args.mail_to is not None:
+        try:
+            args.mail_to = parse_mail_to(args.mail_to)
+        except ValueError as exc:
+            parser.error("invalid --mail-to %r: %s" % (args.mail_to, exc))
     if args.access_log:
         global ACCESS_LOG
         ACCESS_LOG = open(args.access_log, "a", encoding="utf-8")
@@ -336,6 +373,7 @@ def main(argv: list[str]) -> int:
             JWT_SIGNING_KEY=secrets.token_urlsafe(48),
             ADMIN_URL="staff-console-%s/" % secrets.token_hex(12),
             TESTBED_KEYS_DIR=str(workdir / "jwt-keys"),
+            TESTBED_MAIL_TO="%s:%d" % args.mail_to if args.mail_to else "",
         )
         prepare_database(db_path)
 
@@ -383,6 +421,8 @@ def main(argv: list[str]) -> int:
         log("flaws: %s" % (", ".join(sorted(flaws)) or "none"))
         if apps:
             log("apps: %s" % ", ".join(sorted(apps)))
+        if args.mail_to:
+            log("mail to: smtp://%s:%d" % args.mail_to)
         while not stop.wait(0.5):
             pass
     finally:

@@ -15,6 +15,7 @@ sets them per start:
   JWT_SIGNING_KEY      strong random simplejwt HMAC key for this start
   ADMIN_URL            unguessable admin prefix, e.g. "staff-console-1f2e.../"
   TESTBED_KEYS_DIR     directory of this run's key-rotation HMAC key files (api.kid)
+  TESTBED_MAIL_TO      "HOST:PORT" of a loopback SMTP listener (serve --mail-to), or ""
   TESTBED_VERBOSE      "1" to log every request to stderr
 """
 
@@ -154,11 +155,18 @@ STATIC_URL = "static/"
 
 # Testbed only: a fast hasher keeps logins instantaneous. (Not a flaw the scanner checks.)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-]
+if flaw_on("no_password_validators"):
+    # INTENTIONALLY VULNERABLE (no_password_validators): the validators were emptied "because
+    # the product team hated the error messages"; registration, the password change and the
+    # reset form accept "password", "12345678", the username or a single character.
+    AUTH_PASSWORD_VALIDATORS = []
+else:
+    AUTH_PASSWORD_VALIDATORS = [
+        {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+        {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+        {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    ]
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -176,6 +184,18 @@ else:
 # Served behind nothing: no proxy headers are trusted.
 SECURE_PROXY_SSL_HEADER = None
 USE_X_FORWARDED_HOST = False
+
+if flaw_on("reset_host_poisoning"):
+    # INTENTIONALLY VULNERABLE (reset_host_poisoning): the "behind the load balancer" setup
+    # copied from a blog post - any Host is allowed and X-Forwarded-Host is trusted although
+    # no proxy sets it. request.get_host() now follows the client, and so does the domain of
+    # the password-reset link (PasswordResetForm without django.contrib.sites uses
+    # RequestSite): whoever asks for alice's reset picks the host her e-mailed link points to.
+    # Nothing else changes for ordinary requests (Host 127.0.0.1:PORT or localhost); only
+    # build_absolute_uri() links (API root, notes, receipts) and Django's same-host checks
+    # (login ?next=, CSRF Referer over HTTPS) follow a spoofed host too.
+    ALLOWED_HOSTS = ["*"]
+    USE_X_FORWARDED_HOST = True
 
 if flaw_on("no_hsts"):
     # INTENTIONALLY VULNERABLE (no_hsts): HSTS never enabled ("we'll turn it on later").
@@ -353,6 +373,34 @@ JWT_KEYS_DIR = os.environ.get("TESTBED_KEYS_DIR") or ""
 # Lifetime of DRF authtoken keys (api.authentication.ExpiringTokenAuthentication).
 AUTHTOKEN_LIFETIME = timedelta(hours=1)
 
+# --- Password reset and e-mail ----------------------------------------------------------
+
+if flaw_on("long_reset_timeout"):
+    # INTENTIONALLY VULNERABLE (long_reset_timeout): Django's default left in place - a
+    # reset link (it sits in mailboxes, forwarded mail, mail archives) works for 3 days.
+    PASSWORD_RESET_TIMEOUT = 259200
+else:
+    PASSWORD_RESET_TIMEOUT = 3600  # one hour
+
+DEFAULT_FROM_EMAIL = "testbed <noreply@testbed.invalid>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# `serve --mail-to HOST:PORT`: plain SMTP to a loopback listener (a scan's --mailbox sink).
+_mail_host, _, _mail_port = os.environ.get("TESTBED_MAIL_TO", "").rpartition(":")
+if _mail_host and _mail_port.isdigit():
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _mail_host
+    EMAIL_PORT = int(_mail_port)
+    EMAIL_HOST_USER = ""
+    EMAIL_HOST_PASSWORD = ""
+    EMAIL_USE_TLS = False
+    EMAIL_USE_SSL = False
+    EMAIL_TIMEOUT = 5
+elif VERBOSE:
+    # Printed to stderr (stdout carries only serve's `ready` line).
+    EMAIL_BACKEND = "api.mail.StderrEmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
 # --- drf-spectacular ---------------------------------------------------------------------
 
 SPECTACULAR_SETTINGS = {
@@ -396,5 +444,7 @@ LOGGING = {
         "django.request": {"level": "INFO" if VERBOSE else "CRITICAL"},
         "django.security": {"level": "INFO" if VERBOSE else "CRITICAL"},
         "django.server": {"level": "INFO" if VERBOSE else "CRITICAL"},
+        # PasswordResetForm logs (and swallows) a reset mail it could not send.
+        "django.contrib.auth": {"level": "INFO" if VERBOSE else "CRITICAL"},
     },
 }

@@ -2,12 +2,14 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import routers
 
 from api import es256, kid, rs256
+from api.password_reset import reset_token_generator
 from api.views import auth, data, receipts, root, stacks
 from api.views.accounts import AccountLoginView, AccountLogoutView
 from project.flaws import flaw_on
@@ -72,6 +74,19 @@ urlpatterns = [
     path("api-token-auth/", auth.AuthTokenLoginView.as_view(), name="authtoken"),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", AccountLogoutView.as_view(), name="session_logout"),
+    # The e-mailed reset link (POST /api/password/reset/): Django's own views. A valid link
+    # redirects to reset/<uidb64>/set-password/ (token kept in the session), whose form
+    # (new_password1, new_password2, CSRF) sets the password; no login afterwards.
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            token_generator=reset_token_generator(),
+            success_url=reverse_lazy("password_reset_complete"),
+            post_reset_login=False,
+        ),
+        name="password_reset_confirm",
+    ),
     # The admin: at settings.ADMIN_URL (unguessable unless the admin_exposed flaw is on).
     path(settings.ADMIN_URL, admin.site.urls),
 ]
