@@ -14,6 +14,9 @@ Usage (from anywhere):
 
 TLS-only codes (TLS001-TLS003) are probed only in modes served with --tls: flaws whose
 table says tls = true, and the extra modes "none+tls" and "all+tls" run by default.
+
+Every mode is served with `--mail-to` pointing at a tiny SMTP receiver run by this script
+(one per mode), so the password-reset e-mail (flaws with mailbox = true) can be read.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import email
+import email.policy
 import hashlib
 import hmac
 import http.client
@@ -28,6 +33,7 @@ import http.server
 import json
 import math
 import re
+import socketserver
 import ssl
 import subprocess
 import sys
@@ -48,6 +54,8 @@ ALICE = ("alice", "alice-pass-1")
 BOB = ("bob", "bob-pass-2")
 # A 429 whose Retry-After is at most this many seconds is pacing (throttled_login): wait, resend.
 PACE_MAX_WAIT = 2
+# A reset link that stays valid longer than this is a finding (PASS002).
+RESET_LINK_MAX_SECONDS = 24 * 3600
 
 
 # --- HTTP ----------------------------------------------------------------------------------
@@ -180,6 +188,79 @@ def django_cookie_signature_ok(value: str, salt: str, secret: str) -> bool:
     return hmac.compare_digest(expected, signature)
 
 
+# --- SMTP receiver (Python 3.11+ has no smtpd) ------------------------------------------------
+
+
+class Mailbox:
+    """A minimal SMTP receiver on a free 127.0.0.1 port: it answers every command with 250
+    (354 to DATA) and keeps every message's DATA, parsed, in ``messages``."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.arrived = threading.Condition()
+        mailbox = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            timeout = 30
+
+            def handle(self):
+                self.wfile.write(b"220 selftest ESMTP\r\n")
+                while True:
+                    line = self.rfile.readline(4096)
+                    if not line:
+                        return
+                    command = line[:4].upper()
+                    if command == b"DATA":
+                        self.wfile.write(b"354 end with <CRLF>.<CRLF>\r\n")
+                        lines = []
+                        while True:
+                            data = self.rfile.readline(65536)
+                            if data in (b".\r\n", b".\n", b""):
+                                break
+                            lines.append(data[1:] if data.startswith(b"..") else data)
+                        mailbox.deliver(b"".join(lines))
+                        self.wfile.write(b"250 queued\r\n")
+                    elif command == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:  # EHLO, HELO, MAIL, RCPT, RSET, NOOP
+                        self.wfile.write(b"250 ok\r\n")
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+
+    def deliver(self, raw: bytes) -> None:
+        message = email.message_from_bytes(raw.replace(b"\r\n", b"\n"), policy=email.policy.default)
+        with self.arrived:
+            self.messages.append(message)
+            self.arrived.notify_all()
+
+    def mark(self) -> int:
+        with self.arrived:
+            return len(self.messages)
+
+    def since(self, mark: int, wait: float = 0.0) -> list:
+        """The messages received after `mark`, waiting up to `wait` seconds for the first."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.messages) > mark, timeout=wait)
+            return self.messages[mark:]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def mail_text(message) -> str:
+    part = message.get_body(preferencelist=("plain",)) or message
+    return part.get_content()
+
+
 # --- Scan context --------------------------------------------------------------------------
 
 
@@ -188,6 +269,7 @@ class Scan:
     client: Client
     http_client: Client | None  # the plain-HTTP listener (PORT+1) when served with --tls
     tls: bool
+    mailbox: Mailbox | None = None  # receives the testbed's mail (serve --mail-to)
     found: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
@@ -645,6 +727,97 @@ def probe_sessions(s: Scan) -> None:
             s.hit("TLS004", "%s cookie lacks HttpOnly" % name)
 
 
+RESET_LINK = re.compile(r"^(https?)://([^/\s]+)(/reset/[^/\s]+/[^/\s]+/)$", re.MULTILINE)
+LIFETIME = re.compile(r"expires in (\d+) (second|minute|hour|day)s?\b")
+UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def probe_recovery(s: Scan) -> None:
+    """PASS002: the password-reset e-mail - where its link points, how long it lives,
+    whether it works twice. Reads the mail from the selftest's SMTP receiver."""
+    if s.mailbox is None:
+        return
+    here = "%s:%d" % (s.client.host, s.client.port)
+
+    def reset_mail(headers=None) -> tuple[Resp, tuple[str, str, str, str] | None]:
+        """(answer, (scheme, host, path, text) of the link mailed for it, or None)."""
+        mark = s.mailbox.mark()
+        r = s.client.post("/api/password/reset/", json_body={"email": "alice@example.com"}, headers=headers)
+        for message in s.mailbox.since(mark, wait=2.0 if r.status == 200 else 0.2):
+            text = mail_text(message)
+            m = RESET_LINK.search(text)
+            if m and "alice@example.com" in str(message["To"]):
+                return r, (m.group(1), m.group(2), m.group(3), text)
+        return r, None
+
+    # The link's host follows a spoofed X-Forwarded-Host or Host.
+    spoof = "evil-%s.example" % uuid.uuid4().hex[:6]
+    for header in ("X-Forwarded-Host", "Host"):
+        r, link = reset_mail({header: spoof})
+        if link and link[1] == spoof:
+            s.hit("PASS002", "reset link points to %s (spoofed %s)" % (spoof, header))
+        elif r.status == 200 and header == "X-Forwarded-Host" and (not link or link[1] != here):
+            s.notes.append("warning: reset answered 200 without a mail to alice at %s (%s)" % (here, link))
+
+    r, link = reset_mail()
+    assert r.status == 200 and link, ("no reset mail for alice", r.status, r.text)
+    scheme, host, path, text = link
+    assert (scheme, host) == (s.client.scheme, here), ("reset link", scheme, host)
+    # Lifetime stated in the mail.
+    m = LIFETIME.search(text)
+    assert m, ("no lifetime in the reset mail", text)
+    seconds = int(m.group(1)) * UNIT_SECONDS[m.group(2)]
+    if seconds > RESET_LINK_MAX_SECONDS:
+        s.hit("PASS002", "reset link valid for %s %ss" % (m.group(1), m.group(2)))
+
+    # Use the link (set alice's own password again), then open it once more.
+    first = s.client.get(path)
+    assert first.status == 302, ("fresh reset link refused", first.status, first.text[:300])
+    form_path = first.header("Location") or ""
+    jar = {k: v["value"] for k, v in first.cookies().items()}
+    page = s.client.get(form_path, cookies=jar)
+    jar.update({k: v["value"] for k, v in page.cookies().items()})
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert page.status == 200 and token and 'name="new_password1"' in page.text, ("no set-password form", page.status)
+    done = s.client.post(
+        form_path,
+        form={"csrfmiddlewaretoken": token.group(1), "new_password1": ALICE[1], "new_password2": ALICE[1]},
+        cookies=jar,
+        headers={"Referer": s.client.base + form_path},
+    )
+    assert done.status == 302 and (done.header("Location") or "").endswith("/reset/done/"), (
+        "set-password failed",
+        done.status,
+        done.text[:300],
+    )
+    again = s.client.get(path)
+    if again.status == 302 and (again.header("Location") or "").endswith("/set-password/"):
+        s.hit("PASS002", "a used reset link opens the set-password form again")
+    elif again.status != 200 or 'type="password"' in again.text:
+        s.notes.append("warning: used reset link answered %d" % again.status)
+
+
+def probe_password_policy(s: Scan) -> None:
+    """PASS001: weak new passwords on /api/password/change/ (a throwaway account)."""
+    name = "policy%s" % uuid.uuid4().hex[:8]
+    address = name + "@example.com"
+    password = "Pp-%s-x1" % uuid.uuid4().hex[:10]
+    r = s.client.post("/api/register/", json_body={"username": name, "password": password, "email": address})
+    assert r.status == 201, ("register failed", r.status, r.text)
+    for weak in ("password", "12345678", name, "x", address):
+        access = s.jwt_login((name, password))["access"]
+        r = s.client.post(
+            "/api/password/change/", bearer=access, json_body={"old_password": password, "new_password": weak}
+        )
+        if r.status == 200:
+            s.hit("PASS001", "password change accepted %r" % weak)
+            password = weak
+            break
+        if r.status != 400:
+            s.notes.append("warning: weak password %r answered %d" % (weak, r.status))
+    s.client.request("DELETE", "/api/me/", bearer=s.jwt_login((name, password))["access"])
+
+
 def entropy_bits(samples: list[str]) -> float:
     """Upper bound from alphabet size and length (digits, hex, or base64url)."""
     alphabet = set("".join(samples))
@@ -767,6 +940,17 @@ def probe_web(s: Scan) -> None:
             s.hit("WEB004", "security headers missing on %s" % path)
 
 
+def probe_spec(s: Scan) -> None:
+    """SPEC001: a security scheme the served OpenAPI schema declares but the API refuses."""
+    schema = s.client.get("/api/schema/?format=json").json() or {}
+    schemes = (schema.get("components") or {}).get("securitySchemes") or {}
+    basic = "Basic " + base64.b64encode(("%s:%s" % ALICE).encode()).decode()
+    for name, scheme in schemes.items():
+        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+            if s.client.get("/api/me/", headers={"Authorization": basic}).status == 401:
+                s.hit("SPEC001", "schema declares %s (HTTP Basic), the API refuses it" % name)
+
+
 def probe_tls(s: Scan) -> None:
     if not s.tls:
         return
@@ -827,8 +1011,11 @@ PROBES = [
     probe_jwt,
     probe_jwt_headers,
     probe_sessions,
+    probe_recovery,
+    probe_password_policy,
     probe_tokens,
     probe_web,
+    probe_spec,
     probe_tls,
     probe_rate,
 ]
@@ -838,7 +1025,9 @@ PROBES = [
 
 
 def run_mode(flaws: str, tls: bool) -> tuple[str, set[str], set[str], list[str], float]:
+    mailbox = Mailbox()
     args = [sys.executable, str(HERE / "serve.py"), "--port", "0", "--flaws", flaws, "--exit-with-stdin"]
+    args += ["--mail-to", "127.0.0.1:%d" % mailbox.port]
     if tls:
         args.append("--tls")
     started = time.monotonic()
@@ -851,7 +1040,7 @@ def run_mode(flaws: str, tls: bool) -> tuple[str, set[str], set[str], list[str],
         url = line.split()[1]
         client = Client(url)
         plain = Client("http://127.0.0.1:%d" % (client.port + 1)) if tls else None
-        scan = Scan(client, plain, tls)
+        scan = Scan(client, plain, tls, mailbox)
         errors = []
         for probe in PROBES:
             try:
@@ -863,6 +1052,7 @@ def run_mode(flaws: str, tls: bool) -> tuple[str, set[str], set[str], list[str],
     finally:
         proc.stdin.close()
         proc.wait(timeout=10)
+        mailbox.close()
 
 
 def expected_codes(flaws: str, tls: bool) -> set[str]:
