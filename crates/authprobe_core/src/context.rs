@@ -48,6 +48,8 @@ pub struct ScanContext {
     pub writes: crate::writes::WriteLedger,
     /// Logins (and supplied credentials) that produced no identity, with the reason.
     pub login_failures: Vec<crate::auth::LoginFailure>,
+    /// Where the target's e-mail is read (`--mailbox`), open for the scan's duration.
+    pub mailbox: Option<Arc<crate::mailbox::Mailbox>>,
     baselines: Mutex<HashMap<Url, BaselineCell>>,
     shared: Mutex<HashMap<Shared, SharedCell>>,
     /// `protected_paths` as a set of exact paths and a list of wildcard patterns.
@@ -78,6 +80,7 @@ impl ScanContext {
             spec: None,
             writes: crate::writes::WriteLedger::default(),
             login_failures: Vec::new(),
+            mailbox: None,
             baselines: Mutex::new(HashMap::new()),
             shared: Mutex::new(HashMap::new()),
             protected_index: OnceLock::new(),

@@ -40,6 +40,8 @@ pub enum ScanError {
     Spec(#[from] SpecError),
     #[error("{0}")]
     Probe(#[from] ProbeError),
+    #[error("--mailbox: {0}")]
+    Mailbox(#[from] crate::mailbox::MailboxError),
 }
 
 impl ScanError {
@@ -211,6 +213,11 @@ pub(crate) async fn prepare(
     observer: &dyn ScanObserver,
 ) -> Result<(ScanContext, Option<SpecInfo>), ScanError> {
     let target = config.target.clone();
+    // Opened first: a sink that cannot listen ends the scan before its first request.
+    let mailbox = match &config.mailbox {
+        Some(url) => Some(Arc::new(crate::mailbox::Mailbox::open(url, redactor.clone()).await?)),
+        None => None,
+    };
     let (mut inventory, spec) = discover_with_spec(&probe, &mut config, observer).await?;
     let mut flows = Flows::resolve(
         &config.flows,
@@ -267,6 +274,7 @@ pub(crate) async fn prepare(
     }
     let mut cx = ScanContext::new(probe, config, inventory, identities, redactor, identity_endpoint, flows);
     cx.login_failures = accounts.failures;
+    cx.mailbox = mailbox;
     let spec_info = spec.as_ref().map(|(s, origin)| spec_info(s, origin));
     cx.spec = spec.map(|(s, _)| s);
     Ok((cx, spec_info))

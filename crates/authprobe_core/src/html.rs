@@ -192,6 +192,14 @@ fn html_unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// A page's text: tags dropped (scripts and styles with their content), entities undone.
+pub fn text(html: &str) -> String {
+    static HIDDEN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?is)<(script|style)\b.*?</(script|style)\s*>").expect("valid regex"));
+    let shown = HIDDEN.replace_all(html, " ");
+    html_unescape(&TAG.replace_all(&shown, " "))
+}
+
 /// How many password inputs a page has (a login has one; a sign-up or a password change
 /// asks twice or more).
 pub fn password_inputs(html: &str) -> usize {

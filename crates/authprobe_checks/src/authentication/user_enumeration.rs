@@ -126,7 +126,7 @@ impl UserEnumeration {
 /// addresses, not one asked twice: password brokers throttle repeated resets of one
 /// account (Laravel's answers "Please wait before retrying" for a minute), which would
 /// make the known account's answers differ on their own.
-async fn account_emails(cx: &ScanContext) -> Vec<String> {
+pub(crate) async fn account_emails(cx: &ScanContext) -> Vec<String> {
     let Some(url) = cx.identity_endpoint.as_ref() else {
         return Vec::new();
     };

@@ -27,6 +27,7 @@ pub mod ownership;
 pub mod page;
 mod post_probe;
 pub mod present;
+pub mod recovery;
 mod run;
 pub mod script;
 pub mod spec;
@@ -73,6 +74,8 @@ pub enum FlowSource {
     Script,
     /// A login candidate that answered GET and OPTIONS with 404 and took one credential POST.
     Probe,
+    /// A link the target e-mailed (a password-reset link read from `--mailbox`).
+    Mail,
 }
 
 /// The Django stack a flow belongs to; flows of one family are used together (a simplejwt
@@ -197,6 +200,9 @@ pub struct Flows {
     found_by: std::collections::HashMap<Url, FoundBy>,
     /// Login candidates sent one credential POST that did not answer as a login.
     refused_login_candidates: Vec<Url>,
+    /// Forms reached through a link the target e-mailed (the set-password form of a reset
+    /// link), found while checks run, by role.
+    mailed: std::sync::Mutex<Vec<(&'static str, Url)>>,
 }
 
 /// A configured flow that cannot be used.
@@ -577,6 +583,16 @@ impl Flows {
         }
     }
 
+    /// Lets the probe POST to `url`, a form a link the target e-mailed leads to (`role`
+    /// names it in the report's flow list, source `mail`).
+    pub fn admit_mailed_form(&self, probe: &crate::probe::Probe, role: &'static str, url: &Url) {
+        let mut mailed = self.mailed.lock().expect("mailed flows lock");
+        if !mailed.iter().any(|(r, u)| *r == role && u == url) {
+            mailed.push((role, url.clone()));
+        }
+        probe.allow_post(url);
+    }
+
     /// Every URL a flow POSTs to (the method policy allows POST there and nowhere else).
     pub fn post_urls(&self) -> Vec<Url> {
         let mut urls: Vec<Url> = Vec::new();
@@ -666,6 +682,14 @@ impl Flows {
             family: family::JSON_LOGIN,
             endpoint: url.path().to_string(),
             source: FlowSource::Probe,
+            used: true,
+        }));
+        let mailed = self.mailed.lock().expect("mailed flows lock");
+        out.extend(mailed.iter().map(|(role, url)| FlowInfo {
+            role,
+            family: family::FORM,
+            endpoint: url.path().to_string(),
+            source: FlowSource::Mail,
             used: true,
         }));
         out

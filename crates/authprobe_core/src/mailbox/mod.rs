@@ -13,6 +13,7 @@
 //! stored scan unredacted.
 
 pub mod catcher;
+mod inbox;
 pub mod message;
 pub mod smtp;
 
@@ -159,6 +160,20 @@ pub struct Mailbox {
 enum Source {
     Sink(smtp::SmtpSink),
     Catcher(catcher::Catcher),
+    Memory(Arc<inbox::Inbox>),
+}
+
+/// Delivers messages into a mailbox made by [`Mailbox::in_memory`]: what a program
+/// embedding the scanner (or a fixture test's scripted target) "sends".
+#[derive(Clone)]
+pub struct MailDrop {
+    inbox: Arc<inbox::Inbox>,
+}
+
+impl MailDrop {
+    pub fn deliver(&self, message: Message) {
+        self.inbox.push(message);
+    }
 }
 
 impl Mailbox {
@@ -178,11 +193,33 @@ impl Mailbox {
         Ok(Mailbox { source, redactor })
     }
 
+    /// A mailbox held in memory, filled through the [`MailDrop`] returned with it.
+    pub fn in_memory(redactor: Arc<Redactor>) -> (Mailbox, MailDrop) {
+        let inbox = Arc::new(inbox::Inbox::default());
+        let drop = MailDrop { inbox: inbox.clone() };
+        (
+            Mailbox {
+                source: Source::Memory(inbox),
+                redactor,
+            },
+            drop,
+        )
+    }
+
+    /// What the scan's reports say the mailbox is (no secret in it).
+    pub fn describe(&self) -> String {
+        match &self.source {
+            Source::Sink(sink) => format!("the SMTP sink on {}", sink.local_addr()),
+            Source::Catcher(_) => "the mail catcher".to_string(),
+            Source::Memory(_) => "the in-memory mailbox".to_string(),
+        }
+    }
+
     /// The address the SMTP sink listens on (the bound port when the URL asked for 0).
     pub fn smtp_addr(&self) -> Option<SocketAddr> {
         match &self.source {
             Source::Sink(sink) => Some(sink.local_addr()),
-            Source::Catcher(_) => None,
+            Source::Catcher(_) | Source::Memory(_) => None,
         }
     }
 
@@ -193,6 +230,7 @@ impl Mailbox {
         let found = match &self.source {
             Source::Sink(sink) => sink.wait_for(recipient, since, timeout).await,
             Source::Catcher(catcher) => catcher.wait_for(recipient, since, timeout).await,
+            Source::Memory(inbox) => inbox.wait_for(recipient, since, timeout).await,
         };
         if let Some(message) = &found {
             message.register_secrets(&self.redactor);

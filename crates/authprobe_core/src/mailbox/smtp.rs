@@ -6,17 +6,17 @@
 //! limit, a line limit, a message size limit, an idle timeout and a cap on the messages
 //! kept, so a misbehaving client cannot exhaust the scanner.
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use mailin::{Action, Handler, Response, SessionBuilder};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
+use super::inbox::Inbox;
 use super::Message;
 
 /// Connections served at once; one more is told 421 and closed.
@@ -27,36 +27,6 @@ pub const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
 pub const MAX_LINE_BYTES: usize = 8 * 1024;
 /// A connection silent this long is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Messages kept; the oldest goes first.
-pub const MAX_MESSAGES: usize = 512;
-
-/// The messages received, and a wake-up for those waiting for one.
-#[derive(Default)]
-struct Inbox {
-    messages: Mutex<VecDeque<Message>>,
-    arrived: Notify,
-}
-
-impl Inbox {
-    fn push(&self, message: Message) {
-        let mut messages = self.messages.lock().expect("inbox lock");
-        if messages.len() == MAX_MESSAGES {
-            messages.pop_front();
-        }
-        messages.push_back(message);
-        drop(messages);
-        self.arrived.notify_waiters();
-    }
-
-    fn find(&self, recipient: &str, since: SystemTime) -> Option<Message> {
-        let messages = self.messages.lock().expect("inbox lock");
-        messages
-            .iter()
-            .find(|m| m.received >= since && m.is_to(recipient))
-            .cloned()
-    }
-}
-
 /// A running SMTP sink; it stops listening when dropped.
 pub struct SmtpSink {
     addr: SocketAddr,
@@ -87,17 +57,7 @@ impl SmtpSink {
     /// The first message to `recipient` received at or after `since`, waiting up to
     /// `timeout` for it.
     pub async fn wait_for(&self, recipient: &str, since: SystemTime, timeout: Duration) -> Option<Message> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            // Registered before looking, so a message pushed in between still wakes us.
-            let arrived = self.inbox.arrived.notified();
-            if let Some(found) = self.inbox.find(recipient, since) {
-                return Some(found);
-            }
-            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
-                return self.inbox.find(recipient, since);
-            }
-        }
+        self.inbox.wait_for(recipient, since, timeout).await
     }
 }
 
