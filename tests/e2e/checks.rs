@@ -58,6 +58,9 @@ fires_on_its_flaw! {
     sess002_fires_on_session_in_url: "SESS002" on "session_in_url";
     sess003_fires_on_logout_no_revoke: "SESS003" on "logout_no_revoke";
     sess004_fires_on_refresh_reuse: "SESS004" on "refresh_reuse";
+    pass002_fires_on_reset_host_poisoning: "PASS002" on "reset_host_poisoning";
+    pass002_fires_on_reset_token_reuse: "PASS002" on "reset_token_reuse" with "--allow-password-change";
+    pass002_fires_on_long_reset_timeout: "PASS002" on "long_reset_timeout";
     sess005_fires_on_password_change_no_revoke: "SESS005" on "password_change_no_revoke" with "--allow-password-change";
     sess006_fires_on_static_token: "SESS006" on "static_token";
     sess007_fires_on_session_id_in_body: "SESS007" on "session_id_in_body" with "--allow-writes" "--environment" "staging";
@@ -154,7 +157,7 @@ fn regex_lite_code() -> impl Fn(&str) -> bool {
         let prefix: String = c.chars().take_while(|ch| ch.is_ascii_uppercase()).collect();
         let digits = &c[prefix.len()..];
         [
-            "AUTH", "JWT", "SESS", "TOKEN", "RATE", "TLS", "WEB", "DJ", "BOLA", "AUTHZ", "SPEC",
+            "AUTH", "JWT", "SESS", "TOKEN", "RATE", "TLS", "WEB", "DJ", "BOLA", "AUTHZ", "SPEC", "PASS", "MFA",
         ]
         .contains(&prefix.as_str())
             && digits.len() == 3

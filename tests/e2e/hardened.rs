@@ -29,6 +29,37 @@ fn hardened_testbed_scans_clean_with_grade_a() {
 }
 
 #[test]
+fn hardened_testbed_with_a_mailbox_scans_clean_and_tests_password_recovery() {
+    // Its own testbed: it mails the scan's SMTP sink, and the reset link is used (with
+    // alice's own password) under --allow-password-change.
+    let bed = Testbed::start_mailing("none", false);
+    let run = scan(&bed, &["--fail-on", "low", "--allow-password-change"]);
+    let report = run.report();
+    assert_eq!(
+        found_codes(&report),
+        BTreeSet::new(),
+        "findings on the hardened testbed: {}",
+        report["findings"]
+    );
+    assert!(
+        !skipped_codes(&report).contains("PASS002"),
+        "PASS002 did not run: {}",
+        report["checks_skipped"]
+    );
+    let confirm = report["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["role"] == "password_reset_confirm")
+        .unwrap_or_else(|| panic!("the mailed set-password form is not a flow: {}", report["flows"]));
+    assert_eq!(confirm["source"], "mail");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // alice's password is the one she had: a scan without a mailbox logs her in.
+    let again = scan(&bed, &[]);
+    assert_eq!(again.report()["identities"][0]["logged_in"], true, "{}", again.stderr);
+}
+
+#[test]
 fn hardened_tls_testbed_scans_clean_with_every_transport_check_run() {
     let bed = Testbed::shared("none", true);
     let run = scan(&bed, &["--fail-on", "low"]);
@@ -67,8 +98,9 @@ fn all_flaws_at_once_yield_every_implemented_code() {
         })
         .filter(|c| implemented.contains(c))
         .collect();
-    // Its own testbed: the opt-in SESS005 changes alice's password during this scan.
-    let bed = Testbed::start_with("all", true, &[]);
+    // Its own testbed: the opt-in SESS005 changes alice's password during this scan, and
+    // the testbed mails the scan's SMTP sink (PASS002).
+    let bed = Testbed::start_mailing("all", true);
     let report = scan(
         &bed,
         &["--allow-password-change", "--allow-writes", "--environment", "staging"],

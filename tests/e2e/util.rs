@@ -26,6 +26,9 @@ pub struct Testbed {
     pub url: String,
     /// The plain-HTTP port of a `--tls` testbed.
     pub http_url: Option<String>,
+    /// The loopback port the testbed mails (`serve --mail-to`); a scan of it runs its
+    /// SMTP sink there (`--mailbox`). Such a testbed is never shared: one sink per port.
+    pub mail_port: Option<u16>,
     _child: Mutex<Child>,
 }
 
@@ -73,11 +76,25 @@ impl Testbed {
             let port: u16 = url.rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
             format!("http://127.0.0.1:{}/", port + 1)
         });
+        let mail_port = extra
+            .iter()
+            .position(|a| *a == "--mail-to")
+            .and_then(|i| extra.get(i + 1))
+            .and_then(|addr| addr.rsplit(':').next()?.parse().ok());
         Testbed {
             url,
             http_url,
+            mail_port,
             _child: Mutex::new(child),
         }
+    }
+
+    /// A testbed of its own that mails a free loopback port, which its scans read with
+    /// `--mailbox smtp://…` (see [`scan`]).
+    pub fn start_mailing(flaws: &str, tls: bool) -> Testbed {
+        let port = free_port();
+        let to = format!("127.0.0.1:{port}");
+        Testbed::start_with(flaws, tls, &["--mail-to", &to])
     }
 
     /// One shared testbed per flaw set and mode for the whole test binary.
@@ -153,9 +170,19 @@ pub fn scan(bed: &Testbed, extra: &[&str]) -> Run {
         args.push("--config".into());
         args.push(config.to_string_lossy().into_owned());
     }
+    if let Some(port) = bed.mail_port {
+        args.push("--mailbox".into());
+        args.push(format!("smtp://127.0.0.1:{port}"));
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     authprobe(&refs)
+}
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().unwrap().port()
 }
 
 /// A fresh path for a testbed's `--access-log` (or `--db`) file.
@@ -276,7 +303,12 @@ pub fn assert_flaw_yields(flaw: &str, code: &str, extra: &[&str]) {
         expected.contains(code),
         "testbed/flaws.toml does not map `{flaw}` to {code}"
     );
-    let bed = Testbed::shared(flaw, tls);
+    let mails = flaws_table()[flaw].get("mailbox").and_then(|m| m.as_bool()) == Some(true);
+    let bed = if mails {
+        Arc::new(Testbed::start_mailing(flaw, tls))
+    } else {
+        Testbed::shared(flaw, tls)
+    };
     let run = scan(&bed, extra);
     assert_eq!(run.code, 0, "scan failed: {}", run.stderr);
     let report = run.report();

@@ -555,8 +555,9 @@ fn flow_lines(cx: &ScanContext) -> Vec<FlowLine> {
 }
 
 /// The stage of the scan a check runs in. Stages run one after the other; within a stage
-/// checks run concurrently. Ordinary checks first; then those that change the test account
-/// (they run alone: the others log in with the original password); then the write probes
+/// checks run concurrently, but for [`ACCOUNT_STAGE`]. Ordinary checks first; then those that
+/// change the test account, one at a time (the others log in with the original password,
+/// and one's password change would void another's reset link); then the write probes
 /// (their objects never meet the ordinary checks); then the ones that trip the target's
 /// defences (a lockout or a throttle must not disturb any other check).
 fn stage(check: &dyn Check) -> usize {
@@ -572,6 +573,9 @@ fn stage(check: &dyn Check) -> usize {
 }
 
 const STAGES: usize = 4;
+
+/// The stage of the checks that change the test account: they run one after the other.
+const ACCOUNT_STAGE: usize = 1;
 
 /// Runs one check, or says why it does not run.
 async fn run_check(check: &'static dyn Check, cx: &ScanContext, interrupt: &Interrupt) -> CheckOutcome {
@@ -638,11 +642,16 @@ async fn run_as_tasks(
         let mut tasks = tokio::task::JoinSet::new();
         let mut starting: Vec<usize> = (0..order.len()).collect();
         starting.sort_by_key(|i| !order[*i].starts_first());
-        for i in starting {
-            let (check, cx, interrupt) = (order[i], cx.clone(), interrupt.clone());
-            tasks.spawn(async move { (i, run_check(check, &cx, &interrupt).await) });
-        }
-        while let Some(joined) = tasks.join_next().await {
+        let one_at_a_time = in_stage == ACCOUNT_STAGE;
+        let mut queued = starting.into_iter();
+        loop {
+            for i in queued.by_ref().take(if one_at_a_time { 1 } else { usize::MAX }) {
+                let (check, cx, interrupt) = (order[i], cx.clone(), interrupt.clone());
+                tasks.spawn(async move { (i, run_check(check, &cx, &interrupt).await) });
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
             let (i, outcome) = match joined {
                 Ok(done) => done,
                 // A check that panicked takes the scan down, as it would run inline.
@@ -678,7 +687,13 @@ async fn run_in_waves(
                 observer.step(check.meta().code);
                 (check, outcome)
             });
-        outcomes.extend(join_all(wave).await);
+        if in_stage == ACCOUNT_STAGE {
+            for one in wave {
+                outcomes.push(one.await);
+            }
+        } else {
+            outcomes.extend(join_all(wave).await);
+        }
     }
     outcomes
 }
