@@ -58,6 +58,7 @@ fires_on_its_flaw! {
     sess002_fires_on_session_in_url: "SESS002" on "session_in_url";
     sess003_fires_on_logout_no_revoke: "SESS003" on "logout_no_revoke";
     sess004_fires_on_refresh_reuse: "SESS004" on "refresh_reuse";
+    pass001_fires_on_no_password_validators: "PASS001" on "no_password_validators" with "--allow-password-change";
     pass002_fires_on_reset_host_poisoning: "PASS002" on "reset_host_poisoning";
     pass002_fires_on_reset_token_reuse: "PASS002" on "reset_token_reuse" with "--allow-password-change";
     pass002_fires_on_long_reset_timeout: "PASS002" on "long_reset_timeout";

@@ -14,6 +14,7 @@ pub static ALL: &[&dyn Check] = &[
     &authentication::token_type_confusion::TokenTypeConfusion,
     &authentication::missing_www_authenticate::MissingWwwAuthenticate,
     &authentication::spec_drift::SpecDrift,
+    &authentication::weak_password_policy::WeakPasswordPolicy,
     &authentication::weak_password_recovery::WeakPasswordRecovery,
     &jwt::alg_none::JwtAlgNone,
     &jwt::signature_not_verified::JwtSignatureNotVerified,

@@ -9,4 +9,5 @@ pub mod spec_drift;
 pub mod token_in_query;
 pub mod token_type_confusion;
 pub mod user_enumeration;
+pub mod weak_password_policy;
 pub mod weak_password_recovery;

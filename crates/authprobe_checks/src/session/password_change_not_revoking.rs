@@ -200,7 +200,7 @@ impl PasswordChangeNotRevoking {
 
 /// Changes the password back, with a fresh login under the new password (the old token
 /// may have been revoked, as it should be), else the old credential.
-async fn restore(
+pub(crate) async fn restore(
     cx: &ScanContext,
     login: &LoginFlow,
     change: &PasswordChangeFlow,

@@ -25,6 +25,7 @@ pub mod identity;
 pub mod login;
 pub mod ownership;
 pub mod page;
+pub mod policy;
 mod post_probe;
 pub mod present;
 pub mod recovery;

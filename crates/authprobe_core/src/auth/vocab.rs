@@ -190,6 +190,7 @@ mod tests {
             kind: kind.into(),
             format: format.map(str::to_string),
             example: None,
+            min_length: None,
         };
         let schema = crate::spec::BodySchema {
             form: false,

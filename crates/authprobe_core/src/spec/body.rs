@@ -17,6 +17,8 @@ pub struct BodyField {
     pub format: Option<String>,
     /// The schema's `example`, `default` or first `enum` value.
     pub example: Option<Value>,
+    /// The schema's `minLength`, for a string.
+    pub min_length: Option<u64>,
 }
 
 /// A request body's schema.
@@ -151,6 +153,7 @@ fn field(name: &str, schema: &Value, required: bool) -> BodyField {
         kind: text("type").unwrap_or_else(|| "string".into()),
         format: text("format"),
         example,
+        min_length: schema.get("minLength").and_then(Value::as_u64),
     }
 }
 
