@@ -137,3 +137,74 @@ fn ctrl_c_mid_scan_writes_every_format_marked_incomplete() {
     );
     assert!(!run.stdout.contains("alice-pass-1") && !json.contains("alice-pass-1"));
 }
+
+/// A Ctrl-C while the password tests run (PASS001 trying weak passwords through the
+/// password change, PASS002 using a reset link) leaves alice's password what it was: a
+/// change in flight is answered and changed back, whatever the moment of the signal.
+#[test]
+fn ctrl_c_during_the_password_tests_leaves_the_password_as_it_was() {
+    let log = crate::util::access_log("interrupt-password");
+    let port = crate::util::free_port();
+    let mail_to = format!("127.0.0.1:{port}");
+    let bed = Testbed::start_with(
+        "no_password_validators",
+        false,
+        &["--access-log", log.to_str().unwrap(), "--mail-to", &mail_to],
+    );
+    let mailbox = format!("smtp://{mail_to}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authprobe"))
+        .args([
+            "scan", &bed.url, "--user", ALICE, "--user", BOB, "-q", "--format", "json",
+        ])
+        .args([
+            "--allow-password-change",
+            "--mailbox",
+            &mailbox,
+            "--checks",
+            "PASS001,PASS002",
+        ])
+        .env("NO_COLOR", "1")
+        .env("AUTHPROBE_DB", crate::util::test_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run authprobe");
+    // The signal goes the moment the first password change reaches the testbed.
+    let started = Instant::now();
+    loop {
+        let lines = crate::util::access_log_lines(&log);
+        if lines.iter().any(|(m, p)| m == "POST" && p == "/api/password/change/") {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the scan ended before its password change"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no password change within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "an interrupted scan exits 2");
+    // alice logs in with her own password: a scan without the opt-ins signs her in.
+    let again = crate::util::scan(&bed, &["--checks", "AUTH001"]);
+    let report = again.report();
+    assert_eq!(report["identities"][0]["logged_in"], true, "{}", report["identities"]);
+    // And the last password change the testbed saw set hers back.
+    let changes = crate::util::access_log_lines(&log)
+        .iter()
+        .filter(|(m, p)| m == "POST" && p == "/api/password/change/")
+        .count();
+    assert!(
+        changes >= 2 && changes % 2 == 0,
+        "{changes} changes: one was not undone"
+    );
+}

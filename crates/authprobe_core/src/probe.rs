@@ -41,6 +41,22 @@ tokio::task_local! {
     static LANE: Lane;
 }
 
+tokio::task_local! {
+    /// Set while a check undoes what it changed on a test account ([`restoring`]).
+    static RESTORING: ();
+}
+
+/// Runs `work`, a check's undoing of what it changed on a test account (its password set
+/// back): its requests are sent even after the scan was interrupted, so a Ctrl-C in the
+/// middle of a password test never leaves the account changed. The budget still applies.
+pub fn restoring<F: std::future::Future>(work: F) -> tokio::task::futures::TaskLocalFuture<(), F> {
+    RESTORING.scope((), work)
+}
+
+fn is_restoring() -> bool {
+    RESTORING.try_with(|_| ()).is_ok()
+}
+
 /// Runs `work` with its requests in `lane`.
 pub fn in_lane<F: std::future::Future>(lane: Lane, work: F) -> tokio::task::futures::TaskLocalFuture<Lane, F> {
     LANE.scope(lane, work)
@@ -745,7 +761,7 @@ impl Probe {
         if !matches!(req.url.scheme(), "http" | "https") {
             return Err(ProbeError::Other(format!("unsupported URL scheme in {}", req.url)));
         }
-        if self.interrupted() {
+        if self.interrupted() && !is_restoring() {
             return Err(self.interrupted_error());
         }
         let mut headers = std::mem::take(&mut req.headers);
@@ -790,7 +806,7 @@ impl Probe {
             };
             let permit = tokio::select! {
                 permit = ready => permit,
-                _ = self.interrupt.triggered() => {
+                _ = self.stopped() => {
                     // Never sent: the slot goes back, so the count stays what the target saw.
                     self.sent.fetch_sub(1, Ordering::SeqCst);
                     return Err(self.interrupted_error());
@@ -806,7 +822,7 @@ impl Probe {
                 Some(transport) => Ok(scripted(transport.answer(&recorded_request))),
                 None => tokio::select! {
                     outcome = self.fetch(this_attempt, &req.url) => outcome,
-                    _ = self.interrupt.triggered() => Err(self.interrupted_error()),
+                    _ = self.stopped() => Err(self.interrupted_error()),
                 },
             };
             drop(in_flight);
@@ -911,8 +927,16 @@ impl Probe {
     async fn sleep(&self, wait: Duration) -> Result<(), ProbeError> {
         tokio::select! {
             _ = tokio::time::sleep(wait) => Ok(()),
-            _ = self.interrupt.triggered() => Err(self.interrupted_error()),
+            _ = self.stopped() => Err(self.interrupted_error()),
         }
+    }
+
+    /// Resolves when the scan is interrupted, unless the caller is [`restoring`] (then never).
+    async fn stopped(&self) {
+        if is_restoring() {
+            std::future::pending::<()>().await;
+        }
+        self.interrupt.triggered().await;
     }
 
     /// How busy the probe has kept the target since it was created (see [`crate::in_flight`]).
@@ -1500,6 +1524,27 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[tokio::test]
+    async fn after_an_interrupt_only_restoring_requests_are_sent() {
+        let (url, hits) = counting_server(OK).await;
+        let stop = Interrupt::new();
+        let probe = Probe::new(ProbeSettings::default())
+            .unwrap()
+            .with_interrupt(stop.clone());
+        stop.trigger("interrupted by SIGINT");
+        let refused = probe.send(ProbeRequest::get(url.clone())).await;
+        assert!(matches!(refused, Err(ProbeError::Interrupted(_))), "{refused:?}");
+        let restored = restoring(probe.send(ProbeRequest::get(url.clone()))).await;
+        assert_eq!(restored.unwrap().status, 200);
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "only the restoring request reached the server"
+        );
+        // Outside the scope the stop holds again.
+        assert!(probe.send(ProbeRequest::get(url)).await.is_err());
     }
 
     #[tokio::test]

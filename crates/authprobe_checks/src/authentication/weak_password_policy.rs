@@ -134,7 +134,15 @@ async fn accepted_weak(cx: &ScanContext) -> Result<Option<Finding>, String> {
             break;
         };
         for change in changes.iter().take(MAX_CHANGE_FLOWS) {
-            let Ok(resp) = change.change(&cx.probe, &before, &user.password, &weak).await else {
+            // The change and its undoing are one unit a Ctrl-C does not cut: a change in
+            // flight is answered, and an accepted one is changed back.
+            let outcome = authprobe_core::probe::restoring(async {
+                let resp = change.change(&cx.probe, &before, &user.password, &weak).await.ok()?;
+                let restored = resp.is_success() && restore(cx, login, change, &user, &weak, &before).await;
+                Some((resp, restored))
+            })
+            .await;
+            let Some((resp, restored)) = outcome else {
                 continue;
             };
             if resp.status == 404 || resp.status == 405 {
@@ -144,9 +152,7 @@ async fn accepted_weak(cx: &ScanContext) -> Result<Option<Finding>, String> {
                 accepted.push(format!("`{weak}` ({why})"));
                 evidence.push(resp.exchange);
                 at = Some(*change);
-                if !restore(cx, login, change, &user, &weak, &before).await {
-                    unrestored = true;
-                }
+                unrestored |= !restored;
             }
             break;
         }

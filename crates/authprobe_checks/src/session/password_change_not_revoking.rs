@@ -105,7 +105,10 @@ impl PasswordChangeNotRevoking {
         cx.redactor.add_secret(&new_password);
         let mut changed_at = None;
         for change in changes.iter().take(MAX_CHANGE_FLOWS) {
-            let resp = change.change(&cx.probe, &before, &user.password, &new_password).await;
+            // Answered even if a Ctrl-C comes meanwhile: a change made must be known to be undone.
+            let resp =
+                authprobe_core::probe::restoring(change.change(&cx.probe, &before, &user.password, &new_password))
+                    .await;
             if resp.is_ok_and(|r| r.is_success()) {
                 changed_at = Some(*change);
                 break;
@@ -199,7 +202,8 @@ impl PasswordChangeNotRevoking {
 }
 
 /// Changes the password back, with a fresh login under the new password (the old token
-/// may have been revoked, as it should be), else the old credential.
+/// may have been revoked, as it should be), else the old credential. Its requests are sent
+/// even when the scan was interrupted meanwhile ([`authprobe_core::probe::restoring`]).
 pub(crate) async fn restore(
     cx: &ScanContext,
     login: &LoginFlow,
@@ -212,10 +216,14 @@ pub(crate) async fn restore(
         username: user.username.clone(),
         password: new_password.to_string(),
     };
-    let identity = cx.auth().fresh_login(login, &interim).await;
-    let identity = identity.as_ref().unwrap_or(before);
-    change
-        .change(&cx.probe, identity, new_password, &user.password)
-        .await
-        .is_ok_and(|r| r.is_success())
+    // Sent even after a Ctrl-C: the account must not be left with the test's password.
+    authprobe_core::probe::restoring(async {
+        let identity = cx.auth().fresh_login(login, &interim).await;
+        let identity = identity.as_ref().unwrap_or(before);
+        change
+            .change(&cx.probe, identity, new_password, &user.password)
+            .await
+            .is_ok_and(|r| r.is_success())
+    })
+    .await
 }
