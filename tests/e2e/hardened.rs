@@ -32,9 +32,33 @@ fn hardened_testbed_scans_clean_with_grade_a() {
 fn hardened_testbed_with_a_mailbox_scans_clean_and_tests_password_recovery() {
     // Its own testbed: it mails the scan's SMTP sink, and the reset link is used (with
     // alice's own password) under --allow-password-change.
-    let bed = Testbed::start_mailing("none", false);
-    let run = scan(&bed, &["--fail-on", "low", "--allow-password-change"]);
-    let report = run.report();
+    let log = crate::util::access_log("mailbox-hardened");
+    let mail_to = format!("127.0.0.1:{}", crate::util::free_port());
+    let bed = Testbed::start_with(
+        "none",
+        false,
+        &["--access-log", log.to_str().unwrap(), "--mail-to", &mail_to],
+    );
+    let out = std::env::temp_dir().join(format!("authprobe-e2e-mailbox-out-{}", std::process::id()));
+    let db = std::env::temp_dir().join(format!("authprobe-e2e-mailbox-{}.db", std::process::id()));
+    let (out_arg, db_arg) = (out.to_string_lossy().into_owned(), db.to_string_lossy().into_owned());
+    let run = scan(
+        &bed,
+        &[
+            "--fail-on",
+            "low",
+            "--allow-password-change",
+            "--debug",
+            "--format",
+            "json,html,markdown,sarif,junit",
+            "--output-dir",
+            &out_arg,
+            "--db",
+            &db_arg,
+        ],
+    );
+    let written = std::fs::read_to_string(out.join("report.json")).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    let report: serde_json::Value = serde_json::from_str(&written).unwrap();
     assert_eq!(
         found_codes(&report),
         BTreeSet::new(),
@@ -54,6 +78,49 @@ fn hardened_testbed_with_a_mailbox_scans_clean_and_tests_password_recovery() {
         .unwrap_or_else(|| panic!("the mailed set-password form is not a flow: {}", report["flows"]));
     assert_eq!(confirm["source"], "mail");
     assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // No mailed token and no e-mail text in the report, any output file, the debug log or
+    // the stored scan. The mailed token is the one opened twice (the tampered one, once).
+    let mut opened: std::collections::HashMap<String, usize> = Default::default();
+    for (method, path) in crate::util::access_log_lines(&log) {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        if method == "GET" && parts.len() == 3 && parts[0] == "reset" && parts[2] != "set-password" {
+            *opened.entry(parts[2].to_string()).or_default() += 1;
+        }
+    }
+    let tokens: Vec<&String> = opened.iter().filter(|(_, n)| **n >= 2).map(|(t, _)| t).collect();
+    assert!(!tokens.is_empty(), "no reset link was opened: {opened:?}");
+    let mut texts = vec![
+        ("stdout".to_string(), run.stdout.clone()),
+        ("stderr".to_string(), run.stderr.clone()),
+    ];
+    for entry in std::fs::read_dir(&out).expect("the output dir").flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        texts.push((
+            entry.path().display().to_string(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ));
+    }
+    for file in [db.clone(), db.with_extension("db-wal")] {
+        if let Ok(bytes) = std::fs::read(&file) {
+            texts.push((file.display().to_string(), String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    assert!(
+        texts.len() > 4,
+        "the outputs were not written: {:?}",
+        texts.iter().map(|t| &t.0).collect::<Vec<_>>()
+    );
+    for (name, text) in &texts {
+        for token in &tokens {
+            assert!(!text.contains(token.as_str()), "a reset token reached {name}");
+        }
+        assert!(
+            !text.contains("Someone (hopefully you)"),
+            "the reset e-mail's text reached {name}"
+        );
+    }
+
     // alice's password is the one she had: a scan without a mailbox logs her in.
     let again = scan(&bed, &[]);
     assert_eq!(again.report()["identities"][0]["logged_in"], true, "{}", again.stderr);
