@@ -293,13 +293,15 @@ pub struct ScanArgs {
     #[arg(long = "wordlist", value_name = "FILE", env = "AUTHPROBE_WORDLIST")]
     pub wordlists: Vec<PathBuf>,
 
-    /// Let SESS005 change the first --user's password to test that tokens and sessions are
-    /// revoked; authprobe changes it back at the end. Test accounts only.
+    /// Let the password checks set the first --user's password: SESS005 changes it to test
+    /// that tokens and sessions are revoked, PASS001 tries weak passwords, PASS002 uses a
+    /// mailed reset link with the account's own password. Each change is undone at once,
+    /// even on Ctrl-C. Test accounts only.
     #[arg(long)]
     pub allow_password_change: bool,
 
-    /// Where to read what the target e-mails (password-reset links), for the checks that
-    /// follow a reset end to end (PASS002, landing next; for now the URL is only checked).
+    /// Where to read what the target e-mails (password-reset links): PASS002 follows a
+    /// reset end to end (reset poisoning, reusable or long-lived links).
     ///
     /// smtp://127.0.0.1:2525 — authprobe runs an SMTP sink on that loopback address for the
     /// scan; point the staging app's outgoing mail at it (Django: EMAIL_HOST=127.0.0.1,
