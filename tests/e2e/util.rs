@@ -215,7 +215,20 @@ pub fn flow_endpoints(report: &Value) -> Vec<String> {
 /// change, verify, password reset): without write probes, the only POSTs a scan may send.
 pub fn is_flow_endpoint(path: &str, flows: &[String]) -> bool {
     let path = path.split('?').next().unwrap_or(path);
-    flows.iter().any(|f| f == path)
+    flows.iter().any(|f| path_matches_flow(path, f))
+}
+
+/// Whether `path` is the flow endpoint `flow`, whose `{…}` segments (a mailed token the
+/// report leaves out) match any one segment.
+pub fn path_matches_flow(path: &str, flow: &str) -> bool {
+    let (p, f): (Vec<&str>, Vec<&str>) = (
+        path.trim_end_matches('/').split('/').collect(),
+        flow.trim_end_matches('/').split('/').collect(),
+    );
+    p.len() == f.len()
+        && p.iter()
+            .zip(&f)
+            .all(|(a, b)| a == b || (b.starts_with('{') && b.ends_with('}')))
 }
 
 /// The business data of a testbed started with `--db FILE` (accounts, profiles, notes,

@@ -31,8 +31,13 @@ struct Service {
 
 impl Service {
     fn start(name: &str, hardened: bool) -> Service {
+        Service::start_with(name, hardened, &[])
+    }
+
+    /// With extra `serve` arguments (`--mail-to HOST:PORT`).
+    fn start_with(name: &str, hardened: bool, extra: &[&str]) -> Service {
         let serve = repo_root().join("zoo").join(name).join("serve");
-        let log = access_log(&format!("zoo-{name}-{hardened}"));
+        let log = access_log(&format!("zoo-{name}-{hardened}-{}", extra.len()));
         let mut cmd = Command::new(&serve);
         cmd.args([
             "--port",
@@ -44,6 +49,7 @@ impl Service {
         if hardened {
             cmd.arg("--hardened");
         }
+        cmd.args(extra);
         let (child, url) = start_ready(&mut cmd, "zoo/setup", &format!("zoo/{name}/serve"));
         Service {
             url,
@@ -63,6 +69,15 @@ fn truth(service: &str, variant: &str) -> BTreeSet<String> {
         .iter()
         .map(|c| c.as_str().unwrap().to_string())
         .collect()
+}
+
+/// The codes a variant's scan finds in addition with a mailbox (`mailbox_codes`), or
+/// `None` for a service without a reset flow that mails.
+fn mailbox_truth(service: &str, variant: &str) -> Option<BTreeSet<String>> {
+    let path = repo_root().join("zoo").join(service).join("truth.toml");
+    let table: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let codes = table["variants"][variant].get("mailbox_codes")?.as_array()?.clone();
+    Some(codes.iter().map(|c| c.as_str().unwrap().to_string()).collect())
 }
 
 /// Info-severity codes: allowed on a hardened service even when its truth omits them.
@@ -135,7 +150,7 @@ fn assert_posts_only_to_flows(service: &str, s: &Scanned) {
         .collect();
     for path in &s.posts {
         assert!(
-            flows.contains(path.trim_end_matches('/')),
+            flows.iter().any(|f| crate::util::path_matches_flow(path, f)),
             "{service}: POST {path} is not one of the report's flows {flows:?}"
         );
     }
@@ -153,6 +168,7 @@ const SOURCES: &[&str] = &[
     "path",
     "probe",
     "link",
+    "mail",
 ];
 
 /// Every flow names where the scan learned it, and the `expected` (role, endpoint, source)
@@ -409,4 +425,83 @@ fn a_laravel_blade_login_form_behind_the_roots_redirect_is_logged_into() {
 #[test]
 fn laravel_hardened_scans_clean() {
     assert_hardened_clean("laravel-app");
+}
+
+/// Every zoo service with a reset flow that mails (`mailbox_codes` in its truth), started
+/// with `--mail-to` and scanned with `--mailbox` and `--allow-password-change` (and nothing
+/// else): the flawed variant yields exactly its codes plus its mailbox codes, the hardened
+/// one stays clean, and the reset link's form is a flow (source `mail`) every POST went to.
+#[test]
+fn zoo_reset_flows_are_followed_through_the_mailbox() {
+    let zoo = repo_root().join("zoo");
+    let mut services: Vec<String> = std::fs::read_dir(&zoo)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("truth.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| mailbox_truth(name, "flawed").is_some())
+        .collect();
+    services.sort();
+    assert!(!services.is_empty(), "no zoo service has a reset flow that mails");
+    for service in &services {
+        for hardened in [false, true] {
+            let variant = if hardened { "hardened" } else { "flawed" };
+            let mail_to = format!("127.0.0.1:{}", crate::util::free_port());
+            let svc = Service::start_with(service, hardened, &["--mail-to", &mail_to]);
+            let mailbox = format!("smtp://{mail_to}");
+            let run = authprobe(&[
+                "scan",
+                &svc.url,
+                "--user",
+                ALICE,
+                "--user",
+                BOB,
+                "--format",
+                "json",
+                "-q",
+                "--mailbox",
+                &mailbox,
+                "--allow-password-change",
+            ]);
+            let report = run.report();
+            let posts = access_log_lines(&svc.log)
+                .into_iter()
+                .filter(|(m, _)| m == "POST")
+                .map(|(_, p)| p)
+                .collect();
+            let s = Scanned {
+                report,
+                code: run.code,
+                stderr: run.stderr,
+                posts,
+            };
+            assert_logged_in(service, &s);
+            assert_posts_only_to_flows(service, &s);
+            let found = found_codes(&s.report);
+            let expected: BTreeSet<String> = truth(service, variant)
+                .union(&mailbox_truth(service, variant).unwrap_or_default())
+                .cloned()
+                .collect();
+            assert_eq!(
+                found, expected,
+                "{service} {variant} with a mailbox: {}\nskipped: {}",
+                s.report["findings"], s.report["checks_skipped"]
+            );
+            let skipped = s.report["checks_skipped"].to_string();
+            assert!(
+                !skipped.contains("PASS002"),
+                "{service} {variant}: PASS002 skipped: {skipped}"
+            );
+            let confirm = s.report["flows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["role"] == "password_reset_confirm" && f["source"] == "mail");
+            assert!(
+                confirm,
+                "{service} {variant}: the mailed form is no flow: {}",
+                s.report["flows"]
+            );
+        }
+    }
 }

@@ -202,8 +202,9 @@ pub struct Flows {
     /// Login candidates sent one credential POST that did not answer as a login.
     refused_login_candidates: Vec<Url>,
     /// Forms reached through a link the target e-mailed (the set-password form of a reset
-    /// link), found while checks run, by role.
-    mailed: std::sync::Mutex<Vec<(&'static str, Url)>>,
+    /// link), found while checks run, by role, their paths with the mailed token replaced
+    /// by `{token}` (the report lists them; the token is a secret).
+    mailed: std::sync::Mutex<Vec<(&'static str, String)>>,
 }
 
 /// A configured flow that cannot be used.
@@ -587,9 +588,10 @@ impl Flows {
     /// Lets the probe POST to `url`, a form a link the target e-mailed leads to (`role`
     /// names it in the report's flow list, source `mail`).
     pub fn admit_mailed_form(&self, probe: &crate::probe::Probe, role: &'static str, url: &Url) {
+        let path = recovery::templated_path(url);
         let mut mailed = self.mailed.lock().expect("mailed flows lock");
-        if !mailed.iter().any(|(r, u)| *r == role && u == url) {
-            mailed.push((role, url.clone()));
+        if !mailed.iter().any(|(r, p)| *r == role && *p == path) {
+            mailed.push((role, path));
         }
         probe.allow_post(url);
     }
@@ -686,10 +688,10 @@ impl Flows {
             used: true,
         }));
         let mailed = self.mailed.lock().expect("mailed flows lock");
-        out.extend(mailed.iter().map(|(role, url)| FlowInfo {
+        out.extend(mailed.iter().map(|(role, path)| FlowInfo {
             role,
             family: family::FORM,
-            endpoint: url.path().to_string(),
+            endpoint: path.clone(),
             source: FlowSource::Mail,
             used: true,
         }));

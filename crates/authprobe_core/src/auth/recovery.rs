@@ -92,6 +92,17 @@ fn token_piece(url: &Url) -> Option<String> {
         .max_by_key(|p| p.len())
 }
 
+/// `url`'s path with its token-like segments replaced by `{token}`: how a form reached
+/// through a mailed link is named in reports.
+pub fn templated_path(url: &Url) -> String {
+    let segments: Vec<&str> = url
+        .path()
+        .split('/')
+        .map(|s| if is_token_like(s) { "{token}" } else { s })
+        .collect();
+    segments.join("/")
+}
+
 fn is_token_like(piece: &str) -> bool {
     let has_digit = piece.chars().any(|c| c.is_ascii_digit());
     let mixed_case = piece.chars().any(|c| c.is_ascii_lowercase()) && piece.chars().any(|c| c.is_ascii_uppercase());
@@ -294,6 +305,14 @@ mod tests {
         let query = mail("Go to https://app.example.com/password/reset?token=Ab3dEf6hIj9kLm2nOp5q&email=a%40b.c");
         assert_eq!(reset_links(&query)[0].token, "Ab3dEf6hIj9kLm2nOp5q");
         assert_eq!(reset_links(&query)[0].authority(), "app.example.com");
+    }
+
+    #[test]
+    fn a_mailed_form_is_named_without_its_token() {
+        let url = Url::parse("http://127.0.0.1:9/account/reset-password/Zk3q9XbLm2Pq8RtV4wYsA1/").unwrap();
+        assert_eq!(templated_path(&url), "/account/reset-password/{token}/");
+        let plain = Url::parse("http://127.0.0.1:9/reset/MQ/set-password/").unwrap();
+        assert_eq!(templated_path(&plain), "/reset/MQ/set-password/");
     }
 
     #[test]
