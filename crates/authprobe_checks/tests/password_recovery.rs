@@ -28,6 +28,8 @@ struct Flaws {
     long_lifetime: bool,
     /// The reset answer echoes the token (`{"resetToken": …}`).
     token_in_answer: bool,
+    /// The link points at the single-page front end on another origin (not a flaw).
+    front_end_link: bool,
 }
 
 struct ResetApi {
@@ -64,6 +66,12 @@ const PAGE_HEADERS: (&str, &str) = ("Content-Type", "text/html; charset=utf-8");
 impl ResetApi {
     fn answer(&self, req: &RecordedRequest) -> ScriptedAnswer {
         let url = Url::parse(&req.url).unwrap();
+        assert_eq!(
+            url.host_str(),
+            Some("127.0.0.1"),
+            "a request left the target: {}",
+            req.url
+        );
         match (req.method.as_str(), url.path()) {
             ("GET", "/") => ScriptedAnswer::json(
                 200,
@@ -151,7 +159,9 @@ impl ResetApi {
         let n = self.tokens.lock().unwrap().len();
         let token = format!("Rt{:018}x{n:03}", 7_777_777_u64 * (n as u64 + 3));
         self.tokens.lock().unwrap().insert(token.clone(), true);
-        let host = if self.flaws.host_poisoning {
+        let host = if self.flaws.front_end_link {
+            "app.example.test".to_string()
+        } else if self.flaws.host_poisoning {
             header(req, "x-forwarded-host")
                 .or_else(|| header(req, "host"))
                 .unwrap_or("127.0.0.1:9")
@@ -328,4 +338,23 @@ async fn without_a_mailbox_only_the_answer_is_read() {
     let found = pass002(&cx).await.unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].1.contains("`resetToken`"), "{found:?}");
+}
+
+#[tokio::test]
+async fn a_link_to_another_origin_is_not_followed() {
+    let (cx, api) = context(
+        Flaws {
+            front_end_link: true,
+            ..Flaws::default()
+        },
+        true,
+        true,
+    )
+    .await;
+    let why = pass002(&cx).await.unwrap_err();
+    assert!(
+        why.contains("app.example.test") && why.contains("not at the scanned origin"),
+        "{why}"
+    );
+    assert_eq!(*api.password_sets.lock().unwrap(), 0);
 }

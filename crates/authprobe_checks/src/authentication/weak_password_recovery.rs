@@ -255,6 +255,14 @@ async fn reused(cx: &ScanContext, link: &ResetLink) -> Result<Option<Weakness>, 
     let Some(user) = cx.auth().primary_account() else {
         return Err("the first account did not come from --user".into());
     };
+    // Only the target is probed: a link to a front end elsewhere (a single-page app's
+    // reset page, the production site) is not followed.
+    if !cx.target.same_origin(&link.url) {
+        return Err(format!(
+            "the mailed link points at {}, not at the scanned origin; only links on the target are followed",
+            link.authority()
+        ));
+    }
     let first = recovery::open(&cx.probe, link).await.map_err(|e| e.to_string())?;
     let Some(form) = first.form else {
         return Err(format!(
