@@ -322,6 +322,14 @@ impl Flows {
                 .password_change
                 .push(Flow::new(family::CONFIGURED, url, s.clone(), configured));
         }
+        if let Some(s) = &specs.password_reset {
+            let url = join("password_reset", &s.path)?;
+            let mut spec = FieldSpec::preset(url.path(), &s.field);
+            spec.form = s.body == BodyEncoding::Form;
+            flows
+                .password_reset
+                .push(Flow::new(family::CONFIGURED, url, spec, configured));
+        }
         if let Some(s) = &specs.identity {
             let url = join("identity", &s.path)?;
             flows
@@ -503,6 +511,9 @@ impl Flows {
         }
         self.add_page_flows(inventory);
         for e in inventory.endpoints.iter().filter(|e| is_password_reset(e)) {
+            if self.password_reset.iter().any(|f| same_route(&f.url, &e.url)) {
+                continue;
+            }
             // The spec's body when it declares one: its field names, required fields, formats.
             let names: Vec<&str> = vocab::EMAIL_FIELDS
                 .iter()
@@ -921,6 +932,21 @@ paths:
         assert_eq!(custom.current_shape().username_field, "login");
         assert_eq!(custom.current_shape().password_field, "pass");
         assert!(flows.post_urls().iter().any(|u| u.path() == "/v1/auth/signin"));
+    }
+
+    #[tokio::test]
+    async fn a_configured_password_reset_comes_first_with_its_field_and_encoding() {
+        let specs: FlowSpecs =
+            toml::from_str("[password_reset]\npath = \"/auth/forgot\"\nfield = \"mail\"\nbody = \"form\"\n").unwrap();
+        let target = Target::parse("http://127.0.0.1:9/").unwrap();
+        let flows = Flows::resolve(&specs, None, None, &target, &Inventory::default(), None).unwrap();
+        let reset = &flows.password_reset[0];
+        assert_eq!(
+            (reset.path(), reset.spec.field.as_str(), reset.spec.form),
+            ("/auth/forgot", "mail", true)
+        );
+        assert_eq!(reset.source, FlowSource::Configured);
+        assert!(toml::from_str::<FlowSpecs>("[password_reset]\npath = \"/x\"\nemail = \"e\"\n").is_err());
     }
 
     #[tokio::test]

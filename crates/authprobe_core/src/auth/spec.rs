@@ -128,6 +128,21 @@ pub struct FlowSpecs {
     pub logout: Option<LogoutSpec>,
     pub password_change: Option<PasswordChangeSpec>,
     pub identity: Option<IdentitySpec>,
+    pub password_reset: Option<PasswordResetConfig>,
+}
+
+/// `[flows.password_reset]`: the request that mails a reset link for an address
+/// (`POST {"email": …}`), for PASS002 and the reset checks when detection misses it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfig {
+    pub path: String,
+    /// The field the address goes in.
+    #[serde(default = "default_email_field")]
+    pub field: String,
+    /// `json` (default) or `form`.
+    #[serde(default)]
+    pub body: BodyEncoding,
 }
 
 /// `[flows.login]`: the request that trades a username and password for credentials, and
@@ -301,6 +316,9 @@ impl FieldSpec {
 
 fn default_username_field() -> String {
     "username".into()
+}
+fn default_email_field() -> String {
+    "email".into()
 }
 fn default_password_field() -> String {
     "password".into()
