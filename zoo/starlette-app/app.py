@@ -4,7 +4,9 @@
 templates (`Jinja2Templates`), `request.session` for the signed-in user and for flash
 messages, a small JSON API under /api/ authenticated by the same session cookie, and the
 OpenAPI schema of that API built by `SchemaGenerator` from the endpoints' YAML docstrings,
-served at /schema (the docs' "Schemas" page).
+served at /schema (the docs' "Schemas" page). A password reset by e-mail: a "Forgot your
+password?" link on the sign-in page, a mailed link to a set-password form (smtplib, sent from a
+`BackgroundTask` as the docs' "Background Tasks" page sends its e-mail).
 
 The variant is read once, at import, from ZOO_HARDENED ("1": hardened). The flawed variant
 keeps Starlette's defaults and the docs' `debug=True`; what the hardened variant changes is
@@ -17,13 +19,17 @@ import hashlib
 import hmac
 import os
 import secrets
+import smtplib
+import sys
 import threading
 import time
 import uuid
 from collections import defaultdict, deque
+from email.message import EmailMessage
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.datastructures import Secret
 from starlette.endpoints import HTTPEndpoint
 from starlette.middleware import Middleware
@@ -38,6 +44,18 @@ HARDENED = os.environ.get("ZOO_HARDENED") == "1"
 # The docs read SECRET_KEY from the environment (starlette.config); serve.py puts a fresh
 # random one there on every start, so the signature itself is sound in both variants.
 SECRET_KEY = Secret(os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32))
+
+VERBOSE = os.environ.get("ZOO_VERBOSE") == "1"
+# serve --mail-to HOST:PORT: the SMTP server the reset e-mails go to ("" or unset: none is sent).
+MAIL_TO = os.environ.get("ZOO_MAIL_TO", "")
+# The site's public address, as deployed (serve puts the served URL here). Only the hardened
+# variant builds its e-mailed links from it; the flawed one builds them from the request.
+PUBLIC_URL = os.environ.get("ZOO_PUBLIC_URL", "http://127.0.0.1:8000")
+MAIL_FROM = "Notes <noreply@notes.invalid>"
+# How long a reset link works: a day in the flawed variant ("links kept expiring before people
+# read their mail"), 30 minutes hardened.
+RESET_LIFETIME = 30 * 60 if HARDENED else 24 * 3600
+RESET_LIFETIME_TEXT = "30 minutes" if HARDENED else "24 hours"
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
@@ -84,6 +102,12 @@ for owner, title, body in [
     note_id = str(uuid.uuid4())
     NOTES[note_id] = {"id": note_id, "title": title, "body": body, "owner": owner}
 
+# Password-reset tokens (token -> {"username", "expires"}), server-side, with their expiry. The
+# flawed variant keeps a token until it expires, used or not; the hardened one deletes it when
+# it is used and when a newer one is issued for the same account.
+RESET_TOKENS: dict[str, dict] = {}
+reset_lock = threading.Lock()
+
 # Hardened only: the server-side list of live sessions (sid -> username). A signed cookie
 # cannot be taken back once issued; sign-out removes its sid here, so a replayed copy is dead.
 LIVE_SESSIONS: dict[str, str] = {}
@@ -97,8 +121,9 @@ def check_password(username: str, password: str) -> dict | None:
 
 
 class FailureLimiter:
-    """Hardened only: at most `limit` failed sign-ins per (username, client address) within
-    `window` seconds; the next attempt answers 429 with Retry-After."""
+    """Hardened only: at most `limit` counted attempts (failed sign-ins; reset requests) per
+    (username or e-mail address, client address) within `window` seconds; the next attempt
+    answers 429 with Retry-After."""
 
     def __init__(self, limit: int = 5, window: float = 60.0):
         self.limit, self.window = limit, window
@@ -121,6 +146,9 @@ class FailureLimiter:
 
 
 sign_in_limiter = FailureLimiter()
+# Hardened only: reset requests (each sends a mail) are limited like failed sign-ins, per
+# (address asked for, client address): 5 a minute, then 429.
+reset_limiter = FailureLimiter()
 
 # ---------------------------------------------------------------- session helpers
 
@@ -167,12 +195,16 @@ def safe_next(target: object) -> str:
     return "/"
 
 
-def render(request: Request, name: str, context: dict | None = None, status_code: int = 200, headers=None):
+def render(
+    request: Request, name: str, context: dict | None = None, status_code: int = 200, headers=None, background=None
+):
     context = dict(context or {})
     context.setdefault("user", current_user(request))
     context.setdefault("csrf_token", csrf_token(request))
     context["messages"] = pop_flashes(request)
-    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=headers, background=background
+    )
 
 
 def unauthorized() -> JSONResponse:
@@ -237,6 +269,128 @@ async def sign_out(request: Request) -> Response:
     # all: the old signed cookie, replayed, is as valid as before.
     request.session.clear()
     flash(request, "You have been signed out.")
+    return RedirectResponse(request.url_for("sign_in"), status_code=303)
+
+
+# ---------------------------------------------------------------- password reset by e-mail
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Plain SMTP (no TLS, no AUTH) to serve's --mail-to; without it nothing is sent. Runs as
+    the answer's BackgroundTask; a failure is dropped (logged to stderr with ZOO_VERBOSE=1)."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = MAIL_FROM, to, subject
+    message.set_content(body, cte="7bit")  # ASCII text: the link stays on one line
+    if not MAIL_TO:
+        if VERBOSE:
+            print("starlette-app: no --mail-to, not sent:\n%s" % message, file=sys.stderr)
+        return
+    host, _, port = MAIL_TO.rpartition(":")
+    try:
+        with smtplib.SMTP(host.strip("[]"), int(port), timeout=5) as smtp:
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        if VERBOSE:
+            print("starlette-app: mail to %s not sent: %s" % (to, exc), file=sys.stderr)
+
+
+def issue_reset_token(user: dict) -> str:
+    token = secrets.token_urlsafe(32)
+    with reset_lock:
+        if HARDENED:
+            # A newer link voids the older ones of the same account.
+            for old in [t for t, r in RESET_TOKENS.items() if r["username"] == user["username"]]:
+                del RESET_TOKENS[old]
+        RESET_TOKENS[token] = {"username": user["username"], "expires": time.time() + RESET_LIFETIME}
+    return token
+
+
+def reset_user(token: str) -> dict | None:
+    """The account a reset token is for, if the token is known and not expired."""
+    with reset_lock:
+        record = RESET_TOKENS.get(token)
+        if record is None or record["expires"] <= time.time():
+            RESET_TOKENS.pop(token, None)
+            return None
+    return USERS.get(record["username"])
+
+
+def reset_link(request: Request, token: str) -> str:
+    if HARDENED:
+        # From the configured public address: a request's Host says nothing about the site.
+        return str(request.app.url_path_for("reset_password", token=token).make_absolute_url(PUBLIC_URL))
+    # From the request (url_for follows its Host header), and "we run behind a proxy", so an
+    # X-Forwarded-Host is preferred when present. Whoever asks for alice's reset picks the host
+    # her link points at.
+    link = request.url_for("reset_password", token=token)
+    forwarded = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    if forwarded:
+        link = link.replace(netloc=forwarded)
+    return str(link)
+
+
+RESET_SENT = "If an account exists for that address, we sent a link."
+
+
+async def forgot_password(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "forgot_password.html")
+
+    form = await request.form()
+    if not csrf_ok(request, form.get("csrf_token")):
+        return render(request, "forgot_password.html", {"error": "The form has expired, please try again."}, 403)
+    email = form.get("email")
+    if not isinstance(email, str) or not email.strip():
+        return render(request, "forgot_password.html", {"error": "Enter your e-mail address."})
+    email = email.strip().lower()
+    if HARDENED:
+        key = (email, request.client.host if request.client else "")
+        wait = reset_limiter.retry_after(key)
+        if wait:
+            error = "Too many reset requests for this address. Try again in a minute."
+            return render(request, "forgot_password.html", {"error": error}, 429, {"Retry-After": str(wait)})
+        reset_limiter.fail(key)  # every request counts: each one may send a mail
+    user = next((u for u in USERS.values() if u["email"].lower() == email), None)
+    mail = None
+    if user is not None:
+        token = issue_reset_token(user)
+        body = (
+            "Hello %s,\n\n"
+            "someone (hopefully you) asked to reset the password of your Notes account.\n"
+            "Choose a new password here:\n\n"
+            "%s\n\n"
+            "This link expires in %s.\n\n"
+            "If you did not ask for this, ignore this e-mail: your password stays as it is.\n"
+        ) % (user["username"], reset_link(request, token), RESET_LIFETIME_TEXT)
+        mail = BackgroundTask(send_mail, user["email"], "Reset your Notes password", body)
+    # The same page whether or not the address is known (no enumeration); the mail goes out
+    # after the answer.
+    return render(request, "forgot_password.html", {"sent": RESET_SENT}, background=mail)
+
+
+async def reset_password(request: Request) -> Response:
+    token = request.path_params["token"]
+    user = reset_user(token)
+    if user is None:
+        return render(request, "reset_invalid.html")
+    if request.method == "GET":
+        return render(request, "reset_password.html", {"token": token})
+
+    form = await request.form()
+    if not csrf_ok(request, form.get("csrf_token")):
+        error = "The form has expired, please try again."
+        return render(request, "reset_password.html", {"token": token, "error": error}, 403)
+    new, confirm = form.get("new_password"), form.get("confirm_password")
+    if not isinstance(new, str) or not new or not isinstance(confirm, str):
+        return render(request, "reset_password.html", {"token": token, "error": "Enter a new password."})
+    if new != confirm:
+        return render(request, "reset_password.html", {"token": token, "error": "The two passwords differ."})
+    salt = secrets.token_bytes(16)
+    user["salt"], user["hash"] = salt, hash_password(new, salt)
+    if HARDENED:
+        with reset_lock:
+            RESET_TOKENS.pop(token, None)  # a link works once
+    flash(request, "Your password has been set. You can sign in with it now.", "success")
     return RedirectResponse(request.url_for("sign_in"), status_code=303)
 
 
@@ -388,6 +542,20 @@ routes = [
     Route("/", homepage, include_in_schema=False),
     Route("/account/sign-in", sign_in, methods=["GET", "POST"], name="sign_in", include_in_schema=False),
     Route("/account/sign-out", sign_out, methods=["POST"], name="sign_out", include_in_schema=False),
+    Route(
+        "/account/forgot-password",
+        forgot_password,
+        methods=["GET", "POST"],
+        name="forgot_password",
+        include_in_schema=False,
+    ),
+    Route(
+        "/account/reset-password/{token}",
+        reset_password,
+        methods=["GET", "POST"],
+        name="reset_password",
+        include_in_schema=False,
+    ),
     Route("/api/me", me),
     Route("/api/notes", Notes),
     Route("/api/notes/{note_id}", note_detail),
