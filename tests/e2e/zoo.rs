@@ -99,30 +99,30 @@ fn scanned(service: &str, hardened: bool) -> Arc<Scanned> {
         let mut map = SCANS.get_or_init(Default::default).lock().unwrap();
         map.entry((service.to_string(), hardened)).or_default().clone()
     };
-    cell.get_or_init(|| {
-        let svc = Service::start(service, hardened);
-        let args: Vec<String> = [
-            "scan", &svc.url, "--user", ALICE, "--user", BOB, "--format", "json", "-q",
-        ]
-        .iter()
-        .map(|s| s.to_string())
+    cell.get_or_init(|| Arc::new(scan_service(&Service::start(service, hardened), &[])))
+        .clone()
+}
+
+/// Scans a running service as alice and bob with `extra` arguments, and collects the
+/// POSTs it received.
+fn scan_service(svc: &Service, extra: &[&str]) -> Scanned {
+    let mut args = vec![
+        "scan", &svc.url, "--user", ALICE, "--user", BOB, "--format", "json", "-q",
+    ];
+    args.extend_from_slice(extra);
+    let run = authprobe(&args);
+    let report = run.report();
+    let posts = access_log_lines(&svc.log)
+        .into_iter()
+        .filter(|(m, _)| m == "POST")
+        .map(|(_, p)| p)
         .collect();
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let run = authprobe(&refs);
-        let report = run.report();
-        let posts = access_log_lines(&svc.log)
-            .into_iter()
-            .filter(|(m, _)| m == "POST")
-            .map(|(_, p)| p)
-            .collect();
-        Arc::new(Scanned {
-            report,
-            code: run.code,
-            stderr: run.stderr,
-            posts,
-        })
-    })
-    .clone()
+    Scanned {
+        report,
+        code: run.code,
+        stderr: run.stderr,
+        posts,
+    }
 }
 
 fn assert_logged_in(service: &str, s: &Scanned) {
@@ -449,32 +449,7 @@ fn zoo_reset_flows_are_followed_through_the_mailbox() {
             let mail_to = format!("127.0.0.1:{}", crate::util::free_port());
             let svc = Service::start_with(service, hardened, &["--mail-to", &mail_to]);
             let mailbox = format!("smtp://{mail_to}");
-            let run = authprobe(&[
-                "scan",
-                &svc.url,
-                "--user",
-                ALICE,
-                "--user",
-                BOB,
-                "--format",
-                "json",
-                "-q",
-                "--mailbox",
-                &mailbox,
-                "--allow-password-change",
-            ]);
-            let report = run.report();
-            let posts = access_log_lines(&svc.log)
-                .into_iter()
-                .filter(|(m, _)| m == "POST")
-                .map(|(_, p)| p)
-                .collect();
-            let s = Scanned {
-                report,
-                code: run.code,
-                stderr: run.stderr,
-                posts,
-            };
+            let s = scan_service(&svc, &["--mailbox", &mailbox, "--allow-password-change"]);
             assert_logged_in(service, &s);
             assert_posts_only_to_flows(service, &s);
             let found = found_codes(&s.report);
