@@ -30,6 +30,8 @@ struct Flaws {
     token_in_answer: bool,
     /// The link points at the single-page front end on another origin (not a flaw).
     front_end_link: bool,
+    /// The mail carries a one-time code to type instead of a link (not a flaw).
+    code_not_link: bool,
 }
 
 struct ResetApi {
@@ -174,6 +176,16 @@ impl ResetApi {
         } else {
             "30 minutes"
         };
+        if self.flaws.code_not_link {
+            self.mail.deliver(Message::new(
+                vec!["alice@example.test".into()],
+                "Your reset code".into(),
+                "Hi Alice,\n\nType 481516 in the app to choose a new password.\n".into(),
+                None,
+                SystemTime::now(),
+            ));
+            return ScriptedAnswer::json(200, ok);
+        }
         self.mail.deliver(Message::new(
             vec!["alice@example.test".into()],
             "Reset your password".into(),
@@ -357,4 +369,19 @@ async fn a_link_to_another_origin_is_not_followed() {
         "{why}"
     );
     assert_eq!(*api.password_sets.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_mail_without_a_link_is_a_skip_that_says_so() {
+    let (cx, _) = context(
+        Flaws {
+            code_not_link: true,
+            ..Flaws::default()
+        },
+        true,
+        true,
+    )
+    .await;
+    let why = pass002(&cx).await.unwrap_err();
+    assert!(why.contains("holds no link with a token"), "{why}");
 }

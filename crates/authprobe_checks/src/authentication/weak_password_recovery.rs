@@ -137,16 +137,23 @@ impl WeakPasswordRecovery {
             Err(e) if weaknesses.is_empty() => return CheckOutcome::skipped(format!("the reset request failed: {e}")),
             _ => return findings(reset, weaknesses, Confidence::Confirmed),
         };
-        let Some((message, link)) = next_reset_mail(mailbox, &email, since, |_| true).await else {
-            if !weaknesses.is_empty() {
-                return findings(reset, weaknesses, Confidence::Confirmed);
+        let (message, link) = match next_reset_mail(mailbox, &email, since, |_| true).await {
+            Ok(found) => found,
+            Err(_) if !weaknesses.is_empty() => return findings(reset, weaknesses, Confidence::Confirmed),
+            Err(MailMiss::NoLink) => {
+                return CheckOutcome::skipped(format!(
+                    "the e-mail {} sent after the reset request holds no link with a token",
+                    reset.path()
+                ))
             }
-            return CheckOutcome::skipped(format!(
-                "no reset e-mail for the first account reached {} within {} s of the request to {}: is the target's mail sent there?",
-                mailbox.describe(),
-                MAIL_WAIT.as_secs(),
-                reset.path()
-            ));
+            Err(MailMiss::Nothing) => {
+                return CheckOutcome::skipped(format!(
+                    "no reset e-mail for the first account reached {} within {} s of the request to {}: is the target's mail sent there?",
+                    mailbox.describe(),
+                    MAIL_WAIT.as_secs(),
+                    reset.path()
+                ))
+            }
         };
         if asked.text().contains(&link.token) {
             weaknesses.push(Weakness {
@@ -198,30 +205,42 @@ fn findings(reset: &FieldFlow, weaknesses: Vec<Weakness>, confidence: Confidence
         .into()
 }
 
+/// Why no wanted reset e-mail was read.
+enum MailMiss {
+    /// Nothing came for the account.
+    Nothing,
+    /// Mail came, but no link in it carries a token.
+    NoLink,
+}
+
 /// The next e-mail to `email` since `since` with a reset link `wanted` accepts, waiting
-/// up to [`MAIL_WAIT`]. Once another reset e-mail has come instead (the target mailed its
-/// own host), only [`LATE_MAIL_WAIT`] more: the check runs alone, so that one was most
-/// likely the answer to its request.
+/// up to [`MAIL_WAIT`]. Once another e-mail has come instead (the target mailed its own
+/// host, or no link), only [`LATE_MAIL_WAIT`] more: the check runs alone, so that one was
+/// most likely the answer to its request.
 async fn next_reset_mail(
     mailbox: &Mailbox,
     email: &str,
     mut since: SystemTime,
     wanted: impl Fn(&ResetLink) -> bool,
-) -> Option<(Message, ResetLink)> {
+) -> Result<(Message, ResetLink), MailMiss> {
     let mut deadline = tokio::time::Instant::now() + MAIL_WAIT;
+    let mut miss = MailMiss::Nothing;
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let message = mailbox.wait_for(email, since, left).await?;
+        let Some(message) = mailbox.wait_for(email, since, left).await else {
+            return Err(miss);
+        };
         let links = recovery::reset_links(&message);
         if let Some(link) = links.iter().find(|l| wanted(l)) {
-            return Some((message, link.clone()));
+            return Ok((message, link.clone()));
         }
-        if !links.is_empty() {
-            deadline = deadline.min(tokio::time::Instant::now() + LATE_MAIL_WAIT);
+        if links.is_empty() {
+            miss = MailMiss::NoLink;
         }
+        deadline = deadline.min(tokio::time::Instant::now() + LATE_MAIL_WAIT);
         since = message.received + Duration::from_nanos(1);
         if left.is_zero() {
-            return None;
+            return Err(miss);
         }
     }
 }
@@ -243,7 +262,7 @@ async fn poisoned(
         return None;
     }
     let host = |link: &ResetLink| link.url.host_str().is_some_and(|h| h.eq_ignore_ascii_case(&spoofed));
-    let (_, link) = next_reset_mail(mailbox, email, since, host).await?;
+    let (_, link) = next_reset_mail(mailbox, email, since, host).await.ok()?;
     Some(Weakness {
         severity: Severity::High,
         message: format!(

@@ -86,8 +86,14 @@ pub fn reset_links(message: &Message) -> Vec<ResetLink> {
 fn token_piece(url: &Url) -> Option<String> {
     let segments = url.path_segments().into_iter().flatten().map(str::to_string);
     let values = url.query_pairs().map(|(_, v)| v.into_owned());
+    // A single-page app's route in the fragment (djoser's `#/password/reset/confirm/{uid}/{token}`).
+    let fragment: Vec<String> = url
+        .fragment()
+        .map(|f| f.split(['/', '?', '&', '=']).map(str::to_string).collect())
+        .unwrap_or_default();
     segments
         .chain(values)
+        .chain(fragment)
         .filter(|p| is_token_like(p))
         .max_by_key(|p| p.len())
 }
@@ -302,6 +308,9 @@ mod tests {
         assert_eq!(links.len(), 1, "{links:?}");
         assert_eq!(links[0].token, "cl2x4b-0a1b2c3d4e5f60718293a4b5c6d7e8f9");
         assert_eq!(links[0].authority(), "127.0.0.1:8000");
+        let spa =
+            mail("Reset: http://127.0.0.1:8000/#/password/reset/confirm/MQ/cl2x4b-0a1b2c3d4e5f60718293a4b5c6d7e8f9");
+        assert_eq!(reset_links(&spa)[0].token, "cl2x4b-0a1b2c3d4e5f60718293a4b5c6d7e8f9");
         let query = mail("Go to https://app.example.com/password/reset?token=Ab3dEf6hIj9kLm2nOp5q&email=a%40b.c");
         assert_eq!(reset_links(&query)[0].token, "Ab3dEf6hIj9kLm2nOp5q");
         assert_eq!(reset_links(&query)[0].authority(), "app.example.com");

@@ -84,8 +84,8 @@ impl Message {
     }
 
     /// Registers what in the message is secret with `redactor`: the text and HTML whole,
-    /// every link, and every long path segment and query value in a link (a reset token
-    /// shows up on its own in later requests and answers).
+    /// every link, and every long path segment, query value and fragment piece in a link
+    /// (a reset token shows up on its own in later requests and answers).
     pub fn register_secrets(&self, redactor: &Redactor) {
         redactor.add_secret(self.text.trim());
         if let Some(html) = &self.html {
@@ -98,7 +98,12 @@ impl Message {
             };
             let segments = url.path_segments().into_iter().flatten().map(str::to_string);
             let values = url.query_pairs().map(|(_, v)| v.into_owned());
-            for piece in segments.chain(values) {
+            // A single-page app's route in the fragment (`#/reset/{uid}/{token}`).
+            let fragment: Vec<String> = url
+                .fragment()
+                .map(|f| f.split(['/', '?', '&', '=']).map(str::to_string).collect())
+                .unwrap_or_default();
+            for piece in segments.chain(values).chain(fragment) {
                 if is_token_like(&piece) {
                     redactor.add_secret(&piece);
                 }

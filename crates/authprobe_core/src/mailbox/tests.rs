@@ -345,6 +345,19 @@ async fn what_a_message_holds_is_registered_for_redaction() {
     assert!(redactor
         .text("the reset page of testserver")
         .contains("reset page of testserver"));
+    // A token in a single-page app's fragment route is a secret on its own too.
+    let spa_token = "Zk3q9XbLm2Pq8RtV4wYs7a";
+    let spa = Message::new(
+        vec!["alice@example.org".into()],
+        "Reset".into(),
+        format!("Open http://front.test/#/password/reset/confirm/MQ/{spa_token}"),
+        None,
+        SystemTime::now(),
+    );
+    spa.register_secrets(&redactor);
+    assert!(!redactor
+        .body(&format!("{{\"token\":\"{spa_token}\"}}"))
+        .contains(spa_token));
 }
 
 // ---- mail catchers -------------------------------------------------------------------
