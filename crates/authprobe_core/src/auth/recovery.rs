@@ -84,16 +84,8 @@ pub fn reset_links(message: &Message) -> Vec<ResetLink> {
 /// The longest token-like piece of `url`: a path segment or query value that is long and
 /// not a word (it has a digit, or mixes cases, or is very long).
 fn token_piece(url: &Url) -> Option<String> {
-    let segments = url.path_segments().into_iter().flatten().map(str::to_string);
-    let values = url.query_pairs().map(|(_, v)| v.into_owned());
-    // A single-page app's route in the fragment (djoser's `#/password/reset/confirm/{uid}/{token}`).
-    let fragment: Vec<String> = url
-        .fragment()
-        .map(|f| f.split(['/', '?', '&', '=']).map(str::to_string).collect())
-        .unwrap_or_default();
-    segments
-        .chain(values)
-        .chain(fragment)
+    crate::mailbox::message::link_pieces(url)
+        .into_iter()
         .filter(|p| is_token_like(p))
         .max_by_key(|p| p.len())
 }

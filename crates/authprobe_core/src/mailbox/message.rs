@@ -96,20 +96,27 @@ impl Message {
             let Ok(url) = url::Url::parse(&link) else {
                 continue;
             };
-            let segments = url.path_segments().into_iter().flatten().map(str::to_string);
-            let values = url.query_pairs().map(|(_, v)| v.into_owned());
-            // A single-page app's route in the fragment (`#/reset/{uid}/{token}`).
-            let fragment: Vec<String> = url
-                .fragment()
-                .map(|f| f.split(['/', '?', '&', '=']).map(str::to_string).collect())
-                .unwrap_or_default();
-            for piece in segments.chain(values).chain(fragment) {
+            for piece in link_pieces(&url) {
                 if is_token_like(&piece) {
                     redactor.add_secret(&piece);
                 }
             }
         }
     }
+}
+
+/// The pieces of a link a token can be: its path segments, its query values, and the
+/// pieces of a single-page app's route in its fragment (djoser's
+/// `#/password/reset/confirm/{uid}/{token}`).
+pub fn link_pieces(url: &url::Url) -> Vec<String> {
+    let segments = url.path_segments().into_iter().flatten().map(str::to_string);
+    let values = url.query_pairs().map(|(_, v)| v.into_owned());
+    let fragment = url
+        .fragment()
+        .into_iter()
+        .flat_map(|f| f.split(['/', '?', '&', '=']))
+        .map(str::to_string);
+    segments.chain(values).chain(fragment).collect()
 }
 
 /// A piece of a link that looks like a token: long, and not a plain word (it has a digit,
